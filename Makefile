@@ -1,0 +1,80 @@
+# relto Makefile.  `make` builds build/relto; `make test` runs every test;
+# `make SAN=1 test` does the same under AddressSanitizer and
+# UndefinedBehaviorSanitizer (in build-san/).  CC=clang works as well as gcc.
+
+include sources.mk
+
+CC      ?= cc
+PKGS    := libmicrohttpd jansson sqlite3 libsodium yaml-0.1
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+
+ifeq ($(SAN),1)
+BUILD   ?= build-san
+OPT     := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+BUILD   ?= build
+OPT     := -O2
+endif
+
+CFLAGS  ?=
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+ALL_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(WARN) $(OPT) -g $(PKG_CFLAGS) -I$(BUILD)/gen $(CFLAGS)
+LDFLAGS ?=
+ALL_LDFLAGS := $(OPT) $(LDFLAGS)
+LDLIBS  := $(PKG_LIBS) -lpthread -lm
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+
+LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+CLI_OBJS   := $(CLI_SRCS:%.c=$(BUILD)/%.o)
+EMBED_OBJS := $(EMBED_FILES:%=$(BUILD)/gen/%.o)
+UNIT_SRCS  := $(wildcard tests/unit/*_test.c)
+UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all test unit clean install bench
+all: $(BUILD)/relto
+
+$(BUILD)/relto: $(CLI_OBJS) $(BUILD)/librelto.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/librelto.a $(LDLIBS)
+
+$(BUILD)/librelto.a: $(LIB_OBJS) $(EMBED_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# Embedded files: a tiny tool of ours turns bytes into a C array, so the
+# binary needs no data directory (the demo runs from any folder).
+$(BUILD)/embed: tools/embed.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -Wall -Wextra -Werror -O1 -o $@ $<
+
+$(BUILD)/gen/%.c: % $(BUILD)/embed
+	@mkdir -p $(dir $@)
+	$(BUILD)/embed $< > $@
+
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librelto.a tests/unit/test.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(BUILD)/librelto.a $(ALL_LDFLAGS) $(LDLIBS)
+
+unit: $(UNIT_BINS)
+
+# Every test, unit and integration; the last line is "N passed, M failed".
+test: $(BUILD)/relto $(UNIT_BINS)
+	tests/run --build $(BUILD)
+
+install: $(BUILD)/relto
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 $(BUILD)/relto $(DESTDIR)$(BINDIR)/relto
+
+clean:
+	rm -rf build build-san
+
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d)

@@ -1,0 +1,37 @@
+# sources.mk: the one list of relto's sources, read by the Makefile.
+# LIB_SRCS is everything but the command line; the unit tests link it.
+
+LIB_SRCS = \
+	src/core/err.c \
+	src/util/buf.c \
+	src/util/ts.c \
+	src/util/log.c \
+	src/stix/stix.c \
+	src/stix/envelope.c \
+	src/demo/gen.c \
+	src/demo/gen_stix.c \
+	src/demo/gen_words.c \
+	src/config/yconf.c \
+	src/config/config.c \
+	src/store/store.c \
+	src/store/store_sqlite.c \
+	src/auth/auth.c \
+	src/ingest/ingest.c \
+	src/taxii/query.c \
+	src/taxii/cursor.c \
+	src/http/server.c \
+	src/http/reply.c \
+	src/http/negotiate.c \
+	src/taxii/discovery.c \
+	src/taxii/collections.c \
+	src/taxii/objects.c
+
+CLI_SRCS = \
+	src/cli/main.c \
+	src/cli/cmd_serve.c \
+	src/cli/cmd_import.c \
+	src/cli/cmd_demo.c \
+	src/cli/cmd_misc.c
+
+# Files embedded into the binary (tools/embed.c turns each into a C array).
+EMBED_FILES = src/demo/posture.json

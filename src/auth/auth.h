@@ -1,0 +1,49 @@
+/*
+** auth.h: who is asking.  Checks HTTP Basic credentials against the
+** partners' Argon2id hashes, paying the Argon2id cost once per credential
+** rather than once per request (DESIGN.md decision 8).
+**
+** A verified credential is remembered for AUTH_CACHE_TTL seconds under a
+** keyed BLAKE2b digest of what was presented (the key is random per
+** process, the secret itself is never kept).  A failed check is never
+** remembered, so every wrong password costs the full Argon2id
+** verification, and an unknown user costs the same as a known one (it is
+** checked against a dummy hash), so timing tells nothing.  The cache is
+** bounded (AUTH_CACHE_SLOTS entries) and flushed by auth_flush().
+**
+** Threading: one `struct auth` per server, shared; all calls are
+** thread-safe.  Ownership: auth borrows the config, which must outlive it.
+*/
+#ifndef RELTO_AUTH_H
+#define RELTO_AUTH_H
+
+#include <stddef.h>
+#include "../relto.h"
+#include "../config/config.h"
+
+#define AUTH_CACHE_SLOTS 4096
+#define AUTH_CACHE_TTL 300
+
+struct auth;
+
+/* RELTO_OK and *out; RELTO_EINTERNAL if libsodium cannot start;
+** RELTO_ENOMEM. */
+enum relto_err auth_new(const struct relto_config *cfg, struct auth **out, char *err);
+void auth_free(struct auth *a);
+
+/* Check user/pass (lengths given; need not be NUL-terminated).
+** RELTO_OK and *partner = index into cfg->partners; RELTO_EUNAUTH for any
+** failure (which one is deliberately not said). */
+enum relto_err auth_check(struct auth *a, const char *user, size_t ulen,
+                          const char *pass, size_t plen, int *partner);
+
+/* Forget every remembered credential (on rotation or revocation). */
+void auth_flush(struct auth *a);
+
+/* Hash a password for a config file (Argon2id, libsodium's interactive
+** limits).  out gets the "$argon2id$..." string (crypto_pwhash_STRBYTES).
+** RELTO_OK; RELTO_ENOMEM if the hash cannot get its memory. */
+#define AUTH_HASH_SIZE 128
+enum relto_err auth_hash_password(const char *pass, size_t plen, char out[AUTH_HASH_SIZE], char *err);
+
+#endif

@@ -1,0 +1,35 @@
+/*
+** cli.h: the `relto` command's subcommands and what they share.
+** Exit status: 0 success; 1 the work failed (store, network, bad data);
+** 2 the command line or configuration is wrong.  Messages go to stderr.
+*/
+#ifndef RELTO_CLI_H
+#define RELTO_CLI_H
+
+#include "../relto.h"
+#include "../http/server.h"
+#include "../ingest/ingest.h"
+
+#define EXIT_USAGE 2
+
+int cmd_serve(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+int cmd_hash_password(int argc, char **argv);
+
+/* Block SIGINT/SIGTERM (call before any thread starts, so every thread
+** inherits the mask), and later wait for one of them. */
+void cli_block_signals(void);
+int cli_wait_for_signal(void);
+
+/* Import the files into collection coll (store key) as partner posted_by,
+** printing a summary per file (and a progress bar when stderr is a
+** terminal).  quiet: only errors.  Returns 0 when every file was read
+** and stored (rejected objects do not count as failure), else 1. */
+int cli_import_files(struct store *st, int64_t coll, const char *posted_by, char **files, int nfiles,
+                     int quiet);
+
+/* The exit status for an error code: EINVAL (bad input) is 2, others 1. */
+int cli_exit_code(enum relto_err rc);
+
+#endif

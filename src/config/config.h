@@ -1,0 +1,90 @@
+/*
+** config.h: relto's configuration: where to listen, which database, the
+** API roots and their collections, the partners and their credentials, and
+** the limits.  Read from a YAML file; every error is `file:line: message`
+** and a config with any error is refused whole (the server does not start).
+** The format is documented in docs/configuration.md.
+**
+** Threading: built once at start, then read-only and shared by all threads.
+** Ownership: config_free() frees everything; config_free(NULL) is a no-op.
+*/
+#ifndef RELTO_CONFIG_H
+#define RELTO_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "../relto.h"
+
+enum partner_role { ROLE_PARTNER = 0, ROLE_ADMIN = 1 };
+
+struct partner {
+	char *id;            /* login name and partner id, [a-z0-9_-] */
+	char *name;
+	char *password_hash; /* Argon2id string ($argon2id$...), never a secret */
+	enum partner_role role;
+};
+
+struct collection {
+	char *id;            /* UUID */
+	char *alias;         /* NULL or unique within the API root */
+	char *title;
+	char *description;   /* may be NULL */
+	/* can_read[i] / can_write[i]: may partner i (index into
+	** config.partners) read / write here. */
+	unsigned char *can_read;
+	unsigned char *can_write;
+	int64_t store_id;    /* the store's key for it, set at server start */
+};
+
+struct api_root {
+	char *path;          /* one URL segment, e.g. "hub" (served at /hub/) */
+	char *title;
+	char *description;
+	struct collection *collections;
+	size_t ncollections;
+};
+
+struct limits {
+	size_t max_content_length;  /* largest request body, bytes */
+	size_t max_objects_per_envelope; /* objects in one POST */
+	size_t default_page_size;   /* objects per page when no limit= */
+	size_t max_page_size;       /* larger limit= values are lowered to this */
+	unsigned max_connections;
+	unsigned connection_timeout; /* seconds of inactivity before a close */
+};
+
+struct relto_config {
+	char *source;        /* file name, for messages */
+	char *listen_host;   /* "127.0.0.1", "::1", "0.0.0.0" */
+	uint16_t listen_port;
+	unsigned threads;    /* worker threads; 0 = number of cores */
+	char *database;      /* store URL or path */
+	char *title, *description, *contact;
+	struct limits limits;
+	struct partner *partners;
+	size_t npartners;
+	struct api_root *roots;
+	size_t nroots;
+};
+
+/* Parse and check a config file.  RELTO_OK and *out; RELTO_EINVAL with
+** err = "file:line: message"; RELTO_ENOTFOUND if unreadable; RELTO_ENOMEM. */
+enum relto_err config_load_file(const char *path, struct relto_config **out, char *err);
+/* The same from text in memory (the demo builds its config this way). */
+enum relto_err config_load_text(const char *name, const char *text, size_t len,
+                                struct relto_config **out, char *err);
+void config_free(struct relto_config *c);
+
+/* Lookups over the loaded config; NULL / -1 when absent. */
+const struct api_root *config_find_root(const struct relto_config *c, const char *path);
+/* By id or alias within root. */
+struct collection *config_find_collection(const struct api_root *r, const char *id_or_alias);
+/* Across every root, by id or alias; *root_out (may be NULL) gets its root. */
+struct collection *config_find_collection_any(const struct relto_config *c, const char *id_or_alias,
+                                              const struct api_root **root_out);
+int config_find_partner(const struct relto_config *c, const char *id);
+
+/* Is s a UUID in 8-4-4-4-12 hex form (any case)? */
+int config_is_uuid(const char *s);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+** request.h: one HTTP request as the TAXII handlers see it: who asked,
+** what the URL named, the query parameters and body, a store connection,
+** and where to put the answer.  The http layer fills it (routing,
+** authentication, content negotiation) and sends what the handler left
+** in it; handlers never see libmicrohttpd.
+**
+** A handler returns RELTO_OK after setting status and out (and any
+** X-TAXII-Date-Added-* values), or an error code with err filled; the
+** http layer then answers with a TAXII error resource (http/reply.c).
+*/
+#ifndef RELTO_REQUEST_H
+#define RELTO_REQUEST_H
+
+#include "../relto.h"
+#include "../util/buf.h"
+#include "../util/ts.h"
+#include "../taxii/query.h"
+#include "server.h"
+
+struct req {
+	struct server *srv;
+	const char *method;          /* "GET", "POST", "DELETE" (HEAD is GET) */
+	const char *base_url;        /* "http://host:port", for absolute URLs */
+	int partner;                 /* index into srv->cfg->partners */
+	const struct partner *who;
+	/* From the URL; NULL when the route has no such part. */
+	const struct api_root *root;
+	struct collection *coll;
+	const char *object_id;
+	const char *status_id;
+	const struct qparam *params;
+	size_t nparams;
+	const char *body;            /* POST body (not NUL-terminated) */
+	size_t body_len;
+	const char *content_type;    /* POST Content-Type, NULL if none */
+	struct store_conn *sc;       /* borrowed for the request */
+	/* The answer. */
+	unsigned status;
+	struct buf out;
+	char date_first[TS_BUFSIZE]; /* "" = no X-TAXII-Date-Added-First */
+	char date_last[TS_BUFSIZE];
+	const char *allow;           /* for a 405: the methods that are */
+	char err[RELTO_ERRBUF_SIZE];
+};
+
+/* The TAXII media type relto speaks. */
+#define TAXII_MEDIA_TYPE "application/taxii+json;version=2.1"
+#define STIX_MEDIA_TYPE "application/stix+json;version=2.1"
+
+#endif

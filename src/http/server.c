@@ -1,0 +1,454 @@
+/*
+** server.c: the HTTP front: libmicrohttpd setup, per-request state,
+** authentication, routing to the TAXII handlers, and sending answers.
+**
+** Request life: the first access-handler call only allocates the
+** request's state (answering then would make libmicrohttpd 0.9.75 close
+** the connection, DESIGN.md); body chunks are appended to a buffer capped
+** at max_content_length; the last call routes, authenticates, runs the
+** handler and queues the answer.  The state is freed in the
+** request-completed callback, which also runs when a client goes away.
+*/
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include "server.h"
+#include "http.h"
+#include "request.h"
+#include "../taxii/taxii.h"
+#include "../util/log.h"
+
+#define MAX_PARAMS 64
+#define MAX_SEGMENTS 8
+
+struct conn_state {
+	struct buf body;
+	int too_big;
+	int64_t started;
+	struct qparam params[MAX_PARAMS];
+	size_t nparams;
+	int too_many_params;
+};
+
+typedef enum relto_err (*handler_fn)(struct req *r);
+
+/* ---- answers ---- */
+
+static enum MHD_Result send_answer(struct MHD_Connection *conn, struct req *r, unsigned status,
+                                   int is_json)
+{
+	size_t len = r->out.len;
+	char *data = buf_steal(&r->out);
+	struct MHD_Response *resp = data ? MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE)
+	                                 : MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	if (!resp) {
+		free(data);
+		return MHD_NO;
+	}
+	if (is_json && len)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, TAXII_MEDIA_TYPE);
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (r->date_first[0]) {
+		MHD_add_response_header(resp, "X-TAXII-Date-Added-First", r->date_first);
+		MHD_add_response_header(resp, "X-TAXII-Date-Added-Last", r->date_last);
+	}
+	if (status == 401)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+		                        "Basic realm=\"relto\", charset=\"UTF-8\"");
+	if (status == 405 && r->allow)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+	enum MHD_Result ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *conn, struct req *r, unsigned status)
+{
+	r->status = status;
+	r->date_first[0] = r->date_last[0] = '\0';
+	if (http_error_body(&r->out, status, r->err))
+		buf_reset(&r->out);
+	return send_answer(conn, r, status, 1);
+}
+
+/* Answer with the error for code; fmt (if err is still empty) says why. */
+static enum MHD_Result fail(struct MHD_Connection *conn, struct req *r, enum relto_err code,
+                            const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static enum MHD_Result fail(struct MHD_Connection *conn, struct req *r, enum relto_err code,
+                            const char *fmt, ...)
+{
+	if (fmt && !r->err[0]) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(r->err, sizeof(r->err), fmt, ap);
+		va_end(ap);
+	}
+	return send_error(conn, r, http_status_of(code));
+}
+
+/* ---- routing ---- */
+
+struct route {
+	handler_fn get, post, del;
+};
+
+/* Split path ("/a/b/") into segments; 0 segments for "/".  Returns -1 for
+** a path that does not end with '/' or has empty or too many segments. */
+static int split_path(char *path, char *seg[MAX_SEGMENTS])
+{
+	size_t len = strlen(path);
+	if (len == 0 || path[0] != '/' || path[len - 1] != '/')
+		return -1;
+	int n = 0;
+	char *p = path + 1;
+	while (*p) {
+		char *slash = strchr(p, '/');
+		if (slash == p || n == MAX_SEGMENTS)
+			return -1;
+		*slash = '\0';
+		seg[n++] = p;
+		p = slash + 1;
+	}
+	return n;
+}
+
+/* Resolve the URL into handlers and the request's root/collection/ids.
+** RELTO_ENOTFOUND (err set) when nothing is there for this partner. */
+static enum relto_err route(struct req *r, char *path, struct route *out)
+{
+	char *seg[MAX_SEGMENTS] = {0};
+	int n = split_path(path, seg);
+	memset(out, 0, sizeof(*out));
+	if (n < 0)
+		return relto_seterr(r->err, RELTO_ENOTFOUND,
+		                    "no such resource (TAXII 2.1 paths end with '/', e.g. /taxii2/)");
+	if (n == 1 && strcmp(seg[0], "taxii2") == 0) {
+		out->get = taxii_discovery;
+		return RELTO_OK;
+	}
+	if (n >= 1)
+		r->root = config_find_root(r->srv->cfg, seg[0]);
+	if (!r->root)
+		return relto_seterr(r->err, RELTO_ENOTFOUND, "no such API root or resource");
+	if (n == 1) {
+		out->get = taxii_api_root;
+		return RELTO_OK;
+	}
+	if (n == 3 && strcmp(seg[1], "status") == 0) {
+		r->status_id = seg[2];
+		out->get = taxii_status;
+		return RELTO_OK;
+	}
+	if (strcmp(seg[1], "collections") != 0)
+		return relto_seterr(r->err, RELTO_ENOTFOUND, "no such resource");
+	if (n == 2) {
+		out->get = taxii_collections;
+		return RELTO_OK;
+	}
+	r->coll = config_find_collection(r->root, seg[2]);
+	if (!r->coll || (!taxii_can_read(r->coll, r->partner) && !taxii_can_write(r->coll, r->partner)))
+		return relto_seterr(r->err, RELTO_ENOTFOUND, "no such collection");
+	if (n == 3)
+		out->get = taxii_collection;
+	else if (n == 4 && strcmp(seg[3], "objects") == 0)
+		out->get = taxii_objects_get, out->post = taxii_objects_post;
+	else if (n == 4 && strcmp(seg[3], "manifest") == 0)
+		out->get = taxii_manifest;
+	else if (n == 5 && strcmp(seg[3], "objects") == 0)
+		out->get = taxii_object_get, out->del = taxii_object_delete;
+	else if (n == 6 && strcmp(seg[3], "objects") == 0 && strcmp(seg[5], "versions") == 0)
+		out->get = taxii_versions;
+	else
+		return relto_seterr(r->err, RELTO_ENOTFOUND, "no such resource");
+	if (n >= 5) {
+		r->object_id = seg[4];
+		if (!taxii_is_stix_id(r->object_id))
+			return relto_seterr(r->err, RELTO_ENOTFOUND, "no object '%.100s' here: not a STIX identifier",
+			                    r->object_id);
+	}
+	return RELTO_OK;
+}
+
+/* ---- authentication ---- */
+
+static enum relto_err authenticate(struct server *s, struct MHD_Connection *conn, struct req *r)
+{
+	char *pass = NULL;
+	char *user = MHD_basic_auth_get_username_password(conn, &pass);
+	enum relto_err rc = RELTO_EUNAUTH;
+	if (user && pass)
+		rc = auth_check(s->auth, user, strlen(user), pass, strlen(pass), &r->partner);
+	if (pass) {
+		explicit_bzero(pass, strlen(pass));
+		MHD_free(pass);
+	}
+	if (user)
+		MHD_free(user);
+	if (rc)
+		return relto_seterr(r->err, RELTO_EUNAUTH, "valid credentials are required (HTTP Basic)");
+	r->who = &s->cfg->partners[r->partner];
+	return RELTO_OK;
+}
+
+/* ---- the request itself ---- */
+
+static enum MHD_Result collect_param(void *ctx, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct conn_state *cs = ctx;
+	(void)kind;
+	if (cs->nparams == MAX_PARAMS) {
+		cs->too_many_params = 1;
+		return MHD_NO;
+	}
+	cs->params[cs->nparams].key = key;
+	cs->params[cs->nparams].value = value;
+	cs->nparams++;
+	return MHD_YES;
+}
+
+/* "http://host:port" from the Host header when it looks like a host. */
+static void base_url(struct MHD_Connection *conn, char *out, size_t size)
+{
+	const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	out[0] = '\0';
+	if (!host || !*host || strlen(host) > 255 || strspn(host, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") != strlen(host))
+		return;
+	snprintf(out, size, "http://%s", host);
+}
+
+static handler_fn pick(const struct route *rt, const char *method, struct req *r)
+{
+	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
+		if (rt->get)
+			return rt->get;
+	} else if (strcmp(method, "POST") == 0) {
+		if (rt->post)
+			return rt->post;
+	} else if (strcmp(method, "DELETE") == 0) {
+		if (rt->del)
+			return rt->del;
+	}
+	r->allow = rt->post ? "GET, HEAD, POST" : rt->del ? "GET, HEAD, DELETE" : "GET, HEAD";
+	snprintf(r->err, sizeof(r->err), "method %.20s is not allowed here (allowed: %s)", method, r->allow);
+	return NULL;
+}
+
+static enum MHD_Result handle(struct server *s, struct MHD_Connection *conn, const char *url,
+                              const char *method, struct conn_state *cs, struct req *r)
+{
+	char path[4096], base[300];
+	enum relto_err rc;
+	base_url(conn, base, sizeof(base));
+	r->base_url = base[0] ? base : NULL;
+	if ((rc = authenticate(s, conn, r)))
+		return fail(conn, r, rc, NULL);
+	if (cs->too_big)
+		return fail(conn, r, RELTO_ETOOBIG, "the request body is larger than max_content_length (%zu bytes)",
+		            s->cfg->limits.max_content_length);
+	if (strlen(url) >= sizeof(path))
+		return fail(conn, r, RELTO_ENOTFOUND, "the URL is too long");
+	snprintf(path, sizeof(path), "%s", url);
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_param, cs);
+	if (cs->too_many_params)
+		return fail(conn, r, RELTO_EINVAL, "more than %d query parameters", MAX_PARAMS);
+	r->params = cs->params;
+	r->nparams = cs->nparams;
+
+	struct route rt;
+	if ((rc = route(r, path, &rt)))
+		return fail(conn, r, rc, NULL);
+	handler_fn h = pick(&rt, method, r);
+	if (!h)
+		return send_error(conn, r, 405);
+	if (!http_accept_ok(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT)))
+		return fail(conn, r, RELTO_ENOTACCEPT,
+		            "this server answers with %s; the Accept header does not allow it", TAXII_MEDIA_TYPE);
+	if (h == taxii_objects_post) {
+		r->content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+		if (!http_content_type_ok(r->content_type))
+			return fail(conn, r, RELTO_EMEDIATYPE, "the body must be %s, not '%.100s'", TAXII_MEDIA_TYPE,
+			            r->content_type ? r->content_type : "(no Content-Type)");
+		r->body = cs->body.data ? cs->body.data : "";
+		r->body_len = cs->body.len;
+	}
+	if ((rc = store_conn_get(s->store, &r->sc, r->err)) == RELTO_OK) {
+		rc = h(r);
+		store_conn_put(s->store, r->sc);
+		r->sc = NULL;
+	}
+	if (rc == RELTO_ESTORE || rc == RELTO_EINTERNAL || rc == RELTO_ENOMEM) {
+		/* Details stay in the log: they may name internals. */
+		log_line(LOG_ERROR, "msg=\"request failed\" method=%s path=\"%.200s\" error=%s detail=\"%s\"",
+		         method, url, relto_strerror(rc), r->err);
+		snprintf(r->err, sizeof(r->err), "the server could not complete the request; try again later");
+	}
+	if (rc)
+		return send_error(conn, r, http_status_of(rc));
+	return send_answer(conn, r, r->status, 1);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+	struct server *s = cls;
+	struct conn_state *cs = *con_cls;
+	(void)version;
+	if (!cs) {
+		cs = calloc(1, sizeof(*cs));
+		if (!cs)
+			return MHD_NO;
+		buf_init(&cs->body, s->cfg->limits.max_content_length);
+		cs->started = ts_now();
+		*con_cls = cs;
+		/* A declared body over the limit is refused before it is read;
+		** answering now also closes the connection, which is wanted. */
+		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl && strtoull(cl, NULL, 10) > s->cfg->limits.max_content_length) {
+			struct req r = {.srv = s, .method = method, .partner = -1};
+			buf_init(&r.out, 4096);
+			enum MHD_Result ret = fail(conn, &r, RELTO_ETOOBIG,
+			                           "the request body is larger than max_content_length (%zu bytes)",
+			                           s->cfg->limits.max_content_length);
+			buf_free(&r.out);
+			return ret;
+		}
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		/* Past the cap, keep reading (and dropping) so the client gets
+		** its 413 instead of a reset connection. */
+		if (!cs->too_big && buf_append(&cs->body, upload_data, *upload_data_size) != RELTO_OK) {
+			cs->too_big = 1;
+			buf_free(&cs->body);
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	struct req r = {.srv = s, .method = method, .partner = -1};
+	buf_init(&r.out, (size_t)1 << 31);
+	enum MHD_Result ret = handle(s, conn, url, method, cs, &r);
+	if (s->log_requests)
+		log_line(LOG_INFO, "method=%s path=\"%.200s\" status=%u partner=%s us=%lld", method, url,
+		         r.status, r.who ? r.who->id : "-", (long long)(ts_now() - cs->started));
+	buf_free(&r.out);
+	return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+	struct conn_state *cs = *con_cls;
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (!cs)
+		return;
+	buf_free(&cs->body);
+	free(cs);
+	*con_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	(void)cls;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	log_line(LOG_WARN, "msg=\"libmicrohttpd: %s\"", msg);
+}
+
+static enum relto_err map_collections(struct server *s, char *err)
+{
+	struct store_conn *c = NULL;
+	enum relto_err rc = store_conn_get(s->store, &c, err);
+	if (!rc)
+		rc = store_secret(c, "cursor", s->cursor_key, err);
+	for (size_t i = 0; !rc && i < s->cfg->nroots; i++)
+		for (size_t j = 0; !rc && j < s->cfg->roots[i].ncollections; j++) {
+			struct collection *col = &s->cfg->roots[i].collections[j];
+			rc = store_collection(c, col->id, &col->store_id, err);
+		}
+	store_conn_put(s->store, c);
+	return rc;
+}
+
+static enum relto_err start_daemon(struct server *s, char *err)
+{
+	const struct relto_config *c = s->cfg;
+	struct sockaddr_in6 a6 = {0};
+	struct sockaddr_in a4 = {0};
+	struct sockaddr *sa;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	if (inet_pton(AF_INET6, c->listen_host, &a6.sin6_addr) == 1) {
+		a6.sin6_family = AF_INET6;
+		a6.sin6_port = htons(c->listen_port);
+		sa = (struct sockaddr *)&a6;
+		flags |= MHD_USE_IPv6;
+	} else if (inet_pton(AF_INET, c->listen_host, &a4.sin_addr) == 1) {
+		a4.sin_family = AF_INET;
+		a4.sin_port = htons(c->listen_port);
+		sa = (struct sockaddr *)&a4;
+	} else {
+		return relto_seterr(err, RELTO_EINVAL, "listen: '%s' is not an IPv4 or IPv6 address", c->listen_host);
+	}
+	unsigned threads = c->threads ? c->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+	if (threads < 1)
+		threads = 1;
+	struct MHD_Daemon *d = MHD_start_daemon(
+		flags, c->listen_port, NULL, NULL, on_request, s,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, /* first, so it sees every message */
+		MHD_OPTION_SOCK_ADDR, sa,
+		MHD_OPTION_THREAD_POOL_SIZE, threads,
+		MHD_OPTION_CONNECTION_LIMIT, c->limits.max_connections,
+		MHD_OPTION_CONNECTION_TIMEOUT, c->limits.connection_timeout,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+		MHD_OPTION_END);
+	if (!d)
+		return relto_seterr(err, RELTO_EINTERNAL, "cannot listen on %s port %u (in use, or not allowed)",
+		                    c->listen_host, c->listen_port);
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	s->port = info ? info->port : c->listen_port;
+	s->daemon = d;
+	return RELTO_OK;
+}
+
+enum relto_err server_start(struct relto_config *cfg, struct store *st, struct server **out, char *err)
+{
+	struct server *s = calloc(1, sizeof(*s));
+	if (!s)
+		return relto_seterr(err, RELTO_ENOMEM, "out of memory");
+	s->cfg = cfg;
+	s->store = st;
+	s->log_requests = 1;
+	enum relto_err rc = map_collections(s, err);
+	if (!rc)
+		rc = auth_new(cfg, &s->auth, err);
+	if (!rc)
+		rc = start_daemon(s, err);
+	if (rc) {
+		server_stop(s);
+		return rc;
+	}
+	*out = s;
+	return RELTO_OK;
+}
+
+void server_stop(struct server *s)
+{
+	if (!s)
+		return;
+	if (s->daemon)
+		MHD_stop_daemon(s->daemon);
+	auth_free(s->auth);
+	free(s);
+}

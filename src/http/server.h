@@ -1,0 +1,37 @@
+/*
+** server.h: the running server: configuration, store, authentication and
+** the HTTP daemon (libmicrohttpd, epoll, a thread pool sized to the
+** cores).  Everything a request handler needs hangs off struct server;
+** there are no globals.
+**
+** Threading: server_start() and server_stop() run on the main thread;
+** handlers run on the pool's threads and only read struct server.
+** Ownership: the server borrows cfg and st, which must outlive it.
+*/
+#ifndef RELTO_SERVER_H
+#define RELTO_SERVER_H
+
+#include "../relto.h"
+#include "../auth/auth.h"
+#include "../config/config.h"
+#include "../store/store.h"
+
+struct server {
+	struct relto_config *cfg;
+	struct store *store;
+	struct auth *auth;
+	unsigned char cursor_key[STORE_SECRET_LEN];
+	void *daemon;   /* struct MHD_Daemon *, kept opaque outside http/ */
+	int log_requests;
+	uint16_t port;  /* the port actually bound (useful with port 0) */
+};
+
+/* Map every configured collection to its store key, load secrets, and
+** start listening.  RELTO_OK and *out (stop with server_stop);
+** RELTO_EINTERNAL if the address cannot be bound (err says why);
+** RELTO_ESTORE. */
+enum relto_err server_start(struct relto_config *cfg, struct store *st, struct server **out, char *err);
+/* Stop accepting, finish running requests, free.  NULL is a no-op. */
+void server_stop(struct server *s);
+
+#endif

@@ -1,0 +1,146 @@
+/*
+** store.c: open a store by URL, keep its connection pool, and dispatch
+** every call to the backend's table of functions.  This is the one place
+** that knows which backends exist.
+*/
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include "store_int.h"
+
+struct store {
+	const struct store_ops *ops;
+	void *state;
+	pthread_mutex_t lock;      /* guards free_conns */
+	struct store_conn *free_conns;
+};
+
+static const struct store_ops *const backends[] = {
+	&store_sqlite_ops,
+};
+
+enum relto_err store_open(const char *url, struct store **out, char *err)
+{
+	const struct store_ops *ops = &store_sqlite_ops; /* a bare path is SQLite */
+	const char *target = url;
+	const char *colon = strchr(url, ':');
+	if (colon && colon - url < 16 && colon[1] != '\\') {
+		ops = NULL;
+		for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+			size_t n = strlen(backends[i]->scheme);
+			if ((size_t)(colon - url) == n && strncmp(url, backends[i]->scheme, n) == 0)
+				ops = backends[i];
+		}
+		if (!ops)
+			return relto_seterr(err, RELTO_ESTORE, "store '%s': unknown scheme (supported: sqlite:PATH)", url);
+		target = colon + 1;
+	}
+	struct store *s = calloc(1, sizeof(*s));
+	if (!s)
+		return relto_seterr(err, RELTO_ENOMEM, "out of memory");
+	s->ops = ops;
+	pthread_mutex_init(&s->lock, NULL);
+	enum relto_err rc = ops->open(target, &s->state, err);
+	if (rc) {
+		pthread_mutex_destroy(&s->lock);
+		free(s);
+		return rc;
+	}
+	*out = s;
+	return RELTO_OK;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	while (s->free_conns) {
+		struct store_conn *c = s->free_conns;
+		s->free_conns = c->next_free;
+		s->ops->conn_close(c);
+	}
+	s->ops->close(s->state);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+enum relto_err store_conn_get(struct store *s, struct store_conn **out, char *err)
+{
+	pthread_mutex_lock(&s->lock);
+	struct store_conn *c = s->free_conns;
+	if (c)
+		s->free_conns = c->next_free;
+	pthread_mutex_unlock(&s->lock);
+	if (!c) {
+		enum relto_err rc = s->ops->conn_open(s->state, &c, err);
+		if (rc)
+			return rc;
+	}
+	c->next_free = NULL;
+	c->ops = s->ops;
+	*out = c;
+	return RELTO_OK;
+}
+
+void store_conn_put(struct store *s, struct store_conn *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&s->lock);
+	c->next_free = s->free_conns;
+	s->free_conns = c;
+	pthread_mutex_unlock(&s->lock);
+}
+
+static const struct store_ops *ops_of(const struct store_conn *c)
+{
+	return c->ops;
+}
+
+enum relto_err store_secret(struct store_conn *c, const char *name,
+                            unsigned char out[STORE_SECRET_LEN], char *err)
+{
+	return ops_of(c)->secret(c, name, out, err);
+}
+
+enum relto_err store_collection(struct store_conn *c, const char *uuid, int64_t *out, char *err)
+{
+	return ops_of(c)->collection(c, uuid, out, err);
+}
+
+enum relto_err store_put(struct store_conn *c, int64_t coll, const char *posted_by,
+                         const struct store_new *objs, size_t n,
+                         enum store_put_result *results, int64_t *date_added, char *err)
+{
+	return ops_of(c)->put(c, coll, posted_by, objs, n, results, date_added, err);
+}
+
+enum relto_err store_query(struct store_conn *c, const struct store_query *q, int with_raw,
+                           store_row_fn fn, void *ctx, char *err)
+{
+	return ops_of(c)->query(c, q, with_raw, fn, ctx, err);
+}
+
+enum relto_err store_delete(struct store_conn *c, int64_t coll, const char *id,
+                            const struct store_versions *v, const char *const *spec_versions,
+                            size_t nspec_versions, size_t *deleted, char *err)
+{
+	return ops_of(c)->del(c, coll, id, v, spec_versions, nspec_versions, deleted, err);
+}
+
+enum relto_err store_count(struct store_conn *c, int64_t coll, int64_t *out, char *err)
+{
+	return ops_of(c)->count(c, coll, out, err);
+}
+
+enum relto_err store_status_put(struct store_conn *c, const char *id, const char *partner,
+                                const char *json, char *err)
+{
+	return ops_of(c)->status_put(c, id, partner, json, err);
+}
+
+enum relto_err store_status_get(struct store_conn *c, const char *id, const char *partner,
+                                char **json, char *err)
+{
+	return ops_of(c)->status_get(c, id, partner, json, err);
+}

@@ -1,0 +1,148 @@
+/*
+** store.h: the store interface (DESIGN.md decision 6).  Everything relto
+** keeps lives behind it: objects as the exact bytes that arrived, their
+** interned marking sets, status resources, and the server's persistent
+** secrets.  Backends: SQLite (store_sqlite.c); PostgreSQL comes later
+** behind the same table of functions.
+**
+** Objects.  Each stored row is one version of one object in one
+** collection: (collection, id, version) is unique.  date_added is the
+** server's time of arrival in µs and is strictly increasing within a
+** store, so it orders rows; `seq` breaks ties for backends where several
+** writers may pick the same µs.  Pages are keyset pages over
+** (date_added, seq): their cost does not depend on their position.
+**
+** Threading: one `struct store` per process, shared by all threads.  A
+** `struct store_conn` is used by one thread at a time: take one with
+** store_conn_get() and give it back with store_conn_put().
+** Errors: enum relto_err; `err` (may be NULL) says why.  Backend codes
+** (SQLITE_BUSY...) are translated here and never leave store/.
+** Ownership: rows passed to callbacks are borrowed for the call only.
+*/
+#ifndef RELTO_STORE_H
+#define RELTO_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "../relto.h"
+
+struct store;
+struct store_conn;
+
+/* Open (creating and migrating if needed) the store at url: a path, or
+** "sqlite:PATH".  RELTO_OK and *out; RELTO_ESTORE (err says why). */
+enum relto_err store_open(const char *url, struct store **out, char *err);
+/* Close every connection and free.  No connection may be in use.  NULL ok. */
+void store_close(struct store *s);
+
+/* Borrow a connection (opening one if none is free).  RELTO_ESTORE. */
+enum relto_err store_conn_get(struct store *s, struct store_conn **out, char *err);
+/* Give it back.  Cannot fail; NULL is a no-op. */
+void store_conn_put(struct store *s, struct store_conn *c);
+
+/* A 32-byte secret kept in the store, created at random on first use,
+** the same for every process on the store (it keys `next` tokens, so a
+** token made by one process works on another).  RELTO_ESTORE. */
+#define STORE_SECRET_LEN 32
+enum relto_err store_secret(struct store_conn *c, const char *name,
+                            unsigned char out[STORE_SECRET_LEN], char *err);
+
+/* The store's key for collection uuid, created if new.  RELTO_ESTORE. */
+enum relto_err store_collection(struct store_conn *c, const char *uuid, int64_t *out, char *err);
+
+/* ---- writing objects ---- */
+
+/* One object to add. */
+struct store_new {
+	const char *id, *type, *spec_version;
+	int64_t version;          /* µs; ignored when !has_version */
+	int has_version;          /* 0: versioned by date_added (SCOs) */
+	const char *version_text; /* the timestamp text, NULL when !has_version */
+	const char *marking_canon; /* canonical marking set, "" for none */
+	const char *created_by_ref; /* "" when absent */
+	const char *raw;          /* exact bytes */
+	size_t raw_len;
+};
+
+enum store_put_result { STORE_ADDED = 0, STORE_DUPLICATE = 1 };
+
+/* Add n objects to collection coll in one durable transaction, recording
+** posted_by (a partner id) as the submitter.  A row whose (id, version)
+** exists already (for unversioned objects: whose id exists) is a
+** duplicate and leaves the store unchanged.  results[i] (n entries) and
+** date_added[i] (may be NULL) tell what became of each.  When this
+** returns RELTO_OK every added row is on disk; on any error nothing of
+** the batch was added (RELTO_ESTORE, err says why). */
+enum relto_err store_put(struct store_conn *c, int64_t coll, const char *posted_by,
+                         const struct store_new *objs, size_t n,
+                         enum store_put_result *results, int64_t *date_added, char *err);
+
+/* ---- reading objects ---- */
+
+/* Which versions of each object a query returns (TAXII match[version]). */
+struct store_versions {
+	int all;                  /* every version (the other fields ignored) */
+	int first, last;          /* the earliest / latest version */
+	const int64_t *at;        /* versions equal to these µs values */
+	size_t nat;
+};
+
+struct store_query {
+	int64_t coll;
+	int64_t added_after;      /* only rows added after this µs ... */
+	int has_added_after;      /* ... when set */
+	const char *const *ids;   /* match[id]: any of these (nids 0: all) */
+	size_t nids;
+	const char *const *types; /* match[type] */
+	size_t ntypes;
+	const char *const *spec_versions; /* match[spec_version] (0: all) */
+	size_t nspec_versions;
+	struct store_versions versions;
+	/* Keyset cursor: only rows after (after_date_added, after_seq). */
+	int has_cursor;
+	int64_t after_date_added, after_seq;
+	size_t limit;             /* at most this many rows (>= 1) */
+};
+
+/* One row as a query yields it. */
+struct store_row {
+	int64_t seq, date_added, version;
+	const char *id;
+	const char *version_text; /* the version as the object wrote it */
+	const char *spec_version;
+	const char *raw;          /* NULL unless the query asked for bytes */
+	size_t raw_len;
+	int64_t marking_set;
+};
+
+typedef enum relto_err (*store_row_fn)(void *ctx, const struct store_row *row);
+
+/* Call fn for each row matching q, in (date_added, seq) order, at most
+** q->limit rows.  with_raw: also read the stored bytes (manifests and
+** version lists do not need them).  RELTO_OK; RELTO_ESTORE; or fn's code
+** (which stops the walk). */
+enum relto_err store_query(struct store_conn *c, const struct store_query *q, int with_raw,
+                           store_row_fn fn, void *ctx, char *err);
+
+/* Delete the versions of object id in coll selected by v and
+** spec_versions.  *deleted = rows removed (0 when none matched).
+** RELTO_OK; RELTO_ESTORE. */
+enum relto_err store_delete(struct store_conn *c, int64_t coll, const char *id,
+                            const struct store_versions *v, const char *const *spec_versions,
+                            size_t nspec_versions, size_t *deleted, char *err);
+
+/* Number of object versions in coll (for the demo's start-up summary). */
+enum relto_err store_count(struct store_conn *c, int64_t coll, int64_t *out, char *err);
+
+/* ---- status resources ---- */
+
+/* Keep the status resource `json` (its TAXII JSON text) under id, owned
+** by partner (only that partner may read it back).  RELTO_ESTORE. */
+enum relto_err store_status_put(struct store_conn *c, const char *id, const char *partner,
+                                const char *json, char *err);
+/* Read it back: *json is malloc'd (caller frees).  RELTO_ENOTFOUND when no
+** such status exists or it belongs to another partner; RELTO_ESTORE. */
+enum relto_err store_status_get(struct store_conn *c, const char *id, const char *partner,
+                                char **json, char *err);
+
+#endif

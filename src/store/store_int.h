@@ -1,0 +1,46 @@
+/*
+** store_int.h: what store.c and the backends share, and nothing else
+** includes.  A backend is one table of functions (Redis's ConnectionType
+** habit); store.c picks the backend from the URL and keeps a pool of
+** connections.  Every backend connection struct starts with a
+** `struct store_conn` so store.c can chain free connections.
+*/
+#ifndef RELTO_STORE_INT_H
+#define RELTO_STORE_INT_H
+
+#include "store.h"
+
+struct store_conn {
+	const struct store_ops *ops; /* set by store.c when handed out */
+	struct store_conn *next_free;
+};
+
+struct store_ops {
+	const char *scheme; /* "sqlite" */
+	/* Open the shared state (create/migrate the schema). */
+	enum relto_err (*open)(const char *target, void **state, char *err);
+	void (*close)(void *state);
+	enum relto_err (*conn_open)(void *state, struct store_conn **out, char *err);
+	void (*conn_close)(struct store_conn *c);
+
+	enum relto_err (*secret)(struct store_conn *c, const char *name,
+	                         unsigned char out[STORE_SECRET_LEN], char *err);
+	enum relto_err (*collection)(struct store_conn *c, const char *uuid, int64_t *out, char *err);
+	enum relto_err (*put)(struct store_conn *c, int64_t coll, const char *posted_by,
+	                      const struct store_new *objs, size_t n,
+	                      enum store_put_result *results, int64_t *date_added, char *err);
+	enum relto_err (*query)(struct store_conn *c, const struct store_query *q, int with_raw,
+	                        store_row_fn fn, void *ctx, char *err);
+	enum relto_err (*del)(struct store_conn *c, int64_t coll, const char *id,
+	                      const struct store_versions *v, const char *const *spec_versions,
+	                      size_t nspec_versions, size_t *deleted, char *err);
+	enum relto_err (*count)(struct store_conn *c, int64_t coll, int64_t *out, char *err);
+	enum relto_err (*status_put)(struct store_conn *c, const char *id, const char *partner,
+	                             const char *json, char *err);
+	enum relto_err (*status_get)(struct store_conn *c, const char *id, const char *partner,
+	                             char **json, char *err);
+};
+
+extern const struct store_ops store_sqlite_ops;
+
+#endif

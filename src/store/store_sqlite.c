@@ -1,0 +1,669 @@
+/*
+** store_sqlite.c: the SQLite backend of the store interface (store.h).
+**
+** One database file in WAL mode with synchronous=FULL: a transaction that
+** returned is on disk, so an object acknowledged in a status resource
+** survives a crash or power loss.  Readers never block the writer nor
+** each other.  Writers serialize with BEGIN IMMEDIATE and wait on
+** busy_timeout, which also covers `relto import` running beside a server.
+**
+** Statements are prepared once per connection and kept in a small cache
+** keyed by their SQL text; list filters (match[id], ...) are bound as one
+** JSON array read with json_each(), so every list length shares a
+** statement.
+*/
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "store_int.h"
+#include "../util/buf.h"
+#include "../util/ts.h"
+
+#define SCHEMA_VERSION 1
+#define STMT_CACHE 48
+
+struct sq_state {
+	char *path;
+};
+
+struct sq_stmt {
+	char *sql;
+	sqlite3_stmt *st;
+	uint64_t used; /* for LRU eviction */
+};
+
+struct sq_conn {
+	struct store_conn base; /* first: store.c chains these */
+	sqlite3 *db;
+	struct sq_stmt cache[STMT_CACHE];
+	uint64_t tick;
+};
+
+static const char schema_v1[] =
+	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS collections(num INTEGER PRIMARY KEY, uuid TEXT NOT NULL UNIQUE);"
+	"CREATE TABLE IF NOT EXISTS marking_sets(num INTEGER PRIMARY KEY, canon TEXT NOT NULL UNIQUE);"
+	"INSERT OR IGNORE INTO marking_sets(num, canon) VALUES(0, '');"
+	"CREATE TABLE IF NOT EXISTS objects("
+	" seq INTEGER PRIMARY KEY,"          /* arrival order */
+	" coll INTEGER NOT NULL,"
+	" id TEXT NOT NULL,"
+	" type TEXT NOT NULL,"
+	" version INTEGER NOT NULL,"         /* µs: modified, created, or date_added */
+	" version_text TEXT,"                /* NULL: unversioned (SCO) */
+	" spec_version TEXT NOT NULL,"
+	" date_added INTEGER NOT NULL,"      /* µs, strictly increasing */
+	" marking_set INTEGER NOT NULL,"
+	" created_by_ref TEXT NOT NULL,"
+	" posted_by TEXT NOT NULL,"
+	" raw BLOB NOT NULL);"
+	"CREATE UNIQUE INDEX IF NOT EXISTS objects_version ON objects(coll, id, version);"
+	"CREATE INDEX IF NOT EXISTS objects_added ON objects(coll, date_added);"
+	"CREATE INDEX IF NOT EXISTS objects_type ON objects(coll, type, date_added);"
+	"CREATE TABLE IF NOT EXISTS status(id TEXT PRIMARY KEY, partner TEXT NOT NULL,"
+	" created INTEGER NOT NULL, body TEXT NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS status_created ON status(created);";
+
+static enum relto_err sq_err(sqlite3 *db, const char *what, char *err)
+{
+	return relto_seterr(err, RELTO_ESTORE, "sqlite: %s: %s", what, db ? sqlite3_errmsg(db) : "no database");
+}
+
+static enum relto_err exec(sqlite3 *db, const char *sql, char *err)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		relto_seterr(err, RELTO_ESTORE, "sqlite: %s", msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return RELTO_ESTORE;
+	}
+	return RELTO_OK;
+}
+
+static enum relto_err open_db(const char *path, sqlite3 **out, char *err)
+{
+	sqlite3 *db = NULL;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+	if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
+		enum relto_err rc = relto_seterr(err, RELTO_ESTORE, "sqlite: cannot open '%s': %s", path,
+		                                 db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return rc;
+	}
+	sqlite3_busy_timeout(db, 10000);
+	enum relto_err rc = exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+	                             "PRAGMA foreign_keys=OFF; PRAGMA cache_size=-16000;", err);
+	if (rc) {
+		sqlite3_close(db);
+		return rc;
+	}
+	*out = db;
+	return RELTO_OK;
+}
+
+static enum relto_err migrate(sqlite3 *db, char *err)
+{
+	enum relto_err rc = exec(db, "BEGIN IMMEDIATE", err);
+	if (rc)
+		return rc;
+	rc = exec(db, schema_v1, err);
+	if (!rc) {
+		char sql[128];
+		snprintf(sql, sizeof(sql),
+		         "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', %d)", SCHEMA_VERSION);
+		rc = exec(db, sql, err);
+	}
+	sqlite3_stmt *st = NULL;
+	if (!rc && sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key='schema_version'", -1, &st, NULL))
+		rc = sq_err(db, "schema version", err);
+	if (!rc && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > SCHEMA_VERSION)
+		rc = relto_seterr(err, RELTO_ESTORE,
+		                  "sqlite: the database has schema version %d, newer than this relto (%d)",
+		                  sqlite3_column_int(st, 0), SCHEMA_VERSION);
+	sqlite3_finalize(st);
+	if (rc) {
+		exec(db, "ROLLBACK", NULL);
+		return rc;
+	}
+	return exec(db, "COMMIT", err);
+}
+
+static enum relto_err sq_open(const char *target, void **state, char *err)
+{
+	if (!*target)
+		return relto_seterr(err, RELTO_ESTORE, "sqlite: empty database path");
+	sqlite3 *db = NULL;
+	enum relto_err rc = open_db(target, &db, err);
+	if (!rc)
+		rc = migrate(db, err);
+	sqlite3_close(db);
+	if (rc)
+		return rc;
+	struct sq_state *s = calloc(1, sizeof(*s));
+	if (!s || !(s->path = strdup(target))) {
+		free(s);
+		return relto_seterr(err, RELTO_ENOMEM, "out of memory");
+	}
+	*state = s;
+	return RELTO_OK;
+}
+
+static void sq_close(void *state)
+{
+	struct sq_state *s = state;
+	if (s)
+		free(s->path);
+	free(s);
+}
+
+static enum relto_err sq_conn_open(void *state, struct store_conn **out, char *err)
+{
+	struct sq_state *s = state;
+	struct sq_conn *c = calloc(1, sizeof(*c));
+	if (!c)
+		return relto_seterr(err, RELTO_ENOMEM, "out of memory");
+	enum relto_err rc = open_db(s->path, &c->db, err);
+	if (rc) {
+		free(c);
+		return rc;
+	}
+	*out = &c->base;
+	return RELTO_OK;
+}
+
+static void sq_conn_close(struct store_conn *base)
+{
+	struct sq_conn *c = (struct sq_conn *)base;
+	for (int i = 0; i < STMT_CACHE; i++) {
+		sqlite3_finalize(c->cache[i].st);
+		free(c->cache[i].sql);
+	}
+	sqlite3_close(c->db);
+	free(c);
+}
+
+/* A prepared statement for sql from the connection's cache, reset and with
+** its bindings cleared; the least recently used entry makes room. */
+static enum relto_err stmt(struct sq_conn *c, const char *sql, sqlite3_stmt **out, char *err)
+{
+	int victim = 0;
+	for (int i = 0; i < STMT_CACHE; i++) {
+		struct sq_stmt *e = &c->cache[i];
+		if (e->sql && strcmp(e->sql, sql) == 0) {
+			e->used = ++c->tick;
+			sqlite3_reset(e->st);
+			sqlite3_clear_bindings(e->st);
+			*out = e->st;
+			return RELTO_OK;
+		}
+		if (e->used < c->cache[victim].used)
+			victim = i;
+	}
+	struct sq_stmt *e = &c->cache[victim];
+	sqlite3_finalize(e->st);
+	free(e->sql);
+	e->st = NULL;
+	e->sql = NULL;
+	e->used = 0;
+	if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &e->st, NULL) != SQLITE_OK)
+		return sq_err(c->db, "prepare", err);
+	if (!(e->sql = strdup(sql))) {
+		sqlite3_finalize(e->st);
+		e->st = NULL;
+		return relto_seterr(err, RELTO_ENOMEM, "out of memory");
+	}
+	e->used = ++c->tick;
+	*out = e->st;
+	return RELTO_OK;
+}
+
+static enum relto_err sq_secret(struct store_conn *base, const char *name,
+                                unsigned char out[STORE_SECRET_LEN], char *err)
+{
+	struct sq_conn *c = (struct sq_conn *)base;
+	char key[96];
+	snprintf(key, sizeof(key), "secret:%s", name);
+	unsigned char fresh[STORE_SECRET_LEN];
+	randombytes_buf(fresh, sizeof(fresh));
+	sqlite3_stmt *st;
+	/* Insert-if-absent then read: two processes racing agree on the winner. */
+	enum relto_err rc = stmt(c, "INSERT OR IGNORE INTO meta(key, value) VALUES(?1, ?2)", &st, err);
+	if (!rc) {
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_blob(st, 2, fresh, sizeof(fresh), SQLITE_TRANSIENT);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = sq_err(c->db, "secret", err);
+		sqlite3_reset(st);
+	}
+	sodium_memzero(fresh, sizeof(fresh));
+	if (!rc)
+		rc = stmt(c, "SELECT value FROM meta WHERE key = ?1", &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_bytes(st, 0) != STORE_SECRET_LEN)
+		rc = sq_err(c->db, "secret", err);
+	else
+		memcpy(out, sqlite3_column_blob(st, 0), STORE_SECRET_LEN);
+	sqlite3_reset(st);
+	return rc;
+}
+
+static enum relto_err sq_collection(struct store_conn *base, const char *uuid, int64_t *out, char *err)
+{
+	struct sq_conn *c = (struct sq_conn *)base;
+	sqlite3_stmt *st;
+	enum relto_err rc = stmt(c, "INSERT OR IGNORE INTO collections(uuid) VALUES(lower(?1))", &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = sq_err(c->db, "collection", err);
+	sqlite3_reset(st);
+	if (!rc)
+		rc = stmt(c, "SELECT num FROM collections WHERE uuid = lower(?1)", &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	else
+		rc = sq_err(c->db, "collection", err);
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* The interned number of a canonical marking set, adding it if new. */
+static enum relto_err intern_marking(struct sq_conn *c, const char *canon, int64_t *out, char *err)
+{
+	if (!canon || !*canon) {
+		*out = 0;
+		return RELTO_OK;
+	}
+	sqlite3_stmt *st;
+	enum relto_err rc = stmt(c, "INSERT OR IGNORE INTO marking_sets(canon) VALUES(?1)", &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, canon, -1, SQLITE_STATIC);
+	int r = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (r != SQLITE_DONE)
+		return sq_err(c->db, "marking set", err);
+	if ((rc = stmt(c, "SELECT num FROM marking_sets WHERE canon = ?1", &st, err)))
+		return rc;
+	sqlite3_bind_text(st, 1, canon, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	else
+		rc = sq_err(c->db, "marking set", err);
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* Within the write transaction: the first date_added for this batch,
+** strictly after every earlier one even if the clock stepped back. */
+static enum relto_err next_date_added(struct sq_conn *c, size_t n, int64_t *first, char *err)
+{
+	sqlite3_stmt *st;
+	enum relto_err rc = stmt(c, "SELECT value FROM meta WHERE key = 'last_date_added'", &st, err);
+	if (rc)
+		return rc;
+	int64_t last = INT64_MIN, now = ts_now();
+	if (sqlite3_step(st) == SQLITE_ROW)
+		last = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	*first = now > last ? now : last + 1;
+	if ((rc = stmt(c, "INSERT OR REPLACE INTO meta(key, value) VALUES('last_date_added', ?1)", &st, err)))
+		return rc;
+	sqlite3_bind_int64(st, 1, *first + (int64_t)n - 1);
+	int r = sqlite3_step(st);
+	sqlite3_reset(st);
+	return r == SQLITE_DONE ? RELTO_OK : sq_err(c->db, "date_added", err);
+}
+
+/* Is an unversioned object (an SCO) with this id already stored? */
+static enum relto_err unversioned_exists(struct sq_conn *c, int64_t coll, const char *id, int *yes, char *err)
+{
+	sqlite3_stmt *st;
+	enum relto_err rc = stmt(c, "SELECT 1 FROM objects WHERE coll = ?1 AND id = ?2 LIMIT 1", &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, coll);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	int r = sqlite3_step(st);
+	*yes = r == SQLITE_ROW;
+	sqlite3_reset(st);
+	return r == SQLITE_ROW || r == SQLITE_DONE ? RELTO_OK : sq_err(c->db, "lookup", err);
+}
+
+static enum relto_err insert_one(struct sq_conn *c, int64_t coll, const char *posted_by,
+                                 const struct store_new *o, int64_t date_added,
+                                 int64_t *last_set_num, const char **last_set,
+                                 enum store_put_result *result, char *err)
+{
+	enum relto_err rc = RELTO_OK;
+	if (!o->has_version) {
+		int dup = 0;
+		if ((rc = unversioned_exists(c, coll, o->id, &dup, err)))
+			return rc;
+		if (dup) {
+			*result = STORE_DUPLICATE;
+			return RELTO_OK;
+		}
+	}
+	/* Consecutive objects usually share markings: skip the lookup then. */
+	if (!*last_set || strcmp(*last_set, o->marking_canon) != 0) {
+		if ((rc = intern_marking(c, o->marking_canon, last_set_num, err)))
+			return rc;
+		*last_set = o->marking_canon;
+	}
+	sqlite3_stmt *st;
+	rc = stmt(c, "INSERT OR IGNORE INTO objects(coll, id, type, version, version_text, spec_version,"
+	             " date_added, marking_set, created_by_ref, posted_by, raw)"
+	             " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, coll);
+	sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, o->type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, o->has_version ? o->version : date_added);
+	if (o->has_version)
+		sqlite3_bind_text(st, 5, o->version_text, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, o->spec_version, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, date_added);
+	sqlite3_bind_int64(st, 8, *last_set_num);
+	sqlite3_bind_text(st, 9, o->created_by_ref ? o->created_by_ref : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 10, posted_by, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 11, o->raw, (int)o->raw_len, SQLITE_STATIC);
+	int r = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (r != SQLITE_DONE)
+		return sq_err(c->db, "insert", err);
+	*result = sqlite3_changes(c->db) ? STORE_ADDED : STORE_DUPLICATE;
+	return RELTO_OK;
+}
+
+static enum relto_err sq_put(struct store_conn *base, int64_t coll, const char *posted_by,
+                             const struct store_new *objs, size_t n,
+                             enum store_put_result *results, int64_t *date_added, char *err)
+{
+	struct sq_conn *c = (struct sq_conn *)base;
+	for (size_t i = 0; i < n; i++)
+		if (objs[i].raw_len > INT32_MAX)
+			return relto_seterr(err, RELTO_ETOOBIG, "object %s is larger than 2 GiB", objs[i].id);
+	enum relto_err rc = exec(c->db, "BEGIN IMMEDIATE", err);
+	if (rc)
+		return rc;
+	int64_t first = 0, set_num = 0;
+	const char *set = NULL;
+	rc = next_date_added(c, n, &first, err);
+	for (size_t i = 0; !rc && i < n; i++) {
+		rc = insert_one(c, coll, posted_by, &objs[i], first + (int64_t)i, &set_num, &set,
+		                &results[i], err);
+		if (date_added)
+			date_added[i] = first + (int64_t)i;
+	}
+	if (!rc)
+		rc = exec(c->db, "COMMIT", err);
+	if (rc)
+		exec(c->db, "ROLLBACK", NULL);
+	return rc;
+}
+
+/* Append ",\"a\",\"b\"" style JSON array text for a json_each() binding. */
+static enum relto_err json_list(struct buf *b, const char *const *v, size_t n)
+{
+	enum relto_err rc = buf_putc(b, '[');
+	for (size_t i = 0; !rc && i < n; i++) {
+		if (i)
+			rc = buf_putc(b, ',');
+		if (!rc)
+			rc = buf_put_json_string(b, v[i]);
+	}
+	return rc ? rc : buf_putc(b, ']');
+}
+
+static enum relto_err int_list(struct buf *b, const int64_t *v, size_t n)
+{
+	enum relto_err rc = buf_putc(b, '[');
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = buf_printf(b, "%s%lld", i ? "," : "", (long long)v[i]);
+	return rc ? rc : buf_putc(b, ']');
+}
+
+/* The version clause of a query on table alias o (empty for "all"). */
+static enum relto_err version_sql(struct buf *sql, const struct store_versions *v)
+{
+	if (v->all)
+		return RELTO_OK;
+	enum relto_err rc = buf_puts(sql, " AND (0");
+	if (!rc && v->first)
+		rc = buf_puts(sql, " OR NOT EXISTS (SELECT 1 FROM objects p WHERE p.coll = o.coll"
+		                   " AND p.id = o.id AND p.version < o.version)");
+	if (!rc && v->last)
+		rc = buf_puts(sql, " OR NOT EXISTS (SELECT 1 FROM objects p WHERE p.coll = o.coll"
+		                   " AND p.id = o.id AND p.version > o.version)");
+	if (!rc && v->nat)
+		rc = buf_puts(sql, " OR o.version IN (SELECT value FROM json_each(?9))");
+	return rc ? rc : buf_putc(sql, ')');
+}
+
+/* Build the SQL and the JSON list bindings for q.  Parameters: ?1 coll,
+** ?2 added_after, ?3/?4 cursor, ?5 ids, ?6 types, ?7 spec versions,
+** ?8 limit, ?9 version timestamps. */
+static enum relto_err query_sql(const struct store_query *q, int with_raw, struct buf *sql,
+                                struct buf lists[4])
+{
+	enum relto_err rc = buf_puts(sql, "SELECT o.seq, o.date_added, o.version, o.id, o.version_text,"
+	                                  " o.spec_version, o.marking_set");
+	if (!rc && with_raw)
+		rc = buf_puts(sql, ", o.raw");
+	if (!rc)
+		rc = buf_puts(sql, " FROM objects o WHERE o.coll = ?1");
+	if (!rc && q->has_added_after)
+		rc = buf_puts(sql, " AND o.date_added > ?2");
+	if (!rc && q->has_cursor)
+		rc = buf_puts(sql, " AND (o.date_added, o.seq) > (?3, ?4)");
+	if (!rc && q->nids)
+		rc = buf_puts(sql, " AND o.id IN (SELECT value FROM json_each(?5))");
+	if (!rc && q->ntypes)
+		rc = buf_puts(sql, " AND o.type IN (SELECT value FROM json_each(?6))");
+	if (!rc && q->nspec_versions)
+		rc = buf_puts(sql, " AND o.spec_version IN (SELECT value FROM json_each(?7))");
+	if (!rc)
+		rc = version_sql(sql, &q->versions);
+	if (!rc)
+		rc = buf_puts(sql, " ORDER BY o.date_added, o.seq LIMIT ?8");
+	if (!rc && q->nids)
+		rc = json_list(&lists[0], q->ids, q->nids);
+	if (!rc && q->ntypes)
+		rc = json_list(&lists[1], q->types, q->ntypes);
+	if (!rc && q->nspec_versions)
+		rc = json_list(&lists[2], q->spec_versions, q->nspec_versions);
+	if (!rc && !q->versions.all && q->versions.nat)
+		rc = int_list(&lists[3], q->versions.at, q->versions.nat);
+	return rc;
+}
+
+static enum relto_err sq_query(struct store_conn *base, const struct store_query *q, int with_raw,
+                               store_row_fn fn, void *ctx, char *err)
+{
+	struct sq_conn *c = (struct sq_conn *)base;
+	struct buf sql, lists[4];
+	buf_init(&sql, 4096);
+	for (int i = 0; i < 4; i++)
+		buf_init(&lists[i], 1u << 20);
+	sqlite3_stmt *st = NULL;
+	enum relto_err rc = query_sql(q, with_raw, &sql, lists);
+	if (rc)
+		rc = relto_seterr(err, rc, "query too large");
+	if (!rc)
+		rc = stmt(c, sql.data, &st, err);
+	if (!rc) {
+		sqlite3_bind_int64(st, 1, q->coll);
+		sqlite3_bind_int64(st, 2, q->added_after);
+		sqlite3_bind_int64(st, 3, q->after_date_added);
+		sqlite3_bind_int64(st, 4, q->after_seq);
+		sqlite3_bind_int64(st, 8, (sqlite3_int64)q->limit);
+		static const int slot[4] = {5, 6, 7, 9};
+		for (int i = 0; i < 4; i++)
+			if (lists[i].len)
+				sqlite3_bind_text(st, slot[i], lists[i].data, (int)lists[i].len, SQLITE_STATIC);
+	}
+	int r = SQLITE_DONE;
+	while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_row row = {
+			.seq = sqlite3_column_int64(st, 0),
+			.date_added = sqlite3_column_int64(st, 1),
+			.version = sqlite3_column_int64(st, 2),
+			.id = (const char *)sqlite3_column_text(st, 3),
+			.version_text = (const char *)sqlite3_column_text(st, 4),
+			.spec_version = (const char *)sqlite3_column_text(st, 5),
+			.marking_set = sqlite3_column_int64(st, 6),
+		};
+		if (with_raw) {
+			row.raw = sqlite3_column_blob(st, 7);
+			row.raw_len = (size_t)sqlite3_column_bytes(st, 7);
+		}
+		rc = fn(ctx, &row);
+	}
+	if (!rc && r != SQLITE_DONE)
+		rc = sq_err(c->db, "query", err);
+	if (st)
+		sqlite3_reset(st);
+	buf_free(&sql);
+	for (int i = 0; i < 4; i++)
+		buf_free(&lists[i]);
+	return rc;
+}
+
+static enum relto_err sq_delete(struct store_conn *base, int64_t coll, const char *id,
+                                const struct store_versions *v, const char *const *spec_versions,
+                                size_t nspec_versions, size_t *deleted, char *err)
+{
+	struct sq_conn *c = (struct sq_conn *)base;
+	struct buf sql, specs, ats;
+	buf_init(&sql, 4096);
+	buf_init(&specs, 1u << 16);
+	buf_init(&ats, 1u << 16);
+	/* Select the rows first, then delete by seq: the version clause
+	** compares a row with its siblings, which must not vanish midway. */
+	enum relto_err rc = buf_puts(&sql, "DELETE FROM objects WHERE seq IN (SELECT o.seq FROM objects o"
+	                                   " WHERE o.coll = ?1 AND o.id = ?2");
+	if (!rc && nspec_versions)
+		rc = buf_puts(&sql, " AND o.spec_version IN (SELECT value FROM json_each(?7))");
+	if (!rc)
+		rc = version_sql(&sql, v);
+	if (!rc)
+		rc = buf_putc(&sql, ')');
+	if (!rc && nspec_versions)
+		rc = json_list(&specs, spec_versions, nspec_versions);
+	if (!rc && !v->all && v->nat)
+		rc = int_list(&ats, v->at, v->nat);
+	if (rc)
+		rc = relto_seterr(err, rc, "delete query too large");
+	sqlite3_stmt *st = NULL;
+	if (!rc)
+		rc = stmt(c, sql.data, &st, err);
+	if (!rc) {
+		sqlite3_bind_int64(st, 1, coll);
+		sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+		if (specs.len)
+			sqlite3_bind_text(st, 7, specs.data, (int)specs.len, SQLITE_STATIC);
+		if (ats.len)
+			sqlite3_bind_text(st, 9, ats.data, (int)ats.len, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = sq_err(c->db, "delete", err);
+		else
+			*deleted = (size_t)sqlite3_changes(c->db);
+		sqlite3_reset(st);
+	}
+	buf_free(&sql);
+	buf_free(&specs);
+	buf_free(&ats);
+	return rc;
+}
+
+static enum relto_err sq_count(struct store_conn *base, int64_t coll, int64_t *out, char *err)
+{
+	struct sq_conn *c = (struct sq_conn *)base;
+	sqlite3_stmt *st;
+	enum relto_err rc = stmt(c, "SELECT count(*) FROM objects WHERE coll = ?1", &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, coll);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	else
+		rc = sq_err(c->db, "count", err);
+	sqlite3_reset(st);
+	return rc;
+}
+
+static enum relto_err sq_status_put(struct store_conn *base, const char *id, const char *partner,
+                                    const char *json, char *err)
+{
+	struct sq_conn *c = (struct sq_conn *)base;
+	sqlite3_stmt *st;
+	/* Status resources are kept 7 days (TAXII asks for at least 24 h). */
+	enum relto_err rc = stmt(c, "DELETE FROM status WHERE created < ?1", &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, ts_now() - 7 * 86400 * INT64_C(1000000));
+	int r = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (r != SQLITE_DONE)
+		return sq_err(c->db, "status", err);
+	if ((rc = stmt(c, "INSERT OR REPLACE INTO status(id, partner, created, body) VALUES(?1, ?2, ?3, ?4)",
+	               &st, err)))
+		return rc;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, partner, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, ts_now());
+	sqlite3_bind_text(st, 4, json, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	sqlite3_reset(st);
+	return r == SQLITE_DONE ? RELTO_OK : sq_err(c->db, "status", err);
+}
+
+static enum relto_err sq_status_get(struct store_conn *base, const char *id, const char *partner,
+                                    char **json, char *err)
+{
+	struct sq_conn *c = (struct sq_conn *)base;
+	sqlite3_stmt *st;
+	enum relto_err rc = stmt(c, "SELECT body FROM status WHERE id = ?1 AND partner = ?2", &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, partner, -1, SQLITE_STATIC);
+	int r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		*json = strdup((const char *)sqlite3_column_text(st, 0));
+		if (!*json)
+			rc = relto_seterr(err, RELTO_ENOMEM, "out of memory");
+	} else if (r == SQLITE_DONE) {
+		rc = relto_seterr(err, RELTO_ENOTFOUND, "no status resource '%s'", id);
+	} else {
+		rc = sq_err(c->db, "status", err);
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+const struct store_ops store_sqlite_ops = {
+	.scheme = "sqlite",
+	.open = sq_open,
+	.close = sq_close,
+	.conn_open = sq_conn_open,
+	.conn_close = sq_conn_close,
+	.secret = sq_secret,
+	.collection = sq_collection,
+	.put = sq_put,
+	.query = sq_query,
+	.del = sq_delete,
+	.count = sq_count,
+	.status_put = sq_status_put,
+	.status_get = sq_status_get,
+};

@@ -1,0 +1,287 @@
+/*
+** objects.c: the object resources (TAXII 5.3 manifest, 5.4 get objects,
+** 5.5 add objects, 5.6 get an object, 5.7 delete an object, 5.8
+** versions).  Pages are read from the store as stored bytes and copied
+** into the response (DESIGN.md decision 1): no JSON library on this path.
+*/
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "taxii.h"
+#include "cursor.h"
+#include "../ingest/ingest.h"
+#include "../store/store.h"
+
+/* What a page of rows is turned into. */
+enum page_kind { PAGE_OBJECTS, PAGE_MANIFEST, PAGE_VERSIONS };
+
+struct page {
+	struct req *r;
+	enum page_kind kind;
+	size_t limit, rows;
+	int more;
+	int64_t last_date_added, last_seq;
+};
+
+static enum relto_err add_row(void *ctx, const struct store_row *row)
+{
+	struct page *p = ctx;
+	struct buf *b = &p->r->out;
+	if (p->rows == p->limit) {
+		p->more = 1; /* the one extra row asked for only says there is more */
+		return RELTO_OK;
+	}
+	char added[TS_BUFSIZE];
+	ts_format(row->date_added, added);
+	enum relto_err rc = buf_puts(b, p->rows ? "," : p->kind == PAGE_VERSIONS ? "{\"versions\":[" : "{\"objects\":[");
+	if (rc)
+		return rc;
+	char ver[TS_BUFSIZE];
+	const char *version = row->version_text ? row->version_text : ts_format(row->version, ver);
+	switch (p->kind) {
+	case PAGE_OBJECTS:
+		rc = buf_append(b, row->raw, row->raw_len);
+		break;
+	case PAGE_MANIFEST:
+		rc = buf_puts(b, "{\"id\":");
+		if (!rc)
+			rc = buf_put_json_string(b, row->id);
+		if (!rc)
+			rc = buf_printf(b, ",\"date_added\":\"%s\",\"version\":", added);
+		if (!rc)
+			rc = buf_put_json_string(b, version);
+		if (!rc)
+			rc = buf_printf(b, ",\"media_type\":\"application/stix+json;version=%s\"}", row->spec_version);
+		break;
+	case PAGE_VERSIONS:
+		rc = buf_put_json_string(b, version);
+		break;
+	}
+	if (!p->rows)
+		memcpy(p->r->date_first, added, sizeof(added));
+	memcpy(p->r->date_last, added, sizeof(added));
+	p->rows++;
+	p->last_date_added = row->date_added;
+	p->last_seq = row->seq;
+	return rc;
+}
+
+/* Run query q (already parsed) and write the page of the given kind. */
+static enum relto_err run_page(struct req *r, struct taxii_query *q, enum page_kind kind,
+                               const char *object_id)
+{
+	struct store_query sq = {
+		.coll = r->coll->store_id,
+		.added_after = q->added_after,
+		.has_added_after = q->has_added_after,
+		.ids = (const char *const *)q->ids,
+		.nids = q->nids,
+		.types = (const char *const *)q->types,
+		.ntypes = q->ntypes,
+		.spec_versions = (const char *const *)q->spec_versions,
+		.nspec_versions = q->nspec_versions,
+		.versions = q->versions,
+		.limit = q->limit + 1,
+	};
+	if (object_id) {
+		sq.ids = &object_id;
+		sq.nids = 1;
+	}
+	if (kind == PAGE_VERSIONS)
+		sq.versions = (struct store_versions){.all = 1};
+	enum relto_err rc = RELTO_OK;
+	if (q->next) {
+		rc = cursor_read(r->srv->cursor_key, q->fingerprint, q->next, &sq.after_date_added,
+		                 &sq.after_seq, r->err);
+		sq.has_cursor = 1;
+	}
+	struct page p = {.r = r, .kind = kind, .limit = q->limit};
+	if (!rc)
+		rc = store_query(r->sc, &sq, kind == PAGE_OBJECTS, add_row, &p, r->err);
+	if (rc)
+		return rc;
+	/* An object that has no version here (with these filters) does not
+	** exist for this request: 404, unless this continues a paged query
+	** whose later rows went away (then an empty page is the answer). */
+	if (object_id && !p.rows && !q->next)
+		return relto_seterr(r->err, RELTO_ENOTFOUND, "no object '%s' in this collection%s", object_id,
+		                    r->nparams ? " matching the filters" : "");
+	if (p.rows)
+		rc = buf_putc(&r->out, ']');
+	else
+		rc = buf_putc(&r->out, '{');
+	if (!rc && p.more) {
+		char token[CURSOR_TOKEN_SIZE];
+		cursor_make(r->srv->cursor_key, q->fingerprint, p.last_date_added, p.last_seq, token);
+		rc = buf_printf(&r->out, "%s\"more\":true,\"next\":\"%s\"", p.rows ? "," : "", token);
+	} else if (!rc && p.rows) {
+		rc = buf_puts(&r->out, ",\"more\":false");
+	}
+	if (!rc)
+		rc = buf_putc(&r->out, '}');
+	r->status = 200;
+	return rc;
+}
+
+static enum relto_err need_read(struct req *r)
+{
+	if (taxii_can_read(r->coll, r->partner))
+		return RELTO_OK;
+	return relto_seterr(r->err, RELTO_EDENIED, "you may not read collection '%s'", r->coll->id);
+}
+
+static enum relto_err get_page(struct req *r, enum taxii_endpoint ep, enum page_kind kind)
+{
+	enum relto_err rc = need_read(r);
+	if (rc)
+		return rc;
+	struct taxii_query q;
+	const struct limits *lim = &r->srv->cfg->limits;
+	rc = taxii_query_parse(r->params, r->nparams, ep, r->object_id, lim->default_page_size,
+	                       lim->max_page_size, &q, r->err);
+	if (rc)
+		return rc;
+	rc = run_page(r, &q, kind, r->object_id);
+	taxii_query_free(&q);
+	return rc;
+}
+
+enum relto_err taxii_objects_get(struct req *r)
+{
+	return get_page(r, EP_OBJECTS, PAGE_OBJECTS);
+}
+
+enum relto_err taxii_manifest(struct req *r)
+{
+	return get_page(r, EP_MANIFEST, PAGE_MANIFEST);
+}
+
+enum relto_err taxii_object_get(struct req *r)
+{
+	return get_page(r, EP_OBJECT, PAGE_OBJECTS);
+}
+
+enum relto_err taxii_versions(struct req *r)
+{
+	return get_page(r, EP_VERSIONS, PAGE_VERSIONS);
+}
+
+enum relto_err taxii_object_delete(struct req *r)
+{
+	int rd = taxii_can_read(r->coll, r->partner), wr = taxii_can_write(r->coll, r->partner);
+	if (!rd || !wr)
+		return relto_seterr(r->err, RELTO_EDENIED, "deleting needs both read and write access to collection '%s'",
+		                    r->coll->id);
+	struct taxii_query q;
+	enum relto_err rc = taxii_query_parse(r->params, r->nparams, EP_DELETE, r->object_id, 1, 1, &q, r->err);
+	if (rc)
+		return rc;
+	size_t deleted = 0;
+	rc = store_delete(r->sc, r->coll->store_id, r->object_id, &q.versions,
+	                  (const char *const *)q.spec_versions, q.nspec_versions, &deleted, r->err);
+	taxii_query_free(&q);
+	if (!rc && !deleted)
+		rc = relto_seterr(r->err, RELTO_ENOTFOUND, "no object '%s' in this collection%s", r->object_id,
+		                  r->nparams ? " matching the filters" : "");
+	r->status = 200;
+	return rc;
+}
+
+/* ---- POST: add objects, answer with a status resource (5.5, 4.3) ---- */
+
+struct post {
+	struct buf ok, bad; /* status-details lists being built */
+	size_t nok, nbad;
+	enum relto_err rc;  /* first failure to build them */
+};
+
+static void on_result(void *ctx, size_t index, const char *id, const char *version,
+                      enum ingest_outcome outcome, const char *message)
+{
+	struct post *p = ctx;
+	struct buf *b = outcome == INGEST_REJECTED ? &p->bad : &p->ok;
+	size_t *n = outcome == INGEST_REJECTED ? &p->nbad : &p->nok;
+	enum relto_err rc = buf_puts(b, *n ? ",{\"id\":" : "{\"id\":");
+	if (!rc)
+		rc = buf_put_json_string(b, id);
+	if (!rc)
+		rc = buf_puts(b, ",\"version\":");
+	if (!rc)
+		rc = buf_put_json_string(b, version);
+	if (!rc && outcome != INGEST_ADDED) {
+		rc = buf_puts(b, ",\"message\":");
+		if (!rc)
+			rc = buf_put_json_string(b, outcome == INGEST_DUPLICATE ? "already present (duplicate)" : message);
+	}
+	if (!rc)
+		rc = buf_putc(b, '}');
+	if (rc && !p->rc)
+		p->rc = rc;
+	(*n)++;
+	(void)index;
+}
+
+static void new_uuid(char out[37])
+{
+	unsigned char u[16];
+	randombytes_buf(u, sizeof(u));
+	u[6] = (u[6] & 0x0f) | 0x40; /* version 4 */
+	u[8] = (u[8] & 0x3f) | 0x80; /* RFC 4122 variant */
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+	         u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12],
+	         u[13], u[14], u[15]);
+}
+
+static enum relto_err write_status(struct req *r, const char *id, const char *when,
+                                   const struct ingest_stats *st, struct post *p)
+{
+	struct buf *b = &r->out;
+	enum relto_err rc = buf_printf(b, "{\"id\":\"%s\",\"status\":\"complete\",\"request_timestamp\":\"%s\","
+	                                  "\"total_count\":%zu,\"success_count\":%zu,\"failure_count\":%zu,"
+	                                  "\"pending_count\":0",
+	                               id, when, st->total, st->added + st->duplicates, st->rejected);
+	if (!rc && p->nok)
+		rc = buf_printf(b, ",\"successes\":[%s]", p->ok.data);
+	if (!rc && p->nbad)
+		rc = buf_printf(b, ",\"failures\":[%s]", p->bad.data);
+	if (!rc)
+		rc = buf_putc(b, '}');
+	return rc;
+}
+
+enum relto_err taxii_objects_post(struct req *r)
+{
+	if (!taxii_can_write(r->coll, r->partner))
+		return relto_seterr(r->err, RELTO_EDENIED, "you may not add objects to collection '%s'", r->coll->id);
+	char when[TS_BUFSIZE], id[37];
+	ts_format(ts_now(), when);
+	new_uuid(id);
+	struct post p;
+	size_t cap = 4 * r->srv->cfg->limits.max_content_length + 4096;
+	buf_init(&p.ok, cap);
+	buf_init(&p.bad, cap);
+	p.nok = p.nbad = 0;
+	p.rc = RELTO_OK;
+	/* The whole envelope is one transaction: every object or none is
+	** stored, and each success reported below is on disk. */
+	size_t max_objects = r->srv->cfg->limits.max_objects_per_envelope;
+	struct ingest_opts opts = {.batch = max_objects + 1, .max_objects = max_objects, .posted_by = r->who->id};
+	struct ingest_stats st;
+	enum relto_err rc = ingest_body(r->sc, r->coll->store_id, r->body, r->body_len, &opts, on_result, &p,
+	                                &st, r->err);
+	if (!rc && p.rc)
+		rc = relto_seterr(r->err, p.rc, "the status resource is too large");
+	if (!rc && st.total == 0)
+		rc = relto_seterr(r->err, RELTO_EINVAL, "the envelope has no objects");
+	if (!rc)
+		rc = write_status(r, id, when, &st, &p);
+	char owner[256];
+	taxii_status_owner(r, owner, sizeof(owner));
+	if (!rc)
+		rc = store_status_put(r->sc, id, owner, r->out.data, r->err);
+	buf_free(&p.ok);
+	buf_free(&p.bad);
+	r->status = 202;
+	return rc;
+}
