@@ -31,6 +31,11 @@
 #define POOL_STICKY 8
 #define POOL_RING 56
 #define PENDING_MAX 1024    /* objects waiting for a later version */
+/* A later version comes 5..delay_max objects after the one before it:
+** body/8 (about six weeks of stream time), but at most MAX_DELAY, which
+** keeps the chains in flight (about MAX_DELAY / 12) well within PENDING_MAX
+** so that large runs version as often as small ones. */
+#define MAX_DELAY 4000
 #define OBJ_CAP (64 * 1024) /* the largest object is under 4 KiB */
 #define MS_PER_DAY 86400000LL
 #define SPAN_MS (364 * MS_PER_DAY) /* the body spans this; versions fit after */
@@ -77,7 +82,6 @@ static const struct shape shapes[] = {
 	{ R_ATTRIBUTED, T_CAMPAIGN, T_INTRUSION, 6 },
 };
 #define NSHAPES (sizeof(shapes) / sizeof(shapes[0]))
-#define SHAPE_WEIGHTS 105
 
 /* Granular markings (percent of unclassified objects of the type): an
 ** indicator's pattern, or a report's description, marked SECRET. */
@@ -278,8 +282,11 @@ static uint8_t pick_granular(struct gen__rng *r, const struct gen__obj *o)
 
 static int fill_rel(struct gen *g, struct gen__obj *o)
 {
+	uint32_t total = 0;
+	for (size_t i = 0; i < NSHAPES; i++)
+		total += shapes[i].weight;
 	for (int tries = 0; tries < 4; tries++) {
-		uint32_t x = gen__below(&g->rng, SHAPE_WEIGHTS);
+		uint32_t x = gen__below(&g->rng, total);
 		size_t i = 0;
 		while (i < NSHAPES - 1 && x >= shapes[i].weight)
 			x -= shapes[i++].weight;
@@ -503,8 +510,8 @@ static void setup_clock(struct gen *g)
 	g->delay_max = g->body / 8;
 	if (g->delay_max < 20)
 		g->delay_max = 20;
-	if (g->delay_max > 20000)
-		g->delay_max = 20000;
+	if (g->delay_max > MAX_DELAY)
+		g->delay_max = MAX_DELAY;
 }
 
 enum relto_err gen_run(const struct gen_params *p, gen_emit_fn emit, void *ctx,

@@ -13,7 +13,14 @@
 ** markings), and granular markings on sensitive properties: see
 ** docs/demo-data.md.
 **
+** Order: first every marking definition the objects use (all but the four
+** TLP 1.0 ones, which STIX fixes and consumers know) into every
+** collection, then the identities into every collection, then the body.
+** The implementation is gen.c (the run), gen_stix.c (JSON) and
+** gen_words.c (tables), sharing the private gen_int.h.
+**
 ** Threading: no shared state; thread-safe.  Errors: enum relto_err.
+** Memory: about 0.5 MB plus 18 KB per collection, whatever the count.
 */
 #ifndef RELTO_GEN_H
 #define RELTO_GEN_H
@@ -24,13 +31,20 @@
 
 struct gen_params {
 	uint64_t seed;          /* same seed, same output */
-	size_t count;           /* objects to emit, marking definitions included */
+	/* Objects to emit, that is calls of emit: the header (30 objects per
+	** collection: 18 marking definitions and 12 identities) included.  A
+	** count inside the header emits its first count objects. */
+	size_t count;
 	/* Collections to spread objects over (the emit callback receives the
-	** index into this list); at least 1.  The marking definitions are
-	** emitted first into every collection. */
+	** index into this list), 1..256.  The marking definitions and
+	** identities go into every collection; every other object into one.
+	** With one collection, general and telecom material mix; with more,
+	** even collections get general and odd ones telecom material. */
 	size_t ncollections;
 	/* The base time of generated created/modified timestamps (µs since
-	** epoch); objects span the year after it. */
+	** epoch, 1970..9000); objects span the year after it.  Marking
+	** definitions are created at base_time, except the TLP 2.0 ones,
+	** which keep their published 2022-10-01 date. */
 	int64_t base_time;
 };
 
@@ -49,7 +63,8 @@ void gen_params_default(struct gen_params *p);
 ** reference points at an object emitted before (in the same collection).
 ** Memory use does not grow with count beyond a small, bounded pool of
 ** recent ids kept to pick references from.  RELTO_OK; RELTO_EINVAL for
-** bad parameters (err says which); RELTO_ENOMEM; or emit's code. */
+** bad parameters (err says which; nothing was emitted); RELTO_ENOMEM; or
+** emit's code, after which emit is not called again. */
 enum relto_err gen_run(const struct gen_params *p, gen_emit_fn emit, void *ctx,
                        char *err);
 

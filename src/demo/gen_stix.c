@@ -211,8 +211,8 @@ static void w_confidence(struct w *w, struct gen__rng *v)
 	w_uint(w, 15 + 5 * gen__below(v, 17));
 }
 
-/* "<subject> <verb> <target> <method>. <outcome>" and, on later versions,
-** an update note: the body of most descriptions. */
+/* "<subject> <verb> <target> <method>. <outcome>": the body of most
+** descriptions. */
 static void w_sentence(struct w *w, const struct gen__theme *th, struct gen__rng *c)
 {
 	w_s(w, gen__pick(c, &th->subjects));
@@ -226,6 +226,7 @@ static void w_sentence(struct w *w, const struct gen__theme *th, struct gen__rng
 	w_s(w, gen__pick(c, &th->outcomes));
 }
 
+/* On later versions, a note saying what changed, after the description. */
 static void w_update_note(struct w *w, const struct gen__obj *o, struct gen__rng *v)
 {
 	if (o->version) {

@@ -4,7 +4,8 @@
 ** parsed value (DESIGN.md decision 1: objects are stored as sent).
 **
 ** Jansson does all the JSON parsing, in two passes:
-**  1. one json_loadb() of the whole body with JSON_REJECT_DUPLICATES checks
+**  1. a scan for NUL bytes (see check_nul), then one json_loadb() of the
+**     whole body with JSON_REJECT_DUPLICATES checks
 **     everything (syntax, UTF-8, duplicate keys at every depth, bytes after
 **     the value) and gives line:column on error.  The tree is only used to
 **     look at "objects" and is freed before the walk, so memory stays at one
@@ -79,6 +80,28 @@ static enum relto_err parse_error(json_error_t *e, char *err)
 	}
 }
 
+/* A NUL byte is never valid JSON text (not whitespace, and raw control
+** characters are not allowed in strings), but Jansson 2.14 silently drops
+** one that follows a number or a literal ("[5\0]" parses as [5]).  A body
+** like that would be stored with the NUL inside an object's bytes, which
+** other parsers reject or cut short, so refuse it before Jansson sees it. */
+static enum relto_err check_nul(const char *body, size_t len, char *err)
+{
+	const char *nul = memchr(body, '\0', len);
+	if (!nul)
+		return RELTO_OK;
+	size_t line = 1, col = 1;
+	for (const char *p = body; p < nul; p++) {
+		col++;
+		if (*p == '\n') {
+			line++;
+			col = 1;
+		}
+	}
+	return relto_seterr(err, RELTO_EINVAL, "line %zu, column %zu (byte %zu): NUL byte in the body",
+	                    line, col, (size_t)(nul - body));
+}
+
 /* Pass 1.  RELTO_OK with *n_objects = the length of "objects" and
 ** *has_objects set when it is there. */
 static enum relto_err check_body(const char *body, size_t len, int *has_objects,
@@ -89,12 +112,14 @@ static enum relto_err check_body(const char *body, size_t len, int *has_objects,
 		i++;
 	if (i == len)
 		return relto_seterr(err, RELTO_EINVAL, "empty body: expected a JSON object");
+	enum relto_err rc = check_nul(body, len, err);
+	if (rc)
+		return rc;
 
 	json_error_t e;
 	json_t *root = json_loadb(body, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &e);
 	if (!root)
 		return parse_error(&e, err);
-	enum relto_err rc = RELTO_OK;
 	if (!json_is_object(root)) {
 		rc = relto_seterr(err, RELTO_EINVAL, "body must be a JSON object, not %s",
 		                  json_kind(root));

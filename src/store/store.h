@@ -104,13 +104,16 @@ struct store_query {
 	size_t limit;             /* at most this many rows (>= 1) */
 };
 
-/* One row as a query yields it. */
+/* One row as a query yields it.  A query for bytes (with_raw) fills raw
+** and leaves id, version_text and spec_version NULL; one without fills
+** those and leaves raw NULL (each costs decoding per row). */
 struct store_row {
 	int64_t seq, date_added, version;
 	const char *id;
-	const char *version_text; /* the version as the object wrote it */
+	const char *version_text; /* the version as the object wrote it; NULL
+	                             for unversioned objects (use version) */
 	const char *spec_version;
-	const char *raw;          /* NULL unless the query asked for bytes */
+	const char *raw;
 	size_t raw_len;
 	int64_t marking_set;
 };

@@ -58,6 +58,8 @@ static const char schema_v1[] =
 	" marking_set INTEGER NOT NULL,"
 	" created_by_ref TEXT NOT NULL,"
 	" posted_by TEXT NOT NULL,"
+	" is_first INTEGER NOT NULL,"        /* the earliest version of its id */
+	" is_last INTEGER NOT NULL,"         /* the latest version of its id */
 	" raw BLOB NOT NULL);"
 	"CREATE UNIQUE INDEX IF NOT EXISTS objects_version ON objects(coll, id, version);"
 	"CREATE INDEX IF NOT EXISTS objects_added ON objects(coll, date_added);"
@@ -94,7 +96,8 @@ static enum relto_err open_db(const char *path, sqlite3 **out, char *err)
 	}
 	sqlite3_busy_timeout(db, 10000);
 	enum relto_err rc = exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-	                             "PRAGMA foreign_keys=OFF; PRAGMA cache_size=-16000;", err);
+	                             "PRAGMA foreign_keys=OFF; PRAGMA cache_size=-16000;"
+	                             "PRAGMA mmap_size=268435456;", err);
 	if (rc) {
 		sqlite3_close(db);
 		return rc;
@@ -134,6 +137,10 @@ static enum relto_err sq_open(const char *target, void **state, char *err)
 {
 	if (!*target)
 		return relto_seterr(err, RELTO_ESTORE, "sqlite: empty database path");
+	/* Memory statistics put a global mutex on every allocation SQLite
+	** makes; relto never reads them.  (Harmless no-op if SQLite was
+	** already initialized, e.g. by a second store in the same process.) */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	sqlite3 *db = NULL;
 	enum relto_err rc = open_db(target, &db, err);
 	if (!rc)
@@ -338,6 +345,47 @@ static enum relto_err unversioned_exists(struct sq_conn *c, int64_t coll, const 
 	return r == SQLITE_ROW || r == SQLITE_DONE ? RELTO_OK : sq_err(c->db, "lookup", err);
 }
 
+/* Where does a new version of id fall among the stored ones?  Sets
+** *is_first / *is_last for the new row and clears the flag of the row it
+** displaces; *dup when this very version is stored already. */
+static enum relto_err place_version(struct sq_conn *c, int64_t coll, const char *id, int64_t version,
+                                    int *is_first, int *is_last, int *dup, char *err)
+{
+	sqlite3_stmt *st;
+	enum relto_err rc = stmt(c, "SELECT min(version), max(version), count(*),"
+	                            " sum(version = ?3) FROM objects WHERE coll = ?1 AND id = ?2", &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, coll);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, version);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return sq_err(c->db, "versions", err);
+	}
+	int64_t lo = sqlite3_column_int64(st, 0), hi = sqlite3_column_int64(st, 1);
+	int64_t n = sqlite3_column_int64(st, 2), same = sqlite3_column_int64(st, 3);
+	sqlite3_reset(st);
+	*dup = same > 0;
+	if (n == 0 || *dup)
+		return RELTO_OK;
+	*is_first = version < lo;
+	*is_last = version > hi;
+	if (*is_first)
+		rc = stmt(c, "UPDATE objects SET is_first = 0 WHERE coll = ?1 AND id = ?2 AND is_first", &st, err);
+	else if (*is_last)
+		rc = stmt(c, "UPDATE objects SET is_last = 0 WHERE coll = ?1 AND id = ?2 AND is_last", &st, err);
+	else
+		return RELTO_OK;
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, coll);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	int r = sqlite3_step(st);
+	sqlite3_reset(st);
+	return r == SQLITE_DONE ? RELTO_OK : sq_err(c->db, "versions", err);
+}
+
 static enum relto_err insert_one(struct sq_conn *c, int64_t coll, const char *posted_by,
                                  const struct store_new *o, int64_t date_added,
                                  int64_t *last_set_num, const char **last_set,
@@ -359,16 +407,24 @@ static enum relto_err insert_one(struct sq_conn *c, int64_t coll, const char *po
 			return rc;
 		*last_set = o->marking_canon;
 	}
+	int64_t version = o->has_version ? o->version : date_added;
+	int is_first = 1, is_last = 1, dup = 0;
+	if ((rc = place_version(c, coll, o->id, version, &is_first, &is_last, &dup, err)))
+		return rc;
+	if (dup) {
+		*result = STORE_DUPLICATE;
+		return RELTO_OK;
+	}
 	sqlite3_stmt *st;
-	rc = stmt(c, "INSERT OR IGNORE INTO objects(coll, id, type, version, version_text, spec_version,"
-	             " date_added, marking_set, created_by_ref, posted_by, raw)"
-	             " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", &st, err);
+	rc = stmt(c, "INSERT INTO objects(coll, id, type, version, version_text, spec_version,"
+	             " date_added, marking_set, created_by_ref, posted_by, is_first, is_last, raw)"
+	             " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?12, ?13, ?11)", &st, err);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(st, 1, coll);
 	sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, o->type, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, o->has_version ? o->version : date_added);
+	sqlite3_bind_int64(st, 4, version);
 	if (o->has_version)
 		sqlite3_bind_text(st, 5, o->version_text, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, o->spec_version, -1, SQLITE_STATIC);
@@ -377,11 +433,13 @@ static enum relto_err insert_one(struct sq_conn *c, int64_t coll, const char *po
 	sqlite3_bind_text(st, 9, o->created_by_ref ? o->created_by_ref : "", -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 10, posted_by, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 11, o->raw, (int)o->raw_len, SQLITE_STATIC);
+	sqlite3_bind_int(st, 12, is_first);
+	sqlite3_bind_int(st, 13, is_last);
 	int r = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (r != SQLITE_DONE)
 		return sq_err(c->db, "insert", err);
-	*result = sqlite3_changes(c->db) ? STORE_ADDED : STORE_DUPLICATE;
+	*result = STORE_ADDED;
 	return RELTO_OK;
 }
 
@@ -438,13 +496,13 @@ static enum relto_err version_sql(struct buf *sql, const struct store_versions *
 {
 	if (v->all)
 		return RELTO_OK;
+	/* is_first/is_last are kept by insert and delete, so "the latest
+	** version" costs a column test, not a probe per row. */
 	enum relto_err rc = buf_puts(sql, " AND (0");
 	if (!rc && v->first)
-		rc = buf_puts(sql, " OR NOT EXISTS (SELECT 1 FROM objects p WHERE p.coll = o.coll"
-		                   " AND p.id = o.id AND p.version < o.version)");
+		rc = buf_puts(sql, " OR o.is_first");
 	if (!rc && v->last)
-		rc = buf_puts(sql, " OR NOT EXISTS (SELECT 1 FROM objects p WHERE p.coll = o.coll"
-		                   " AND p.id = o.id AND p.version > o.version)");
+		rc = buf_puts(sql, " OR o.is_last");
 	if (!rc && v->nat)
 		rc = buf_puts(sql, " OR o.version IN (SELECT value FROM json_each(?9))");
 	return rc ? rc : buf_putc(sql, ')');
@@ -514,18 +572,21 @@ static enum relto_err sq_query(struct store_conn *base, const struct store_query
 	}
 	int r = SQLITE_DONE;
 	while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW) {
+		/* Columns are decoded only when read: a page of objects needs
+		** the bytes, a manifest the names. */
 		struct store_row row = {
 			.seq = sqlite3_column_int64(st, 0),
 			.date_added = sqlite3_column_int64(st, 1),
 			.version = sqlite3_column_int64(st, 2),
-			.id = (const char *)sqlite3_column_text(st, 3),
-			.version_text = (const char *)sqlite3_column_text(st, 4),
-			.spec_version = (const char *)sqlite3_column_text(st, 5),
 			.marking_set = sqlite3_column_int64(st, 6),
 		};
 		if (with_raw) {
 			row.raw = sqlite3_column_blob(st, 7);
 			row.raw_len = (size_t)sqlite3_column_bytes(st, 7);
+		} else {
+			row.id = (const char *)sqlite3_column_text(st, 3);
+			row.version_text = (const char *)sqlite3_column_text(st, 4);
+			row.spec_version = (const char *)sqlite3_column_text(st, 5);
 		}
 		rc = fn(ctx, &row);
 	}
@@ -537,6 +598,23 @@ static enum relto_err sq_query(struct store_conn *base, const struct store_query
 	for (int i = 0; i < 4; i++)
 		buf_free(&lists[i]);
 	return rc;
+}
+
+/* After a delete, mark the remaining first and last versions of id. */
+static enum relto_err refresh_flags(struct sq_conn *c, int64_t coll, const char *id, char *err)
+{
+	sqlite3_stmt *st;
+	enum relto_err rc = stmt(c, "UPDATE objects SET"
+	                            " is_first = (version = (SELECT min(version) FROM objects WHERE coll = ?1 AND id = ?2)),"
+	                            " is_last = (version = (SELECT max(version) FROM objects WHERE coll = ?1 AND id = ?2))"
+	                            " WHERE coll = ?1 AND id = ?2", &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, coll);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	int r = sqlite3_step(st);
+	sqlite3_reset(st);
+	return r == SQLITE_DONE ? RELTO_OK : sq_err(c->db, "delete", err);
 }
 
 static enum relto_err sq_delete(struct store_conn *base, int64_t coll, const char *id,
@@ -565,7 +643,8 @@ static enum relto_err sq_delete(struct store_conn *base, int64_t coll, const cha
 	if (rc)
 		rc = relto_seterr(err, rc, "delete query too large");
 	sqlite3_stmt *st = NULL;
-	if (!rc)
+	*deleted = 0;
+	if (!rc && !(rc = exec(c->db, "BEGIN IMMEDIATE", err)))
 		rc = stmt(c, sql.data, &st, err);
 	if (!rc) {
 		sqlite3_bind_int64(st, 1, coll);
@@ -580,6 +659,12 @@ static enum relto_err sq_delete(struct store_conn *base, int64_t coll, const cha
 			*deleted = (size_t)sqlite3_changes(c->db);
 		sqlite3_reset(st);
 	}
+	if (!rc && *deleted)
+		rc = refresh_flags(c, coll, id, err);
+	if (!rc)
+		rc = exec(c->db, "COMMIT", err);
+	else
+		exec(c->db, "ROLLBACK", NULL);
 	buf_free(&sql);
 	buf_free(&specs);
 	buf_free(&ats);

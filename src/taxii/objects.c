@@ -21,7 +21,7 @@ struct page {
 	enum page_kind kind;
 	size_t limit, rows;
 	int more;
-	int64_t last_date_added, last_seq;
+	int64_t first_date_added, last_date_added, last_seq;
 };
 
 static enum relto_err add_row(void *ctx, const struct store_row *row)
@@ -32,13 +32,10 @@ static enum relto_err add_row(void *ctx, const struct store_row *row)
 		p->more = 1; /* the one extra row asked for only says there is more */
 		return RELTO_OK;
 	}
-	char added[TS_BUFSIZE];
-	ts_format(row->date_added, added);
 	enum relto_err rc = buf_puts(b, p->rows ? "," : p->kind == PAGE_VERSIONS ? "{\"versions\":[" : "{\"objects\":[");
 	if (rc)
 		return rc;
-	char ver[TS_BUFSIZE];
-	const char *version = row->version_text ? row->version_text : ts_format(row->version, ver);
+	char added[TS_BUFSIZE], ver[TS_BUFSIZE];
 	switch (p->kind) {
 	case PAGE_OBJECTS:
 		rc = buf_append(b, row->raw, row->raw_len);
@@ -48,19 +45,18 @@ static enum relto_err add_row(void *ctx, const struct store_row *row)
 		if (!rc)
 			rc = buf_put_json_string(b, row->id);
 		if (!rc)
-			rc = buf_printf(b, ",\"date_added\":\"%s\",\"version\":", added);
+			rc = buf_printf(b, ",\"date_added\":\"%s\",\"version\":", ts_format(row->date_added, added));
 		if (!rc)
-			rc = buf_put_json_string(b, version);
+			rc = buf_put_json_string(b, row->version_text ? row->version_text : ts_format(row->version, ver));
 		if (!rc)
 			rc = buf_printf(b, ",\"media_type\":\"application/stix+json;version=%s\"}", row->spec_version);
 		break;
 	case PAGE_VERSIONS:
-		rc = buf_put_json_string(b, version);
+		rc = buf_put_json_string(b, row->version_text ? row->version_text : ts_format(row->version, ver));
 		break;
 	}
 	if (!p->rows)
-		memcpy(p->r->date_first, added, sizeof(added));
-	memcpy(p->r->date_last, added, sizeof(added));
+		p->first_date_added = row->date_added;
 	p->rows++;
 	p->last_date_added = row->date_added;
 	p->last_seq = row->seq;
@@ -107,8 +103,11 @@ static enum relto_err run_page(struct req *r, struct taxii_query *q, enum page_k
 	if (object_id && !p.rows && !q->next)
 		return relto_seterr(r->err, RELTO_ENOTFOUND, "no object '%s' in this collection%s", object_id,
 		                    r->nparams ? " matching the filters" : "");
-	if (p.rows)
+	if (p.rows) {
+		ts_format(p.first_date_added, r->date_first);
+		ts_format(p.last_date_added, r->date_last);
 		rc = buf_putc(&r->out, ']');
+	}
 	else
 		rc = buf_putc(&r->out, '{');
 	if (!rc && p.more) {

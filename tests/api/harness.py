@@ -147,10 +147,16 @@ class Server:
         self.stdout_path = os.path.join(self.dir, name + ".stdout")
         self._err = None
         self._out = None
+        self.config_text = None
+        self.config_path = None
 
     def start(self):
         self.port = free_port()
-        argv = [a.format(port=self.port, dir=self.dir) for a in self.argv_template]
+        argv = [a.replace("{port}", str(self.port)).replace("{dir}", self.dir)
+                for a in self.argv_template]
+        if getattr(self, "config_text", None) is not None:
+            with open(self.config_path, "w") as f:
+                f.write(self.config_text.replace("{port}", str(self.port)).replace("{dir}", self.dir))
         self._err = open(self.stderr_path, "ab")
         self._out = open(self.stdout_path, "ab")
         log("starting", self.relto, " ".join(argv))
@@ -245,6 +251,7 @@ def _connection(scheme, host, port, timeout):
 
 # The main (demo) server of this run; set by run.py.
 SERVER = None
+RELTO = None        # path of the server binary (set by run.py)
 TARGET = None        # (scheme, host, port) -- from SERVER or --url
 
 
@@ -277,18 +284,18 @@ def start_custom_server(relto, config_text, extra_argv=None, config_name="relto.
                         argv=None):
     """Start a second relto with a custom config file (format not fixed yet).
 
-    Writes `config_text` (may contain {port} and {dir}) to a fresh temporary
-    directory and runs `relto serve --config FILE --listen 127.0.0.1:PORT`
-    unless `argv` overrides the arguments.  Returns a Server; the caller must
-    call .cleanup().  Use request(..., server=srv) to talk to it.
+    Writes `config_text` to a fresh temporary directory and runs
+    `relto serve -c FILE` (argv overrides the arguments).  The texts {port}
+    (a free loopback port, where the config must make relto listen) and
+    {dir} (the temporary directory) are substituted in the config and argv.
+    Returns a started Server; the caller must call .cleanup().  Talk to it
+    with request(..., server=srv).
     """
     srv = Server(relto, [], name="relto-custom")
-    srv.port = free_port()
     cfg = os.path.join(srv.dir, config_name)
-    with open(cfg, "w") as f:
-        f.write(config_text.replace("{dir}", srv.dir))
-    srv.argv_template = argv or (["serve", "--config", cfg, "--listen", "127.0.0.1:{port}"]
-                                 + list(extra_argv or []))
+    srv.argv_template = argv or (["serve", "-c", cfg] + list(extra_argv or []))
+    srv.config_text = config_text
+    srv.config_path = cfg
     srv.start()
     return srv
 
@@ -351,7 +358,7 @@ def url(path, params=None):
 
 def request(method, path, user="usa", password=DEFAULT, headers=None, body=None,
             accept=DEFAULT, params=None, auth=DEFAULT, timeout=60, checks=True,
-            server=None, content_type=DEFAULT):
+            server=None, content_type=DEFAULT, layer_lenient=False):
     """One HTTP request on a fresh connection.
 
     user=None sends no Authorization header.  password defaults to the
@@ -359,6 +366,9 @@ def request(method, path, user="usa", password=DEFAULT, headers=None, body=None,
     value.  accept=None omits Accept (default: TAXII 2.1).  body may be
     bytes, str, or a JSON-able object (then serialised).  For POST with a
     body, Content-Type defaults to TAXII 2.1 (content_type=None omits it).
+    layer_lenient=True: a 413/414/431 (answers typically produced by the HTTP
+    layer before the application sees the request) is only checked for
+    "not 5xx"; dedicated tests check those statuses strictly.
     """
     hdrs = {}
     if accept is DEFAULT:
@@ -417,6 +427,8 @@ def request(method, path, user="usa", password=DEFAULT, headers=None, body=None,
     if method in ("POST", "DELETE") and 200 <= resp.status < 300:
         invalidate()
     if checks:
+        if layer_lenient and resp.status in (413, 414, 431):
+            return r
         check_response(method, target, r)
     return r
 
@@ -492,7 +504,10 @@ def check_response(method, target, r):
     if method == "HEAD":
         return
     ct = r.headers.get("Content-Type")
-    if not is_taxii_ctype(ct):
+    # A bodiless 200 to DELETE is checked by test_70_delete's dedicated test
+    # (5.7 lists Content-Type as required there) so that it does not mask
+    # every other DELETE check.
+    if not is_taxii_ctype(ct) and not (method == "DELETE" and 200 <= st < 300 and not r.body):
         fail("Content-Type %r is not %s: %s" % (ct, TAXII_MT, describe(method, target, r)))
     if 200 <= st < 300 and r.body:
         check(r.json is not None, "2xx body is not strict UTF-8 JSON (or has duplicate keys): "
@@ -547,11 +562,15 @@ def post_envelope(coll, body, user="usa", **kw):
     return request("POST", coll_path(coll, "objects/"), user=user, body=body, **kw)
 
 
-def raw_exchange(data, timeout=30, server=None, read=True):
+def raw_exchange(data, timeout=30, server=None, read=True, half_close=True):
     """Send raw bytes on a new socket, return (status or None, raw response bytes).
 
     Used for requests http.client refuses to build (NUL bytes, bad request
     lines).  Returns status None when the server closed without a response.
+    After sending, the write side is shut down (the server sees EOF, so an
+    incomplete request cannot legitimately keep it waiting).  Once some
+    response bytes arrived, 2 s of silence end the read (keep-alive).
+    Nothing at all within `timeout` seconds is a hang.
     """
     scheme, host, port = (server.scheme, "127.0.0.1", server.port) if server else TARGET
     s = socket.create_connection((host, port), timeout=timeout)
@@ -562,16 +581,29 @@ def raw_exchange(data, timeout=30, server=None, read=True):
         s = ctx.wrap_socket(s)
     out = b""
     try:
-        s.sendall(data)
+        try:
+            s.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        if half_close and scheme != "https":
+            try:
+                s.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
         if read:
             while True:
                 try:
                     chunk = s.recv(65536)
                 except (ConnectionResetError, ssl.SSLError):
                     break
+                except socket.timeout:
+                    if out:
+                        break
+                    raise
                 if not chunk:
                     break
                 out += chunk
+                s.settimeout(2)
                 if len(out) > 10 * 1024 * 1024:
                     break
     except socket.timeout:
@@ -840,7 +872,10 @@ def check_status(doc, where="status"):
                 only_known_keys(d, ("id", "version", "message"), where + "." + lst)
                 check(isinstance(d.get("id"), str) and d["id"],
                       "%s: %s entry without id: %s" % (where, lst, _short(d)))
-                check(isinstance(d.get("version"), str) and d["version"],
+                # 4.3.1: version is required.  An invalid object may have no
+                # modified/created at all; then any consistent value (even
+                # "") is accepted for failures, never for successes.
+                check(isinstance(d.get("version"), str) and (d["version"] or lst == "failures"),
                       "%s: %s entry without version (required, spec 4.3.1): %s"
                       % (where, lst, _short(d)))
                 if "message" in d:

@@ -96,8 +96,7 @@ def test_malformed_authorization_rejected():
         "Basic " + base64.b64encode(b"usa:").decode(),
         "Basic " + base64.b64encode(b":demo-usa").decode(),
         "Basic " + base64.b64encode(b"usa:demo-usa:extra").decode(),
-        "Basic " + base64.b64encode(b"usa:demo-usa\x00").decode(),
-        "Basic " + base64.b64encode(b"usa\x00:demo-usa").decode(),
+        # (NUL bytes in credentials: test_60_bad_input.test_nul_byte_does_not_truncate_input)
         "Basic " + base64.b64encode(b"\xff\xfe:\xff").decode(),
         "Basic " + base64.b64encode(b"usa:demo-usa").decode()[:-2],   # truncated
         "Basic " + base64.b64encode(b"usa:demo-usa").decode() + "garbage",
