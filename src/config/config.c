@@ -152,6 +152,8 @@ static enum relto_err load_limits(struct relto_config *c, const struct yconf *y,
 		rc = get_uint(y, map, "max_connections", 1, 1000000, &conns, err);
 	if (!rc)
 		rc = get_uint(y, map, "connection_timeout", 1, 3600, &tmo, err);
+	if (!rc && def > max && !yconf_get(y, map, "default_page_size"))
+		def = max; /* only the cap was set: the default follows it down */
 	if (!rc && def > max)
 		rc = yconf_error(y, map, err, RELTO_EINVAL, "default_page_size (%llu) exceeds max_page_size (%llu)",
 		                 def, max);

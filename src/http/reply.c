@@ -46,14 +46,24 @@ static const char *title_of(unsigned status)
 
 enum relto_err http_error_body(struct buf *out, unsigned status, const char *description)
 {
+	/* Descriptions quote what the client sent (a bad id, a bad limit),
+	** which may be any bytes, and may have been cut mid-character: keep
+	** printable ASCII only, so the body is always valid UTF-8 JSON. */
+	char clean[RELTO_ERRBUF_SIZE];
+	size_t n = 0;
+	for (; description && description[n] && n < sizeof(clean) - 1; n++) {
+		unsigned char c = (unsigned char)description[n];
+		clean[n] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	clean[n] = '\0';
 	buf_reset(out);
 	enum relto_err rc = buf_puts(out, "{\"title\":");
 	if (!rc)
 		rc = buf_put_json_string(out, title_of(status));
-	if (!rc && description && *description) {
+	if (!rc && n) {
 		rc = buf_puts(out, ",\"description\":");
 		if (!rc)
-			rc = buf_put_json_string(out, description);
+			rc = buf_put_json_string(out, clean);
 	}
 	if (!rc)
 		rc = buf_printf(out, ",\"http_status\":\"%u\"}", status);

@@ -21,7 +21,6 @@
 struct req {
 	struct server *srv;
 	const char *method;          /* "GET", "POST", "DELETE" (HEAD is GET) */
-	const char *base_url;        /* "http://host:port", for absolute URLs */
 	int partner;                 /* index into srv->cfg->partners */
 	const struct partner *who;
 	/* From the URL; NULL when the route has no such part. */

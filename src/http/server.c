@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <microhttpd.h>
+#include <sodium.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +52,7 @@ static enum MHD_Result send_answer(struct MHD_Connection *conn, struct req *r, u
 		free(data);
 		return MHD_NO;
 	}
-	if (is_json && len)
+	if (is_json)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, TAXII_MEDIA_TYPE);
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
@@ -178,19 +179,31 @@ static enum relto_err route(struct req *r, char *path, struct route *out)
 
 /* ---- authentication ---- */
 
+/* HTTP Basic (RFC 7617), read here rather than by libmicrohttpd so that
+** the scheme is matched case-insensitively and the decoded credentials
+** keep their exact length: "usa:demo-usa\0" must not pass as
+** "usa:demo-usa". */
 static enum relto_err authenticate(struct server *s, struct MHD_Connection *conn, struct req *r)
 {
-	char *pass = NULL;
-	char *user = MHD_basic_auth_get_username_password(conn, &pass);
+	const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	unsigned char decoded[512];
+	size_t len = 0;
 	enum relto_err rc = RELTO_EUNAUTH;
-	if (user && pass)
-		rc = auth_check(s->auth, user, strlen(user), pass, strlen(pass), &r->partner);
-	if (pass) {
-		explicit_bzero(pass, strlen(pass));
-		MHD_free(pass);
+	if (h && strncasecmp(h, "Basic ", 6) == 0) {
+		const char *b64 = h + 6;
+		while (*b64 == ' ')
+			b64++;
+		size_t blen = strcspn(b64, " \t");
+		if (b64[blen + strspn(b64 + blen, " \t")] == '\0' &&
+		    sodium_base642bin(decoded, sizeof(decoded), b64, blen, NULL, &len, NULL,
+		                      sodium_base64_VARIANT_ORIGINAL) == 0) {
+			const unsigned char *colon = memchr(decoded, ':', len);
+			if (colon && !memchr(decoded, '\0', len))
+				rc = auth_check(s->auth, (const char *)decoded, (size_t)(colon - decoded),
+				                (const char *)colon + 1, len - (size_t)(colon - decoded) - 1, &r->partner);
+		}
 	}
-	if (user)
-		MHD_free(user);
+	sodium_memzero(decoded, sizeof(decoded));
 	if (rc)
 		return relto_seterr(r->err, RELTO_EUNAUTH, "valid credentials are required (HTTP Basic)");
 	r->who = &s->cfg->partners[r->partner];
@@ -213,17 +226,6 @@ static enum MHD_Result collect_param(void *ctx, enum MHD_ValueKind kind, const c
 	return MHD_YES;
 }
 
-/* "http://host:port" from the Host header when it looks like a host. */
-static void base_url(struct MHD_Connection *conn, char *out, size_t size)
-{
-	const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
-	out[0] = '\0';
-	if (!host || !*host || strlen(host) > 255 || strspn(host, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") != strlen(host))
-		return;
-	snprintf(out, size, "http://%s", host);
-}
-
 static handler_fn pick(const struct route *rt, const char *method, struct req *r)
 {
 	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
@@ -244,10 +246,8 @@ static handler_fn pick(const struct route *rt, const char *method, struct req *r
 static enum MHD_Result handle(struct server *s, struct MHD_Connection *conn, const char *url,
                               const char *method, struct conn_state *cs, struct req *r)
 {
-	char path[4096], base[300];
+	char path[4096];
 	enum relto_err rc;
-	base_url(conn, base, sizeof(base));
-	r->base_url = base[0] ? base : NULL;
 	if ((rc = authenticate(s, conn, r)))
 		return fail(conn, r, rc, NULL);
 	if (cs->too_big)
@@ -295,6 +295,31 @@ static enum MHD_Result handle(struct server *s, struct MHD_Connection *conn, con
 	return send_answer(conn, r, r->status, 1);
 }
 
+/* Checks made before any body is read.  Answering on this first call
+** also closes the connection, which is wanted for these: a declared body
+** over the limit, or a transfer coding libmicrohttpd cannot frame (it
+** would wait for a body it can never delimit). */
+static enum MHD_Result early_check(struct server *s, struct MHD_Connection *conn, const char *method)
+{
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	enum relto_err code = RELTO_OK;
+	if (cl && strtoull(cl, NULL, 10) > s->cfg->limits.max_content_length)
+		code = RELTO_ETOOBIG;
+	else if (te && strcasecmp(te, "chunked") != 0)
+		code = RELTO_EINVAL;
+	if (!code)
+		return MHD_YES;
+	struct req r = {.srv = s, .method = method, .partner = -1};
+	buf_init(&r.out, 4096);
+	enum MHD_Result ret = code == RELTO_ETOOBIG
+		? fail(conn, &r, code, "the request body is larger than max_content_length (%zu bytes)",
+		       s->cfg->limits.max_content_length)
+		: fail(conn, &r, code, "Transfer-Encoding '%.40s' is not supported (use chunked or Content-Length)", te);
+	buf_free(&r.out);
+	return ret;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -309,19 +334,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		buf_init(&cs->body, s->cfg->limits.max_content_length);
 		cs->started = ts_now();
 		*con_cls = cs;
-		/* A declared body over the limit is refused before it is read;
-		** answering now also closes the connection, which is wanted. */
-		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl && strtoull(cl, NULL, 10) > s->cfg->limits.max_content_length) {
-			struct req r = {.srv = s, .method = method, .partner = -1};
-			buf_init(&r.out, 4096);
-			enum MHD_Result ret = fail(conn, &r, RELTO_ETOOBIG,
-			                           "the request body is larger than max_content_length (%zu bytes)",
-			                           s->cfg->limits.max_content_length);
-			buf_free(&r.out);
-			return ret;
-		}
-		return MHD_YES;
+		return early_check(s, conn, method);
 	}
 	if (*upload_data_size) {
 		/* Past the cap, keep reading (and dropping) so the client gets
@@ -355,6 +368,40 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	buf_free(&cs->body);
 	free(cs);
 	*con_cls = NULL;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decoding of the path and the query (libmicrohttpd's unescape
+** hook), like the default except that %00 stays as written: a NUL would
+** cut the C string and make "/hub/collections/%00/" read as
+** "/hub/collections/".  Left encoded, it matches no route and no valid
+** parameter value, so it is refused like any other bad input. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	(void)cls;
+	(void)conn;
+	char *w = s;
+	for (const char *r = s; *r; r++) {
+		int hi, lo;
+		if (r[0] == '%' && (hi = hexval(r[1])) >= 0 && (lo = hexval(r[2])) >= 0 && (hi || lo)) {
+			*w++ = (char)(hi << 4 | lo);
+			r += 2;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -411,6 +458,11 @@ static enum relto_err start_daemon(struct server *s, char *err)
 		MHD_OPTION_CONNECTION_LIMIT, c->limits.max_connections,
 		MHD_OPTION_CONNECTION_TIMEOUT, c->limits.connection_timeout,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+		MHD_OPTION_UNESCAPE_CALLBACK, unescape, s,
+		/* Room for long URLs and headers, so that relto, not the HTTP
+		** layer, answers them with a TAXII error (the pool is touched
+		** only as far as a request uses it). */
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)256 * 1024,
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
 		MHD_OPTION_END);
 	if (!d)

@@ -28,11 +28,12 @@ enum relto_err taxii_discovery(struct req *r)
 		rc = opt_member(b, "description", c->description);
 	if (!rc)
 		rc = opt_member(b, "contact", c->contact);
-	/* API roots as absolute URLs when the Host header gave a usable one,
-	** else as paths (both are allowed, section 4.1.1). */
+	/* API roots as paths relative to the server (section 4.1.1 allows
+	** them; absolute URLs must be HTTPS, and a Host header is the
+	** client's word, not ours). */
 	for (size_t i = 0; !rc && i < c->nroots; i++) {
-		char url[512];
-		snprintf(url, sizeof(url), "%s/%s/", r->base_url ? r->base_url : "", c->roots[i].path);
+		char url[128];
+		snprintf(url, sizeof(url), "/%s/", c->roots[i].path);
 		if (i == 0) {
 			rc = buf_puts(b, ",\"default\":");
 			if (!rc)

@@ -129,6 +129,8 @@ static enum relto_err parse_versions(struct taxii_query *q, const char *v, char 
 			                  "match[version]: '%.60s' is not first, last, all or a STIX timestamp", items[i]);
 	}
 	q->versions.at = q->version_at;
+	if (!rc && q->versions.all && n > 1)
+		rc = relto_seterr(err, RELTO_EINVAL, "match[version]: 'all' cannot be combined with other values");
 	for (size_t i = 0; i < n; i++)
 		free(items[i]);
 	free(items);
@@ -210,8 +212,14 @@ enum relto_err taxii_query_parse(const struct qparam *params, size_t n, enum tax
 		else
 			rc = parse_one(q, k, seen[k], default_limit, max_limit, err);
 	}
-	if (!rc && !q->versions.all && !q->versions.first && !q->versions.last && !q->versions.nat)
-		q->versions.last = 1; /* TAXII 3.4.1: the default is the latest version */
+	/* TAXII 3.4.1: by default a query sees the latest version; a DELETE
+	** without match[version] removes the object, every version of it. */
+	if (!rc && !q->versions.all && !q->versions.first && !q->versions.last && !q->versions.nat) {
+		if (ep == EP_DELETE)
+			q->versions.all = 1;
+		else
+			q->versions.last = 1;
+	}
 	/* Fingerprint: endpoint, object id and each selecting parameter. */
 	crypto_generichash_state st;
 	unsigned char e = (unsigned char)ep;

@@ -8,8 +8,8 @@
 **  - list values are comma-separated with no empty items;
 **  - limit is a positive integer of at most 9 digits, lowered to the
 **    server's max_page_size; without it the default page size applies;
-**  - match[version] takes first, last, all and STIX timestamps, in any
-**    combination ("all" includes the others); default last.
+**  - match[version] takes first, last and STIX timestamps in any
+**    combination, or `all` alone; default last (for DELETE: all).
 ** A query also gets a fingerprint: a digest of every parameter that
 ** selects objects (all but limit and next), which `next` tokens carry so
 ** a token can only continue the query it came from.

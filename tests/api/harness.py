@@ -265,7 +265,11 @@ def start_demo(relto):
     global SERVER
     srv = Server(relto, ["demo", "--listen", "127.0.0.1:{port}",
                          "--db", os.path.join("{dir}", "demo.db")], name="relto-demo")
-    srv.start()
+    try:
+        srv.start()
+    except BaseException:
+        srv.cleanup()       # the error message already carries the stderr tail
+        raise
     SERVER = srv
     set_target(srv.scheme, "127.0.0.1", srv.port)
     return srv
@@ -296,7 +300,11 @@ def start_custom_server(relto, config_text, extra_argv=None, config_name="relto.
     srv.argv_template = argv or (["serve", "-c", cfg] + list(extra_argv or []))
     srv.config_text = config_text
     srv.config_path = cfg
-    srv.start()
+    try:
+        srv.start()
+    except BaseException:
+        srv.cleanup()       # the error message already carries the stderr tail
+        raise
     return srv
 
 

@@ -36,7 +36,17 @@ def discover(selector):
         spec = importlib.util.spec_from_file_location(modname, os.path.join(HERE, fn))
         mod = importlib.util.module_from_spec(spec)
         sys.modules[modname] = mod
-        spec.loader.exec_module(mod)
+        try:
+            spec.loader.exec_module(mod)
+        except Exception as e:  # noqa: BLE001 - a broken file is one failure
+            err = "%s: %s" % (type(e).__name__, e)
+
+            def broken(err=err):
+                raise AssertionError("cannot import the test file: " + err)
+            name = "%s.<import>" % modname
+            if not selector or selector in name or selector in modname:
+                tests.append((name, broken))
+            continue
         funcs = [f for name, f in vars(mod).items()
                  if name.startswith("test_") and callable(f)
                  and getattr(f, "__module__", None) == modname]

@@ -108,6 +108,30 @@ def test_post_new_version():
     H.eq(H.raw_objects(r.body), [S.compact(v2).encode()], "objects listing shows the latest only")
 
 
+def test_post_new_version_of_generated_object():
+    # usa writes intel: a new version (same id, later modified) of a demo
+    # object becomes the latest; the old one stays reachable; partners see it.
+    s = H.snapshot("intel")
+    oid = next(i for i, v in s.by_id.items() if len(v) == 1 and i.startswith("indicator--"))
+    old_text = readback("intel", oid)[0]
+    new = json.loads(old_text.decode("utf-8"))
+    new["modified"] = H.stix_now()
+    new["name"] = "new version posted by the API tests"
+    st = post_ok("intel", [new])
+    H.eq(st["successes"][0]["version"], new["modified"], "status version of the new version")
+    H.eq(readback("intel", oid), [S.compact(new).encode()], "default GET returns the new version")
+    H.eq(readback("intel", oid, [("match[version]", "first")]), [old_text], "first = the demo version")
+    H.eq(readback("intel", oid, user="gbr"), [S.compact(new).encode()], "gbr reads the new version")
+    r = H.get_ok(H.coll_path("intel", "manifest/"), [("match[id]", oid), ("match[version]", "all")])
+    recs = H.check_manifest(r.json)
+    H.eq(len(recs), 2, "manifest records after a new version")
+    H.check(H.same_instant(recs[-1]["version"], new["modified"]), "new version sorts last (date_added)")
+    H.check(recs[0]["date_added"] < recs[1]["date_added"], "new version has a later date_added")
+    r = H.get_ok(H.coll_path("intel", "objects/"), [("added_after", recs[0]["date_added"]),
+                                                     ("match[id]", oid)])
+    H.eq(H.raw_objects(r.body), [S.compact(new).encode()], "added_after finds the new version")
+
+
 def test_post_older_version_after_newer():
     # 3.4.1: 'last' = "the latest version of an object".  Assumed: latest by
     # STIX modified (STIX versioning), not the most recently added.
