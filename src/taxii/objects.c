@@ -11,6 +11,7 @@
 #include "taxii.h"
 #include "cursor.h"
 #include "../ingest/ingest.h"
+#include "../stix/stix.h"
 #include "../store/store.h"
 
 /* What a page of rows is turned into. */
@@ -137,7 +138,9 @@ static enum relto_err get_page(struct req *r, enum taxii_endpoint ep, enum page_
 		return rc;
 	struct taxii_query q;
 	const struct limits *lim = &r->srv->cfg->limits;
-	rc = taxii_query_parse(r->params, r->nparams, ep, r->object_id, lim->default_page_size,
+	char scope[STIX_ID_MAX + 64];
+	snprintf(scope, sizeof(scope), "%s/%s", r->coll->id, r->object_id ? r->object_id : "");
+	rc = taxii_query_parse(r->params, r->nparams, ep, scope, lim->default_page_size,
 	                       lim->max_page_size, &q, r->err);
 	if (rc)
 		return rc;
@@ -173,7 +176,7 @@ enum relto_err taxii_object_delete(struct req *r)
 		return relto_seterr(r->err, RELTO_EDENIED, "deleting needs both read and write access to collection '%s'",
 		                    r->coll->id);
 	struct taxii_query q;
-	enum relto_err rc = taxii_query_parse(r->params, r->nparams, EP_DELETE, r->object_id, 1, 1, &q, r->err);
+	enum relto_err rc = taxii_query_parse(r->params, r->nparams, EP_DELETE, NULL, 1, 1, &q, r->err);
 	if (rc)
 		return rc;
 	size_t deleted = 0;

@@ -187,7 +187,7 @@ static enum relto_err parse_one(struct taxii_query *q, int which, const char *v,
 }
 
 enum relto_err taxii_query_parse(const struct qparam *params, size_t n, enum taxii_endpoint ep,
-                                 const char *object_id, size_t default_limit, size_t max_limit,
+                                 const char *scope, size_t default_limit, size_t max_limit,
                                  struct taxii_query *q, char *err)
 {
 	memset(q, 0, sizeof(*q));
@@ -225,8 +225,8 @@ enum relto_err taxii_query_parse(const struct qparam *params, size_t n, enum tax
 	unsigned char e = (unsigned char)ep;
 	crypto_generichash_init(&st, NULL, 0, QUERY_FINGERPRINT_LEN);
 	crypto_generichash_update(&st, &e, 1);
-	if (object_id)
-		crypto_generichash_update(&st, (const unsigned char *)object_id, strlen(object_id) + 1);
+	if (scope)
+		crypto_generichash_update(&st, (const unsigned char *)scope, strlen(scope) + 1);
 	for (int k = 0; k < NPARAMS; k++) {
 		if (k == 1 || k == 2 || !seen[k] || !(want & (1u << k)))
 			continue;

@@ -46,13 +46,14 @@ struct taxii_query {
 	unsigned char fingerprint[QUERY_FINGERPRINT_LEN];
 };
 
-/* Parse params (n of them) for endpoint ep.  object_id: the {object-id} of
-** the URL for EP_OBJECT/EP_VERSIONS/EP_DELETE (part of the fingerprint),
-** else NULL.  RELTO_OK and *q filled; RELTO_EINVAL with err naming the
+/* Parse params (n of them) for endpoint ep.  scope: what the URL names
+** beyond the endpoint (the collection id, and the object id for
+** EP_OBJECT/EP_VERSIONS/EP_DELETE), part of the fingerprint so a token
+** from one collection or object is refused on another.  RELTO_OK and *q filled; RELTO_EINVAL with err naming the
 ** parameter and the problem ("limit: must be a positive whole number,
 ** got '-1'"); RELTO_ENOMEM. */
 enum relto_err taxii_query_parse(const struct qparam *params, size_t n, enum taxii_endpoint ep,
-                                 const char *object_id, size_t default_limit, size_t max_limit,
+                                 const char *scope, size_t default_limit, size_t max_limit,
                                  struct taxii_query *q, char *err);
 void taxii_query_free(struct taxii_query *q);
 

@@ -203,7 +203,22 @@ class Server:
             if f:
                 f.close()
         self._err = self._out = None
+        self._scan_for_sanitizer_reports()
         return rc
+
+    def _scan_for_sanitizer_reports(self):
+        """Record AddressSanitizer/LeakSanitizer/UBSan reports the server
+        printed (run.py counts each as a failure): under `make SAN=1 test`
+        a report in the server is a bug even when every response was right."""
+        try:
+            with open(self.stderr_path, "rb") as f:
+                text = f.read().decode("utf-8", "replace")
+        except OSError:
+            return
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            i = text.find(marker)
+            if i >= 0 and (self.stderr_path, marker) not in [(p, m) for p, m, _ in SANITIZER_REPORTS]:
+                SANITIZER_REPORTS.append((self.stderr_path, marker, text[max(0, i - 200):i + 1500]))
 
     def stderr_size(self):
         try:
@@ -248,6 +263,9 @@ def _connection(scheme, host, port, timeout):
         return http.client.HTTPSConnection(host, port, timeout=timeout, context=ctx)
     return http.client.HTTPConnection(host, port, timeout=timeout)
 
+
+# Sanitizer reports found in any server's stderr: (path, marker, excerpt).
+SANITIZER_REPORTS = []
 
 # The main (demo) server of this run; set by run.py.
 SERVER = None

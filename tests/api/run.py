@@ -154,6 +154,9 @@ def main():
                 print("server stopped (exit status %s); work dir %s" % (rc, H.SERVER.dir))
             H.SERVER.cleanup()
 
+    for path, marker, excerpt in H.SANITIZER_REPORTS:
+        failed += 1
+        print("FAIL sanitizer: %s in %s\n    %s" % (marker, path, excerpt.replace("\n", "\n    ")))
     print("api: %d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 

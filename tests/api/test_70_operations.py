@@ -4,8 +4,10 @@ durability: an object acknowledged in a status resource survives SIGKILL.
 These start their own relto processes beside the shared demo server.
 """
 
+import atexit
 import json
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -30,6 +32,17 @@ def hash_password(pw):
     H.eq(rc, 0, "hash-password exit status (%s)" % err)
     H.check(out.startswith("$argon2id$"), "hash-password printed %r" % out)
     return out.strip()
+
+
+def tempdir(prefix):
+    """A temporary directory removed when the run ends."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    TEMP_DIRS.append(d)
+    return d
+
+
+TEMP_DIRS = []
+atexit.register(lambda: [shutil.rmtree(d, ignore_errors=True) for d in TEMP_DIRS])
 
 
 def write(dirname, name, text):
@@ -84,7 +97,7 @@ BAD_CONFIGS = [
 
 
 def test_config_errors_name_file_and_line():
-    d = tempfile.mkdtemp(prefix="relto-cfg-")
+    d = tempdir("relto-cfg-")
     for i, (text, line, word) in enumerate(BAD_CONFIGS):
         path = write(d, "bad%d.yaml" % i, text)
         rc, out, err = run_relto("serve", "-c", path, timeout=20)
@@ -146,7 +159,7 @@ def indicator(i, modified="2024-01-01T00:00:00.000Z"):
 
 
 def test_import_reports_added_duplicates_rejected():
-    d = tempfile.mkdtemp(prefix="relto-import-")
+    d = tempdir("relto-import-")
     db = os.path.join(d, "i.db")
     coll = "11111111-2222-4333-8444-777777777777"
     good = [indicator(i) for i in range(5)]
@@ -169,7 +182,7 @@ def test_import_reports_added_duplicates_rejected():
 def test_import_attack_bundle():
     if not os.path.exists(ATTACK_ICS):
         raise H.Skip("no ../shared/data/attack (only in the development tree)")
-    d = tempfile.mkdtemp(prefix="relto-import-")
+    d = tempdir("relto-import-")
     rc, out, err = run_relto("import", "--db", os.path.join(d, "a.db"), "--collection",
                              "11111111-2222-4333-8444-888888888888", ATTACK_ICS, timeout=300)
     H.eq(rc, 0, "import exit status (%s)" % err[-500:])

@@ -222,7 +222,7 @@ static void test_against_timegm(void)
 		time_t t = (time_t)s;
 		struct tm tm;
 		CHECK(gmtime_r(&t, &tm) != NULL);
-		char in[32];
+		char in[96];
 		snprintf(in, sizeof(in), "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
 		         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 		int64_t us = 0;
