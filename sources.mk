@@ -22,6 +22,7 @@ LIB_SRCS = \
 	src/http/server.c \
 	src/http/reply.c \
 	src/http/negotiate.c \
+	src/http/pagecache.c \
 	src/taxii/discovery.c \
 	src/taxii/collections.c \
 	src/taxii/objects.c

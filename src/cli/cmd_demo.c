@@ -62,7 +62,7 @@ static enum relto_err add_partner(struct buf *b, const char *id, const char *nam
 }
 
 /* The demo configuration as YAML text. */
-static enum relto_err demo_config(const char *listen, const char *db, struct buf *b, char *err)
+static enum relto_err demo_config(const char *listen, const char *db, int no_cache, struct buf *b, char *err)
 {
 	json_error_t je;
 	json_t *posture = json_loadb((const char *)embed_posture_json, embed_posture_json_len, 0, &je);
@@ -79,6 +79,8 @@ static enum relto_err demo_config(const char *listen, const char *db, struct buf
 		                 " partners; see docs/demo-data.md\"\n  contact: \"relto demo\"\ndatabase: ");
 	if (!rc)
 		rc = yaml_str(b, db);
+	if (!rc && no_cache)
+		rc = buf_puts(b, "\nlimits:\n  page_cache_bytes: 0");
 	if (!rc)
 		rc = buf_puts(b, "\npartners:\n");
 	struct buf ids;
@@ -209,6 +211,7 @@ static const char demo_usage[] =
 	"  -i, --import FILE...    also load these bundles into the 'reference'\n"
 	"                          collection (e.g. MITRE ATT&CK files)\n"
 	"  -q, --quiet             no log line per request\n"
+	"      --no-page-cache     answer every page from the store (for benchmarks)\n"
 	"      --print-config      print the demo configuration and exit\n";
 
 int cmd_demo(int argc, char **argv)
@@ -218,11 +221,12 @@ int cmd_demo(int argc, char **argv)
 	                                     {"import", required_argument, NULL, 'i'},
 	                                     {"quiet", no_argument, NULL, 'q'},
 	                                     {"print-config", no_argument, NULL, 'p'},
+	                                     {"no-page-cache", no_argument, NULL, 'n'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {0, 0, 0, 0}};
 	const char *listen = "127.0.0.1:8021", *db = "relto-demo.db";
 	char **imports = calloc((size_t)argc + 1, sizeof(char *));
-	int nimports = 0, quiet = 0, print = 0, c;
+	int nimports = 0, quiet = 0, print = 0, no_cache = 0, c;
 	optind = 1;
 	while (imports && (c = getopt_long(argc, argv, "l:d:i:qh", opts, NULL)) != -1) {
 		switch (c) {
@@ -231,6 +235,7 @@ int cmd_demo(int argc, char **argv)
 		case 'i': imports[nimports++] = optarg; break;
 		case 'q': quiet = 1; break;
 		case 'p': print = 1; break;
+		case 'n': no_cache = 1; break;
 		default:
 			free(imports);
 			fputs(demo_usage, c == 'h' ? stdout : stderr);
@@ -251,7 +256,7 @@ int cmd_demo(int argc, char **argv)
 	struct relto_config *cfg = NULL;
 	struct store *st = NULL;
 	struct server *srv = NULL;
-	enum relto_err rc = demo_config(listen, db, &text, err);
+	enum relto_err rc = demo_config(listen, db, no_cache, &text, err);
 	if (!rc && print) {
 		fputs(text.data, stdout);
 		buf_free(&text);

@@ -134,11 +134,12 @@ static enum relto_err load_limits(struct relto_config *c, const struct yconf *y,
 {
 	static const char *const keys[] = {"max_content_length", "max_objects_per_envelope",
 	                                   "default_page_size", "max_page_size",
-	                                   "max_connections", "connection_timeout", NULL};
+	                                   "max_connections", "connection_timeout", "page_cache_bytes", NULL};
 	unsigned long long objs = c->limits.max_objects_per_envelope;
 	unsigned long long body = c->limits.max_content_length, def = c->limits.default_page_size;
 	unsigned long long max = c->limits.max_page_size, conns = c->limits.max_connections;
 	unsigned long long tmo = c->limits.connection_timeout;
+	unsigned long long cache = c->limits.page_cache_bytes;
 	enum relto_err rc = yconf_check_keys(y, map, "limits", keys, err);
 	if (!rc)
 		rc = get_uint(y, map, "max_content_length", 1024, 1ull << 31, &body, err);
@@ -152,6 +153,8 @@ static enum relto_err load_limits(struct relto_config *c, const struct yconf *y,
 		rc = get_uint(y, map, "max_connections", 1, 1000000, &conns, err);
 	if (!rc)
 		rc = get_uint(y, map, "connection_timeout", 1, 3600, &tmo, err);
+	if (!rc)
+		rc = get_uint(y, map, "page_cache_bytes", 0, 1ull << 40, &cache, err);
 	if (!rc && def > max && !yconf_get(y, map, "default_page_size"))
 		def = max; /* only the cap was set: the default follows it down */
 	if (!rc && def > max)
@@ -163,6 +166,7 @@ static enum relto_err load_limits(struct relto_config *c, const struct yconf *y,
 	c->limits.max_page_size = (size_t)max;
 	c->limits.max_connections = (unsigned)conns;
 	c->limits.connection_timeout = (unsigned)tmo;
+	c->limits.page_cache_bytes = (size_t)cache;
 	return rc;
 }
 
@@ -366,6 +370,7 @@ enum relto_err config_load_text(const char *name, const char *text, size_t len,
 	c->limits.max_page_size = 1000;
 	c->limits.max_connections = 1024;
 	c->limits.connection_timeout = 30;
+	c->limits.page_cache_bytes = 64u << 20;
 	rc = load_doc(c, y, err);
 	yconf_free(y);
 	if (rc) {

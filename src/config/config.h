@@ -51,6 +51,7 @@ struct limits {
 	size_t max_page_size;       /* larger limit= values are lowered to this */
 	unsigned max_connections;
 	unsigned connection_timeout; /* seconds of inactivity before a close */
+	size_t page_cache_bytes;    /* finished pages kept in memory; 0 = none */
 };
 
 struct relto_config {

@@ -11,6 +11,7 @@
 #ifndef RELTO_SERVER_H
 #define RELTO_SERVER_H
 
+#include <stdatomic.h>
 #include "../relto.h"
 #include "../auth/auth.h"
 #include "../config/config.h"
@@ -22,6 +23,11 @@ struct server {
 	struct auth *auth;
 	unsigned char cursor_key[STORE_SECRET_LEN];
 	void *daemon;   /* struct MHD_Daemon *, kept opaque outside http/ */
+	struct pagecache *pages; /* finished page answers (http/pagecache.h) */
+	/* Bumped after every change this process makes to what any answer
+	** could contain (objects added or deleted; later policy, posture):
+	** cached pages of older generations are never served. */
+	_Atomic uint64_t generation;
 	int log_requests;
 	uint16_t port;  /* the port actually bound (useful with port 0) */
 };
