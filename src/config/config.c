@@ -245,7 +245,7 @@ static enum relto_err load_collection(const struct relto_config *c, const struct
 	if (!rc && !config_is_uuid(col->id))
 		rc = yconf_error(y, yconf_get(y, map, "id"), err, RELTO_EINVAL,
 		                 "collection id '%s' must be a UUID", col->id);
-	if (!rc && config_find_collection_any(c, col->id, NULL))
+	if (!rc && (config_find_collection_any(c, col->id, NULL) || config_find_collection(r, col->id)))
 		rc = yconf_error(y, yconf_get(y, map, "id"), err, RELTO_EINVAL,
 		                 "collection '%s' is defined twice", col->id);
 	if (!rc)

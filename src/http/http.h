@@ -12,7 +12,8 @@
 unsigned http_status_of(enum relto_err code);
 
 /* Write a TAXII error message resource (TAXII 3.6.1) for status with the
-** given description (NULL for none) into out.  RELTO_OK or RELTO_ENOMEM. */
+** given description (NULL for none) into out, replacing its contents.
+** RELTO_OK; RELTO_ENOMEM; RELTO_ETOOBIG if out's cap is too small. */
 enum relto_err http_error_body(struct buf *out, unsigned status, const char *description);
 
 /* Does the Accept header allow answering with TAXII 2.1 JSON?  A missing

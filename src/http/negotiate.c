@@ -26,17 +26,18 @@ static int eq(const char *s, const char *e, const char *word)
 }
 
 /* Look at one media type or range [s, e): its type and its version and q
-** parameters.  *version_ok: no version parameter, or version=2.1.
-** *q_zero: q=0 (explicitly refused).  *charset_ok: no charset or utf-8. */
+** parameters.  *version: -1 no version parameter, 1 version=2.1, 0 any
+** other.  *q: the q value (1 when absent).  *charset_ok: no charset or
+** utf-8.  *other_param: any other parameter. */
 static void parse_media(const char *s, const char *e, const char **ts, const char **te,
-                        int *version_ok, int *q_zero, int *charset_ok, int *other_param)
+                        int *version, double *q, int *charset_ok, int *other_param)
 {
 	const char *semi = memchr(s, ';', (size_t)(e - s));
 	*ts = s;
 	*te = semi ? semi : e;
 	trim(ts, te);
-	*version_ok = 1;
-	*q_zero = 0;
+	*version = -1;
+	*q = 1.0;
 	*charset_ok = 1;
 	*other_param = 0;
 	while (semi) {
@@ -56,9 +57,9 @@ static void parse_media(const char *s, const char *e, const char **ts, const cha
 			ve--;
 		}
 		if (eq(ks, ke, "version"))
-			*version_ok = eq(vs, ve, "2.1");
+			*version = eq(vs, ve, "2.1");
 		else if (eq(ks, ke, "q"))
-			*q_zero = strtod(vs, NULL) <= 0.0 && isdigit((unsigned char)*vs);
+			*q = isdigit((unsigned char)*vs) ? strtod(vs, NULL) : 0.0;
 		else if (eq(ks, ke, "charset"))
 			*charset_ok = eq(vs, ve, "utf-8");
 		else
@@ -66,27 +67,49 @@ static void parse_media(const char *s, const char *e, const char **ts, const cha
 	}
 }
 
+/* How specifically a media range names TAXII 2.1 JSON: 4 with
+** version=2.1, 3 without a version, 2 for "application" with any subtype,
+** 1 for any type, 0 not at all (another type, or another TAXII version). */
+static int specificity(const char *ts, const char *te, int version)
+{
+	if (eq(ts, te, "application/taxii+json"))
+		return version == 1 ? 4 : version == -1 ? 3 : 0;
+	if (eq(ts, te, "application/*"))
+		return 2;
+	if (eq(ts, te, "*/*"))
+		return 1;
+	return 0;
+}
+
 int http_accept_ok(const char *accept)
 {
 	if (!accept)
 		return 1;
+	/* RFC 9110 12.5.1: the most specific range that matches decides, so
+	** a TAXII range with q=0 refuses TAXII even beside a wildcard. */
 	const char *s = accept;
-	int any_text = 0;
+	int any_text = 0, best = 0;
+	double best_q = 0.0;
 	for (;;) {
 		const char *comma = strchr(s, ',');
 		const char *e = comma ? comma : s + strlen(s);
 		const char *ts, *te;
-		int version_ok, q_zero, charset_ok, other;
-		parse_media(s, e, &ts, &te, &version_ok, &q_zero, &charset_ok, &other);
+		int version, charset_ok, other;
+		double q;
+		parse_media(s, e, &ts, &te, &version, &q, &charset_ok, &other);
 		any_text |= te > ts;
-		if (!q_zero && (eq(ts, te, "*/*") || eq(ts, te, "application/*") ||
-		                (eq(ts, te, "application/taxii+json") && version_ok)))
-			return 1;
+		int level = specificity(ts, te, version);
+		if (level > best || (level == best && level && q > best_q)) {
+			best = level;
+			best_q = q;
+		}
 		if (!comma)
 			break;
 		s = comma + 1;
 	}
-	return !any_text; /* an empty Accept header is as good as none */
+	if (!any_text)
+		return 1; /* an empty Accept header is as good as none */
+	return best > 0 && best_q > 0.0;
 }
 
 int http_content_type_ok(const char *content_type)
@@ -94,8 +117,9 @@ int http_content_type_ok(const char *content_type)
 	if (!content_type)
 		return 0;
 	const char *ts, *te;
-	int version_ok, q_zero, charset_ok, other;
-	parse_media(content_type, content_type + strlen(content_type), &ts, &te, &version_ok, &q_zero,
+	int version, charset_ok, other;
+	double q;
+	parse_media(content_type, content_type + strlen(content_type), &ts, &te, &version, &q,
 	            &charset_ok, &other);
-	return eq(ts, te, "application/taxii+json") && version_ok && charset_ok && !other;
+	return eq(ts, te, "application/taxii+json") && version != 0 && charset_ok && !other;
 }

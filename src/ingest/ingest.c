@@ -30,6 +30,7 @@ struct walk {
 	int64_t *date_added;
 	const char *body;
 	size_t body_len;
+	size_t done;            /* bytes of body up to the end of the last object */
 };
 
 static void clear_batch(struct walk *w)
@@ -127,11 +128,12 @@ static enum relto_err each(void *ctx, size_t index, const char *raw, size_t len,
 	p->index = index;
 	p->raw = raw;
 	p->len = len;
+	w->done = (size_t)(raw + len - w->body);
 	if (++w->n < w->opts->batch)
 		return RELTO_OK;
 	enum relto_err frc = flush(w);
 	if (!frc && w->opts->progress)
-		w->opts->progress(w->ctx, (size_t)(raw + len - w->body), w->body_len);
+		w->opts->progress(w->ctx, w->done, w->body_len);
 	return frc;
 }
 
@@ -151,8 +153,11 @@ enum relto_err ingest_body(struct store_conn *c, int64_t coll, const char *body,
 	w.opts = &local;
 	if (!rc)
 		rc = stix_envelope_each(body, len, each, &w, NULL, err);
+	int last_batch = w.n > 0;
 	if (!rc)
 		rc = flush(&w);
+	if (!rc && last_batch && opts->progress)
+		opts->progress(ctx, w.done, len);
 	clear_batch(&w);
 	free(w.batch);
 	free(w.rows);

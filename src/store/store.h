@@ -72,7 +72,8 @@ enum store_put_result { STORE_ADDED = 0, STORE_DUPLICATE = 1 };
 ** duplicate and leaves the store unchanged.  results[i] (n entries) and
 ** date_added[i] (may be NULL) tell what became of each.  When this
 ** returns RELTO_OK every added row is on disk; on any error nothing of
-** the batch was added (RELTO_ESTORE, err says why). */
+** the batch was added (RELTO_ESTORE, err says why; RELTO_ETOOBIG for an
+** object over 2 GiB). */
 enum relto_err store_put(struct store_conn *c, int64_t coll, const char *posted_by,
                          const struct store_new *objs, size_t n,
                          enum store_put_result *results, int64_t *date_added, char *err);

@@ -161,7 +161,7 @@ static enum relto_err parse_one(struct taxii_query *q, int which, const char *v,
 	switch (which) {
 	case 0:
 		q->has_added_after = 1;
-		return ts_parse(v, strlen(v), &q->added_after, err) == RELTO_OK
+		return ts_parse(v, strlen(v), &q->added_after, NULL) == RELTO_OK
 		               ? RELTO_OK
 		               : relto_seterr(err, RELTO_EINVAL, "added_after: '%.60s' is not a timestamp", v);
 	case 1:

@@ -51,7 +51,7 @@ static enum relto_err reserve(struct buf *b, size_t n)
 	size_t want = b->alloc ? b->alloc : 256;
 	while (want < need)
 		want = want > SIZE_MAX / 2 ? need : want * 2;
-	if (want > b->cap + 1)
+	if (b->cap < SIZE_MAX && want > b->cap + 1)
 		want = b->cap + 1;
 	char *p = realloc(b->data, want);
 	if (!p)
@@ -111,6 +111,7 @@ enum relto_err buf_printf(struct buf *b, const char *fmt, ...)
 enum relto_err buf_put_json_string(struct buf *b, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
+	size_t start = b->len; /* a refused append leaves the buffer as it was */
 	enum relto_err rc = buf_putc(b, '"');
 	const char *run = s;
 	for (; !rc && *s; s++) {
@@ -131,6 +132,10 @@ enum relto_err buf_put_json_string(struct buf *b, const char *s)
 		rc = buf_append(b, run, (size_t)(s - run));
 	if (!rc)
 		rc = buf_putc(b, '"');
+	if (rc && b->data) {
+		b->len = start;
+		b->data[start] = '\0';
+	}
 	return rc;
 }
 
@@ -139,6 +144,7 @@ enum relto_err buf_read_file(struct buf *b, const char *path, char *err)
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return relto_seterr(err, RELTO_ENOTFOUND, "%s: cannot open: %m", path);
+	size_t start = b->len;
 	char chunk[65536];
 	size_t n;
 	enum relto_err rc = RELTO_OK;
@@ -149,5 +155,9 @@ enum relto_err buf_read_file(struct buf *b, const char *path, char *err)
 	fclose(f);
 	if (rc == RELTO_ETOOBIG)
 		relto_seterr(err, rc, "%s: larger than %zu bytes", path, b->cap);
+	if (rc && b->data) {
+		b->len = start;
+		b->data[start] = '\0';
+	}
 	return rc;
 }

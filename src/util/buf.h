@@ -41,7 +41,8 @@ enum relto_err buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 ** requires.  s must be valid UTF-8 (it is passed through unchanged). */
 enum relto_err buf_put_json_string(struct buf *b, const char *s);
 /* Append the whole file at path.  RELTO_ENOTFOUND if it cannot be opened or
-** read (err says why, with the path); RELTO_ETOOBIG past the cap. */
+** read (err says why, with the path); RELTO_ETOOBIG past the cap.  On
+** failure the buffer holds what it held before. */
 enum relto_err buf_read_file(struct buf *b, const char *path, char *err);
 
 #endif

@@ -13,51 +13,52 @@
 #define H "\"$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA\""
 
 static const char full[] =
-	"server:\n"                                           /* 1 */
+	"server:\n"                                            /* 1 */
 	"  listen: 0.0.0.0:9443\n"
 	"  threads: 4\n"
 	"  title: Test hub\n"
-	"  description: A hub for tests\n"                   /* 5 */
+	"  description: A hub for tests\n"                     /* 5 */
 	"  contact: soc@example.org\n"
 	"database: sqlite:/tmp/x.db\n"
 	"limits:\n"
 	"  max_content_length: 2048\n"
-	"  max_objects_per_envelope: 7\n"                    /* 10 */
+	"  max_objects_per_envelope: 7\n"                      /* 10 */
 	"  default_page_size: 20\n"
 	"  max_page_size: 30\n"
 	"  max_connections: 9\n"
 	"  connection_timeout: 5\n"
-	"partners:\n"                                         /* 15 */
+	"  page_cache_bytes: 0\n"                              /* 15 */
+	"partners:\n"
 	"  - id: usa\n"
 	"    name: United States\n"
 	"    role: admin\n"
-	"    password_hash: " H "\n"
-	"  - id: kor\n"                                       /* 20 */
+	"    password_hash: " H "\n"                           /* 20 */
+	"  - id: kor\n"
 	"    password_hash: " H "\n"
 	"  - id: gbr_2-x\n"
 	"    role: partner\n"
-	"    password_hash: " H "\n"
-	"api_roots:\n"                                        /* 25 */
+	"    password_hash: " H "\n"                           /* 25 */
+	"api_roots:\n"
 	"  - path: hub\n"
 	"    title: Hub\n"
 	"    description: The hub root\n"
-	"    collections:\n"
-	"      - id: 91a7b528-80eb-42ed-a74d-c6fbd5a26116\n" /* 30 */
+	"    collections:\n"                                   /* 30 */
+	"      - id: 91a7b528-80eb-42ed-a74d-c6fbd5a26116\n"
 	"        alias: intel\n"
 	"        title: Intel\n"
 	"        description: Shared intel\n"
-	"        read: \"*\"\n"
-	"        write: [usa, kor]\n"                         /* 35 */
+	"        read: \"*\"\n"                                /* 35 */
+	"        write: [usa, kor]\n"
 	"      - id: 11111111-2222-4333-8444-555555555555\n"
 	"        title: Private\n"
 	"        read: [kor]\n"
-	"  - path: second\n"
-	"    title: Second\n"                                 /* 40 */
+	"  - path: second\n"                                   /* 40 */
+	"    title: Second\n"
 	"    collections:\n"
 	"      - id: AAAAAAAA-2222-4333-8444-666666666666\n"
 	"        alias: intel\n"
-	"        title: Other intel\n"
-	"        read: [gbr_2-x, \"*\"]\n";                   /* 45 */
+	"        title: Other intel\n"                         /* 45 */
+	"        read: [gbr_2-x, \"*\"]\n";
 
 static enum relto_err load(const char *text, struct relto_config **c, char *err)
 {
@@ -84,6 +85,7 @@ static void test_full(void)
 	CHECK(c->limits.max_content_length == 2048 && c->limits.max_objects_per_envelope == 7);
 	CHECK(c->limits.default_page_size == 20 && c->limits.max_page_size == 30);
 	CHECK(c->limits.max_connections == 9 && c->limits.connection_timeout == 5);
+	CHECK(c->limits.page_cache_bytes == 0);
 
 	CHECK(c->npartners == 3);
 	CHECK_STR(c->partners[0].id, "usa");
@@ -142,6 +144,7 @@ static void test_defaults(void)
 	CHECK(c->limits.max_objects_per_envelope == 10000);
 	CHECK(c->limits.default_page_size == 100 && c->limits.max_page_size == 1000);
 	CHECK(c->limits.max_connections == 1024 && c->limits.connection_timeout == 30);
+	CHECK(c->limits.page_cache_bytes == 64u << 20);
 	CHECK(c->nroots == 1 && c->roots[0].ncollections == 0 && c->roots[0].collections == NULL);
 	config_free(c);
 }
@@ -245,6 +248,7 @@ static const struct bad_case bad[] = {
 	{ DB "limits:\n  default_page_size: 0\n" P R, "t.yaml:3: ", "'default_page_size' must be a whole number from 1" },
 	{ DB "limits:\n  max_content_length: 1023\n" P R, "t.yaml:3: ", "'max_content_length'" },
 	{ DB "limits:\n  connection_timeout: 3601\n" P R, "t.yaml:3: ", "'connection_timeout'" },
+	{ DB "limits:\n  page_cache_bytes: -1\n" P R, "t.yaml:3: ", "'page_cache_bytes' must be a whole number from 0" },
 	{ DB "limits:\n  max_objects_per_envelope: 99999999999999999999999\n" P R, "t.yaml:3: ",
 	  "'max_objects_per_envelope'" },
 	{ DB "limits:\n  default_page_size: 500\n  max_page_size: 100\n" P R, "t.yaml:3: ",

@@ -317,13 +317,15 @@ static void test_progress_every_batch(void)
 	snprintf(body + used, sizeof(body) - used, "]}");
 	struct rec r;
 	struct ingest_stats st;
-	CHECK(ingest(&f, body, 2, 0, &r, &st, NULL) == RELTO_OK);
+	enum relto_err rc = ingest(&f, body, 2, 0, &r, &st, NULL);
+	int64_t n = stored(&f);
+	fix_close(&f);
+	CHECK(rc == RELTO_OK && st.added == 5 && n == 5);
 	if (r.progress_calls != 3)
 		fprintf(stderr, "  %zu progress calls for 3 stored batches; last at byte %zu of %zu\n",
 		        r.progress_calls, r.last_done, r.last_total);
 	CHECK(r.progress_calls == 3);
 	CHECK(r.last_done == end_of_last);
-	fix_close(&f);
 }
 
 static void test_malformed(void)
