@@ -6,6 +6,7 @@ LIB_SRCS = \
 	src/util/buf.c \
 	src/util/ts.c \
 	src/util/log.c \
+	src/util/text.c \
 	src/stix/stix.c \
 	src/stix/envelope.c \
 	src/demo/gen.c \

@@ -16,6 +16,7 @@
 */
 #include <string.h>
 #include "gen_int.h"
+#include "../util/ts.h"
 
 #define MS_PER_DAY 86400000LL
 #define TLP2_EXT "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
@@ -108,21 +109,6 @@ static void w_ref(struct w *w, const struct gen__ref *r)
 	W_LIT(w, "\"");
 }
 
-/* Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm):
-** exact for the whole proleptic Gregorian calendar, no tables, no libc. */
-static void civil(int64_t z, int *y, int *m, int *d)
-{
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
 static void put2(char *p, int v)
 {
 	p[0] = (char)('0' + v / 10);
@@ -133,9 +119,11 @@ static void put2(char *p, int v)
 static void w_ts(struct w *w, int64_t ms)
 {
 	char t[26];
-	int y, mo, d;
+	int64_t y64;
+	int mo, d;
 	int64_t days = ms / MS_PER_DAY, rem = ms % MS_PER_DAY;
-	civil(days, &y, &mo, &d);
+	ts_civil_from_days(days, &y64, &mo, &d);
+	int y = (int)y64;
 	int secs = (int)(rem / 1000);
 	t[0] = '"';
 	put2(t + 1, y / 100);

@@ -22,6 +22,7 @@
 #include <limits.h>
 #include <string.h>
 #include "stix.h"
+#include "stix_int.h"
 
 /* Pass 2 reads one value and stops; duplicates are rejected again so the
 ** element a callback sees is exactly what pass 1 checked. */
@@ -33,20 +34,6 @@ struct walk {
 	size_t off;      /* next byte to read */
 	char *err;
 };
-
-static const char *json_kind(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: return "an object";
-	case JSON_ARRAY: return "a list";
-	case JSON_STRING: return "a string";
-	case JSON_INTEGER:
-	case JSON_REAL: return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE: return "a boolean";
-	default: return "null";
-	}
-}
 
 /* Jansson quotes the input near an error ("near '...'"), which may hold
 ** bytes that are not valid UTF-8 or are control characters; the message may
@@ -122,7 +109,7 @@ static enum relto_err check_body(const char *body, size_t len, int *has_objects,
 		return parse_error(&e, err);
 	if (!json_is_object(root)) {
 		rc = relto_seterr(err, RELTO_EINVAL, "body must be a JSON object, not %s",
-		                  json_kind(root));
+		                  stix__json_kind(root));
 		goto out;
 	}
 	json_t *objects = json_object_get(root, "objects");
@@ -130,7 +117,7 @@ static enum relto_err check_body(const char *body, size_t len, int *has_objects,
 	*n_objects = 0;
 	if (objects && !json_is_array(objects)) {
 		rc = relto_seterr(err, RELTO_EINVAL, "\"objects\" must be a list, not %s",
-		                  json_kind(objects));
+		                  stix__json_kind(objects));
 		goto out;
 	}
 	if (objects)

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "stix.h"
+#include "stix_int.h"
+#include "../util/text.h"
 #include "../util/ts.h"
 
 /* Longest piece of input quoted back in an error message, so that the
@@ -41,23 +43,7 @@ struct tsprop {
 	int64_t us;
 };
 
-/* For error messages: input text made safe and short.  Bytes that are not
-** printable ASCII become '?' (the message may go into a JSON body and must
-** stay valid UTF-8 even when cut), long text is cut with "...". */
-static const char *quote(const char *s, size_t len, char out[QUOTE_MAX + 4])
-{
-	size_t n = len > QUOTE_MAX ? QUOTE_MAX : len;
-	for (size_t i = 0; i < n; i++)
-		out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
-	if (n < len) {
-		memcpy(out + n, "...", 3);
-		n += 3;
-	}
-	out[n] = '\0';
-	return out;
-}
-
-static const char *json_kind(const json_t *v)
+const char *stix__json_kind(const json_t *v)
 {
 	switch (json_typeof(v)) {
 	case JSON_OBJECT: return "an object";
@@ -89,7 +75,7 @@ static enum relto_err get_str(const json_t *obj, const char *key, const char **s
 		return RELTO_OK;
 	if (!json_is_string(v))
 		return relto_seterr(err, RELTO_EINVAL, "%s: must be a string, not %s", key,
-		                    json_kind(v));
+		                    stix__json_kind(v));
 	*s = json_string_value(v);
 	*len = json_string_length(v);
 	if (strlen(*s) != *len)
@@ -119,7 +105,7 @@ static enum relto_err check_type(const char *t, size_t n, char *err)
 	char q[QUOTE_MAX + 4];
 	if (why)
 		return relto_seterr(err, RELTO_EINVAL, "type: '%s' is not a STIX type (%s)",
-		                    quote(t, n, q), why);
+		                    text_quote(t, n, QUOTE_MAX, q), why);
 	if (n == 6 && memcmp(t, "bundle", 6) == 0)
 		return relto_seterr(err, RELTO_EINVAL,
 		                    "type: 'bundle' is a container, not an object");
@@ -151,11 +137,11 @@ static enum relto_err check_ref(const char *s, size_t n, const char *type, const
 	char q[QUOTE_MAX + 4];
 	if (n < tn + 2 || memcmp(s, type, tn) != 0 || s[tn] != '-' || s[tn + 1] != '-')
 		return relto_seterr(err, RELTO_EINVAL, "%s: '%s' is not '%s--<UUID>'", prop,
-		                    quote(s, n, q), type);
+		                    text_quote(s, n, QUOTE_MAX, q), type);
 	const char *why = n == tn + 2 + 36 ? uuid_problem(s + tn + 2) : "not 8-4-4-4-12 hex";
 	if (why)
 		return relto_seterr(err, RELTO_EINVAL, "%s: '%s' is not '%s--<UUID>' (%s)", prop,
-		                    quote(s, n, q), type, why);
+		                    text_quote(s, n, QUOTE_MAX, q), type, why);
 	return RELTO_OK;
 }
 
@@ -202,7 +188,7 @@ static enum relto_err check_spec_version(const json_t *obj, enum kind k, const c
 	if (s && (n != 3 || memcmp(s, "2.1", 3) != 0))
 		return relto_seterr(err, RELTO_EINVAL,
 		                    "spec_version: '%s' is not '2.1' (relto takes STIX 2.1 only)",
-		                    quote(s, n, q));
+		                    text_quote(s, n, QUOTE_MAX, q));
 	memcpy(m->spec_version, "2.1", 4);
 	return RELTO_OK;
 }
@@ -274,7 +260,7 @@ static enum relto_err check_provenance(const json_t *obj, struct stix_meta *m, c
 	const json_t *rev = json_object_get(obj, "revoked");
 	if (rev && !json_is_boolean(rev))
 		return relto_seterr(err, RELTO_EINVAL, "revoked: must be a boolean, not %s",
-		                    json_kind(rev));
+		                    stix__json_kind(rev));
 	m->revoked = json_is_true(rev);
 	return RELTO_OK;
 }
@@ -314,7 +300,7 @@ static enum relto_err collect_refs(const json_t *omr, const char **refs, size_t 
 		snprintf(prop, sizeof(prop), "object_marking_refs[%zu]", i);
 		if (!json_is_string(v))
 			return relto_seterr(err, RELTO_EINVAL, "%s: must be a string, not %s", prop,
-			                    json_kind(v));
+			                    stix__json_kind(v));
 		enum relto_err rc = check_ref(json_string_value(v), json_string_length(v),
 		                              "marking-definition", prop, err);
 		if (rc)
@@ -338,7 +324,7 @@ static enum relto_err check_granular(const json_t *g, size_t gi, const char **re
 	char prop[64];
 	if (!json_is_object(g))
 		return relto_seterr(err, RELTO_EINVAL, "granular_markings[%zu]: must be an object, not %s",
-		                    gi, json_kind(g));
+		                    gi, stix__json_kind(g));
 	const json_t *sels = json_object_get(g, "selectors");
 	if (!json_is_array(sels) || json_array_size(sels) == 0)
 		return relto_seterr(err, RELTO_EINVAL,
@@ -366,7 +352,7 @@ static enum relto_err check_granular(const json_t *g, size_t gi, const char **re
 	snprintf(prop, sizeof(prop), "granular_markings[%zu].marking_ref", gi);
 	if (!json_is_string(mref))
 		return relto_seterr(err, RELTO_EINVAL, "%s: must be a string, not %s", prop,
-		                    json_kind(mref));
+		                    stix__json_kind(mref));
 	*ref = json_string_value(mref);
 	*is_lang = 0;
 	return check_ref(*ref, json_string_length(mref), "marking-definition", prop, err);
@@ -545,7 +531,7 @@ enum relto_err stix_validate(const json_t *obj, struct stix_meta *out, char *err
 	memset(out, 0, sizeof(*out));
 	if (!json_is_object(obj))
 		return relto_seterr(err, RELTO_EINVAL, "object: must be a JSON object, not %s",
-		                    obj ? json_kind(obj) : "nothing");
+		                    obj ? stix__json_kind(obj) : "nothing");
 	enum relto_err rc = check_identity(obj, out, err);
 	enum kind k = rc ? KIND_SDO : kind_of(out->type, obj);
 	if (!rc)

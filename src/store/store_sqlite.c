@@ -226,6 +226,21 @@ static enum relto_err stmt(struct sq_conn *c, const char *sql, sqlite3_stmt **ou
 	return RELTO_OK;
 }
 
+/* Run a statement that binds ?1 = coll and ?2 = id and returns no rows. */
+static enum relto_err run_coll_id(struct sq_conn *c, const char *sql, int64_t coll, const char *id,
+                                  const char *what, char *err)
+{
+	sqlite3_stmt *st;
+	enum relto_err rc = stmt(c, sql, &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, coll);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	int r = sqlite3_step(st);
+	sqlite3_reset(st);
+	return r == SQLITE_DONE ? RELTO_OK : sq_err(c->db, what, err);
+}
+
 static enum relto_err sq_secret(struct store_conn *base, const char *name,
                                 unsigned char out[STORE_SECRET_LEN], char *err)
 {
@@ -372,18 +387,12 @@ static enum relto_err place_version(struct sq_conn *c, int64_t coll, const char 
 	*is_first = version < lo;
 	*is_last = version > hi;
 	if (*is_first)
-		rc = stmt(c, "UPDATE objects SET is_first = 0 WHERE coll = ?1 AND id = ?2 AND is_first", &st, err);
-	else if (*is_last)
-		rc = stmt(c, "UPDATE objects SET is_last = 0 WHERE coll = ?1 AND id = ?2 AND is_last", &st, err);
-	else
-		return RELTO_OK;
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(st, 1, coll);
-	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
-	return r == SQLITE_DONE ? RELTO_OK : sq_err(c->db, "versions", err);
+		return run_coll_id(c, "UPDATE objects SET is_first = 0 WHERE coll = ?1 AND id = ?2 AND is_first",
+		                   coll, id, "versions", err);
+	if (*is_last)
+		return run_coll_id(c, "UPDATE objects SET is_last = 0 WHERE coll = ?1 AND id = ?2 AND is_last",
+		                   coll, id, "versions", err);
+	return RELTO_OK;
 }
 
 static enum relto_err insert_one(struct sq_conn *c, int64_t coll, const char *posted_by,
@@ -603,18 +612,10 @@ static enum relto_err sq_query(struct store_conn *base, const struct store_query
 /* After a delete, mark the remaining first and last versions of id. */
 static enum relto_err refresh_flags(struct sq_conn *c, int64_t coll, const char *id, char *err)
 {
-	sqlite3_stmt *st;
-	enum relto_err rc = stmt(c, "UPDATE objects SET"
-	                            " is_first = (version = (SELECT min(version) FROM objects WHERE coll = ?1 AND id = ?2)),"
-	                            " is_last = (version = (SELECT max(version) FROM objects WHERE coll = ?1 AND id = ?2))"
-	                            " WHERE coll = ?1 AND id = ?2", &st, err);
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(st, 1, coll);
-	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
-	return r == SQLITE_DONE ? RELTO_OK : sq_err(c->db, "delete", err);
+	return run_coll_id(c, "UPDATE objects SET"
+	                      " is_first = (version = (SELECT min(version) FROM objects WHERE coll = ?1 AND id = ?2)),"
+	                      " is_last = (version = (SELECT max(version) FROM objects WHERE coll = ?1 AND id = ?2))"
+	                      " WHERE coll = ?1 AND id = ?2", coll, id, "delete", err);
 }
 
 static enum relto_err sq_delete(struct store_conn *base, int64_t coll, const char *id,

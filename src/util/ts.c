@@ -10,6 +10,7 @@
 */
 #include <string.h>
 #include <time.h>
+#include "text.h"
 #include "ts.h"
 
 #define US_PER_SEC INT64_C(1000000)
@@ -33,8 +34,8 @@ static int64_t days_from_civil(int64_t y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
-/* The inverse of days_from_civil. */
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+/* The inverse of days_from_civil (see ts.h). */
+void ts_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 {
 	z += 719468;
 	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -70,27 +71,11 @@ static int digits(const char *s, int n)
 	return v;
 }
 
-/* Copy s into out for an error message: bytes that are not printable
-** ASCII become '?' (the message may end up in a JSON error body, which
-** must be valid UTF-8), and long input is cut with "...". */
-static const char *quote(const char *s, size_t len, char out[QUOTE_MAX + 4])
-{
-	size_t n = len > QUOTE_MAX ? QUOTE_MAX : len;
-	for (size_t i = 0; i < n; i++)
-		out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
-	if (n < len) {
-		memcpy(out + n, "...", 3);
-		n += 3;
-	}
-	out[n] = '\0';
-	return out;
-}
-
 static enum relto_err bad(const char *s, size_t len, const char *why, char *err)
 {
 	char q[QUOTE_MAX + 4];
 	return relto_seterr(err, RELTO_EINVAL, "not a timestamp: '%s' (%s)",
-	                    quote(s, len, q), why);
+	                    text_quote(s, len, QUOTE_MAX, q), why);
 }
 
 /* Check the punctuation and the fraction of s and find where the digits
@@ -193,7 +178,7 @@ char *ts_format(int64_t us, char out[TS_BUFSIZE])
 	}
 	int64_t y;
 	int m, d;
-	civil_from_days(days, &y, &m, &d);
+	ts_civil_from_days(days, &y, &m, &d);
 	int64_t secs = rem / US_PER_SEC;
 	/* Written digit by digit: every field has a fixed width here, and
 	** snprintf cannot prove to the compiler that the result fits. */

@@ -41,6 +41,10 @@ enum relto_err ts_parse(const char *s, size_t len, int64_t *out_us, char *err);
 ** 9999-12-31T23:59:59.999999Z, so the output always parses again. */
 char *ts_format(int64_t us, char out[TS_BUFSIZE]);
 
+/* The proleptic Gregorian date of a day number (days since 1970-01-01,
+** negative before).  Exact for every day; no tables, no libc. */
+void ts_civil_from_days(int64_t days, int64_t *year, int *month, int *day);
+
 /* The current time in microseconds since the epoch (CLOCK_REALTIME). */
 int64_t ts_now(void);
 
