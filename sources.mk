@@ -9,6 +9,7 @@ LIB_SRCS = \
 	src/util/text.c \
 	src/stix/stix.c \
 	src/stix/envelope.c \
+	src/stix/refs.c \
 	src/demo/gen.c \
 	src/demo/gen_stix.c \
 	src/demo/gen_words.c \

@@ -13,7 +13,43 @@ struct pending {
 	size_t index;
 	const char *raw;
 	size_t len;
+	struct store_ref *refs;  /* heap; ids heap too */
+	size_t nrefs;
 };
+
+static void pending_clear(struct pending *p)
+{
+	stix_meta_clear(&p->meta);
+	for (size_t i = 0; i < p->nrefs; i++)
+		free((char *)p->refs[i].id);
+	free(p->refs);
+	p->refs = NULL;
+	p->nrefs = 0;
+}
+
+struct ref_sink {
+	struct pending *p;
+	size_t room;
+};
+
+static enum relto_err keep_ref(void *ctx, const char *id, int required)
+{
+	struct ref_sink *s = ctx;
+	struct pending *p = s->p;
+	if (p->nrefs == s->room) {
+		size_t room = s->room ? s->room * 2 : 4;
+		struct store_ref *r = realloc(p->refs, room * sizeof(*r));
+		if (!r)
+			return RELTO_ENOMEM;
+		p->refs = r;
+		s->room = room;
+	}
+	char *copy = strdup(id);
+	if (!copy)
+		return RELTO_ENOMEM;
+	p->refs[p->nrefs++] = (struct store_ref){.id = copy, .required = required};
+	return RELTO_OK;
+}
 
 struct walk {
 	struct store_conn *c;
@@ -36,7 +72,7 @@ struct walk {
 static void clear_batch(struct walk *w)
 {
 	for (size_t i = 0; i < w->n; i++)
-		stix_meta_clear(&w->batch[i].meta);
+		pending_clear(&w->batch[i]);
 	w->n = 0;
 }
 
@@ -53,6 +89,7 @@ static enum relto_err flush(struct walk *w)
 			.marking_canon = m->marking_canon ? m->marking_canon : "",
 			.created_by_ref = m->created_by_ref,
 			.raw = w->batch[i].raw, .raw_len = w->batch[i].len,
+			.refs = w->batch[i].refs, .nrefs = w->batch[i].nrefs,
 		};
 	}
 	enum relto_err rc = store_put(w->c, w->coll, w->opts->posted_by, w->rows, w->n,
@@ -128,6 +165,13 @@ static enum relto_err each(void *ctx, size_t index, const char *raw, size_t len,
 	p->index = index;
 	p->raw = raw;
 	p->len = len;
+	p->refs = NULL;
+	p->nrefs = 0;
+	struct ref_sink sink = {.p = p};
+	if (stix_refs(value, keep_ref, &sink)) {
+		pending_clear(p);
+		return relto_seterr(w->err, RELTO_ENOMEM, "out of memory");
+	}
 	w->done = (size_t)(raw + len - w->body);
 	if (++w->n < w->opts->batch)
 		return RELTO_OK;

@@ -154,3 +154,18 @@ enum relto_err stix_envelope_each(const char *body, size_t len, stix_each_fn eac
                                   void *ctx, size_t *count, char *err);
 
 #endif
+
+/* ---- references that releasability must follow ---- */
+
+/* Called for each id an object refers to.  required: the object means
+** nothing without that object (a relationship's source_ref and
+** target_ref; a sighting's sighting_of_ref, observed_data_refs and
+** where_sighted_refs), so it is withheld when that one is; otherwise (the
+** object_refs of reports, groupings, notes, opinions, observed-data) the
+** reference is removed from the copy served.  Return RELTO_OK to go on. */
+typedef enum relto_err (*stix_ref_fn)(void *ctx, const char *id, int required);
+
+/* Walk obj's references as above, in property order; ids that are not
+** strings are skipped (stix_validate has checked what it checks).
+** RELTO_OK or fn's code. */
+enum relto_err stix_refs(const json_t *obj, stix_ref_fn fn, void *ctx);

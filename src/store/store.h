@@ -62,6 +62,16 @@ struct store_new {
 	const char *created_by_ref; /* "" when absent */
 	const char *raw;          /* exact bytes */
 	size_t raw_len;
+	/* The ids this object refers to (stix_refs()): required refs must all
+	** be released for the object to be; the others (object_refs) are
+	** removed from the served copy when not released. */
+	const struct store_ref *refs;
+	size_t nrefs;
+};
+
+struct store_ref {
+	const char *id;
+	int required;
 };
 
 enum store_put_result { STORE_ADDED = 0, STORE_DUPLICATE = 1 };
@@ -103,6 +113,18 @@ struct store_query {
 	int has_cursor;
 	int64_t after_date_added, after_seq;
 	size_t limit;             /* at most this many rows (>= 1) */
+	/* Releasability (DESIGN.md decision 4: withheld means invisible).
+	** When `visible` is set, a row exists for this query only if its
+	** marking set is among `sets` (sorted ascending) or it was posted by
+	** `originator`; "first"/"last" then mean the first/last *visible*
+	** version; a row with a required reference to an id that has no
+	** visible version in the collection is not visible either; and rows
+	** report in `hidden_refs` which of their optional references are not
+	** visible. */
+	int visible;
+	const int64_t *sets;
+	size_t nsets;
+	const char *originator;
 };
 
 /* One row as a query yields it.  A query for bytes (with_raw) fills raw
@@ -117,6 +139,9 @@ struct store_row {
 	const char *raw;
 	size_t raw_len;
 	int64_t marking_set;
+	/* With a visibility filter: a JSON list of the row's optional
+	** references that are not visible ("[]" or NULL when none). */
+	const char *hidden_refs;
 };
 
 typedef enum relto_err (*store_row_fn)(void *ctx, const struct store_row *row);

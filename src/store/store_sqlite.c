@@ -64,6 +64,12 @@ static const char schema_v1[] =
 	"CREATE UNIQUE INDEX IF NOT EXISTS objects_version ON objects(coll, id, version);"
 	"CREATE INDEX IF NOT EXISTS objects_added ON objects(coll, date_added);"
 	"CREATE INDEX IF NOT EXISTS objects_type ON objects(coll, type, date_added);"
+	"CREATE TABLE IF NOT EXISTS refs("   /* what objects refer to (releasability) */
+	" seq INTEGER NOT NULL,"             /* the referring row */
+	" ref TEXT NOT NULL,"                /* the id referred to */
+	" required INTEGER NOT NULL);"       /* 1: the row is withheld if ref is */
+	"CREATE INDEX IF NOT EXISTS refs_seq ON refs(seq);"
+	"CREATE INDEX IF NOT EXISTS objects_id ON objects(id);"
 	"CREATE TABLE IF NOT EXISTS status(id TEXT PRIMARY KEY, partner TEXT NOT NULL,"
 	" created INTEGER NOT NULL, body TEXT NOT NULL) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS status_created ON status(created);";
@@ -395,6 +401,24 @@ static enum relto_err place_version(struct sq_conn *c, int64_t coll, const char 
 	return RELTO_OK;
 }
 
+static enum relto_err insert_refs(struct sq_conn *c, int64_t seq, const struct store_new *o, char *err)
+{
+	for (size_t i = 0; i < o->nrefs; i++) {
+		sqlite3_stmt *st;
+		enum relto_err rc = stmt(c, "INSERT INTO refs(seq, ref, required) VALUES(?1, ?2, ?3)", &st, err);
+		if (rc)
+			return rc;
+		sqlite3_bind_int64(st, 1, seq);
+		sqlite3_bind_text(st, 2, o->refs[i].id, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 3, o->refs[i].required);
+		int r = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (r != SQLITE_DONE)
+			return sq_err(c->db, "insert", err);
+	}
+	return RELTO_OK;
+}
+
 static enum relto_err insert_one(struct sq_conn *c, int64_t coll, const char *posted_by,
                                  const struct store_new *o, int64_t date_added,
                                  int64_t *last_set_num, const char **last_set,
@@ -449,7 +473,7 @@ static enum relto_err insert_one(struct sq_conn *c, int64_t coll, const char *po
 	if (r != SQLITE_DONE)
 		return sq_err(c->db, "insert", err);
 	*result = STORE_ADDED;
-	return RELTO_OK;
+	return insert_refs(c, sqlite3_last_insert_rowid(c->db), o, err);
 }
 
 static enum relto_err sq_put(struct store_conn *base, int64_t coll, const char *posted_by,
@@ -501,17 +525,27 @@ static enum relto_err int_list(struct buf *b, const int64_t *v, size_t n)
 }
 
 /* The version clause of a query on table alias o (empty for "all"). */
-static enum relto_err version_sql(struct buf *sql, const struct store_versions *v)
+/* "Row x is visible": its marking set is released (?10, a JSON list) or
+** the partner (?11) posted it. */
+#define VISIBLE(x) "(" x ".marking_set IN (SELECT value FROM json_each(?10)) OR " x ".posted_by = ?11)"
+
+static enum relto_err version_sql(struct buf *sql, const struct store_versions *v, int visible)
 {
 	if (v->all)
 		return RELTO_OK;
 	/* is_first/is_last are kept by insert and delete, so "the latest
-	** version" costs a column test, not a probe per row. */
+	** version" costs a column test, not a probe per row.  With a
+	** visibility filter, a row that is not the latest version may still
+	** be the latest *visible* one: only those rows pay for a probe. */
 	enum relto_err rc = buf_puts(sql, " AND (0");
 	if (!rc && v->first)
-		rc = buf_puts(sql, " OR o.is_first");
+		rc = buf_puts(sql, visible ? " OR o.is_first OR NOT EXISTS (SELECT 1 FROM objects p WHERE p.coll = o.coll"
+		                             " AND p.id = o.id AND p.version < o.version AND " VISIBLE("p") ")"
+		                           : " OR o.is_first");
 	if (!rc && v->last)
-		rc = buf_puts(sql, " OR o.is_last");
+		rc = buf_puts(sql, visible ? " OR o.is_last OR NOT EXISTS (SELECT 1 FROM objects p WHERE p.coll = o.coll"
+		                             " AND p.id = o.id AND p.version > o.version AND " VISIBLE("p") ")"
+		                           : " OR o.is_last");
 	if (!rc && v->nat)
 		rc = buf_puts(sql, " OR o.version IN (SELECT value FROM json_each(?9))");
 	return rc ? rc : buf_putc(sql, ')');
@@ -519,14 +553,21 @@ static enum relto_err version_sql(struct buf *sql, const struct store_versions *
 
 /* Build the SQL and the JSON list bindings for q.  Parameters: ?1 coll,
 ** ?2 added_after, ?3/?4 cursor, ?5 ids, ?6 types, ?7 spec versions,
-** ?8 limit, ?9 version timestamps. */
+** ?8 limit, ?9 version timestamps, ?10 released marking sets, ?11 the
+** partner (originator).  Columns: 0 seq, 1 date_added, 2 version, 3 id,
+** 4 version_text, 5 spec_version, 6 marking_set, then raw (with_raw), then
+** the hidden optional references (visible). */
 static enum relto_err query_sql(const struct store_query *q, int with_raw, struct buf *sql,
-                                struct buf lists[4])
+                                struct buf lists[5])
 {
 	enum relto_err rc = buf_puts(sql, "SELECT o.seq, o.date_added, o.version, o.id, o.version_text,"
 	                                  " o.spec_version, o.marking_set");
 	if (!rc && with_raw)
 		rc = buf_puts(sql, ", o.raw");
+	if (!rc && q->visible)
+		rc = buf_puts(sql, ", (SELECT json_group_array(r.ref) FROM refs r WHERE r.seq = o.seq AND NOT r.required"
+		                   " AND NOT EXISTS (SELECT 1 FROM objects x WHERE x.coll = o.coll AND x.id = r.ref AND "
+		                   VISIBLE("x") "))");
 	if (!rc)
 		rc = buf_puts(sql, " FROM objects o WHERE o.coll = ?1");
 	if (!rc && q->has_added_after)
@@ -539,8 +580,12 @@ static enum relto_err query_sql(const struct store_query *q, int with_raw, struc
 		rc = buf_puts(sql, " AND o.type IN (SELECT value FROM json_each(?6))");
 	if (!rc && q->nspec_versions)
 		rc = buf_puts(sql, " AND o.spec_version IN (SELECT value FROM json_each(?7))");
+	if (!rc && q->visible)
+		rc = buf_puts(sql, " AND " VISIBLE("o") " AND NOT EXISTS (SELECT 1 FROM refs r WHERE r.seq = o.seq"
+		                   " AND r.required AND NOT EXISTS (SELECT 1 FROM objects x WHERE x.coll = o.coll"
+		                   " AND x.id = r.ref AND " VISIBLE("x") "))");
 	if (!rc)
-		rc = version_sql(sql, &q->versions);
+		rc = version_sql(sql, &q->versions, q->visible);
 	if (!rc)
 		rc = buf_puts(sql, " ORDER BY o.date_added, o.seq LIMIT ?8");
 	if (!rc && q->nids)
@@ -551,6 +596,8 @@ static enum relto_err query_sql(const struct store_query *q, int with_raw, struc
 		rc = json_list(&lists[2], q->spec_versions, q->nspec_versions);
 	if (!rc && !q->versions.all && q->versions.nat)
 		rc = int_list(&lists[3], q->versions.at, q->versions.nat);
+	if (!rc && q->visible)
+		rc = int_list(&lists[4], q->sets, q->nsets);
 	return rc;
 }
 
@@ -558,9 +605,9 @@ static enum relto_err sq_query(struct store_conn *base, const struct store_query
                                store_row_fn fn, void *ctx, char *err)
 {
 	struct sq_conn *c = (struct sq_conn *)base;
-	struct buf sql, lists[4];
+	struct buf sql, lists[5];
 	buf_init(&sql, 4096);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 5; i++)
 		buf_init(&lists[i], 1u << 20);
 	sqlite3_stmt *st = NULL;
 	enum relto_err rc = query_sql(q, with_raw, &sql, lists);
@@ -574,10 +621,12 @@ static enum relto_err sq_query(struct store_conn *base, const struct store_query
 		sqlite3_bind_int64(st, 3, q->after_date_added);
 		sqlite3_bind_int64(st, 4, q->after_seq);
 		sqlite3_bind_int64(st, 8, (sqlite3_int64)q->limit);
-		static const int slot[4] = {5, 6, 7, 9};
-		for (int i = 0; i < 4; i++)
+		static const int slot[5] = {5, 6, 7, 9, 10};
+		for (int i = 0; i < 5; i++)
 			if (lists[i].len)
 				sqlite3_bind_text(st, slot[i], lists[i].data, (int)lists[i].len, SQLITE_STATIC);
+		if (q->visible)
+			sqlite3_bind_text(st, 11, q->originator ? q->originator : "", -1, SQLITE_STATIC);
 	}
 	int r = SQLITE_DONE;
 	while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW) {
@@ -592,7 +641,10 @@ static enum relto_err sq_query(struct store_conn *base, const struct store_query
 		if (with_raw) {
 			row.raw = sqlite3_column_blob(st, 7);
 			row.raw_len = (size_t)sqlite3_column_bytes(st, 7);
-		} else {
+		}
+		if (q->visible)
+			row.hidden_refs = (const char *)sqlite3_column_text(st, with_raw ? 8 : 7);
+		if (!with_raw) {
 			row.id = (const char *)sqlite3_column_text(st, 3);
 			row.version_text = (const char *)sqlite3_column_text(st, 4);
 			row.spec_version = (const char *)sqlite3_column_text(st, 5);
@@ -604,7 +656,7 @@ static enum relto_err sq_query(struct store_conn *base, const struct store_query
 	if (st)
 		sqlite3_reset(st);
 	buf_free(&sql);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 5; i++)
 		buf_free(&lists[i]);
 	return rc;
 }
@@ -618,54 +670,68 @@ static enum relto_err refresh_flags(struct sq_conn *c, int64_t coll, const char 
 	                      " WHERE coll = ?1 AND id = ?2", coll, id, "delete", err);
 }
 
+/* Run one statement of a delete: ?1 coll, ?2 id, ?7 spec versions, ?9
+** version timestamps (the lists as JSON, empty when unused). */
+static enum relto_err delete_step(struct sq_conn *c, const char *sql, int64_t coll, const char *id,
+                                  const struct buf *specs, const struct buf *ats, size_t *changes, char *err)
+{
+	sqlite3_stmt *st = NULL;
+	enum relto_err rc = stmt(c, sql, &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, coll);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	if (specs->len)
+		sqlite3_bind_text(st, 7, specs->data, (int)specs->len, SQLITE_STATIC);
+	if (ats->len)
+		sqlite3_bind_text(st, 9, ats->data, (int)ats->len, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = sq_err(c->db, "delete", err);
+	else if (changes)
+		*changes = (size_t)sqlite3_changes(c->db);
+	sqlite3_reset(st);
+	return rc;
+}
+
 static enum relto_err sq_delete(struct store_conn *base, int64_t coll, const char *id,
                                 const struct store_versions *v, const char *const *spec_versions,
                                 size_t nspec_versions, size_t *deleted, char *err)
 {
 	struct sq_conn *c = (struct sq_conn *)base;
-	struct buf sql, specs, ats;
-	buf_init(&sql, 4096);
+	struct buf sel, sql, specs, ats;
+	buf_init(&sel, 4096);
+	buf_init(&sql, 8192);
 	buf_init(&specs, 1u << 16);
 	buf_init(&ats, 1u << 16);
 	/* Select the rows first, then delete by seq: the version clause
-	** compares a row with its siblings, which must not vanish midway. */
-	enum relto_err rc = buf_puts(&sql, "DELETE FROM objects WHERE seq IN (SELECT o.seq FROM objects o"
-	                                   " WHERE o.coll = ?1 AND o.id = ?2");
+	** compares a row with its siblings, which must not vanish midway.
+	** Their references go with them. */
+	enum relto_err rc = buf_puts(&sel, "SELECT o.seq FROM objects o WHERE o.coll = ?1 AND o.id = ?2");
 	if (!rc && nspec_versions)
-		rc = buf_puts(&sql, " AND o.spec_version IN (SELECT value FROM json_each(?7))");
+		rc = buf_puts(&sel, " AND o.spec_version IN (SELECT value FROM json_each(?7))");
 	if (!rc)
-		rc = version_sql(&sql, v);
-	if (!rc)
-		rc = buf_putc(&sql, ')');
+		rc = version_sql(&sel, v, 0);
 	if (!rc && nspec_versions)
 		rc = json_list(&specs, spec_versions, nspec_versions);
 	if (!rc && !v->all && v->nat)
 		rc = int_list(&ats, v->at, v->nat);
 	if (rc)
 		rc = relto_seterr(err, rc, "delete query too large");
-	sqlite3_stmt *st = NULL;
 	*deleted = 0;
-	if (!rc && !(rc = exec(c->db, "BEGIN IMMEDIATE", err)))
-		rc = stmt(c, sql.data, &st, err);
-	if (!rc) {
-		sqlite3_bind_int64(st, 1, coll);
-		sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-		if (specs.len)
-			sqlite3_bind_text(st, 7, specs.data, (int)specs.len, SQLITE_STATIC);
-		if (ats.len)
-			sqlite3_bind_text(st, 9, ats.data, (int)ats.len, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			rc = sq_err(c->db, "delete", err);
-		else
-			*deleted = (size_t)sqlite3_changes(c->db);
-		sqlite3_reset(st);
-	}
+	if (!rc)
+		rc = exec(c->db, "BEGIN IMMEDIATE", err);
+	if (!rc && !(rc = buf_printf(&sql, "DELETE FROM refs WHERE seq IN (%s)", sel.data)))
+		rc = delete_step(c, sql.data, coll, id, &specs, &ats, NULL, err);
+	buf_reset(&sql);
+	if (!rc && !(rc = buf_printf(&sql, "DELETE FROM objects WHERE seq IN (%s)", sel.data)))
+		rc = delete_step(c, sql.data, coll, id, &specs, &ats, deleted, err);
 	if (!rc && *deleted)
 		rc = refresh_flags(c, coll, id, err);
 	if (!rc)
 		rc = exec(c->db, "COMMIT", err);
 	else
 		exec(c->db, "ROLLBACK", NULL);
+	buf_free(&sel);
 	buf_free(&sql);
 	buf_free(&specs);
 	buf_free(&ats);
