@@ -19,6 +19,7 @@ LIB_SRCS = \
 	src/store/store_sqlite.c \
 	src/auth/auth.c \
 	src/ingest/ingest.c \
+	src/release/redact.c \
 	src/taxii/query.c \
 	src/taxii/cursor.c \
 	src/http/server.c \

@@ -133,6 +133,16 @@ enum relto_err store_count(struct store_conn *c, int64_t coll, int64_t *out, cha
 	return ops_of(c)->count(c, coll, out, err);
 }
 
+enum relto_err store_marking_sets(struct store_conn *c, store_set_fn fn, void *ctx, char *err)
+{
+	return ops_of(c)->marking_sets(c, fn, ctx, err);
+}
+
+enum relto_err store_marking_definitions(struct store_conn *c, store_def_fn fn, void *ctx, char *err)
+{
+	return ops_of(c)->marking_definitions(c, fn, ctx, err);
+}
+
 enum relto_err store_status_put(struct store_conn *c, const char *id, const char *partner,
                                 const char *json, char *err)
 {

@@ -163,6 +163,19 @@ enum relto_err store_delete(struct store_conn *c, int64_t coll, const char *id,
 /* Number of object versions in coll (for the demo's start-up summary). */
 enum relto_err store_count(struct store_conn *c, int64_t coll, int64_t *out, char *err);
 
+/* ---- what releasability reads ---- */
+
+/* Call fn for every interned marking set, in ascending number order
+** (0 is the empty set, canon "").  RELTO_OK; RELTO_ESTORE; fn's code. */
+typedef enum relto_err (*store_set_fn)(void *ctx, int64_t num, const char *canon);
+enum relto_err store_marking_sets(struct store_conn *c, store_set_fn fn, void *ctx, char *err);
+
+/* Call fn with the stored bytes of the latest version of every
+** marking-definition object in the store (any collection).  RELTO_OK;
+** RELTO_ESTORE; fn's code. */
+typedef enum relto_err (*store_def_fn)(void *ctx, const char *id, const char *raw, size_t len);
+enum relto_err store_marking_definitions(struct store_conn *c, store_def_fn fn, void *ctx, char *err);
+
 /* ---- status resources ---- */
 
 /* Keep the status resource `json` (its TAXII JSON text) under id, owned

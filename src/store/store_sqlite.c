@@ -754,6 +754,39 @@ static enum relto_err sq_count(struct store_conn *base, int64_t coll, int64_t *o
 	return rc;
 }
 
+static enum relto_err sq_marking_sets(struct store_conn *base, store_set_fn fn, void *ctx, char *err)
+{
+	struct sq_conn *c = (struct sq_conn *)base;
+	sqlite3_stmt *st;
+	enum relto_err rc = stmt(c, "SELECT num, canon FROM marking_sets ORDER BY num", &st, err);
+	int r = SQLITE_DONE;
+	while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW)
+		rc = fn(ctx, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1));
+	if (!rc && r != SQLITE_DONE)
+		rc = sq_err(c->db, "marking sets", err);
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
+static enum relto_err sq_marking_definitions(struct store_conn *base, store_def_fn fn, void *ctx, char *err)
+{
+	struct sq_conn *c = (struct sq_conn *)base;
+	sqlite3_stmt *st;
+	/* An id range, so the objects_id index finds them without a scan. */
+	enum relto_err rc = stmt(c, "SELECT id, raw FROM objects WHERE id >= 'marking-definition--'"
+	                            " AND id < 'marking-definition-.' AND is_last ORDER BY seq", &st, err);
+	int r = SQLITE_DONE;
+	while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW)
+		rc = fn(ctx, (const char *)sqlite3_column_text(st, 0), sqlite3_column_blob(st, 1),
+		        (size_t)sqlite3_column_bytes(st, 1));
+	if (!rc && r != SQLITE_DONE)
+		rc = sq_err(c->db, "marking definitions", err);
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
 static enum relto_err sq_status_put(struct store_conn *base, const char *id, const char *partner,
                                     const char *json, char *err)
 {
@@ -816,6 +849,8 @@ const struct store_ops store_sqlite_ops = {
 	.query = sq_query,
 	.del = sq_delete,
 	.count = sq_count,
+	.marking_sets = sq_marking_sets,
+	.marking_definitions = sq_marking_definitions,
 	.status_put = sq_status_put,
 	.status_get = sq_status_get,
 };

@@ -1,0 +1,191 @@
+/*
+** redact.c: partial copies of objects for partners who may not see all of
+** them (see redact.h).
+*/
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include "redact.h"
+
+/* Required properties beyond the common ones (STIX 2.1 sections 4 to 7). */
+static const struct required {
+	const char *type;
+	const char *props;   /* space-separated */
+} required_props[] = {
+	{"attack-pattern", "name"},
+	{"campaign", "name"},
+	{"course-of-action", "name"},
+	{"grouping", "context object_refs"},
+	{"identity", "name"},
+	{"incident", "name"},
+	{"indicator", "pattern pattern_type valid_from"},
+	{"infrastructure", "name"},
+	{"intrusion-set", "name"},
+	{"malware", "is_family"},
+	{"malware-analysis", "product"},
+	{"note", "content object_refs"},
+	{"observed-data", "first_observed last_observed number_observed"},
+	{"opinion", "opinion object_refs"},
+	{"report", "name published object_refs"},
+	{"threat-actor", "name"},
+	{"tool", "name"},
+	{"vulnerability", "name"},
+	{"relationship", "relationship_type source_ref target_ref"},
+	{"sighting", "sighting_of_ref"},
+	{"marking-definition", "definition_type definition"},
+	{"language-content", "object_ref object_modified contents"},
+	{"extension-definition", "name schema version extension_types created_by_ref"},
+};
+
+static int in_list(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = list; (p = strstr(p, word)) != NULL; p += n)
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
+int redact_is_required(const char *type, const char *property)
+{
+	if (in_list("type spec_version id created modified", property))
+		return strcmp(property, "modified") != 0 || strcmp(type, "marking-definition") != 0;
+	for (size_t i = 0; i < sizeof(required_props) / sizeof(required_props[0]); i++)
+		if (strcmp(required_props[i].type, type) == 0)
+			return in_list(required_props[i].props, property);
+	return 0;
+}
+
+/* Follow a selector ("description", "external_references.[0].url") to
+** the value's parent and its key or index.  Returns 0 if the path does
+** not lead anywhere (nothing to strip). */
+static int locate(json_t *root, const char *selector, json_t **parent, char *key, size_t keysize,
+                  size_t *index, int *is_index)
+{
+	json_t *cur = root, *par = NULL;
+	const char *p = selector;
+	while (*p) {
+		const char *dot = strchr(p, '.');
+		size_t n = dot ? (size_t)(dot - p) : strlen(p);
+		if (n == 0 || n >= keysize)
+			return 0;
+		par = cur;
+		if (p[0] == '[' && p[n - 1] == ']') {
+			char *end = NULL;
+			unsigned long i = strtoul(p + 1, &end, 10);
+			if (end != p + n - 1 || !json_is_array(cur) || i >= json_array_size(cur))
+				return 0;
+			*index = i;
+			*is_index = 1;
+			cur = json_array_get(cur, i);
+		} else {
+			memcpy(key, p, n);
+			key[n] = '\0';
+			*is_index = 0;
+			if (!json_is_object(cur) || !(cur = json_object_get(cur, key)))
+				return 0;
+		}
+		p = dot ? dot + 1 : p + n;
+	}
+	*parent = par;
+	return par != NULL;
+}
+
+/* Replace every selected value with a JSON null first, then drop the
+** nulls: deleting list items at once would shift the indices later
+** selectors use.  (STIX 2.1 forbids null property values, so no null
+** that was in the object is lost by this.) */
+static int strip(json_t *obj, const char *type, const struct redaction *r)
+{
+	json_t *gone = json_null();
+	for (size_t i = 0; i < r->nselectors; i++) {
+		json_t *parent;
+		char key[256];
+		size_t index = 0;
+		int is_index = 0;
+		if (!locate(obj, r->selectors[i], &parent, key, sizeof(key), &index, &is_index))
+			continue;
+		if (parent == obj && !is_index && redact_is_required(type, key))
+			return -1;
+		if (is_index)
+			json_array_set(parent, index, gone);
+		else
+			json_object_set(parent, key, gone);
+	}
+	return 0;
+}
+
+static void drop_nulls(json_t *v, json_t *gone)
+{
+	if (json_is_object(v)) {
+		const char *k;
+		json_t *x, *tmp;
+		json_object_foreach_safe(v, tmp, k, x)
+		{
+			if (x == gone)
+				json_object_del(v, k);
+			else
+				drop_nulls(x, gone);
+		}
+	} else if (json_is_array(v)) {
+		for (size_t i = json_array_size(v); i-- > 0;) {
+			json_t *x = json_array_get(v, i);
+			if (x == gone)
+				json_array_remove(v, i);
+			else
+				drop_nulls(x, gone);
+		}
+	}
+}
+
+/* Remove hidden ids from object_refs.  -1 when none would remain. */
+static int drop_refs(json_t *obj, const char *hidden_json)
+{
+	json_t *hidden = json_loads(hidden_json, 0, NULL);
+	json_t *refs = json_object_get(obj, "object_refs");
+	if (!json_is_array(hidden) || !json_is_array(refs)) {
+		json_decref(hidden);
+		return 0;
+	}
+	for (size_t i = json_array_size(refs); i-- > 0;) {
+		const char *id = json_string_value(json_array_get(refs, i));
+		size_t j;
+		json_t *h;
+		json_array_foreach(hidden, j, h)
+		{
+			if (id && json_string_value(h) && strcmp(id, json_string_value(h)) == 0) {
+				json_array_remove(refs, i);
+				break;
+			}
+		}
+	}
+	json_decref(hidden);
+	return json_array_size(refs) ? 0 : -1;
+}
+
+enum relto_err redact_object(const char *raw, size_t len, const struct redaction *r, struct buf *out,
+                             int *withheld)
+{
+	*withheld = 0;
+	json_t *obj = json_loadb(raw, len, JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(obj)) {
+		json_decref(obj);
+		return RELTO_EINVAL;
+	}
+	const char *type = json_string_value(json_object_get(obj, "type"));
+	int gone = strip(obj, type ? type : "", r) != 0;
+	if (!gone)
+		drop_nulls(obj, json_null());
+	if (!gone && r->hidden_refs && strcmp(r->hidden_refs, "[]") != 0)
+		gone = drop_refs(obj, r->hidden_refs) != 0;
+	enum relto_err rc = RELTO_OK;
+	if (gone) {
+		*withheld = 1;
+	} else {
+		char *text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		rc = text ? buf_puts(out, text) : RELTO_ENOMEM;
+		free(text);
+	}
+	json_decref(obj);
+	return rc;
+}
