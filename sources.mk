@@ -13,6 +13,9 @@ LIB_SRCS = \
 	src/demo/gen.c \
 	src/demo/gen_stix.c \
 	src/demo/gen_words.c \
+	src/marking/marking.c \
+	src/marking/marking_read.c \
+	src/posture/posture.c \
 	src/config/yconf.c \
 	src/config/config.c \
 	src/store/store.c \
@@ -20,6 +23,7 @@ LIB_SRCS = \
 	src/auth/auth.c \
 	src/ingest/ingest.c \
 	src/release/redact.c \
+	src/release/release.c \
 	src/taxii/query.c \
 	src/taxii/cursor.c \
 	src/http/server.c \
@@ -28,14 +32,22 @@ LIB_SRCS = \
 	src/http/pagecache.c \
 	src/taxii/discovery.c \
 	src/taxii/collections.c \
-	src/taxii/objects.c
+	src/taxii/objects.c \
+	src/policy/policy.c \
+	src/policy/lexer.c \
+	src/policy/parser.c \
+	src/policy/check.c \
+	src/policy/eval.c \
+	src/policy/explain.c \
+	src/policy/ptest.c
 
 CLI_SRCS = \
 	src/cli/main.c \
 	src/cli/cmd_serve.c \
 	src/cli/cmd_import.c \
 	src/cli/cmd_demo.c \
-	src/cli/cmd_misc.c
+	src/cli/cmd_misc.c \
+	src/cli/cmd_policy.c
 
 # Files embedded into the binary (tools/embed.c turns each into a C array).
-EMBED_FILES = src/demo/posture.json
+EMBED_FILES = src/demo/posture.json src/demo/relto.policy

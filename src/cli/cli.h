@@ -16,11 +16,31 @@ int cmd_serve(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_hash_password(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
+
+/* Load the releasability rules: the policy file and the posture file.
+** RELTO_OK and both set; otherwise err says which file and where (both
+** left NULL). */
+struct policy;
+struct posture;
+enum relto_err cli_load_rules(const char *policy_path, const char *posture_path, struct policy **pol,
+                              struct posture **pos, char *err);
+
+/* The demo's configuration (passwords not hashed: not for serving),
+** posture and policy, with the database at db.  RELTO_OK and all three
+** set; else none. */
+enum relto_err cli_demo_rules(const char *db, struct relto_config **cfg, struct policy **pol,
+                              struct posture **pos, char *err);
+
+/* Serve until SIGINT or SIGTERM, refreshing the decision cache every two
+** seconds (writes by other processes).  On SIGHUP, reload the policy and
+** posture files (when the configuration names them); a reload with an
+** error is logged and the rules in force stay.  Returns the signal. */
+int cli_serve_until_signal(struct server *srv);
 
 /* Block SIGINT/SIGTERM (call before any thread starts, so every thread
-** inherits the mask), and later wait for one of them. */
+** inherits the mask; cli_serve_until_signal then waits for them). */
 void cli_block_signals(void);
-int cli_wait_for_signal(void);
 
 /* Import the files into collection coll (store key) as partner posted_by,
 ** printing a summary per file (and a progress bar when stderr is a

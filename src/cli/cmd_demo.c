@@ -17,10 +17,14 @@
 #include "../auth/auth.h"
 #include "../config/config.h"
 #include "../demo/gen.h"
+#include "../policy/policy.h"
+#include "../posture/posture.h"
 #include "../util/buf.h"
 
 extern const unsigned char embed_posture_json[];
 extern const size_t embed_posture_json_len;
+extern const unsigned char embed_relto_policy[];
+extern const size_t embed_relto_policy_len;
 
 /* The demo's collections; ids are fixed so docs and tests can name them. */
 static const struct demo_collection {
@@ -43,11 +47,14 @@ static enum relto_err yaml_str(struct buf *b, const char *s)
 	return buf_put_json_string(b, s); /* a JSON string is a YAML double-quoted scalar */
 }
 
-static enum relto_err add_partner(struct buf *b, const char *id, const char *name, const char *role, char *err)
+/* hash 0: a placeholder instead of the Argon2id hash, for commands that
+** read the demo configuration but never check a password. */
+static enum relto_err add_partner(struct buf *b, const char *id, const char *name, const char *role, int hash_it,
+                                  char *err)
 {
-	char pass[96], hash[AUTH_HASH_SIZE];
+	char pass[96], hash[AUTH_HASH_SIZE] = "$argon2id$not-for-login";
 	snprintf(pass, sizeof(pass), "demo-%s", id);
-	enum relto_err rc = auth_hash_password(pass, strlen(pass), hash, err);
+	enum relto_err rc = hash_it ? auth_hash_password(pass, strlen(pass), hash, err) : RELTO_OK;
 	if (!rc)
 		rc = buf_printf(b, "  - id: %s\n    role: %s\n    name: ", id, role);
 	if (!rc)
@@ -62,7 +69,8 @@ static enum relto_err add_partner(struct buf *b, const char *id, const char *nam
 }
 
 /* The demo configuration as YAML text. */
-static enum relto_err demo_config(const char *listen, const char *db, int no_cache, struct buf *b, char *err)
+static enum relto_err demo_config(const char *listen, const char *db, int no_cache, int hash_it, struct buf *b,
+                                  char *err)
 {
 	json_error_t je;
 	json_t *posture = json_loadb((const char *)embed_posture_json, embed_posture_json_len, 0, &je);
@@ -92,13 +100,13 @@ static enum relto_err demo_config(const char *listen, const char *db, int no_cac
 		const char *id = json_string_value(json_object_get(p, "id"));
 		const char *name = json_string_value(json_object_get(p, "name"));
 		if (!rc && id) {
-			rc = add_partner(b, id, name ? name : id, "partner", err);
+			rc = add_partner(b, id, name ? name : id, "partner", hash_it, err);
 			if (!rc && strcmp(id, "usa") != 0)
 				rc = buf_printf(&ids, "%s%s", ids.len ? ", " : "", id);
 		}
 	}
 	if (!rc)
-		rc = add_partner(b, "admin", "Hub administrator", "admin", err);
+		rc = add_partner(b, "admin", "Hub administrator", "admin", hash_it, err);
 	if (!rc)
 		rc = buf_puts(b, "api_roots:\n  - path: hub\n    title: \"relto demo hub\"\n"
 		                 "    description: \"Threat intelligence shared by the hub with its partners\"\n"
@@ -195,10 +203,36 @@ static void print_banner(const struct relto_config *cfg, struct server *srv, str
 	}
 	printf("\n  Try: curl -u kor:demo-kor -H 'Accept: application/taxii+json;version=2.1' \\\n"
 	       "         http://%s:%u/hub/collections/intel/objects/?limit=2\n\n"
-	       "  Releasability filtering is not enforced yet: every reader of a collection\n"
-	       "  receives all of it.  Stop with Ctrl-C.\n\n",
+	       "  Each partner receives what the demo policy (src/demo/relto.policy) releases\n"
+	       "  to it, given its posture (src/demo/posture.json).  Stop with Ctrl-C.\n\n",
 	       cfg->listen_host, srv->port);
 	fflush(stdout);
+}
+
+enum relto_err cli_demo_rules(const char *db, struct relto_config **cfg, struct policy **pol,
+                              struct posture **pos, char *err)
+{
+	struct buf text;
+	buf_init(&text, 1u << 20);
+	*cfg = NULL;
+	*pol = NULL;
+	*pos = NULL;
+	enum relto_err rc = demo_config("127.0.0.1:8021", db, 0, 0, &text, err);
+	if (!rc)
+		rc = config_load_text("(demo configuration)", text.data, text.len, cfg, err);
+	buf_free(&text);
+	if (!rc)
+		rc = posture_load("(demo posture.json)", (const char *)embed_posture_json, embed_posture_json_len, pos, err);
+	if (!rc)
+		rc = policy_compile("(demo relto.policy)", (const char *)embed_relto_policy, embed_relto_policy_len, pol,
+		                    err);
+	if (rc) {
+		config_free(*cfg);
+		posture_free(*pos);
+		*cfg = NULL;
+		*pos = NULL;
+	}
+	return rc;
 }
 
 static const char demo_usage[] =
@@ -256,7 +290,7 @@ int cmd_demo(int argc, char **argv)
 	struct relto_config *cfg = NULL;
 	struct store *st = NULL;
 	struct server *srv = NULL;
-	enum relto_err rc = demo_config(listen, db, no_cache, &text, err);
+	enum relto_err rc = demo_config(listen, db, no_cache, 1, &text, err);
 	if (!rc && print) {
 		fputs(text.data, stdout);
 		buf_free(&text);
@@ -283,8 +317,20 @@ int cmd_demo(int argc, char **argv)
 		if (!rc)
 			status = cli_import_files(st, coll, "usa", imports, nimports, 0);
 	}
+	struct policy *pol = NULL;
+	struct posture *pos = NULL;
 	if (!rc && !status)
-		rc = server_start(cfg, st, &srv, err);
+		rc = posture_load("(demo posture.json)", (const char *)embed_posture_json, embed_posture_json_len,
+		                  &pos, err);
+	if (!rc && !status)
+		rc = policy_compile("(demo relto.policy)", (const char *)embed_relto_policy, embed_relto_policy_len,
+		                    &pol, err);
+	if (!rc && !status)
+		rc = server_start(cfg, st, pol, pos, &srv, err);
+	else {
+		policy_free(pol);
+		posture_free(pos);
+	}
 	if (rc || status) {
 		if (rc)
 			fprintf(stderr, "relto demo: %s\n", err);
@@ -295,7 +341,7 @@ int cmd_demo(int argc, char **argv)
 	}
 	srv->log_requests = !quiet;
 	print_banner(cfg, srv, st);
-	cli_wait_for_signal();
+	cli_serve_until_signal(srv);
 	server_stop(srv);
 	store_close(st);
 	config_free(cfg);

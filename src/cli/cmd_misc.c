@@ -7,9 +7,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 #include "cli.h"
 #include "../auth/auth.h"
+#include "../policy/policy.h"
+#include "../posture/posture.h"
+#include "../util/buf.h"
+#include "../util/log.h"
 
 void cli_block_signals(void)
 {
@@ -17,19 +22,74 @@ void cli_block_signals(void)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
 
-int cli_wait_for_signal(void)
+enum relto_err cli_load_rules(const char *policy_path, const char *posture_path, struct policy **pol,
+                              struct posture **pos, char *err)
+{
+	struct buf text;
+	buf_init(&text, 16u << 20);
+	*pol = NULL;
+	*pos = NULL;
+	enum relto_err rc = buf_read_file(&text, posture_path, err);
+	if (!rc)
+		rc = posture_load(posture_path, text.data ? text.data : "", text.len, pos, err);
+	buf_reset(&text);
+	if (!rc)
+		rc = buf_read_file(&text, policy_path, err);
+	if (!rc)
+		rc = policy_compile(policy_path, text.data ? text.data : "", text.len, pol, err);
+	buf_free(&text);
+	if (rc) {
+		posture_free(*pos);
+		*pos = NULL;
+	}
+	return rc;
+}
+
+static void reload(struct server *srv)
+{
+	char err[RELTO_ERRBUF_SIZE] = "";
+	struct policy *pol = NULL;
+	struct posture *pos = NULL;
+	const struct relto_config *cfg = srv->cfg;
+	if (!cfg->policy) {
+		log_line(LOG_WARN, "msg=\"SIGHUP: no policy and posture files to reload\"");
+		return;
+	}
+	enum relto_err rc = cli_load_rules(cfg->policy, cfg->posture, &pol, &pos, err);
+	if (!rc)
+		rc = server_set_rules(srv, pol, pos, err);
+	if (rc)
+		log_line(LOG_ERROR, "msg=\"reload refused; the rules in force stay\" detail=\"%s\"", err);
+	else
+		log_line(LOG_INFO, "msg=\"policy and posture reloaded\" policy=\"%s\" posture=\"%s\"", cfg->policy,
+		         cfg->posture);
+}
+
+int cli_serve_until_signal(struct server *srv)
 {
 	sigset_t set;
-	int sig = 0;
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
-	sigwait(&set, &sig);
-	return sig;
+	sigaddset(&set, SIGHUP);
+	for (;;) {
+		struct timespec two = {.tv_sec = 2};
+		int sig = sigtimedwait(&set, NULL, &two);
+		char err[RELTO_ERRBUF_SIZE] = "";
+		if (sig == SIGHUP) {
+			reload(srv);
+			continue;
+		}
+		if (sig > 0)
+			return sig;
+		if (server_refresh(srv, err))
+			log_line(LOG_ERROR, "msg=\"decision cache refresh failed\" detail=\"%s\"", err);
+	}
 }
 
 int cli_exit_code(enum relto_err rc)

@@ -4,6 +4,8 @@
 #include <getopt.h>
 #include <stdio.h>
 #include "cli.h"
+#include "../policy/policy.h"
+#include "../posture/posture.h"
 #include "../util/log.h"
 
 static const char serve_usage[] =
@@ -46,10 +48,21 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return rc == RELTO_ENOTFOUND ? EXIT_USAGE : cli_exit_code(rc);
 	}
+	struct policy *pol = NULL;
+	struct posture *pos = NULL;
+	if (cfg->policy && (rc = cli_load_rules(cfg->policy, cfg->posture, &pol, &pos, err))) {
+		fprintf(stderr, "%s\n", err);
+		config_free(cfg);
+		return EXIT_USAGE;
+	}
 	cli_block_signals();
 	rc = store_open(cfg->database, &st, err);
 	if (!rc)
-		rc = server_start(cfg, st, &srv, err);
+		rc = server_start(cfg, st, pol, pos, &srv, err);
+	else {
+		policy_free(pol);
+		posture_free(pos);
+	}
 	if (rc) {
 		fprintf(stderr, "relto serve: %s\n", err);
 		store_close(st);
@@ -59,7 +72,9 @@ int cmd_serve(int argc, char **argv)
 	srv->log_requests = !quiet;
 	log_line(LOG_INFO, "msg=\"listening\" url=http://%s:%u/taxii2/ database=\"%s\"", cfg->listen_host,
 	         srv->port, cfg->database);
-	int sig = cli_wait_for_signal();
+	if (!pol)
+		log_line(LOG_WARN, "msg=\"no policy configured: every reader of a collection receives all of it\"");
+	int sig = cli_serve_until_signal(srv);
 	log_line(LOG_INFO, "msg=\"stopping\" signal=%d", sig);
 	server_stop(srv);
 	store_close(st);

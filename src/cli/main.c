@@ -17,6 +17,7 @@ static const char usage[] =
 	"                             run the demo hub (creates its database if missing)\n"
 	"  import (-c FILE | --db PATH) --collection ID FILE...\n"
 	"                             load STIX 2.1 bundles or TAXII envelopes\n"
+	"  policy check|test|explain  check a policy, run its tests, explain a decision\n"
 	"  hash-password              read a password, print its Argon2id hash for a config\n"
 	"  --version                  print the version\n"
 	"\n"
@@ -44,6 +45,8 @@ int main(int argc, char **argv)
 		return cmd_demo(argc - 1, argv + 1);
 	if (strcmp(cmd, "import") == 0)
 		return cmd_import(argc - 1, argv + 1);
+	if (strcmp(cmd, "policy") == 0)
+		return cmd_policy(argc - 1, argv + 1);
 	if (strcmp(cmd, "hash-password") == 0)
 		return cmd_hash_password(argc - 1, argv + 1);
 	fprintf(stderr, "relto: unknown command '%s'\n\n%s", cmd, usage);

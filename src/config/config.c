@@ -234,7 +234,7 @@ static enum relto_err load_access(const struct relto_config *c, const struct yco
 static enum relto_err load_collection(const struct relto_config *c, const struct api_root *r,
                                       const struct yconf *y, int map, struct collection *col, char *err)
 {
-	static const char *const keys[] = {"id", "alias", "title", "description", "read", "write", NULL};
+	static const char *const keys[] = {"id", "alias", "title", "description", "default_level", "read", "write", NULL};
 	enum relto_err rc = yconf_check_keys(y, map, "collection", keys, err);
 	col->can_read = calloc(c->npartners + 1, 1);
 	col->can_write = calloc(c->npartners + 1, 1);
@@ -260,6 +260,10 @@ static enum relto_err load_collection(const struct relto_config *c, const struct
 		rc = get_str(y, map, "title", 1, "collection", &col->title, err);
 	if (!rc)
 		rc = get_str(y, map, "description", 0, "collection", &col->description, err);
+	if (!rc)
+		rc = get_str(y, map, "default_level", 0, "collection", &col->default_level, err);
+	if (!rc && !col->default_level && !(col->default_level = strdup("UNCLASSIFIED")))
+		rc = relto_seterr(err, RELTO_ENOMEM, "out of memory");
 	if (!rc)
 		rc = load_access(c, y, map, "read", col->can_read, err);
 	if (!rc)
@@ -330,7 +334,8 @@ static enum relto_err load_list(struct relto_config *c, const struct yconf *y, i
 
 static enum relto_err load_doc(struct relto_config *c, const struct yconf *y, char *err)
 {
-	static const char *const keys[] = {"server", "database", "limits", "partners", "api_roots", NULL};
+	static const char *const keys[] = {"server", "database", "policy", "posture", "limits", "partners",
+	                                   "api_roots", NULL};
 	int root = yconf_root(y);
 	enum relto_err rc = yconf_check_keys(y, root, "the top level", keys, err);
 	int n;
@@ -342,6 +347,13 @@ static enum relto_err load_doc(struct relto_config *c, const struct yconf *y, ch
 		c->listen_port = 8021;
 	if (!rc)
 		rc = get_str(y, root, "database", 1, "config", &c->database, err);
+	if (!rc)
+		rc = get_str(y, root, "policy", 0, "config", &c->policy, err);
+	if (!rc)
+		rc = get_str(y, root, "posture", 0, "config", &c->posture, err);
+	if (!rc && !c->policy != !c->posture)
+		rc = yconf_error(y, yconf_get(y, root, c->policy ? "policy" : "posture"), err, RELTO_EINVAL,
+		                 "'policy' and 'posture' go together: give both or neither");
 	if (!rc && (n = yconf_get(y, root, "limits")))
 		rc = load_limits(c, y, n, err);
 	if (!rc)
@@ -410,6 +422,7 @@ void config_free(struct relto_config *c)
 			free(col->alias);
 			free(col->title);
 			free(col->description);
+			free(col->default_level);
 			free(col->can_read);
 			free(col->can_write);
 		}
@@ -422,6 +435,8 @@ void config_free(struct relto_config *c)
 	free(c->source);
 	free(c->listen_host);
 	free(c->database);
+	free(c->policy);
+	free(c->posture);
 	free(c->title);
 	free(c->description);
 	free(c->contact);

@@ -29,6 +29,8 @@ struct collection {
 	char *alias;         /* NULL or unique within the API root */
 	char *title;
 	char *description;   /* may be NULL */
+	char *default_level; /* the level of objects without a classification
+	                        marking; "UNCLASSIFIED" unless configured */
 	/* can_read[i] / can_write[i]: may partner i (index into
 	** config.partners) read / write here. */
 	unsigned char *can_read;
@@ -60,6 +62,11 @@ struct relto_config {
 	uint16_t listen_port;
 	unsigned threads;    /* worker threads; 0 = number of cores */
 	char *database;      /* store URL or path */
+	/* Releasability: the policy file and the posture file.  Both or
+	** neither; without them every reader of a collection receives all
+	** of it (and the server says so when it starts). */
+	char *policy;
+	char *posture;
 	char *title, *description, *contact;
 	struct limits limits;
 	struct partner *partners;

@@ -23,6 +23,8 @@
 #include "http.h"
 #include "pagecache.h"
 #include "request.h"
+#include "../policy/policy.h"
+#include "../release/release.h"
 #include "../taxii/taxii.h"
 #include "../util/log.h"
 
@@ -534,15 +536,84 @@ static enum relto_err start_daemon(struct server *s, char *err)
 	return RELTO_OK;
 }
 
-enum relto_err server_start(struct relto_config *cfg, struct store *st, struct server **out, char *err)
+enum relto_err server_rebuild(struct server *s, struct store_conn *c, char *err)
+{
+	if (!s->release)
+		return RELTO_OK;
+	enum relto_err rc = release_rebuild(s->release, c, err);
+	/* After the swap: a request that sees the new generation also sees
+	** the new decisions, so no page cached under old ones is served. */
+	if (!rc)
+		atomic_fetch_add(&s->generation, 1);
+	return rc;
+}
+
+enum relto_err server_refresh(struct server *s, char *err)
+{
+	if (!s->release)
+		return RELTO_OK;
+	struct store_conn *c = NULL;
+	int stale = 0;
+	enum relto_err rc = store_conn_get(s->store, &c, err);
+	if (!rc)
+		rc = release_stale(s->release, c, &stale, err);
+	if (!rc && stale)
+		rc = server_rebuild(s, c, err);
+	store_conn_put(s->store, c);
+	return rc;
+}
+
+enum relto_err server_set_rules(struct server *s, struct policy *pol, struct posture *pos, char *err)
+{
+	if (!s->release) {
+		policy_free(pol);
+		posture_free(pos);
+		return relto_seterr(err, RELTO_EINVAL, "the server was started without a policy");
+	}
+	struct store_conn *c = NULL;
+	const struct policy *old_pol = pol;
+	const struct posture *old_pos = pos;
+	enum relto_err rc = store_conn_get(s->store, &c, err);
+	if (!rc)
+		rc = release_set_rules(s->release, c, pol, pos, &old_pol, &old_pos, err);
+	store_conn_put(s->store, c);
+	if (!rc) {
+		s->policy = pol;
+		s->posture = pos;
+		atomic_fetch_add(&s->generation, 1);
+	}
+	policy_free((struct policy *)old_pol);
+	posture_free((struct posture *)old_pos);
+	return rc;
+}
+
+static enum relto_err start_release(struct server *s, char *err)
+{
+	struct store_conn *c = NULL;
+	enum relto_err rc = store_conn_get(s->store, &c, err);
+	if (!rc)
+		rc = release_new(s->cfg, s->policy, s->posture, c, &s->release, err);
+	store_conn_put(s->store, c);
+	return rc;
+}
+
+enum relto_err server_start(struct relto_config *cfg, struct store *st, struct policy *pol,
+                            struct posture *pos, struct server **out, char *err)
 {
 	struct server *s = calloc(1, sizeof(*s));
-	if (!s)
+	if (!s) {
+		policy_free(pol);
+		posture_free(pos);
 		return relto_seterr(err, RELTO_ENOMEM, "out of memory");
+	}
 	s->cfg = cfg;
 	s->store = st;
+	s->policy = pol;
+	s->posture = pos;
 	s->log_requests = 1;
 	enum relto_err rc = map_collections(s, err);
+	if (!rc && pol && pos)
+		rc = start_release(s, err);
 	if (!rc)
 		rc = auth_new(cfg, &s->auth, err);
 	if (!rc && pagecache_new(cfg->limits.page_cache_bytes, &s->pages))
@@ -564,6 +635,9 @@ void server_stop(struct server *s)
 	if (s->daemon)
 		MHD_stop_daemon(s->daemon);
 	pagecache_free(s->pages);
+	release_free(s->release);
+	policy_free(s->policy);
+	posture_free(s->posture);
 	auth_free(s->auth);
 	free(s);
 }

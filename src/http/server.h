@@ -24,6 +24,10 @@ struct server {
 	unsigned char cursor_key[STORE_SECRET_LEN];
 	void *daemon;   /* struct MHD_Daemon *, kept opaque outside http/ */
 	struct pagecache *pages; /* finished page answers (http/pagecache.h) */
+	/* Releasability: NULL when the configuration names no policy. */
+	struct policy *policy;
+	struct posture *posture;
+	struct release *release;
 	/* Bumped after every change this process makes to what any answer
 	** could contain (objects added or deleted; later policy, posture):
 	** cached pages of older generations are never served. */
@@ -32,11 +36,30 @@ struct server {
 	uint16_t port;  /* the port actually bound (useful with port 0) */
 };
 
-/* Map every configured collection to its store key, load secrets, and
-** start listening.  RELTO_OK and *out (stop with server_stop);
+/* Map every configured collection to its store key, load secrets, build
+** the decision cache when pol and pos are given (the server takes them
+** over, on failure too; both NULL: no releasability filter), and start
+** listening.  RELTO_OK and *out (stop with server_stop);
 ** RELTO_EINTERNAL if the address cannot be bound (err says why);
+** RELTO_EINVAL for a collection default level the policy lacks;
 ** RELTO_ESTORE. */
-enum relto_err server_start(struct relto_config *cfg, struct store *st, struct server **out, char *err);
+enum relto_err server_start(struct relto_config *cfg, struct store *st, struct policy *pol,
+                            struct posture *pos, struct server **out, char *err);
+
+/* Rebuild the decision cache if the store gained marking sets or marking
+** definitions that it does not know (writes by other processes; the
+** server's own POSTs rebuild at once).  Call now and then from the main
+** thread.  RELTO_OK; RELTO_ESTORE. */
+enum relto_err server_refresh(struct server *s, char *err);
+
+/* Replace the policy and posture (taking them over, on failure too) and
+** rebuild; on failure the old rules stay in force.  RELTO_OK; RELTO_EINVAL;
+** RELTO_ESTORE; RELTO_ENOMEM. */
+enum relto_err server_set_rules(struct server *s, struct policy *pol, struct posture *pos, char *err);
+
+/* Rebuild the decision cache now and make every cached page stale.
+** RELTO_OK; RELTO_ESTORE; RELTO_ENOMEM (the old decisions stay). */
+enum relto_err server_rebuild(struct server *s, struct store_conn *c, char *err);
 /* Stop accepting, finish running requests, free.  NULL is a no-op. */
 void server_stop(struct server *s);
 

@@ -56,6 +56,18 @@ int redact_is_required(const char *type, const char *property)
 	return 0;
 }
 
+int redact_may_be_required(const char *selector)
+{
+	if (strchr(selector, '.'))
+		return 0; /* nested: never a top-level required property */
+	if (in_list("type spec_version id created modified", selector))
+		return 1;
+	for (size_t i = 0; i < sizeof(required_props) / sizeof(required_props[0]); i++)
+		if (in_list(required_props[i].props, selector))
+			return 1;
+	return 0;
+}
+
 /* Follow a selector ("description", "external_references.[0].url") to
 ** the value's parent and its key or index.  Returns 0 if the path does
 ** not lead anywhere (nothing to strip). */

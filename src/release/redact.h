@@ -38,4 +38,10 @@ enum relto_err redact_object(const char *raw, size_t len, const struct redaction
 ** SRO and marking definition. */
 int redact_is_required(const char *type, const char *property);
 
+/* Could stripping selector remove a property that some object type
+** requires?  Used when a decision is made per marking set, before the
+** object (and so its type) is known: such a redaction withholds instead,
+** so that every list (objects, manifest, versions) agrees. */
+int redact_may_be_required(const char *selector);
+
 #endif

@@ -143,6 +143,11 @@ enum relto_err store_marking_definitions(struct store_conn *c, store_def_fn fn, 
 	return ops_of(c)->marking_definitions(c, fn, ctx, err);
 }
 
+enum relto_err store_find_object(struct store_conn *c, const char *id, store_found_fn fn, void *ctx, char *err)
+{
+	return ops_of(c)->find_object(c, id, fn, ctx, err);
+}
+
 enum relto_err store_status_put(struct store_conn *c, const char *id, const char *partner,
                                 const char *json, char *err)
 {

@@ -142,6 +142,7 @@ struct store_row {
 	/* With a visibility filter: a JSON list of the row's optional
 	** references that are not visible ("[]" or NULL when none). */
 	const char *hidden_refs;
+	int own;                  /* with a visibility filter: posted by the partner */
 };
 
 typedef enum relto_err (*store_row_fn)(void *ctx, const struct store_row *row);
@@ -175,6 +176,13 @@ enum relto_err store_marking_sets(struct store_conn *c, store_set_fn fn, void *c
 ** RELTO_ESTORE; fn's code. */
 typedef enum relto_err (*store_def_fn)(void *ctx, const char *id, const char *raw, size_t len);
 enum relto_err store_marking_definitions(struct store_conn *c, store_def_fn fn, void *ctx, char *err);
+
+/* Call fn with the latest version of object id in every collection that
+** holds it (collection key, posted_by, bytes).  RELTO_OK (fn may not have
+** been called); RELTO_ESTORE; fn's code. */
+typedef enum relto_err (*store_found_fn)(void *ctx, int64_t coll, const char *posted_by, const char *raw,
+                                         size_t len);
+enum relto_err store_find_object(struct store_conn *c, const char *id, store_found_fn fn, void *ctx, char *err);
 
 /* ---- status resources ---- */
 

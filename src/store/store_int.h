@@ -37,6 +37,8 @@ struct store_ops {
 	enum relto_err (*count)(struct store_conn *c, int64_t coll, int64_t *out, char *err);
 	enum relto_err (*marking_sets)(struct store_conn *c, store_set_fn fn, void *ctx, char *err);
 	enum relto_err (*marking_definitions)(struct store_conn *c, store_def_fn fn, void *ctx, char *err);
+	enum relto_err (*find_object)(struct store_conn *c, const char *id, store_found_fn fn, void *ctx,
+	                              char *err);
 	enum relto_err (*status_put)(struct store_conn *c, const char *id, const char *partner,
 	                             const char *json, char *err);
 	enum relto_err (*status_get)(struct store_conn *c, const char *id, const char *partner,

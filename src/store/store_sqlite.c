@@ -528,6 +528,8 @@ static enum relto_err int_list(struct buf *b, const int64_t *v, size_t n)
 /* "Row x is visible": its marking set is released (?10, a JSON list) or
 ** the partner (?11) posted it. */
 #define VISIBLE(x) "(" x ".marking_set IN (SELECT value FROM json_each(?10)) OR " x ".posted_by = ?11)"
+/* "Reference r.ref is visible": some version of it in the collection is. */
+#define REF_VISIBLE "EXISTS (SELECT 1 FROM objects x WHERE x.coll = o.coll AND x.id = r.ref AND " VISIBLE("x") ")"
 
 static enum relto_err version_sql(struct buf *sql, const struct store_versions *v, int visible)
 {
@@ -565,9 +567,9 @@ static enum relto_err query_sql(const struct store_query *q, int with_raw, struc
 	if (!rc && with_raw)
 		rc = buf_puts(sql, ", o.raw");
 	if (!rc && q->visible)
-		rc = buf_puts(sql, ", (SELECT json_group_array(r.ref) FROM refs r WHERE r.seq = o.seq AND NOT r.required"
-		                   " AND NOT EXISTS (SELECT 1 FROM objects x WHERE x.coll = o.coll AND x.id = r.ref AND "
-		                   VISIBLE("x") "))");
+		rc = buf_puts(sql, ", CASE WHEN o.posted_by = ?11 THEN NULL ELSE (SELECT json_group_array(r.ref)"
+		                   " FROM refs r WHERE r.seq = o.seq AND NOT r.required AND NOT " REF_VISIBLE ") END,"
+		                   " o.posted_by = ?11");
 	if (!rc)
 		rc = buf_puts(sql, " FROM objects o WHERE o.coll = ?1");
 	if (!rc && q->has_added_after)
@@ -580,10 +582,17 @@ static enum relto_err query_sql(const struct store_query *q, int with_raw, struc
 		rc = buf_puts(sql, " AND o.type IN (SELECT value FROM json_each(?6))");
 	if (!rc && q->nspec_versions)
 		rc = buf_puts(sql, " AND o.spec_version IN (SELECT value FROM json_each(?7))");
+	/* A partner's own objects are always visible, whole.  Others must
+	** have a released marking set, every required reference visible,
+	** and, if they have optional references (object_refs), one of them
+	** visible: a report that would be left with none is withheld. */
 	if (!rc && q->visible)
-		rc = buf_puts(sql, " AND " VISIBLE("o") " AND NOT EXISTS (SELECT 1 FROM refs r WHERE r.seq = o.seq"
-		                   " AND r.required AND NOT EXISTS (SELECT 1 FROM objects x WHERE x.coll = o.coll"
-		                   " AND x.id = r.ref AND " VISIBLE("x") "))");
+		rc = buf_puts(sql, " AND (o.posted_by = ?11 OR (o.marking_set IN (SELECT value FROM json_each(?10))"
+		                   " AND NOT EXISTS (SELECT 1 FROM refs r WHERE r.seq = o.seq AND r.required"
+		                   " AND NOT " REF_VISIBLE ")"
+		                   " AND (NOT EXISTS (SELECT 1 FROM refs r WHERE r.seq = o.seq AND NOT r.required)"
+		                   " OR EXISTS (SELECT 1 FROM refs r WHERE r.seq = o.seq AND NOT r.required"
+		                   " AND " REF_VISIBLE "))))");
 	if (!rc)
 		rc = version_sql(sql, &q->versions, q->visible);
 	if (!rc)
@@ -642,8 +651,10 @@ static enum relto_err sq_query(struct store_conn *base, const struct store_query
 			row.raw = sqlite3_column_blob(st, 7);
 			row.raw_len = (size_t)sqlite3_column_bytes(st, 7);
 		}
-		if (q->visible)
+		if (q->visible) {
 			row.hidden_refs = (const char *)sqlite3_column_text(st, with_raw ? 8 : 7);
+			row.own = sqlite3_column_int(st, with_raw ? 9 : 8);
+		}
 		if (!with_raw) {
 			row.id = (const char *)sqlite3_column_text(st, 3);
 			row.version_text = (const char *)sqlite3_column_text(st, 4);
@@ -787,6 +798,26 @@ static enum relto_err sq_marking_definitions(struct store_conn *base, store_def_
 	return rc;
 }
 
+static enum relto_err sq_find_object(struct store_conn *base, const char *id, store_found_fn fn, void *ctx,
+                                     char *err)
+{
+	struct sq_conn *c = (struct sq_conn *)base;
+	sqlite3_stmt *st;
+	enum relto_err rc = stmt(c, "SELECT coll, posted_by, raw FROM objects WHERE id = ?1 AND is_last ORDER BY coll",
+	                         &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	int r = SQLITE_DONE;
+	while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW)
+		rc = fn(ctx, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+		        sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2));
+	if (!rc && r != SQLITE_DONE)
+		rc = sq_err(c->db, "find", err);
+	sqlite3_reset(st);
+	return rc;
+}
+
 static enum relto_err sq_status_put(struct store_conn *base, const char *id, const char *partner,
                                     const char *json, char *err)
 {
@@ -851,6 +882,7 @@ const struct store_ops store_sqlite_ops = {
 	.count = sq_count,
 	.marking_sets = sq_marking_sets,
 	.marking_definitions = sq_marking_definitions,
+	.find_object = sq_find_object,
 	.status_put = sq_status_put,
 	.status_get = sq_status_get,
 };

@@ -2,7 +2,10 @@
 ** objects.c: the object resources (TAXII 5.3 manifest, 5.4 get objects,
 ** 5.5 add objects, 5.6 get an object, 5.7 delete an object, 5.8
 ** versions).  Pages are read from the store as stored bytes and copied
-** into the response (DESIGN.md decision 1): no JSON library on this path.
+** into the response (DESIGN.md decision 1): no JSON library on this path,
+** except for the few objects a partner may receive only in part
+** (release/redact.h).  What each partner may receive is decided by the
+** release snapshot the request took at its start (release/release.h).
 */
 #include <sodium.h>
 #include <stdio.h>
@@ -11,6 +14,8 @@
 #include "taxii.h"
 #include "cursor.h"
 #include "../ingest/ingest.h"
+#include "../release/redact.h"
+#include "../release/release.h"
 #include "../stix/stix.h"
 #include "../store/store.h"
 
@@ -22,24 +27,72 @@ struct page {
 	enum page_kind kind;
 	size_t limit, rows;
 	int more;
-	int64_t first_date_added, last_date_added, last_seq;
+	size_t fetched;                      /* rows the store gave */
+	int64_t first_date_added, last_date_added;
+	int64_t seen_date_added, seen_seq;   /* the last row looked at: next starts after it */
+	const struct release_snapshot *snap; /* NULL: no releasability filter */
+	size_t variant;
+	struct buf scratch;                  /* a partial copy being made */
 };
+
+/* The copy of an object a partner may receive only in part: granular
+** markings it may not see, references to objects it may not see.
+** *raw and *len are replaced by the copy (in p->scratch); *withheld when no
+** valid copy remains. */
+static enum relto_err partial_copy(struct page *p, const struct store_row *row, const char **raw, size_t *len,
+                                   int *withheld)
+{
+	*withheld = 0;
+	if (row->own)
+		return RELTO_OK; /* a partner's own objects come back whole */
+	uint64_t mask = 0;
+	enum release_decision d = release_decide(p->snap, p->variant, p->r->partner, row->marking_set, &mask);
+	int hidden = row->hidden_refs && strcmp(row->hidden_refs, "[]") != 0;
+	if (d != RELEASE_PARTIAL && !hidden)
+		return RELTO_OK; /* released in full, or the partner's own object */
+	const char *sel[64];
+	struct redaction red = {.selectors = sel, .hidden_refs = hidden ? row->hidden_refs : NULL};
+	const struct marking_result *m = &p->snap->markings[row->marking_set];
+	for (size_t g = 0; d == RELEASE_PARTIAL && g < m->ngranular && g < 64; g++) {
+		if (!(mask >> g & 1))
+			continue;
+		for (size_t k = 0; k < m->granular[g].nselectors && red.nselectors < 64; k++)
+			sel[red.nselectors++] = m->granular[g].selectors[k];
+	}
+	buf_reset(&p->scratch);
+	enum relto_err rc = redact_object(*raw, *len, &red, &p->scratch, withheld);
+	*raw = p->scratch.data;
+	*len = p->scratch.len;
+	return rc;
+}
 
 static enum relto_err add_row(void *ctx, const struct store_row *row)
 {
 	struct page *p = ctx;
 	struct buf *b = &p->r->out;
+	p->fetched++;
 	if (p->rows == p->limit) {
 		p->more = 1; /* the one extra row asked for only says there is more */
 		return RELTO_OK;
 	}
-	enum relto_err rc = buf_puts(b, p->rows ? "," : p->kind == PAGE_VERSIONS ? "{\"versions\":[" : "{\"objects\":[");
+	/* A row withheld below is still "seen": the next page starts after it. */
+	p->seen_date_added = row->date_added;
+	p->seen_seq = row->seq;
+	const char *raw = row->raw;
+	size_t raw_len = row->raw_len;
+	int withheld = 0;
+	enum relto_err rc = RELTO_OK;
+	if (p->snap && p->kind == PAGE_OBJECTS)
+		rc = partial_copy(p, row, &raw, &raw_len, &withheld);
+	if (rc || withheld)
+		return rc;
+	rc = buf_puts(b, p->rows ? "," : p->kind == PAGE_VERSIONS ? "{\"versions\":[" : "{\"objects\":[");
 	if (rc)
 		return rc;
 	char added[TS_BUFSIZE], ver[TS_BUFSIZE];
 	switch (p->kind) {
 	case PAGE_OBJECTS:
-		rc = buf_append(b, row->raw, row->raw_len);
+		rc = buf_append(b, raw, raw_len);
 		break;
 	case PAGE_MANIFEST:
 		rc = buf_puts(b, "{\"id\":");
@@ -60,7 +113,6 @@ static enum relto_err add_row(void *ctx, const struct store_row *row)
 		p->first_date_added = row->date_added;
 	p->rows++;
 	p->last_date_added = row->date_added;
-	p->last_seq = row->seq;
 	return rc;
 }
 
@@ -94,8 +146,27 @@ static enum relto_err run_page(struct req *r, struct taxii_query *q, enum page_k
 		sq.has_cursor = 1;
 	}
 	struct page p = {.r = r, .kind = kind, .limit = q->limit};
+	buf_init(&p.scratch, r->srv->cfg->limits.max_content_length * 2);
+	if (r->srv->release) {
+		p.snap = release_get(r->srv->release);
+		p.variant = release_variant(p.snap, r->coll);
+		if (p.snap->unfiltered[r->partner]) {
+			release_put(r->srv->release, p.snap);
+			p.snap = NULL;
+		}
+	}
+	if (p.snap) {
+		size_t row = p.variant * p.snap->npartners + (size_t)r->partner;
+		sq.visible = 1;
+		sq.sets = p.snap->released[row];
+		sq.nsets = p.snap->nreleased[row];
+		sq.originator = r->who->id;
+	}
 	if (!rc)
 		rc = store_query(r->sc, &sq, kind == PAGE_OBJECTS, add_row, &p, r->err);
+	if (p.snap)
+		release_put(r->srv->release, p.snap);
+	buf_free(&p.scratch);
 	if (rc)
 		return rc;
 	/* An object that has no version here (with these filters) does not
@@ -111,9 +182,14 @@ static enum relto_err run_page(struct req *r, struct taxii_query *q, enum page_k
 	}
 	else
 		rc = buf_putc(&r->out, '{');
+	/* Rows withheld after the store's filter (a partial copy that would not
+	** be valid) leave a page short: if the store gave all it was asked
+	** for, there may be more. */
+	if (!p.more && p.fetched == sq.limit)
+		p.more = 1;
 	if (!rc && p.more) {
 		char token[CURSOR_TOKEN_SIZE];
-		cursor_make(r->srv->cursor_key, q->fingerprint, p.last_date_added, p.last_seq, token);
+		cursor_make(r->srv->cursor_key, q->fingerprint, p.seen_date_added, p.seen_seq, token);
 		rc = buf_printf(&r->out, "%s\"more\":true,\"next\":\"%s\"", p.rows ? "," : "", token);
 	} else if (!rc && p.rows) {
 		rc = buf_puts(&r->out, ",\"more\":false");
@@ -276,6 +352,14 @@ enum relto_err taxii_objects_post(struct req *r)
 		rc = relto_seterr(r->err, p.rc, "the status resource is too large");
 	if (!rc && st.total == 0)
 		rc = relto_seterr(r->err, RELTO_EINVAL, "the envelope has no objects");
+	/* New marking sets or marking definitions: decide them before the
+	** answer goes out, so the objects just added are visible to those
+	** who may see them from the next request on. */
+	int stale = 0;
+	if (!rc && r->srv->release && st.added)
+		rc = release_stale(r->srv->release, r->sc, &stale, r->err);
+	if (!rc && stale)
+		rc = server_rebuild(r->srv, r->sc, r->err);
 	if (!rc)
 		rc = write_status(r, id, when, &st, &p);
 	char owner[256];
