@@ -110,7 +110,9 @@ static int compare(int a, int b, int op)
 	}
 }
 
-static int eval_cmp(const struct ectx *x, const struct policy__node *n)
+/* The leaves are kept out of line so that ev(), which runs for every node,
+** stays small: inlined, they made each call save every register. */
+__attribute__((noinline)) static int eval_cmp(const struct ectx *x, const struct policy__node *n)
 {
 	const struct policy__node *a = &x->p->nodes[n->a], *b = &x->p->nodes[n->b];
 	switch (a->type) {
@@ -205,7 +207,7 @@ static int eval_in_text(const struct ectx *x, const struct policy__node *a, cons
 	}
 }
 
-static int eval_in(const struct ectx *x, const struct policy__node *n)
+__attribute__((noinline)) static int eval_in(const struct ectx *x, const struct policy__node *n)
 {
 	const struct policy__node *a = &x->p->nodes[n->a], *s = &x->p->nodes[n->b];
 	if (s->type == TY_LEVELSET) {
@@ -232,7 +234,7 @@ int policy__uses_matches(const struct policy_partner *b, int32_t uses, const str
 }
 
 /* Some equipment, of some operator, in the segment (or any), matches. */
-static int eval_uses(const struct ectx *x, int32_t i)
+__attribute__((noinline)) static int eval_uses(const struct ectx *x, int32_t i)
 {
 	const struct policy__node *net = &x->p->nodes[x->p->nodes[i].a];
 	const struct posture_partner *pp = x->b->partner;

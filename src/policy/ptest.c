@@ -293,7 +293,8 @@ static enum relto_err parse_expect(struct runner *R, const struct tok *t, int nt
 			i++;
 		} else if (!t[i].quoted && strcmp(t[i].s, "field") == 0) {
 			rc = field(R, t, nt, &i, e);
-			f = &e->g[e->m.ngranular - 1].facts;
+			if (!rc)
+				f = &e->g[e->m.ngranular - 1].facts;
 		} else if (!t[i].quoted && strcmp(t[i].s, "because") == 0) {
 			rc = because(R, t, nt, &i, e);
 		} else {

@@ -235,10 +235,10 @@ static void test_banners(void)
 		struct marking_facts g = st(f.banner);
 		CHECK_STR(g.banner, f.banner);
 	}
-	struct marking_facts f = st("SECRET//REL TO USA, GBR, KOR");
-	CHECK(f.has_rel_to && f.nrel_to == 3);
+	struct marking_facts f = st("SECRET//REL TO USA, GBR, JPN, KOR");
+	CHECK(f.has_rel_to && f.nrel_to == 4);
 	CHECK_STR(f.rel_to[0], "USA");
-	CHECK_STR(f.rel_to[2], "KOR");
+	CHECK_STR(f.rel_to[3], "KOR");
 	CHECK_STR(marking_level_name(LEVEL_TOP_SECRET), "TOP_SECRET");
 	CHECK_STR(marking_level_name(LEVEL_NONE), "");
 }
@@ -670,7 +670,7 @@ static int group_of(const struct marking_facts *f)
 		return G_TS;
 	if (f->level == LEVEL_SECRET && f->noforn)
 		return G_NOFORN;
-	if (f->level == LEVEL_SECRET && f->nrel_to == 3 && strcmp(f->banner, "SECRET//REL TO USA, GBR, KOR") == 0)
+	if (f->level == LEVEL_SECRET && f->nrel_to == 4 && strcmp(f->banner, "SECRET//REL TO USA, GBR, JPN, KOR") == 0)
 		return G_S_NAMED;
 	if (f->level == LEVEL_SECRET && f->has_rel_to &&
 	    (strncmp(f->banner, "SECRET//REL TO USA, FVEY", 24) == 0 ||
@@ -718,7 +718,7 @@ static enum relto_err demo_emit(void *ctx, size_t coll, const char *json, size_t
 	else if (strcmp(m.type, "marking-definition") != 0 && strcmp(m.type, "identity") != 0)
 		d->groups[coll][group_of(&r.object)]++;
 	/* Granular: a pattern marked SECRET REL TO FVEY, or a description
-	** marked SECRET NOFORN or SECRET REL TO USA, GBR, KOR. */
+	** marked SECRET NOFORN or SECRET REL TO USA, GBR, JPN, KOR. */
 	for (size_t i = 0; i < r.ngranular; i++) {
 		const struct marking_facts *g = &r.granular[i].facts;
 		d->granular++;
@@ -742,11 +742,11 @@ static void test_demo_definitions(void)
 		{ "TLP:CLEAR", NULL }, { "TLP:GREEN", NULL }, { "TLP:AMBER", NULL }, { "TLP:AMBER+STRICT", NULL },
 		{ "TLP:RED", NULL }, { "UNCLASSIFIED", NULL }, { "CONFIDENTIAL//REL TO USA, JPN, KOR", NULL },
 		{ "CONFIDENTIAL//REL TO USA, NATO", NULL }, { "SECRET//REL TO USA, FVEY", NULL },
-		{ "SECRET//REL TO USA, GBR, KOR", NULL }, { "SECRET//NOFORN", NULL }, { "TOP SECRET//REL TO USA, FVEY", NULL },
+		{ "SECRET//REL TO USA, GBR, JPN, KOR", NULL }, { "SECRET//NOFORN", NULL }, { "TOP SECRET//REL TO USA, FVEY", NULL },
 		{ "ACS 3.0: UNCLASSIFIED, AIS, further sharing with foreign governments permitted", "UNCLASSIFIED" },
 		{ "ACS 3.0: CONFIDENTIAL, permitted nationalities USA JPN KOR", "CONFIDENTIAL//REL TO USA, JPN, KOR" },
 		{ "ACS 3.0: SECRET, permitted nationalities USA AUS CAN GBR NZL", "SECRET//REL TO USA, AUS, CAN, GBR, NZL" },
-		{ "ACS 3.0: SECRET, permitted nationalities USA GBR KOR", "SECRET//REL TO USA, GBR, KOR" },
+		{ "ACS 3.0: SECRET, permitted nationalities USA GBR JPN KOR", "SECRET//REL TO USA, GBR, JPN, KOR" },
 		{ "ACS 3.0: SECRET, NOFORN", "SECRET//NOFORN" },
 		{ "ACS 3.0: TOP SECRET, permitted nationalities USA AUS CAN GBR NZL", "TOP SECRET//REL TO USA, AUS, CAN, GBR, NZL" },
 	};
