@@ -34,6 +34,7 @@ UNIT_SRCS  := $(wildcard tests/unit/*_test.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all test unit clean install bench
+BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 all: $(BUILD)/relto
 
 $(BUILD)/relto: $(CLI_OBJS) $(BUILD)/librelto.a
@@ -65,6 +66,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librelto.a tests/unit/test.h
 	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(BUILD)/librelto.a $(ALL_LDFLAGS) $(LDLIBS)
 
 unit: $(UNIT_BINS)
+
+# Benchmark programs (never run by `make test`; see docs/BENCHMARKS.md).
+bench: $(BENCH_BINS)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/librelto.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(BUILD)/librelto.a $(ALL_LDFLAGS) $(LDLIBS)
 
 # Every test, unit and integration; the last line is "N passed, M failed".
 test: $(BUILD)/relto $(UNIT_BINS)

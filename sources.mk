@@ -36,6 +36,7 @@ LIB_SRCS = \
 	src/policy/policy.c \
 	src/policy/lexer.c \
 	src/policy/parser.c \
+	src/policy/names.c \
 	src/policy/check.c \
 	src/policy/eval.c \
 	src/policy/explain.c \

@@ -1,7 +1,8 @@
 /*
 ** check.c: everything about a parsed policy that can be known without a
-** partner or an object: which names mean what (attributes, levels, TLP
-** labels, groups), whether each comparison makes sense for its types,
+** partner or an object: what each bare word means where it stands (a
+** level, a TLP label, text, a group; names.c knows the names), whether
+** each comparison makes sense for its types,
 ** whether each rule can ever change a decision, and which conditions
 ** depend on the partner alone (those are computed once per partner by
 ** policy_partner_bind, not per object).
@@ -11,11 +12,10 @@
 ** operator, or the quotes to add or drop.  Checking goes on after an
 ** error in one rule, so one run lists the problems of every rule.
 */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include "policy_int.h"
-
-const char *const policy__tlp_names[6] = { "NONE", "CLEAR", "GREEN", "AMBER", "AMBER_STRICT", "RED" };
 
 /* Names marking.h gives levels 0..3: markings map onto the policy's levels by name. */
 static const char *const marking_names[4] = { "UNCLASSIFIED", "CONFIDENTIAL", "SECRET", "TOP_SECRET" };
@@ -25,279 +25,15 @@ static const char *const marking_names[4] = { "UNCLASSIFIED", "CONFIDENTIAL", "S
 ** domain and relationship objects). */
 static const char *const required_props[] = { "type", "id", "spec_version", "created", "modified" };
 
-static const char *const segments[] = { "ran", "core", "transport" };
-
-struct attr_def {
-	const char *path;
-	uint8_t attr, type, scope;
-};
-
-static const struct attr_def attrs[] = {
-	{ "partner.id", A_P_ID, TY_TEXT, SC_PARTNER },
-	{ "partner.name", A_P_NAME, TY_TEXT, SC_PARTNER },
-	{ "partner.country", A_P_COUNTRY, TY_TEXT, SC_PARTNER },
-	{ "partner.groups", A_P_GROUPS, TY_TEXTSET, SC_PARTNER },
-	{ "partner.agreement", A_P_AGREEMENT, TY_LEVEL, SC_PARTNER },
-	{ "partner.clearance", A_P_CLEARANCE, TY_LEVEL, SC_CLEARANCE },
-	{ "partner.hub", A_P_HUB, TY_BOOL, SC_PARTNER },
-	{ "partner.networks", A_P_NETWORKS, TY_NET, SC_PARTNER },
-	{ "object.level", A_LEVEL, TY_LEVEL, SC_OBJECT },
-	{ "object.rel_to", A_REL_TO, TY_TEXTSET, SC_OBJECT },
-	{ "object.has_rel_to", A_HAS_REL_TO, TY_BOOL, SC_OBJECT },
-	{ "object.noforn", A_NOFORN, TY_BOOL, SC_OBJECT },
-	{ "object.tlp", A_TLP, TY_TLP, SC_OBJECT },
-	{ "object.orgs", A_ORGS, TY_TEXTSET, SC_OBJECT },
-	{ "object.has_orgs", A_HAS_ORGS, TY_BOOL, SC_OBJECT },
-	{ "object.unknown", A_UNKNOWN, TY_BOOL, SC_OBJECT },
-	{ "field.level", A_LEVEL, TY_LEVEL, SC_FIELD },
-	{ "field.rel_to", A_REL_TO, TY_TEXTSET, SC_FIELD },
-	{ "field.has_rel_to", A_HAS_REL_TO, TY_BOOL, SC_FIELD },
-	{ "field.noforn", A_NOFORN, TY_BOOL, SC_FIELD },
-	{ "field.tlp", A_TLP, TY_TLP, SC_FIELD },
-	{ "field.orgs", A_ORGS, TY_TEXTSET, SC_FIELD },
-	{ "field.has_orgs", A_HAS_ORGS, TY_BOOL, SC_FIELD },
-	{ "field.unknown", A_UNKNOWN, TY_BOOL, SC_FIELD },
-	{ "field.selectors", A_SELECTORS, TY_TEXTSET, SC_FIELD },
-	{ "vendor.id", A_V_ID, TY_TEXT, SC_VENDOR },
-	{ "vendor.name", A_V_NAME, TY_TEXT, SC_VENDOR },
-	{ "vendor.country", A_V_COUNTRY, TY_TEXT, SC_VENDOR },
-	{ "vendor.risk", A_V_RISK, TY_TEXT, SC_VENDOR },
-};
-#define NATTRS (sizeof(attrs) / sizeof(attrs[0]))
-
-const char *policy__attr_path(int attr, int scope)
-{
-	for (size_t i = 0; i < NATTRS; i++)
-		if (attrs[i].attr == attr && (attrs[i].scope & scope))
-			return attrs[i].path;
-	return "?";
-}
-
-struct ck {
-	struct policy *p;
-	struct policy__diag *d;
-	int failed;                 /* the current rule has an error */
-};
-
-/* What the condition being checked may see. */
-struct ctx {
-	int kind;                   /* enum policy__rk, or -1 for clear */
-	int in_uses;
-	int neg;                    /* under an odd number of nots */
-};
-
-static void __attribute__((format(printf, 4, 5)))
-cerr(struct ck *C, int line, int col, const char *fmt, ...)
-{
-	char msg[RELTO_ERRBUF_SIZE];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	C->failed = 1;
-	policy__error(C->d, line, col, "%s", msg);
-}
-
-/* ---- suggestions --------------------------------------------------------- */
-
-/* Edit distance, capped: names are short and only close ones matter. */
-static size_t distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	size_t row[64];
-	if (la >= 63 || lb >= 63)
-		return 99;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t cost = (a[i - 1] | 0x20) == (b[j - 1] | 0x20) ? 0 : 1;
-			size_t best = diag + cost;
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[lb];
-}
-
-/* The closest of names to w, if close enough to be a slip; else NULL. */
-static const char *closest(const char *w, const char *const *names, size_t n)
-{
-	const char *best = NULL;
-	size_t bd = 99, limit = strlen(w) / 3 + 1;
-	for (size_t i = 0; i < n; i++) {
-		size_t dd = distance(w, names[i]);
-		if (dd < bd) {
-			bd = dd;
-			best = names[i];
-		}
-	}
-	/* Never "did you mean U?" for X: a suggestion must keep something. */
-	return bd <= limit && bd < strlen(w) ? best : NULL;
-}
-
-/* A close attribute for a mistyped path, into buf.  The part before the
-** dot is matched first (exactly, as an abbreviation like obj, or with a
-** slip like partnr), then the rest among that part's attributes: a
-** suggestion from another part (sender.level -> field.level) misleads. */
-static const char *closest_attr(const char *w, char *buf, size_t size)
-{
-	static const char *const prefixes[] = { "partner", "object", "field", "vendor" };
-	const char *dot = strchr(w, '.');
-	char pre[32];
-	if (!dot || (size_t)(dot - w) >= sizeof(pre))
-		return NULL;
-	memcpy(pre, w, (size_t)(dot - w));
-	pre[dot - w] = '\0';
-	const char *known = NULL;
-	for (size_t i = 0; i < 4 && !known; i++)
-		if (strcmp(pre, prefixes[i]) == 0 || (strlen(pre) >= 3 && strncmp(prefixes[i], pre, strlen(pre)) == 0))
-			known = prefixes[i];
-	if (!known)
-		known = closest(pre, prefixes, 4);
-	if (!known)
-		return NULL;
-	const char *rests[NATTRS + 3];
-	size_t n = 0, kl = strlen(known);
-	for (size_t i = 0; i < NATTRS; i++)
-		if (strncmp(attrs[i].path, known, kl) == 0 && attrs[i].path[kl] == '.')
-			rests[n++] = attrs[i].path + kl + 1;
-	if (strcmp(known, "partner") == 0) {
-		rests[n++] = "networks.ran";
-		rests[n++] = "networks.core";
-		rests[n++] = "networks.transport";
-	}
-	const char *best = strcmp(dot + 1, "") ? closest(dot + 1, rests, n) : NULL;
-	if (!best)
-		return NULL;
-	snprintf(buf, size, "%s.%s", known, best);
-	return buf;
-}
-
-static int find_level(const struct policy *p, const char *w)
-{
-	for (int i = 0; i < p->nlevels; i++)
-		if (strcmp(p->levels[i], w) == 0)
-			return i;
-	return -1;
-}
-
-static int find_group(const struct policy *p, const char *w)
-{
-	for (int i = 0; i < p->ngroups; i++)
-		if (p->groups[i].members && strcmp(p->groups[i].name, w) == 0)
-			return i;
-	return -1;
-}
-
-static int find_tlp(const char *w)
-{
-	for (int i = 0; i < 6; i++)
-		if (strcmp(policy__tlp_names[i], w) == 0)
-			return i;
-	if (strcmp(w, "WHITE") == 0)
-		return 1; /* TLP 1.0's name for CLEAR */
-	return -1;
-}
-
-static void unknown_level(struct ck *C, const char *w, int line, int col)
-{
-	const char *s = closest(w, C->p->levels, (size_t)C->p->nlevels);
-	if (s)
-		cerr(C, line, col, "unknown level '%s'; did you mean %s? (levels are declared on line %d)", w, s,
-		     C->p->levels_line);
-	else
-		cerr(C, line, col, "unknown level '%s' (levels are declared on line %d)", w, C->p->levels_line);
-}
-
-/* ---- attributes ---------------------------------------------------------- */
-
-/* Resolve an NK_ATTR path and check it may be used where it stands. */
-static int resolve_attr(struct ck *C, struct policy__node *n, const struct ctx *x)
-{
-	const struct attr_def *def = NULL;
-	const char *path = n->str;
-	size_t pl = strlen("partner.networks.");
-	if (strncmp(path, "partner.networks.", pl) == 0) {
-		const char *seg = path + pl;
-		const char *s = NULL;
-		for (size_t i = 0; i < sizeof(segments) / sizeof(segments[0]); i++)
-			if (strcmp(seg, segments[i]) == 0)
-				s = segments[i];
-		if (!s) {
-			const char *near = closest(seg, segments, sizeof(segments) / sizeof(segments[0]));
-			cerr(C, n->line, n->col, "unknown network segment '%s'%s%s%s (segments: ran, core, transport)",
-			     seg, near ? "; did you mean " : "", near ? near : "", near ? "?" : "");
-			return -1;
-		}
-		def = &attrs[7];
-		n->seg = s;
-	} else {
-		for (size_t i = 0; i < NATTRS; i++)
-			if (strcmp(attrs[i].path, path) == 0)
-				def = &attrs[i];
-	}
-	if (!def) {
-		char sug[64];
-		const char *near = closest_attr(path, sug, sizeof(sug));
-		if (near)
-			cerr(C, n->line, n->col, "unknown attribute '%s'; did you mean %s?", path, near);
-		else if (strncmp(path, "partner.", 8) && strncmp(path, "object.", 7) &&
-		         strncmp(path, "field.", 6) && strncmp(path, "vendor.", 7))
-			cerr(C, n->line, n->col, "unknown attribute '%s': attributes start with partner., object., "
-			     "field. or vendor.", path);
-		else
-			cerr(C, n->line, n->col, "unknown attribute '%s' (docs/policy.md lists them)", path);
-		return -1;
-	}
-	if (def->attr == A_UNKNOWN) {
-		cerr(C, n->line, n->col, "%s is never true when rules run: what relto cannot read is withheld "
-		     "(objects) or redacted (granular markings) before any rule", def->path);
-		return -1;
-	}
-	if (def->scope == SC_FIELD && x->kind != RK_REDACT) {
-		cerr(C, n->line, n->col, "%s describes one granular marking: it can only be used in redact rules",
-		     def->path);
-		return -1;
-	}
-	if (def->scope == SC_VENDOR && !x->in_uses) {
-		cerr(C, n->line, n->col, "%s is about one piece of equipment: use it after 'uses', as in "
-		     "partner.networks.ran uses vendor.risk == \"high\"", def->path);
-		return -1;
-	}
-	if (x->in_uses && (def->scope & (SC_OBJECT | SC_FIELD | SC_CLEARANCE))) {
-		cerr(C, n->line, n->col, "inside 'uses' only vendor.* and the partner's own facts are known, not %s",
-		     def->path);
-		return -1;
-	}
-	if (def->attr == A_P_CLEARANCE && x->kind != RK_DENY && x->kind != RK_REDACT) {
-		cerr(C, n->line, n->col, "%s cannot use partner.clearance: it is what 'clear' and the caps compute",
-		     x->kind == RK_CAP ? "a cap" : "'clear'");
-		return -1;
-	}
-	n->kind = NK_ATTR;
-	n->attr = def->attr;
-	n->type = def->type;
-	n->scope = def->scope;
-	return 0;
-}
-
 /* A word where a value of type want stands: a level, a TLP label, text.
 ** Turns the node into NK_LEVEL, NK_TLP or NK_STRING. */
-static int resolve_word(struct ck *C, struct policy__node *n, int want, const char *other)
+static int resolve_word(struct policy__ck *C, struct policy__node *n, int want, const char *other)
 {
 	const struct policy *p = C->p;
 	if (want == TY_LEVEL) {
-		int l = find_level(p, n->str);
+		int l = policy__find_level(p, n->str);
 		if (l < 0) {
-			unknown_level(C, n->str, n->line, n->col);
+			policy__unknown_level(C, n->str, n->line, n->col);
 			return -1;
 		}
 		n->kind = NK_LEVEL;
@@ -306,10 +42,10 @@ static int resolve_word(struct ck *C, struct policy__node *n, int want, const ch
 		return 0;
 	}
 	if (want == TY_TLP) {
-		int t = find_tlp(n->str);
+		int t = policy__find_tlp(n->str);
 		if (t < 0) {
-			cerr(C, n->line, n->col, "unknown TLP label '%s' (labels: CLEAR, GREEN, AMBER, AMBER_STRICT, "
-			     "RED, NONE)", n->str);
+			policy__ck_error(C, n->line, n->col, "unknown TLP label '%s' (labels: CLEAR, GREEN, AMBER, AMBER_STRICT, "
+			                 "RED, NONE)", n->str);
 			return -1;
 		}
 		n->kind = NK_TLP;
@@ -318,20 +54,20 @@ static int resolve_word(struct ck *C, struct policy__node *n, int want, const ch
 		return 0;
 	}
 	if (want == TY_TEXT) {
-		if (find_level(p, n->str) >= 0) {
-			cerr(C, n->line, n->col, "%s is a level, but %s is text", n->str, other);
+		if (policy__find_level(p, n->str) >= 0) {
+			policy__ck_error(C, n->line, n->col, "%s is a level, but %s is text", n->str, other);
 			return -1;
 		}
-		if (find_group(p, n->str) >= 0) {
-			cerr(C, n->line, n->col, "%s is a group: test membership with 'in', as in %s in %s", n->str,
-			     other, n->str);
+		if (policy__find_group(p, n->str) >= 0) {
+			policy__ck_error(C, n->line, n->col, "%s is a group: test membership with 'in', as in %s in %s", n->str,
+			                 other, n->str);
 			return -1;
 		}
 		n->kind = NK_STRING;
 		n->type = TY_TEXT;
 		return 0;
 	}
-	cerr(C, n->line, n->col, "'%s' cannot be compared with %s", n->str, other);
+	policy__ck_error(C, n->line, n->col, "'%s' cannot be compared with %s", n->str, other);
 	return -1;
 }
 
@@ -360,24 +96,24 @@ static const char *show(const struct policy__node *n, char *buf, size_t size)
 
 /* ---- conditions ---------------------------------------------------------- */
 
-static int check_bool(struct ck *C, int32_t i, struct ctx x);
+static int check_bool(struct policy__ck *C, int32_t i, struct policy__ctx x);
 
 /* Type of an operand: attributes are resolved, words wait for context. */
-static int operand(struct ck *C, int32_t i, const struct ctx *x)
+static int operand(struct policy__ck *C, int32_t i, const struct policy__ctx *x)
 {
 	struct policy__node *n = &C->p->nodes[i];
 	if (n->kind == NK_ATTR)
-		return resolve_attr(C, n, x) ? -1 : n->type;
+		return policy__resolve_attr(C, n, x) ? -1 : n->type;
 	if (n->kind == NK_STRING)
 		return n->type = TY_TEXT;
 	if (n->kind == NK_WORD)
 		return TY_WORD;
-	cerr(C, n->line, n->col, "expected a value here");
+	policy__ck_error(C, n->line, n->col, "expected a value here");
 	return -1;
 }
 
 /* Level comparisons that can never be true (above the top, below the bottom). */
-static int never_true(struct ck *C, const struct policy__node *c)
+static int never_true(struct policy__ck *C, const struct policy__node *c)
 {
 	const struct policy__node *a = &C->p->nodes[c->a], *b = &C->p->nodes[c->b];
 	int top = C->p->nlevels - 1, op = c->op;
@@ -387,14 +123,14 @@ static int never_true(struct ck *C, const struct policy__node *c)
 	if (lit == a) /* mirror so the literal is on the right */
 		op = op == OP_LT ? OP_GT : op == OP_GT ? OP_LT : op == OP_LE ? OP_GE : op == OP_GE ? OP_LE : op;
 	if ((op == OP_GT && lit->ival == top) || (op == OP_LT && lit->ival == 0)) {
-		cerr(C, c->line, c->col, "this comparison is never true: no level is %s %s",
-		     op == OP_GT ? "above" : "below", C->p->levels[lit->ival]);
+		policy__ck_error(C, c->line, c->col, "this comparison is never true: no level is %s %s",
+		                 op == OP_GT ? "above" : "below", C->p->levels[lit->ival]);
 		return 1;
 	}
 	return 0;
 }
 
-static int check_cmp(struct ck *C, struct policy__node *c, const struct ctx *x)
+static int check_cmp(struct policy__ck *C, struct policy__node *c, const struct policy__ctx *x)
 {
 	int32_t ia = c->a, ib = c->b;
 	int ta = operand(C, ia, x), tb = operand(C, ib, x);
@@ -405,8 +141,8 @@ static int check_cmp(struct ck *C, struct policy__node *c, const struct ctx *x)
 	show(a, sa, sizeof(sa));
 	show(b, sb, sizeof(sb));
 	if (a->kind != NK_ATTR && b->kind != NK_ATTR) {
-		cerr(C, c->line, c->col, "%s %s %s compares two fixed values: one side should be an attribute",
-		     sa, policy__op_names[c->op], sb);
+		policy__ck_error(C, c->line, c->col, "%s %s %s compares two fixed values: one side should be an attribute",
+		                 sa, policy__op_names[c->op], sb);
 		return -1;
 	}
 	if (ta == TY_WORD && resolve_word(C, a, tb, sb))
@@ -419,36 +155,36 @@ static int check_cmp(struct ck *C, struct policy__node *c, const struct ctx *x)
 	char sat[96];
 	show(at, sat, sizeof(sat));
 	if (ta == TY_BOOL || tb == TY_BOOL) {
-		cerr(C, c->line, c->col, "%s is yes/no: write %s or not %s, without '%s'", sat, sat, sat,
-		     policy__op_names[c->op]);
+		policy__ck_error(C, c->line, c->col, "%s is yes/no: write %s or not %s, without '%s'", sat, sat, sat,
+		                 policy__op_names[c->op]);
 		return -1;
 	}
 	if (ta == TY_TEXTSET || tb == TY_TEXTSET) {
-		cerr(C, c->line, c->col, "%s is a list: test membership with 'in' (partner.country in %s)", sat, sat);
+		policy__ck_error(C, c->line, c->col, "%s is a list: test membership with 'in' (partner.country in %s)", sat, sat);
 		return -1;
 	}
 	if (ta == TY_NET || tb == TY_NET) {
-		cerr(C, c->line, c->col, "%s is a network: test it with 'uses' (%s uses vendor.risk == \"high\")", sat,
-		     sat);
+		policy__ck_error(C, c->line, c->col, "%s is a network: test it with 'uses' (%s uses vendor.risk == \"high\")", sat,
+		                 sat);
 		return -1;
 	}
 	if (ta != tb) {
 		const struct policy__node *s = a->kind == NK_STRING ? a : b->kind == NK_STRING ? b : NULL;
-		if (s && (find_level(C->p, s->str) >= 0 || find_tlp(s->str) >= 0))
-			cerr(C, c->line, c->col, "%s is %s and \"%s\" is text: write %s without quotes", sat,
-			     type_name(at->type), s->str, s->str);
+		if (s && (policy__find_level(C->p, s->str) >= 0 || policy__find_tlp(s->str) >= 0))
+			policy__ck_error(C, c->line, c->col, "%s is %s and \"%s\" is text: write %s without quotes", sat,
+			                 type_name(at->type), s->str, s->str);
 		else
-			cerr(C, c->line, c->col, "cannot compare %s (%s) with %s (%s)", sa, type_name(ta), sb,
-			     type_name(tb));
+			policy__ck_error(C, c->line, c->col, "cannot compare %s (%s) with %s (%s)", sa, type_name(ta), sb,
+			                 type_name(tb));
 		return -1;
 	}
 	if (ta == TY_TEXT && c->op != OP_EQ && c->op != OP_NE) {
-		cerr(C, c->line, c->col, "text can only be compared with == or !=, not '%s'", policy__op_names[c->op]);
+		policy__ck_error(C, c->line, c->col, "text can only be compared with == or !=, not '%s'", policy__op_names[c->op]);
 		return -1;
 	}
 	if (ta == TY_TLP && c->op != OP_EQ && c->op != OP_NE &&
 	    ((a->kind == NK_TLP && a->ival == 0) || (b->kind == NK_TLP && b->ival == 0))) {
-		cerr(C, c->line, c->col, "NONE (no TLP marking) has no order: compare it with == or !=");
+		policy__ck_error(C, c->line, c->col, "NONE (no TLP marking) has no order: compare it with == or !=");
 		return -1;
 	}
 	if (ta == TY_LEVEL && never_true(C, c))
@@ -468,15 +204,15 @@ static int required_prop(const char *s)
 }
 
 /* A written ( list ) whose members are text: words, quoted text, groups. */
-static int text_list(struct ck *C, struct policy__node *s)
+static int text_list(struct policy__ck *C, struct policy__node *s)
 {
 	size_t n = 0;
 	for (uint32_t k = 0; k < s->nmem; k++) {
-		int g = s->mem[k].quoted ? -1 : find_group(C->p, s->mem[k].s);
+		int g = s->mem[k].quoted ? -1 : policy__find_group(C->p, s->mem[k].s);
 		n += g >= 0 ? C->p->groups[g].n : 1;
 	}
 	if (n > POLICY__MAX_SET) {
-		cerr(C, s->line, s->col, "the list has more than %d members", POLICY__MAX_SET);
+		policy__ck_error(C, s->line, s->col, "the list has more than %d members", POLICY__MAX_SET);
 		return -1;
 	}
 	s->set = policy__alloc(&C->p->arena, (n ? n : 1) * sizeof(*s->set));
@@ -486,12 +222,12 @@ static int text_list(struct ck *C, struct policy__node *s)
 	}
 	for (uint32_t k = 0; k < s->nmem; k++) {
 		const struct policy__member *m = &s->mem[k];
-		int g = m->quoted ? -1 : find_group(C->p, m->s);
+		int g = m->quoted ? -1 : policy__find_group(C->p, m->s);
 		if (g >= 0) {
 			for (uint32_t j = 0; j < C->p->groups[g].n; j++)
 				s->set[s->nset++] = C->p->groups[g].members[j];
-		} else if (!m->quoted && find_level(C->p, m->s) >= 0) {
-			cerr(C, m->line, m->col, "%s is a level, but the list holds text", m->s);
+		} else if (!m->quoted && policy__find_level(C->p, m->s) >= 0) {
+			policy__ck_error(C, m->line, m->col, "%s is a level, but the list holds text", m->s);
 			return -1;
 		} else {
 			s->set[s->nset++] = m->s;
@@ -502,17 +238,17 @@ static int text_list(struct ck *C, struct policy__node *s)
 }
 
 /* A written ( list ) of levels or TLP labels, as a bit mask. */
-static int enum_list(struct ck *C, struct policy__node *s, int want)
+static int enum_list(struct policy__ck *C, struct policy__node *s, int want)
 {
 	for (uint32_t k = 0; k < s->nmem; k++) {
 		const struct policy__member *m = &s->mem[k];
-		int v = want == TY_LEVEL ? find_level(C->p, m->s) : find_tlp(m->s);
+		int v = want == TY_LEVEL ? policy__find_level(C->p, m->s) : policy__find_tlp(m->s);
 		if (v < 0 || m->quoted) {
 			if (want == TY_LEVEL)
-				unknown_level(C, m->s, m->line, m->col);
+				policy__unknown_level(C, m->s, m->line, m->col);
 			else
-				cerr(C, m->line, m->col, "unknown TLP label '%s' (labels: CLEAR, GREEN, AMBER, "
-				     "AMBER_STRICT, RED, NONE)", m->s);
+				policy__ck_error(C, m->line, m->col, "unknown TLP label '%s' (labels: CLEAR, GREEN, AMBER, "
+				                 "AMBER_STRICT, RED, NONE)", m->s);
 			return -1;
 		}
 		s->mask |= (uint64_t)1 << v;
@@ -522,23 +258,23 @@ static int enum_list(struct ck *C, struct policy__node *s, int want)
 }
 
 /* The right side of `in`. */
-static int check_set(struct ck *C, int32_t is, int left, const struct ctx *x)
+static int check_set(struct policy__ck *C, int32_t is, int left, const struct policy__ctx *x)
 {
 	struct policy__node *s = &C->p->nodes[is];
 	if (s->kind == NK_SET)
 		return left == TY_LEVEL || left == TY_TLP ? enum_list(C, s, left) : text_list(C, s);
 	if (s->kind == NK_WORD) {
-		int g = find_group(C->p, s->str);
+		int g = policy__find_group(C->p, s->str);
 		if (g < 0) {
 			const char *names[POLICY__MAX_GROUPS];
 			for (int k = 0; k < C->p->ngroups; k++)
 				names[k] = C->p->groups[k].name;
-			const char *near = closest(s->str, names, (size_t)C->p->ngroups);
+			const char *near = policy__closest(s->str, names, (size_t)C->p->ngroups);
 			if (near)
-				cerr(C, s->line, s->col, "unknown group '%s'; did you mean %s?", s->str, near);
+				policy__ck_error(C, s->line, s->col, "unknown group '%s'; did you mean %s?", s->str, near);
 			else
-				cerr(C, s->line, s->col, "'%s' is not a group: declare it (group %s = ...) or write a list "
-				     "in parentheses, (%s, ...)", s->str, s->str, s->str);
+				policy__ck_error(C, s->line, s->col, "'%s' is not a group: declare it (group %s = ...) or write a list "
+				                 "in parentheses, (%s, ...)", s->str, s->str, s->str);
 			return -1;
 		}
 		s->kind = NK_SET;
@@ -548,20 +284,20 @@ static int check_set(struct ck *C, int32_t is, int left, const struct ctx *x)
 		return 0;
 	}
 	if (s->kind == NK_ATTR) {
-		if (resolve_attr(C, s, x))
+		if (policy__resolve_attr(C, s, x))
 			return -1;
 		if (s->type != TY_TEXTSET) {
-			cerr(C, s->line, s->col, "'in' needs a list on its right, and %s is %s", s->str, type_name(s->type));
+			policy__ck_error(C, s->line, s->col, "'in' needs a list on its right, and %s is %s", s->str, type_name(s->type));
 			return -1;
 		}
 		return 0;
 	}
-	cerr(C, s->line, s->col, "'in' needs a list on its right: a group, a list attribute such as "
-	     "object.rel_to, or a list in parentheses like (USA, GBR)");
+	policy__ck_error(C, s->line, s->col, "'in' needs a list on its right: a group, a list attribute such as "
+	                 "object.rel_to, or a list in parentheses like (USA, GBR)");
 	return -1;
 }
 
-static int check_in(struct ck *C, struct policy__node *in, const struct ctx *x)
+static int check_in(struct policy__ck *C, struct policy__node *in, const struct policy__ctx *x)
 {
 	int32_t ia = in->a, ib = in->b;
 	int ta = operand(C, ia, x);
@@ -571,19 +307,19 @@ static int check_in(struct ck *C, struct policy__node *in, const struct ctx *x)
 		ta = TY_TEXT; /* a bare word before `in` is a code: USA in object.rel_to */
 	if (ta == TY_TEXTSET || ta == TY_BOOL || ta == TY_NET) {
 		struct policy__node *a = &C->p->nodes[ia];
-		cerr(C, a->line, a->col, "the left side of 'in' is one value, and %s is %s", a->str, type_name(ta));
+		policy__ck_error(C, a->line, a->col, "the left side of 'in' is one value, and %s is %s", a->str, type_name(ta));
 		return -1;
 	}
 	if (check_set(C, ib, ta, x))
 		return -1;
 	struct policy__node *a = &C->p->nodes[ia], *s = &C->p->nodes[ib];
 	if (a->kind != NK_ATTR && s->kind != NK_ATTR) {
-		cerr(C, in->line, in->col, "this 'in' test compares fixed values: one side should be an attribute");
+		policy__ck_error(C, in->line, in->col, "this 'in' test compares fixed values: one side should be an attribute");
 		return -1;
 	}
 	if (s->type == TY_TEXTSET && ta != TY_TEXT) {
-		cerr(C, a->line, a->col, "%s is %s, but %s holds text", a->str, type_name(ta),
-		     s->kind == NK_ATTR ? s->str : "the list");
+		policy__ck_error(C, a->line, a->col, "%s is %s, but %s holds text", a->str, type_name(ta),
+		                 s->kind == NK_ATTR ? s->str : "the list");
 		return -1;
 	}
 	if (a->kind == NK_WORD) {
@@ -592,8 +328,8 @@ static int check_in(struct ck *C, struct policy__node *in, const struct ctx *x)
 	}
 	if (s->kind == NK_ATTR && s->attr == A_SELECTORS && a->kind == NK_STRING && !x->neg &&
 	    required_prop(a->str)) {
-		cerr(C, a->line, a->col, "'%s' is a property every STIX object must have: stripping it would "
-		     "withhold the object, so a redact rule may not name it (write a deny rule instead)", a->str);
+		policy__ck_error(C, a->line, a->col, "'%s' is a property every STIX object must have: stripping it would "
+		                 "withhold the object, so a redact rule may not name it (write a deny rule instead)", a->str);
 		return -1;
 	}
 	in->type = TY_BOOL;
@@ -601,22 +337,22 @@ static int check_in(struct ck *C, struct policy__node *in, const struct ctx *x)
 	return 0;
 }
 
-static int check_uses(struct ck *C, struct policy__node *u, const struct ctx *x)
+static int check_uses(struct policy__ck *C, struct policy__node *u, const struct policy__ctx *x)
 {
 	int32_t ia = u->a, ib = u->b;
 	if (x->in_uses) {
-		cerr(C, u->line, u->col, "'uses' inside 'uses': test one network at a time and join them with and/or");
+		policy__ck_error(C, u->line, u->col, "'uses' inside 'uses': test one network at a time and join them with and/or");
 		return -1;
 	}
 	struct policy__node *a = &C->p->nodes[ia];
 	if (a->kind != NK_ATTR || strncmp(a->str, "partner.networks", 16) != 0) {
-		cerr(C, a->line, a->col, "'uses' needs partner.networks or partner.networks.<segment> on its left, "
-		     "as in partner.networks.ran uses vendor.risk == \"high\"");
+		policy__ck_error(C, a->line, a->col, "'uses' needs partner.networks or partner.networks.<segment> on its left, "
+		                 "as in partner.networks.ran uses vendor.risk == \"high\"");
 		return -1;
 	}
-	if (resolve_attr(C, a, x))
+	if (policy__resolve_attr(C, a, x))
 		return -1;
-	struct ctx inner = *x;
+	struct policy__ctx inner = *x;
 	inner.in_uses = 1;
 	if (check_bool(C, ib, inner))
 		return -1;
@@ -626,21 +362,7 @@ static int check_uses(struct ck *C, struct policy__node *u, const struct ctx *x)
 	return 0;
 }
 
-/* Suggest the attribute a bare word in condition position stands for. */
-static void word_as_condition(struct ck *C, const struct policy__node *n)
-{
-	for (size_t i = 0; i < NATTRS; i++) {
-		const char *dot = strrchr(attrs[i].path, '.');
-		if (attrs[i].type == TY_BOOL && strcmp(dot + 1, n->str) == 0) {
-			cerr(C, n->line, n->col, "'%s' is not a condition; did you mean %s?", n->str, attrs[i].path);
-			return;
-		}
-	}
-	cerr(C, n->line, n->col, "'%s' is not a condition: compare an attribute, as in partner.country == \"USA\"",
-	     n->str);
-}
-
-static int check_bool(struct ck *C, int32_t i, struct ctx x)
+static int check_bool(struct policy__ck *C, int32_t i, struct policy__ctx x)
 {
 	struct policy__node *n = &C->p->nodes[i];
 	int32_t a = n->a, b = n->b;
@@ -662,26 +384,26 @@ static int check_bool(struct ck *C, int32_t i, struct ctx x)
 	case NK_USES:
 		return check_uses(C, n, &x);
 	case NK_ATTR:
-		if (resolve_attr(C, n, &x))
+		if (policy__resolve_attr(C, n, &x))
 			return -1;
 		if (n->type == TY_BOOL)
 			return 0;
 		if (n->attr == A_REL_TO || n->attr == A_ORGS)
-			cerr(C, n->line, n->col, "%s is a list, not yes/no: to ask whether there is one, use %s",
-			     n->str, n->attr == A_REL_TO ? (n->scope == SC_FIELD ? "field.has_rel_to" : "object.has_rel_to")
+			policy__ck_error(C, n->line, n->col, "%s is a list, not yes/no: to ask whether there is one, use %s",
+			                 n->str, n->attr == A_REL_TO ? (n->scope == SC_FIELD ? "field.has_rel_to" : "object.has_rel_to")
 			                                 : (n->scope == SC_FIELD ? "field.has_orgs" : "object.has_orgs"));
 		else if (n->type == TY_NET)
-			cerr(C, n->line, n->col, "%s is a network: test it with 'uses' (%s uses vendor.risk == \"high\")",
-			     n->str, n->str);
+			policy__ck_error(C, n->line, n->col, "%s is a network: test it with 'uses' (%s uses vendor.risk == \"high\")",
+			                 n->str, n->str);
 		else
-			cerr(C, n->line, n->col, "%s is %s, not yes/no: compare it (%s == ...)", n->str,
-			     type_name(n->type), n->str);
+			policy__ck_error(C, n->line, n->col, "%s is %s, not yes/no: compare it (%s == ...)", n->str,
+			                 type_name(n->type), n->str);
 		return -1;
 	case NK_WORD:
-		word_as_condition(C, n);
+		policy__word_as_condition(C, n);
 		return -1;
 	default:
-		cerr(C, n->line, n->col, "text on its own is not a condition");
+		policy__ck_error(C, n->line, n->col, "text on its own is not a condition");
 		return -1;
 	}
 	if (rc)
@@ -694,41 +416,42 @@ static int check_bool(struct ck *C, int32_t i, struct ctx x)
 
 /* ---- declarations --------------------------------------------------------- */
 
-static void check_levels(struct ck *C)
+static void check_levels(struct policy__ck *C)
 {
 	struct policy *p = C->p;
 	int last = -1, last_m = -1;
 	for (int m = 0; m < 4; m++) {
-		p->mlevel[m] = find_level(p, marking_names[m]);
+		p->mlevel[m] = policy__find_level(p, marking_names[m]);
 		if (p->mlevel[m] < 0)
 			continue;
 		if (p->mlevel[m] < last)
-			cerr(C, p->levels_line, p->levels_col, "markings rank %s below %s: declare the levels in that order",
-			     marking_names[last_m], marking_names[m]);
+			policy__ck_error(C, p->levels_line, p->levels_col, "markings rank %s below %s: declare the levels in that order",
+			                 marking_names[last_m], marking_names[m]);
 		last = p->mlevel[m];
 		last_m = m;
 	}
 }
 
-static void check_groups(struct ck *C)
+static void check_groups(struct policy__ck *C)
 {
 	struct policy *p = C->p;
 	for (int i = 0; i < p->ngroups; i++) {
 		struct policy__group *g = &p->groups[i];
-		if (find_group(p, g->name) >= 0) {
-			cerr(C, g->line, g->col, "group %s is declared twice (first on line %d)", g->name,
-			     p->groups[find_group(p, g->name)].line);
+		C->failed = 0;
+		if (policy__find_group(p, g->name) >= 0) {
+			policy__ck_error(C, g->line, g->col, "group %s is declared twice (first on line %d)", g->name,
+			                 p->groups[policy__find_group(p, g->name)].line);
 			continue;
 		}
-		if (find_level(p, g->name) >= 0) {
-			cerr(C, g->line, g->col, "%s is a level; a group needs another name", g->name);
+		if (policy__find_level(p, g->name) >= 0) {
+			policy__ck_error(C, g->line, g->col, "%s is a level; a group needs another name", g->name);
 			continue;
 		}
 		/* Expand members naming earlier groups; text_list does the work. */
 		struct policy__node tmp = { .mem = g->mem, .nmem = g->nmem, .line = g->line, .col = g->col };
 		for (uint32_t k = 0; k < g->nmem; k++)
 			if (strcmp(g->mem[k].s, g->name) == 0 && !g->mem[k].quoted)
-				cerr(C, g->mem[k].line, g->mem[k].col, "group %s lists itself", g->name);
+				policy__ck_error(C, g->mem[k].line, g->mem[k].col, "group %s lists itself", g->name);
 		if (C->failed || text_list(C, &tmp))
 			continue;
 		g->members = tmp.set;
@@ -736,38 +459,38 @@ static void check_groups(struct ck *C)
 	}
 }
 
-static void check_clear(struct ck *C)
+static void check_clear(struct policy__ck *C)
 {
 	struct policy *p = C->p;
 	if (p->clear_node < 0) {
-		cerr(C, 1, 1, "the policy has no 'clear' line: say where clearances start, usually "
-		     "'clear partner.agreement'");
+		policy__ck_error(C, 1, 1, "the policy has no 'clear' line: say where clearances start, usually "
+		                 "'clear partner.agreement'");
 		return;
 	}
 	struct policy__node *n = &p->nodes[p->clear_node];
-	struct ctx x = { -1, 0, 0 };
+	struct policy__ctx x = { -1, 0, 0 };
 	if (n->kind == NK_WORD) {
 		if (resolve_word(C, n, TY_LEVEL, "a level") == 0)
 			p->clear_level = n->ival;
 		return;
 	}
-	if (n->kind == NK_ATTR && resolve_attr(C, n, &x) == 0) {
+	if (n->kind == NK_ATTR && policy__resolve_attr(C, n, &x) == 0) {
 		if (n->attr == A_P_AGREEMENT) {
 			p->clear_attr = 1;
 			return;
 		}
-		cerr(C, n->line, n->col, "'clear' takes partner.agreement or a level, not %s", n->str);
+		policy__ck_error(C, n->line, n->col, "'clear' takes partner.agreement or a level, not %s", n->str);
 		return;
 	}
 	if (n->kind == NK_STRING)
-		cerr(C, n->line, n->col, "'clear' takes partner.agreement or a level, written without quotes");
+		policy__ck_error(C, n->line, n->col, "'clear' takes partner.agreement or a level, written without quotes");
 }
 
 /* ---- rules ------------------------------------------------------------- */
 
 /* Rules that can never change a decision are errors: they mislead whoever
 ** reads the policy into thinking they do something. */
-static void check_reachable(struct ck *C)
+static void check_reachable(struct policy__ck *C)
 {
 	struct policy *p = C->p;
 	int min_cap = p->clear_attr ? p->nlevels : p->clear_level + 1, min_line = p->clear_line;
@@ -775,24 +498,24 @@ static void check_reachable(struct ck *C)
 		const struct policy__rule *r = &p->rules[i];
 		for (size_t j = 0; j < i; j++) {
 			if (strcmp(p->rules[j].canon, r->canon) == 0) {
-				cerr(C, r->line, r->col, "this rule repeats line %d", p->rules[j].line);
+				policy__ck_error(C, r->line, r->col, "this rule repeats line %d", p->rules[j].line);
 				break;
 			}
 		}
 		if (r->kind == RK_DENY && r->cond < 0 && i + 1 < p->nrules) {
 			const struct policy__rule *nx = &p->rules[i + 1];
-			cerr(C, nx->line, nx->col, "this rule can never change a decision: the deny on line %d "
-			     "withholds every object%s", r->line, i + 2 < p->nrules ? " (nor can the rules after it)" : "");
+			policy__ck_error(C, nx->line, nx->col, "this rule can never change a decision: the deny on line %d "
+			                 "withholds every object%s", r->line, i + 2 < p->nrules ? " (nor can the rules after it)" : "");
 			return;
 		}
 		if (r->kind != RK_CAP || r->level < 0)
 			continue;
 		if (r->level == p->nlevels - 1)
-			cerr(C, r->lline, r->lcol, "a cap at %s, the highest level, can never lower a clearance",
-			     p->levels[r->level]);
+			policy__ck_error(C, r->lline, r->lcol, "a cap at %s, the highest level, can never lower a clearance",
+			                 p->levels[r->level]);
 		else if (r->level + 1 >= min_cap)
-			cerr(C, r->lline, r->lcol, "a cap at %s can never lower a clearance: line %d already holds "
-			     "everyone at %s", p->levels[r->level], min_line, p->levels[min_cap - 1]);
+			policy__ck_error(C, r->lline, r->lcol, "a cap at %s can never lower a clearance: line %d already holds "
+			                 "everyone at %s", p->levels[r->level], min_line, p->levels[min_cap - 1]);
 		else if (r->cond < 0) {
 			min_cap = r->level + 1;
 			min_line = r->line;
@@ -800,13 +523,13 @@ static void check_reachable(struct ck *C)
 	}
 }
 
-static int check_rule(struct ck *C, struct policy__rule *r)
+static int check_rule(struct policy__ck *C, struct policy__rule *r)
 {
-	struct ctx x = { r->kind, 0, 0 };
+	struct policy__ctx x = { r->kind, 0, 0 };
 	if (r->kind == RK_CAP) {
-		r->level = find_level(C->p, r->level_name);
+		r->level = policy__find_level(C->p, r->level_name);
 		if (r->level < 0)
-			unknown_level(C, r->level_name, r->lline, r->lcol);
+			policy__unknown_level(C, r->level_name, r->lline, r->lcol);
 	}
 	if (r->cond >= 0 && check_bool(C, r->cond, x))
 		return -1;
@@ -814,29 +537,29 @@ static int check_rule(struct ck *C, struct policy__rule *r)
 }
 
 /* Give each largest partner-only condition an atom: its value is worked
-** out once per partner by policy_partner_bind. */
-static int mark_atoms(struct ck *C, int32_t i)
+** out once per partner by policy_partner_bind.  Past POLICY_MAX_ATOMS a
+** condition is simply evaluated with each decision: slower, same answer
+** (the evaluator never needs an atom to be right). */
+static void mark_atoms(struct policy *p, int32_t i)
 {
-	struct policy *p = C->p;
 	struct policy__node *n = &p->nodes[i];
 	int per_partner = SC_PARTNER | SC_VENDOR | (p->caps_per_partner ? SC_CLEARANCE : 0);
 	if ((n->scope & ~per_partner) == 0) {
-		if (p->natoms == POLICY_MAX_ATOMS) {
-			cerr(C, n->line, n->col, "the policy has more than %d partner conditions", POLICY_MAX_ATOMS);
-			return -1;
+		if (p->natoms < POLICY_MAX_ATOMS) {
+			n->atom = (int32_t)p->natoms;
+			p->atoms[p->natoms++] = i;
 		}
-		n->atom = (int32_t)p->natoms;
-		p->atoms[p->natoms++] = i;
-		return 0;
+		return;
 	}
-	if (n->kind == NK_AND || n->kind == NK_OR)
-		return mark_atoms(C, n->a) || mark_atoms(C, n->b) ? -1 : 0;
-	if (n->kind == NK_NOT)
-		return mark_atoms(C, n->a);
-	return 0;
+	if (n->kind == NK_AND || n->kind == NK_OR) {
+		mark_atoms(p, n->a);
+		mark_atoms(p, n->b);
+	} else if (n->kind == NK_NOT) {
+		mark_atoms(p, n->a);
+	}
 }
 
-static int index_rules(struct ck *C)
+static int index_rules(struct policy__ck *C)
 {
 	struct policy *p = C->p;
 	size_t n = p->nrules ? p->nrules : 1;
@@ -862,17 +585,17 @@ static int index_rules(struct ck *C)
 		}
 	}
 	for (size_t i = 0; i < p->nrules; i++)
-		if (p->rules[i].cond >= 0 && mark_atoms(C, p->rules[i].cond))
-			return -1;
+		if (p->rules[i].cond >= 0)
+			mark_atoms(p, p->rules[i].cond);
 	return 0;
 }
 
 int policy__check(struct policy *p, struct policy__diag *d)
 {
-	struct ck C = { p, d, 0 };
+	struct policy__ck C = { p, d, 0 };
 	if (!p->levels) {
-		cerr(&C, 1, 1, "the policy declares no levels: add a line such as "
-		     "'levels UNCLASSIFIED < CONFIDENTIAL < SECRET < TOP_SECRET' (lowest first)");
+		policy__ck_error(&C, 1, 1, "the policy declares no levels: add a line such as "
+		                 "'levels UNCLASSIFIED < CONFIDENTIAL < SECRET < TOP_SECRET' (lowest first)");
 		return 0; /* every level name would be unknown: stop here */
 	}
 	check_levels(&C);

@@ -214,8 +214,10 @@ __attribute__((noinline)) static int eval_in(const struct ectx *x, const struct 
 		int l = level_of(x, a);
 		return l >= 0 && l < 64 && ((s->mask >> l) & 1);
 	}
-	if (s->type == TY_TLPSET)
-		return (int)(s->mask >> tlp_of(x, a)) & 1;
+	if (s->type == TY_TLPSET) {
+		int t = tlp_of(x, a);
+		return t >= 0 && t < 6 && ((s->mask >> t) & 1);
+	}
 	return eval_in_text(x, a, s);
 }
 
@@ -418,8 +420,9 @@ void policy_eval_bound(const struct policy_partner *b, const struct marking_resu
 		}
 	}
 	if (x.clearance < 0 || x.olevel < 0) {
-		reason(out, POLICY_WHY_NO_LEVEL, 0, x.clearance < 0 ? "the partner's agreement level is not one of the policy's levels"
-		                                                   : "the object's level is not one of the policy's levels");
+		reason(out, POLICY_WHY_NO_LEVEL, 0,
+		       x.clearance < 0 ? "the partner's agreement level is not one of the policy's levels"
+		                       : "the object's level is not one of the policy's levels");
 		return;
 	}
 	if (x.olevel > x.clearance) {

@@ -20,6 +20,7 @@
 ** in view).  A statement with an error is reported once and skipped up to
 ** the next statement keyword, so one run shows every broken statement.
 */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -615,7 +616,7 @@ static int parse_clauses(struct parser *P, struct policy__rule *r)
 			expected(P, "the end of the rule (the next statement starts with levels, group, clear, deny, cap or redact)");
 		return -1;
 	}
-	return end > 0 ? (int)end : 0;
+	return (int)end; /* where the rule's text ends, for canon() */
 }
 
 static void parse_rule(struct parser *P)

@@ -38,7 +38,8 @@
 #define POLICY_MAX_LEVELS 64      /* levels a policy may declare */
 #define POLICY_MAX_GRANULAR 64    /* granular markings one decision covers (a uint64_t mask) */
 #define POLICY_MAX_REASONS 16     /* reasons kept in an outcome; more are counted */
-#define POLICY_MAX_ATOMS 512      /* partner-only conditions one policy may hold */
+#define POLICY_MAX_ATOMS 512      /* partner-only conditions worked out at bind time;
+                                  ** any more are evaluated with each decision */
 
 struct policy;
 

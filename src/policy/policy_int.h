@@ -5,7 +5,8 @@
 ** policy, diagnostics, and the functions each stage exports to the next.
 **
 ** Stages: lexer.c (text -> tokens), parser.c (tokens -> nodes and rules),
-** check.c (names, types, reachability; marks partner-only conditions),
+** check.c (types, reachability; marks partner-only conditions) with
+** names.c (what attribute, level, group and TLP names mean),
 ** eval.c (bind and evaluate), explain.c (explanations), ptest.c (the
 ** policy test runner), policy.c (the arena, diagnostics, compile, free).
 */
@@ -217,6 +218,34 @@ int32_t policy__node_new(struct policy *p, int kind, int line, int col, struct p
 /* check.c: resolve names and types, check reachability, mark partner-only
 ** conditions.  Errors go to d.  Returns 0, or -1 when d->nomem. */
 int policy__check(struct policy *p, struct policy__diag *d);
+
+/* The checker's state, and what a condition being checked may see. */
+struct policy__ck {
+	struct policy *p;
+	struct policy__diag *d;
+	int failed;                 /* the current rule has an error */
+};
+struct policy__ctx {
+	int kind;                   /* enum policy__rk, or -1 for clear */
+	int in_uses;
+	int neg;                    /* under an odd number of nots */
+};
+void policy__ck_error(struct policy__ck *C, int line, int col, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* names.c: what names mean, for check.c.  Lookups return an index or -1
+** (policy__find_tlp: enum marking_tlp; WHITE is CLEAR). */
+int policy__find_level(const struct policy *p, const char *w);
+int policy__find_group(const struct policy *p, const char *w);
+int policy__find_tlp(const char *w);
+/* The closest of names to w if close enough to be a slip, else NULL. */
+const char *policy__closest(const char *w, const char *const *names, size_t n);
+void policy__unknown_level(struct policy__ck *C, const char *w, int line, int col);
+/* Resolve an NK_ATTR path (type, scope, segment) and check that it may
+** be used in context x.  0, or -1 with the error reported. */
+int policy__resolve_attr(struct policy__ck *C, struct policy__node *n, const struct policy__ctx *x);
+/* The error for a bare word standing where a condition should. */
+void policy__word_as_condition(struct policy__ck *C, const struct policy__node *n);
 /* The attribute path of an attribute id ("partner.country"). */
 const char *policy__attr_path(int attr, int scope);
 

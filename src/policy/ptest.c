@@ -15,6 +15,7 @@
 ** with its place, not a failed expectation: a test that cannot say what
 ** it means must not pass or fail quietly.
 */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -60,6 +60,8 @@ static const char schema_v1[] =
 	" posted_by TEXT NOT NULL,"
 	" is_first INTEGER NOT NULL,"        /* the earliest version of its id */
 	" is_last INTEGER NOT NULL,"         /* the latest version of its id */
+	" nreq INTEGER NOT NULL,"            /* its required references (refs table) */
+	" nopt INTEGER NOT NULL,"            /* its optional references */
 	" raw BLOB NOT NULL);"
 	"CREATE UNIQUE INDEX IF NOT EXISTS objects_version ON objects(coll, id, version);"
 	"CREATE INDEX IF NOT EXISTS objects_added ON objects(coll, date_added);"
@@ -70,6 +72,8 @@ static const char schema_v1[] =
 	" required INTEGER NOT NULL);"       /* 1: the row is withheld if ref is */
 	"CREATE INDEX IF NOT EXISTS refs_seq ON refs(seq);"
 	"CREATE INDEX IF NOT EXISTS objects_id ON objects(id);"
+	/* Covers "is some version of this id visible" without reading rows. */
+	"CREATE INDEX IF NOT EXISTS objects_visible ON objects(coll, id, version, marking_set, posted_by);"
 	"CREATE TABLE IF NOT EXISTS status(id TEXT PRIMARY KEY, partner TEXT NOT NULL,"
 	" created INTEGER NOT NULL, body TEXT NOT NULL) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS status_created ON status(created);";
@@ -171,6 +175,8 @@ static void sq_close(void *state)
 	free(s);
 }
 
+static void released_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+
 static enum relto_err sq_conn_open(void *state, struct store_conn **out, char *err)
 {
 	struct sq_state *s = state;
@@ -179,6 +185,13 @@ static enum relto_err sq_conn_open(void *state, struct store_conn **out, char *e
 		return relto_seterr(err, RELTO_ENOMEM, "out of memory");
 	enum relto_err rc = open_db(s->path, &c->db, err);
 	if (rc) {
+		free(c);
+		return rc;
+	}
+	if (sqlite3_create_function(c->db, "relto_released", 2, SQLITE_UTF8 | SQLITE_INNOCUOUS, NULL, released_fn,
+	                            NULL, NULL) != SQLITE_OK) {
+		rc = sq_err(c->db, "function", err);
+		sqlite3_close(c->db);
 		free(c);
 		return rc;
 	}
@@ -450,8 +463,8 @@ static enum relto_err insert_one(struct sq_conn *c, int64_t coll, const char *po
 	}
 	sqlite3_stmt *st;
 	rc = stmt(c, "INSERT INTO objects(coll, id, type, version, version_text, spec_version,"
-	             " date_added, marking_set, created_by_ref, posted_by, is_first, is_last, raw)"
-	             " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?12, ?13, ?11)", &st, err);
+	             " date_added, marking_set, created_by_ref, posted_by, is_first, is_last, nreq, nopt, raw)"
+	             " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?12, ?13, ?14, ?15, ?11)", &st, err);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(st, 1, coll);
@@ -468,6 +481,11 @@ static enum relto_err insert_one(struct sq_conn *c, int64_t coll, const char *po
 	sqlite3_bind_blob(st, 11, o->raw, (int)o->raw_len, SQLITE_STATIC);
 	sqlite3_bind_int(st, 12, is_first);
 	sqlite3_bind_int(st, 13, is_last);
+	int nreq = 0;
+	for (size_t i = 0; i < o->nrefs; i++)
+		nreq += o->refs[i].required != 0;
+	sqlite3_bind_int(st, 14, nreq);
+	sqlite3_bind_int(st, 15, (int)o->nrefs - nreq);
 	int r = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (r != SQLITE_DONE)
@@ -525,9 +543,44 @@ static enum relto_err int_list(struct buf *b, const int64_t *v, size_t n)
 }
 
 /* The version clause of a query on table alias o (empty for "all"). */
+/* The released marking sets of a query as a bitmap, handed to SQL with
+** sqlite3_bind_pointer and tested by relto_released(): one bit test per
+** row instead of a lookup in a list SQLite would rebuild. */
+#define RELEASED_BITS "relto_released_bits"
+
+struct released_bits {
+	unsigned char *bits;
+	int64_t n;                /* sets 0 .. n-1 */
+};
+
+static enum relto_err bits_of(const int64_t *sets, size_t nsets, struct released_bits *out)
+{
+	int64_t max = -1;
+	for (size_t i = 0; i < nsets; i++)
+		if (sets[i] > max)
+			max = sets[i];
+	out->n = max + 1;
+	out->bits = calloc((size_t)(out->n / 8 + 1), 1);
+	if (!out->bits)
+		return RELTO_ENOMEM;
+	for (size_t i = 0; i < nsets; i++)
+		if (sets[i] >= 0)
+			out->bits[sets[i] / 8] |= (unsigned char)(1u << (sets[i] % 8));
+	return RELTO_OK;
+}
+
+/* SQL function relto_released(bits, set): 1 if set is released. */
+static void released_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	const struct released_bits *b = sqlite3_value_pointer(argv[0], RELEASED_BITS);
+	sqlite3_int64 set = sqlite3_value_int64(argv[1]);
+	sqlite3_result_int(ctx, b && set >= 0 && set < b->n && (b->bits[set / 8] >> (set % 8) & 1));
+}
+
 /* "Row x is visible": its marking set is released (?10, a JSON list) or
 ** the partner (?11) posted it. */
-#define VISIBLE(x) "(" x ".marking_set IN (SELECT value FROM json_each(?10)) OR " x ".posted_by = ?11)"
+#define VISIBLE(x) "(relto_released(?10, " x ".marking_set) OR " x ".posted_by = ?11)"
 /* "Reference r.ref is visible": some version of it in the collection is. */
 #define REF_VISIBLE "EXISTS (SELECT 1 FROM objects x WHERE x.coll = o.coll AND x.id = r.ref AND " VISIBLE("x") ")"
 
@@ -555,19 +608,20 @@ static enum relto_err version_sql(struct buf *sql, const struct store_versions *
 
 /* Build the SQL and the JSON list bindings for q.  Parameters: ?1 coll,
 ** ?2 added_after, ?3/?4 cursor, ?5 ids, ?6 types, ?7 spec versions,
-** ?8 limit, ?9 version timestamps, ?10 released marking sets, ?11 the
+** ?8 limit, ?9 version timestamps, ?10 released marking sets (a pointer
+** to struct released_bits), ?11 the
 ** partner (originator).  Columns: 0 seq, 1 date_added, 2 version, 3 id,
 ** 4 version_text, 5 spec_version, 6 marking_set, then raw (with_raw), then
 ** the hidden optional references (visible). */
 static enum relto_err query_sql(const struct store_query *q, int with_raw, struct buf *sql,
-                                struct buf lists[5])
+                                struct buf lists[4])
 {
 	enum relto_err rc = buf_puts(sql, "SELECT o.seq, o.date_added, o.version, o.id, o.version_text,"
 	                                  " o.spec_version, o.marking_set");
 	if (!rc && with_raw)
 		rc = buf_puts(sql, ", o.raw");
 	if (!rc && q->visible)
-		rc = buf_puts(sql, ", CASE WHEN o.posted_by = ?11 THEN NULL ELSE (SELECT json_group_array(r.ref)"
+		rc = buf_puts(sql, ", CASE WHEN o.nopt = 0 OR o.posted_by = ?11 THEN NULL ELSE (SELECT json_group_array(r.ref)"
 		                   " FROM refs r WHERE r.seq = o.seq AND NOT r.required AND NOT " REF_VISIBLE ") END,"
 		                   " o.posted_by = ?11");
 	if (!rc)
@@ -587,11 +641,10 @@ static enum relto_err query_sql(const struct store_query *q, int with_raw, struc
 	** and, if they have optional references (object_refs), one of them
 	** visible: a report that would be left with none is withheld. */
 	if (!rc && q->visible)
-		rc = buf_puts(sql, " AND (o.posted_by = ?11 OR (o.marking_set IN (SELECT value FROM json_each(?10))"
-		                   " AND NOT EXISTS (SELECT 1 FROM refs r WHERE r.seq = o.seq AND r.required"
-		                   " AND NOT " REF_VISIBLE ")"
-		                   " AND (NOT EXISTS (SELECT 1 FROM refs r WHERE r.seq = o.seq AND NOT r.required)"
-		                   " OR EXISTS (SELECT 1 FROM refs r WHERE r.seq = o.seq AND NOT r.required"
+		rc = buf_puts(sql, " AND (o.posted_by = ?11 OR (relto_released(?10, o.marking_set)"
+		                   " AND (o.nreq = 0 OR NOT EXISTS (SELECT 1 FROM refs r WHERE r.seq = o.seq AND r.required"
+		                   " AND NOT " REF_VISIBLE "))"
+		                   " AND (o.nopt = 0 OR EXISTS (SELECT 1 FROM refs r WHERE r.seq = o.seq AND NOT r.required"
 		                   " AND " REF_VISIBLE "))))");
 	if (!rc)
 		rc = version_sql(sql, &q->versions, q->visible);
@@ -605,8 +658,6 @@ static enum relto_err query_sql(const struct store_query *q, int with_raw, struc
 		rc = json_list(&lists[2], q->spec_versions, q->nspec_versions);
 	if (!rc && !q->versions.all && q->versions.nat)
 		rc = int_list(&lists[3], q->versions.at, q->versions.nat);
-	if (!rc && q->visible)
-		rc = int_list(&lists[4], q->sets, q->nsets);
 	return rc;
 }
 
@@ -614,12 +665,15 @@ static enum relto_err sq_query(struct store_conn *base, const struct store_query
                                store_row_fn fn, void *ctx, char *err)
 {
 	struct sq_conn *c = (struct sq_conn *)base;
-	struct buf sql, lists[5];
+	struct buf sql, lists[4];
 	buf_init(&sql, 4096);
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 4; i++)
 		buf_init(&lists[i], 1u << 20);
 	sqlite3_stmt *st = NULL;
+	struct released_bits bits = {0};
 	enum relto_err rc = query_sql(q, with_raw, &sql, lists);
+	if (!rc && q->visible)
+		rc = bits_of(q->sets, q->nsets, &bits);
 	if (rc)
 		rc = relto_seterr(err, rc, "query too large");
 	if (!rc)
@@ -630,12 +684,14 @@ static enum relto_err sq_query(struct store_conn *base, const struct store_query
 		sqlite3_bind_int64(st, 3, q->after_date_added);
 		sqlite3_bind_int64(st, 4, q->after_seq);
 		sqlite3_bind_int64(st, 8, (sqlite3_int64)q->limit);
-		static const int slot[5] = {5, 6, 7, 9, 10};
-		for (int i = 0; i < 5; i++)
+		static const int slot[4] = {5, 6, 7, 9};
+		for (int i = 0; i < 4; i++)
 			if (lists[i].len)
 				sqlite3_bind_text(st, slot[i], lists[i].data, (int)lists[i].len, SQLITE_STATIC);
-		if (q->visible)
+		if (q->visible) {
+			sqlite3_bind_pointer(st, 10, &bits, RELEASED_BITS, NULL);
 			sqlite3_bind_text(st, 11, q->originator ? q->originator : "", -1, SQLITE_STATIC);
+		}
 	}
 	int r = SQLITE_DONE;
 	while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW) {
@@ -667,8 +723,9 @@ static enum relto_err sq_query(struct store_conn *base, const struct store_query
 	if (st)
 		sqlite3_reset(st);
 	buf_free(&sql);
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 4; i++)
 		buf_free(&lists[i]);
+	free(bits.bits);
 	return rc;
 }
 
