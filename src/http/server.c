@@ -24,6 +24,7 @@
 #include "pagecache.h"
 #include "request.h"
 #include "../policy/policy.h"
+#include "../release/redact.h"
 #include "../release/release.h"
 #include "../taxii/taxii.h"
 #include "../util/log.h"
@@ -614,6 +615,8 @@ enum relto_err server_start(struct relto_config *cfg, struct store *st, struct p
 	enum relto_err rc = map_collections(s, err);
 	if (!rc && pol && pos)
 		rc = start_release(s, err);
+	if (!rc && redact_cache_new(16u << 20, &s->partials))
+		rc = relto_seterr(err, RELTO_ENOMEM, "out of memory");
 	if (!rc)
 		rc = auth_new(cfg, &s->auth, err);
 	if (!rc && pagecache_new(cfg->limits.page_cache_bytes, &s->pages))
@@ -636,6 +639,7 @@ void server_stop(struct server *s)
 		MHD_stop_daemon(s->daemon);
 	pagecache_free(s->pages);
 	release_free(s->release);
+	redact_cache_free(s->partials);
 	policy_free(s->policy);
 	posture_free(s->posture);
 	auth_free(s->auth);

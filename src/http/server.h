@@ -28,6 +28,7 @@ struct server {
 	struct policy *policy;
 	struct posture *posture;
 	struct release *release;
+	struct redact_cache *partials; /* partial copies of objects (release/redact.h) */
 	/* Bumped after every change this process makes to what any answer
 	** could contain (objects added or deleted; later policy, posture):
 	** cached pages of older generations are never served. */

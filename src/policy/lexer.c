@@ -256,10 +256,10 @@ static void bad_char(struct lexer *L)
 	size_t skip = 1;
 	if (u[0] == '!')
 		why = "'!' is not an operator: write != to compare, or not to negate";
-	else if (u[0] == '&')
-		why = "write 'and' to join conditions";
-	else if (u[0] == '|')
-		why = "write 'or' to join conditions";
+	else if (u[0] == '&' || u[0] == '|') {
+		why = u[0] == '&' ? "write 'and' to join conditions" : "write 'or' to join conditions";
+		skip = left >= 2 && u[1] == u[0] ? 2 : 1; /* && is one mistake */
+	}
 	else if (u[0] == '[' || u[0] == ']' || u[0] == '{' || u[0] == '}')
 		why = "lists are written in parentheses: (USA, GBR)";
 	else if (u[0] == '\'')

@@ -3,6 +3,8 @@
 ** them (see redact.h).
 */
 #include <jansson.h>
+#include <pthread.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include "redact.h"
@@ -200,4 +202,103 @@ enum relto_err redact_object(const char *raw, size_t len, const struct redaction
 	}
 	json_decref(obj);
 	return rc;
+}
+
+/* ---- the cache ---- */
+
+#define CACHE_SLOTS 4096
+
+struct cache_slot {
+	unsigned char key[16];
+	char *copy;        /* NULL: empty (or a withheld result, see withheld) */
+	size_t len;
+	int used, withheld;
+};
+
+struct redact_cache {
+	pthread_mutex_t lock;
+	size_t max_bytes, bytes;
+	struct cache_slot slots[CACHE_SLOTS];
+};
+
+enum relto_err redact_cache_new(size_t max_bytes, struct redact_cache **out)
+{
+	struct redact_cache *c = calloc(1, sizeof(*c));
+	if (!c)
+		return RELTO_ENOMEM;
+	pthread_mutex_init(&c->lock, NULL);
+	c->max_bytes = max_bytes;
+	*out = c;
+	return RELTO_OK;
+}
+
+void redact_cache_free(struct redact_cache *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < CACHE_SLOTS; i++)
+		free(c->slots[i].copy);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+static void cache_key(int64_t seq, const struct redaction *r, unsigned char key[16])
+{
+	crypto_generichash_state st;
+	unsigned char s[8];
+	for (int i = 0; i < 8; i++)
+		s[i] = (unsigned char)((uint64_t)seq >> (8 * i));
+	crypto_generichash_init(&st, NULL, 0, 16);
+	crypto_generichash_update(&st, s, sizeof(s));
+	for (size_t i = 0; i < r->nselectors; i++)
+		crypto_generichash_update(&st, (const unsigned char *)r->selectors[i], strlen(r->selectors[i]) + 1);
+	if (r->hidden_refs)
+		crypto_generichash_update(&st, (const unsigned char *)r->hidden_refs, strlen(r->hidden_refs));
+	crypto_generichash_final(&st, key, 16);
+}
+
+enum relto_err redact_cached(struct redact_cache *cache, int64_t seq, const char *raw, size_t len,
+                             const struct redaction *r, struct buf *out, int *withheld)
+{
+	if (!cache)
+		return redact_object(raw, len, r, out, withheld);
+	unsigned char key[16];
+	cache_key(seq, r, key);
+	struct cache_slot *s = &cache->slots[(key[0] | (unsigned)key[1] << 8) % CACHE_SLOTS];
+	enum relto_err rc = RELTO_OK;
+	int hit = 0;
+	pthread_mutex_lock(&cache->lock);
+	if (s->used && memcmp(s->key, key, sizeof(key)) == 0) {
+		hit = 1;
+		*withheld = s->withheld;
+		if (!s->withheld)
+			rc = buf_append(out, s->copy, s->len);
+	}
+	pthread_mutex_unlock(&cache->lock);
+	if (hit)
+		return rc;
+	size_t start = out->len;
+	rc = redact_object(raw, len, r, out, withheld);
+	if (rc)
+		return rc;
+	size_t n = out->len - start;
+	char *copy = n ? malloc(n) : NULL;
+	if (n && !copy)
+		return RELTO_OK; /* not kept; the answer is still right */
+	if (n)
+		memcpy(copy, out->data + start, n);
+	pthread_mutex_lock(&cache->lock);
+	if (cache->bytes - (s->used ? s->len : 0) + n <= cache->max_bytes) {
+		cache->bytes = cache->bytes - (s->used ? s->len : 0) + n;
+		free(s->copy);
+		memcpy(s->key, key, sizeof(key));
+		s->copy = copy;
+		s->len = n;
+		s->withheld = *withheld;
+		s->used = 1;
+		copy = NULL;
+	}
+	pthread_mutex_unlock(&cache->lock);
+	free(copy);
+	return RELTO_OK;
 }

@@ -44,4 +44,18 @@ int redact_is_required(const char *type, const char *property);
 ** so that every list (objects, manifest, versions) agrees. */
 int redact_may_be_required(const char *selector);
 
+/* ---- a cache of partial copies ----
+** A partial copy depends only on the stored bytes (a row never changes:
+** its seq names them), the selectors stripped and the references hidden,
+** so it can be kept across requests and snapshots under a digest of those
+** three.  Direct-mapped, bounded by max_bytes; thread-safe. */
+struct redact_cache;
+
+enum relto_err redact_cache_new(size_t max_bytes, struct redact_cache **out);
+void redact_cache_free(struct redact_cache *rc);
+
+/* redact_object() for row seq, through the cache (NULL: no cache). */
+enum relto_err redact_cached(struct redact_cache *cache, int64_t seq, const char *raw, size_t len,
+                             const struct redaction *r, struct buf *out, int *withheld);
+
 #endif

@@ -73,7 +73,7 @@ static const char schema_v1[] =
 	"CREATE INDEX IF NOT EXISTS refs_seq ON refs(seq);"
 	"CREATE INDEX IF NOT EXISTS objects_id ON objects(id);"
 	/* Covers "is some version of this id visible" without reading rows. */
-	"CREATE INDEX IF NOT EXISTS objects_visible ON objects(coll, id, version, marking_set, posted_by);"
+	"CREATE INDEX IF NOT EXISTS objects_visible ON objects(coll, id, version, marking_set, posted_by, nreq, nopt);"
 	"CREATE TABLE IF NOT EXISTS status(id TEXT PRIMARY KEY, partner TEXT NOT NULL,"
 	" created INTEGER NOT NULL, body TEXT NOT NULL) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS status_created ON status(created);";
@@ -582,7 +582,19 @@ static void released_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 ** the partner (?11) posted it. */
 #define VISIBLE(x) "(relto_released(?10, " x ".marking_set) OR " x ".posted_by = ?11)"
 /* "Reference r.ref is visible": some version of it in the collection is. */
-#define REF_VISIBLE "EXISTS (SELECT 1 FROM objects x WHERE x.coll = o.coll AND x.id = r.ref AND " VISIBLE("x") ")"
+/* "Reference r.ref is visible": some version of it in the collection is
+** visible by its markings and, if it refers to objects itself, those are
+** visible by their markings and refer to nothing (REF_LEAF).  Visibility
+** through references is recursive; relto follows it two levels deep and
+** treats anything deeper as not visible, which can withhold more than
+** needed but never names a withheld object (docs/ARCHITECTURE.md). */
+#define REF_LEAF(r) "EXISTS (SELECT 1 FROM objects y WHERE y.coll = o.coll AND y.id = " r ".ref AND " \
+	VISIBLE("y") " AND y.nreq = 0 AND y.nopt = 0)"
+#define REF_VISIBLE "EXISTS (SELECT 1 FROM objects x WHERE x.coll = o.coll AND x.id = r.ref AND " VISIBLE("x") \
+	" AND (x.nreq = 0 OR NOT EXISTS (SELECT 1 FROM refs r2 WHERE r2.seq = x.seq AND r2.required AND NOT " \
+	REF_LEAF("r2") "))" \
+	" AND (x.nopt = 0 OR EXISTS (SELECT 1 FROM refs r2 WHERE r2.seq = x.seq AND NOT r2.required AND " \
+	REF_LEAF("r2") ")))"
 
 static enum relto_err version_sql(struct buf *sql, const struct store_versions *v, int visible)
 {

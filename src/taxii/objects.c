@@ -60,7 +60,7 @@ static enum relto_err partial_copy(struct page *p, const struct store_row *row, 
 			sel[red.nselectors++] = m->granular[g].selectors[k];
 	}
 	buf_reset(&p->scratch);
-	enum relto_err rc = redact_object(*raw, *len, &red, &p->scratch, withheld);
+	enum relto_err rc = redact_cached(p->r->srv->partials, row->seq, *raw, *len, &red, &p->scratch, withheld);
 	*raw = p->scratch.data;
 	*len = p->scratch.len;
 	return rc;

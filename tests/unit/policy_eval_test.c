@@ -417,6 +417,40 @@ static void test_reason_limit(void)
 	policy_free(p);
 }
 
+/* More partner conditions than bind-time slots: the rest are evaluated
+** with each decision, with the same answers. */
+static void test_many_conditions(void)
+{
+	struct fixture f;
+	fixture_init(&f);
+	struct buf b;
+	buf_init(&b, 1 << 20);
+	CHECK(buf_puts(&b, LEVELS "clear partner.agreement\n") == RELTO_OK);
+	for (int i = 0; i < POLICY_MAX_ATOMS + 100; i++)
+		CHECK(buf_printf(&b, "deny when partner.id == \"p%d\" or partner.networks uses vendor.name == \"v%d\"\n",
+		                 i, i) == RELTO_OK);
+	struct policy *p = compile(b.data);
+	CHECK(p);
+	buf_free(&b);
+	struct marking_result m = { 0 };
+	facts(&m.object, LEVEL_UNCLASSIFIED, NULL);
+	struct policy_outcome o;
+	static const struct { char *id; char *vendor_name; int line; } cases[] = {
+		{ "p3", "x", 3 + 3 }, { "p590", "x", 3 + 590 }, { "q", "v600", 3 + 600 }, { "q", "v7", 3 + 7 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		f.pp[P_CLEAN].id = cases[i].id;
+		f.v[2].name = cases[i].vendor_name; /* samsung: P_CLEAN's radios */
+		policy_eval(p, &f.ps, &f.pp[P_CLEAN], &m, 0, &o);
+		CHECK(o.decision == POLICY_WITHHOLD && o.nmatched == 1 && o.reasons[0].line == cases[i].line);
+	}
+	f.pp[P_CLEAN].id = "q";
+	f.v[2].name = "x";
+	policy_eval(p, &f.ps, &f.pp[P_CLEAN], &m, 0, &o);
+	CHECK(o.decision == POLICY_RELEASE);
+	policy_free(p);
+}
+
 static void test_posture_change(void)
 {
 	struct fixture f;
@@ -575,6 +609,7 @@ int main(void)
 	RUN(test_granular);
 	RUN(test_object_caps_and_clearance);
 	RUN(test_reason_limit);
+	RUN(test_many_conditions);
 	RUN(test_posture_change);
 	RUN(test_explain);
 	RUN(test_runner);

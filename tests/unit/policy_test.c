@@ -247,6 +247,20 @@ static void test_check_lists_every_error(void)
 	      strstr(diag.data, "c.policy:6:5:"));
 	buf_free(&diag);
 
+	/* A broken group does not hide the next one. */
+	text = BASE "group S = GBR\ngroup EU = FRA, DEU\ndeny when partner.country in EU\n";
+	buf_init(&diag, 1 << 16);
+	CHECK(policy_check("c.policy", text, strlen(text), &diag, &n) == RELTO_EINVAL);
+	CHECK(n == 1 && strstr(diag.data, "c.policy:4:7: S is a level") != NULL);
+	buf_free(&diag);
+
+	/* && is one mistake, not two. */
+	text = BASE "deny when partner.hub && object.noforn || object.has_rel_to\n";
+	buf_init(&diag, 1 << 16);
+	CHECK(policy_check("c.policy", text, strlen(text), &diag, &n) == RELTO_EINVAL);
+	CHECK(n == 2 && strstr(diag.data, "c.policy:4:23: write 'and'") && strstr(diag.data, "c.policy:4:40: write 'or'"));
+	buf_free(&diag);
+
 	/* A valid policy: no output, RELTO_OK. */
 	buf_init(&diag, 1 << 16);
 	CHECK(policy_check("s", sketch, strlen(sketch), &diag, &n) == RELTO_OK && n == 0 && diag.len == 0);
