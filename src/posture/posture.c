@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "posture.h"
+#include "../jsonh/jsonh.h"
 #include "../util/text.h"
 
 #define POSTURE_FORMAT "relto-posture/1"
@@ -27,25 +28,6 @@ struct pctx {
 	const char *name;
 	char *err;
 };
-
-/* ---- messages ----------------------------------------------------------- */
-
-static const char *kind(const json_t *v)
-{
-	if (!v)
-		return "nothing";
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: return "an object";
-	case JSON_ARRAY: return "a list";
-	case JSON_STRING: return "a string";
-	case JSON_INTEGER:
-	case JSON_REAL: return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE: return "a boolean";
-	case JSON_NULL: return "null";
-	}
-	return "something else";
-}
 
 /* "name: path: message" (or "name: message" at the top), RELTO_EINVAL. */
 __attribute__((format(printf, 3, 4)))
@@ -100,7 +82,7 @@ static enum relto_err check_keys(struct pctx *c, const json_t *o, const char *pa
 	const json_t *v;
 	char q[44];
 	if (!json_is_object(o))
-		return fail(c, path, "must be an object, not %s", kind(o));
+		return fail(c, path, "must be an object, not %s", jsonh_kind(o));
 	json_object_foreach((json_t *)o, k, v) {
 		const char *const *a = allowed;
 		while (*a && strcmp(*a, k) != 0)
@@ -126,7 +108,7 @@ static enum relto_err get_str(struct pctx *c, const json_t *o, const char *path,
 		return RELTO_OK;
 	sub_key(p, path, key);
 	if (!json_is_string(v))
-		return fail(c, p, "must be a string, not %s", kind(v));
+		return fail(c, p, "must be a string, not %s", jsonh_kind(v));
 	if (json_string_length(v) == 0 || strlen(json_string_value(v)) != json_string_length(v))
 		return fail(c, p, "must be a non-empty string without NUL");
 	*out = json_string_value(v);
@@ -154,7 +136,7 @@ static enum relto_err get_list(struct pctx *c, const json_t *o, const char *path
 	if (json_is_array(*out))
 		return RELTO_OK;
 	sub_key(p, path, key);
-	return fail(c, p, "must be a list, not %s", kind(*out));
+	return fail(c, p, "must be a list, not %s", jsonh_kind(*out));
 }
 
 /* [a-z0-9-] (and '_' when underscore), 1..ID_MAX characters. */
@@ -224,7 +206,7 @@ static enum relto_err load_levels(struct pctx *c, const json_t *root, struct pos
 		sub_index(path, "levels", i);
 		if (!json_is_string(v) || json_string_length(v) == 0 ||
 		    strlen(json_string_value(v)) != json_string_length(v))
-			return fail(c, path, "must be a non-empty string, not %s", kind(v));
+			return fail(c, path, "must be a non-empty string, not %s", jsonh_kind(v));
 		if (posture_level(p, json_string_value(v)) >= 0)
 			return fail(c, path, "'%s' is listed twice", q40(json_string_value(v), q));
 		if (!(p->levels[p->nlevels] = strdup(json_string_value(v))))
@@ -265,7 +247,7 @@ static enum relto_err check_vendor_lists(struct pctx *c, const json_t *v, const 
 		sub_key(lp, path, "lists");
 		sub_index(p, lp, i);
 		if (!json_is_string(e))
-			rc = fail(c, p, "must be a string, not %s", kind(e));
+			rc = fail(c, p, "must be a string, not %s", jsonh_kind(e));
 		else if (!is_list_entry(json_string_value(e)))
 			rc = fail(c, p, "'%s' is not <list> or <list>:YYYY-MM-DD",
 			          q40(json_string_value(e), q));
@@ -404,7 +386,7 @@ static enum relto_err load_operator(struct pctx *c, const json_t *o, const char 
 	segs = json_object_get(o, "segments");
 	sub_key(sp, path, "segments");
 	if (!json_is_object(segs))
-		return fail(c, sp, "must be an object, not %s", kind(segs));
+		return fail(c, sp, "must be an object, not %s", jsonh_kind(segs));
 	if (json_object_size(segs) &&
 	    !(op->segments = calloc(json_object_size(segs), sizeof(*op->segments))))
 		return oom(c);
@@ -501,7 +483,7 @@ static enum relto_err load_partner(struct pctx *c, const json_t *v, const char *
 	const json_t *hub = json_object_get(v, "hub");
 	if (!rc && !json_is_boolean(hub)) {
 		sub_key(sp, path, "hub");
-		rc = fail(c, sp, "must be true or false, not %s", kind(hub));
+		rc = fail(c, sp, "must be true or false, not %s", jsonh_kind(hub));
 	}
 	pt->hub = json_is_true(hub);
 	if (!rc)
@@ -564,7 +546,7 @@ static enum relto_err load_doc(struct pctx *c, const json_t *root, struct postur
 	const char *format, *sources;
 	char q[44];
 	if (!json_is_object(root))
-		return fail(c, "", "must be a JSON object, not %s", kind(root));
+		return fail(c, "", "must be a JSON object, not %s", jsonh_kind(root));
 	enum relto_err rc = check_keys(c, root, "", keys, required);
 	if (!rc)
 		rc = get_str(c, root, "", "format", &format);

@@ -22,7 +22,7 @@
 #include <limits.h>
 #include <string.h>
 #include "stix.h"
-#include "stix_int.h"
+#include "../jsonh/jsonh.h"
 
 /* Pass 2 reads one value and stops; duplicates are rejected again so the
 ** element a callback sees is exactly what pass 1 checked. */
@@ -109,7 +109,7 @@ static enum relto_err check_body(const char *body, size_t len, int *has_objects,
 		return parse_error(&e, err);
 	if (!json_is_object(root)) {
 		rc = relto_seterr(err, RELTO_EINVAL, "body must be a JSON object, not %s",
-		                  stix__json_kind(root));
+		                  jsonh_kind(root));
 		goto out;
 	}
 	json_t *objects = json_object_get(root, "objects");
@@ -117,7 +117,7 @@ static enum relto_err check_body(const char *body, size_t len, int *has_objects,
 	*n_objects = 0;
 	if (objects && !json_is_array(objects)) {
 		rc = relto_seterr(err, RELTO_EINVAL, "\"objects\" must be a list, not %s",
-		                  stix__json_kind(objects));
+		                  jsonh_kind(objects));
 		goto out;
 	}
 	if (objects)

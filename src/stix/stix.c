@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "stix.h"
-#include "stix_int.h"
+#include "../jsonh/jsonh.h"
 #include "../util/text.h"
 #include "../util/ts.h"
 
@@ -43,20 +43,6 @@ struct tsprop {
 	int64_t us;
 };
 
-const char *stix__json_kind(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: return "an object";
-	case JSON_ARRAY: return "a list";
-	case JSON_STRING: return "a string";
-	case JSON_INTEGER:
-	case JSON_REAL: return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE: return "a boolean";
-	default: return "null";
-	}
-}
-
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -75,7 +61,7 @@ static enum relto_err get_str(const json_t *obj, const char *key, const char **s
 		return RELTO_OK;
 	if (!json_is_string(v))
 		return relto_seterr(err, RELTO_EINVAL, "%s: must be a string, not %s", key,
-		                    stix__json_kind(v));
+		                    jsonh_kind(v));
 	*s = json_string_value(v);
 	*len = json_string_length(v);
 	if (strlen(*s) != *len)
@@ -260,7 +246,7 @@ static enum relto_err check_provenance(const json_t *obj, struct stix_meta *m, c
 	const json_t *rev = json_object_get(obj, "revoked");
 	if (rev && !json_is_boolean(rev))
 		return relto_seterr(err, RELTO_EINVAL, "revoked: must be a boolean, not %s",
-		                    stix__json_kind(rev));
+		                    jsonh_kind(rev));
 	m->revoked = json_is_true(rev);
 	return RELTO_OK;
 }
@@ -300,7 +286,7 @@ static enum relto_err collect_refs(const json_t *omr, const char **refs, size_t 
 		snprintf(prop, sizeof(prop), "object_marking_refs[%zu]", i);
 		if (!json_is_string(v))
 			return relto_seterr(err, RELTO_EINVAL, "%s: must be a string, not %s", prop,
-			                    stix__json_kind(v));
+			                    jsonh_kind(v));
 		enum relto_err rc = check_ref(json_string_value(v), json_string_length(v),
 		                              "marking-definition", prop, err);
 		if (rc)
@@ -324,7 +310,7 @@ static enum relto_err check_granular(const json_t *g, size_t gi, const char **re
 	char prop[64];
 	if (!json_is_object(g))
 		return relto_seterr(err, RELTO_EINVAL, "granular_markings[%zu]: must be an object, not %s",
-		                    gi, stix__json_kind(g));
+		                    gi, jsonh_kind(g));
 	const json_t *sels = json_object_get(g, "selectors");
 	if (!json_is_array(sels) || json_array_size(sels) == 0)
 		return relto_seterr(err, RELTO_EINVAL,
@@ -352,7 +338,7 @@ static enum relto_err check_granular(const json_t *g, size_t gi, const char **re
 	snprintf(prop, sizeof(prop), "granular_markings[%zu].marking_ref", gi);
 	if (!json_is_string(mref))
 		return relto_seterr(err, RELTO_EINVAL, "%s: must be a string, not %s", prop,
-		                    stix__json_kind(mref));
+		                    jsonh_kind(mref));
 	*ref = json_string_value(mref);
 	*is_lang = 0;
 	return check_ref(*ref, json_string_length(mref), "marking-definition", prop, err);
@@ -531,7 +517,7 @@ enum relto_err stix_validate(const json_t *obj, struct stix_meta *out, char *err
 	memset(out, 0, sizeof(*out));
 	if (!json_is_object(obj))
 		return relto_seterr(err, RELTO_EINVAL, "object: must be a JSON object, not %s",
-		                    obj ? stix__json_kind(obj) : "nothing");
+		                    obj ? jsonh_kind(obj) : "nothing");
 	enum relto_err rc = check_identity(obj, out, err);
 	enum kind k = rc ? KIND_SDO : kind_of(out->type, obj);
 	if (!rc)
