@@ -596,6 +596,16 @@ static void released_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	" AND (x.nopt = 0 OR EXISTS (SELECT 1 FROM refs r2 WHERE r2.seq = x.seq AND NOT r2.required AND " \
 	REF_LEAF("r2") ")))"
 
+/* "Row a (of the collection of o) is visible": the partner's own, whole;
+** or a released marking set, every required reference visible and, if it
+** has optional references (object_refs), one of them visible (a report
+** that would be left with none is withheld). */
+#define ROW_VISIBLE(a) "(" a ".posted_by = ?11 OR (relto_released(?10, " a ".marking_set)" \
+	" AND (" a ".nreq = 0 OR NOT EXISTS (SELECT 1 FROM refs r WHERE r.seq = " a ".seq AND r.required" \
+	" AND NOT " REF_VISIBLE "))" \
+	" AND (" a ".nopt = 0 OR EXISTS (SELECT 1 FROM refs r WHERE r.seq = " a ".seq AND NOT r.required" \
+	" AND " REF_VISIBLE "))))"
+
 static enum relto_err version_sql(struct buf *sql, const struct store_versions *v, int visible)
 {
 	if (v->all)
@@ -607,11 +617,11 @@ static enum relto_err version_sql(struct buf *sql, const struct store_versions *
 	enum relto_err rc = buf_puts(sql, " AND (0");
 	if (!rc && v->first)
 		rc = buf_puts(sql, visible ? " OR o.is_first OR NOT EXISTS (SELECT 1 FROM objects p WHERE p.coll = o.coll"
-		                             " AND p.id = o.id AND p.version < o.version AND " VISIBLE("p") ")"
+		                             " AND p.id = o.id AND p.version < o.version AND " ROW_VISIBLE("p") ")"
 		                           : " OR o.is_first");
 	if (!rc && v->last)
 		rc = buf_puts(sql, visible ? " OR o.is_last OR NOT EXISTS (SELECT 1 FROM objects p WHERE p.coll = o.coll"
-		                             " AND p.id = o.id AND p.version > o.version AND " VISIBLE("p") ")"
+		                             " AND p.id = o.id AND p.version > o.version AND " ROW_VISIBLE("p") ")"
 		                           : " OR o.is_last");
 	if (!rc && v->nat)
 		rc = buf_puts(sql, " OR o.version IN (SELECT value FROM json_each(?9))");
@@ -648,16 +658,8 @@ static enum relto_err query_sql(const struct store_query *q, int with_raw, struc
 		rc = buf_puts(sql, " AND o.type IN (SELECT value FROM json_each(?6))");
 	if (!rc && q->nspec_versions)
 		rc = buf_puts(sql, " AND o.spec_version IN (SELECT value FROM json_each(?7))");
-	/* A partner's own objects are always visible, whole.  Others must
-	** have a released marking set, every required reference visible,
-	** and, if they have optional references (object_refs), one of them
-	** visible: a report that would be left with none is withheld. */
 	if (!rc && q->visible)
-		rc = buf_puts(sql, " AND (o.posted_by = ?11 OR (relto_released(?10, o.marking_set)"
-		                   " AND (o.nreq = 0 OR NOT EXISTS (SELECT 1 FROM refs r WHERE r.seq = o.seq AND r.required"
-		                   " AND NOT " REF_VISIBLE "))"
-		                   " AND (o.nopt = 0 OR EXISTS (SELECT 1 FROM refs r WHERE r.seq = o.seq AND NOT r.required"
-		                   " AND " REF_VISIBLE "))))");
+		rc = buf_puts(sql, " AND " ROW_VISIBLE("o"));
 	if (!rc)
 		rc = version_sql(sql, &q->versions, q->visible);
 	if (!rc)
@@ -678,7 +680,7 @@ static enum relto_err sq_query(struct store_conn *base, const struct store_query
 {
 	struct sq_conn *c = (struct sq_conn *)base;
 	struct buf sql, lists[4];
-	buf_init(&sql, 4096);
+	buf_init(&sql, 65536);
 	for (int i = 0; i < 4; i++)
 		buf_init(&lists[i], 1u << 20);
 	sqlite3_stmt *st = NULL;
@@ -686,8 +688,8 @@ static enum relto_err sq_query(struct store_conn *base, const struct store_query
 	enum relto_err rc = query_sql(q, with_raw, &sql, lists);
 	if (!rc && q->visible)
 		rc = bits_of(q->sets, q->nsets, &bits);
-	if (rc)
-		rc = relto_seterr(err, rc, "query too large");
+	if (rc == RELTO_ETOOBIG) /* the filters' lists are capped by the query parser */
+		rc = relto_seterr(err, RELTO_EINTERNAL, "query text over its cap");
 	if (!rc)
 		rc = stmt(c, sql.data, &st, err);
 	if (!rc) {

@@ -1,12 +1,12 @@
 """A reference model of relto's releasability, written from the documents.
 
-Sources: docs/markings.md (reading and combining markings), docs/posture.md
-(the posture file), docs/ARCHITECTURE.md section "Releasability" (the
-visibility rules), docs/configuration.md (originator, admin, partners
-without a posture entry) and the demo policy src/demo/relto.policy with its
-expectations src/demo/relto.policy.test (the policy language; docs/policy.md
-is referenced everywhere but is not in the tree).  Nothing here is taken
-from the C sources.  Python 3 standard library only.
+Sources: docs/markings.md (reading and combining markings), docs/policy.md
+(the order of a decision, caps, the built-in level checks, groups),
+docs/posture.md (the posture file), docs/ARCHITECTURE.md section
+"Releasability" (the visibility rules), docs/configuration.md (originator,
+admin, partners without a posture entry) and the demo policy
+src/demo/relto.policy.  Nothing here is taken from the C sources.  Python 3
+standard library only.
 
 The model answers, for a partner and one stored version of an object in a
 collection:  withheld, or the exact JSON the partner must receive (the
@@ -227,8 +227,11 @@ def combine(facts_list):
             out.tlp = f.tlp if out.tlp is None or TLP_RANK[f.tlp] > TLP_RANK[out.tlp] else out.tlp
         if f.orgs is not None:
             out.orgs = set(f.orgs) if out.orgs is None else out.orgs & f.orgs
-    if out.noforn:
-        out.rel_to = None
+    # NOFORN "overrides every REL TO list" in the banner; the REL TO
+    # intersection still restricts (the result must be at least as
+    # restrictive as each marking on its own: NOFORN + REL TO GBR is not
+    # releasable to a US partner that is not the hub).  Only matters for a
+    # partner whose country is USA and a list that leaves USA out.
     return out
 
 
@@ -242,7 +245,8 @@ class MarkingReader:
     def facts_of_ref(self, ref):
         if ref in FIXED_TLP:
             return Facts(tlp=FIXED_TLP[ref])
-        return read_definition(self.defs.get(ref))
+        f = read_definition(self.defs.get(ref))
+        return f if f is not None else Facts()      # text that restricts nothing
 
     def facts_of_refs(self, refs):
         return combine([self.facts_of_ref(r) for r in refs])
@@ -347,16 +351,18 @@ class Bound:
 
 
 def _denied(b, f):
-    """The deny rules (and, for fields, the matching redact rules)."""
+    """The deny rules (and, for fields, the matching redact rules).  Text
+    membership ignores case (policy.md, Conditions)."""
+    in_orgs = f.orgs is not None and b.id.lower() in {o.lower() for o in f.orgs}
     if f.noforn and b.country != "USA":
         return "NOFORN"
     if f.rel_to is not None and b.country not in f.rel_to:
         return "REL TO"
-    if f.tlp == "RED" and not (b.hub or (f.orgs is not None and b.id in f.orgs)):
+    if f.tlp == "RED" and not (b.hub or in_orgs):
         return "TLP:RED"
     if b.p.amber_strict_hub_only and f.tlp == "AMBER_STRICT" and not b.hub:
         return "AMBER+STRICT"
-    if f.orgs is not None and not b.hub and b.id not in f.orgs:
+    if f.orgs is not None and not b.hub and not in_orgs:
         return "orgs"
     return None
 
@@ -385,10 +391,8 @@ def decide(b, obj_facts, granular, default_level):
         if gf.unknown:
             hide = True
         else:
-            # a granular marking without a level: the default level (the
-            # test only builds such sets where the object's own level is at
-            # least the default, so either reading agrees)
-            glevel = gf.level if gf.level is not None else LV[default_level]
+            # policy.md: "a granular marking without a level has the object's"
+            glevel = gf.level if gf.level is not None else level
             if glevel > b.clearance or _denied(b, gf):
                 hide = True
         if hide:
