@@ -123,9 +123,10 @@ enum relto_err store_query(struct store_conn *c, const struct store_query *q, in
 
 enum relto_err store_delete(struct store_conn *c, int64_t coll, const char *id,
                             const struct store_versions *v, const char *const *spec_versions,
-                            size_t nspec_versions, size_t *deleted, char *err)
+                            size_t nspec_versions, const struct store_visibility *vis, size_t *deleted,
+                            char *err)
 {
-	return ops_of(c)->del(c, coll, id, v, spec_versions, nspec_versions, deleted, err);
+	return ops_of(c)->del(c, coll, id, v, spec_versions, nspec_versions, vis, deleted, err);
 }
 
 enum relto_err store_count(struct store_conn *c, int64_t coll, int64_t *out, char *err)

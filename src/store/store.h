@@ -98,6 +98,20 @@ struct store_versions {
 	size_t nat;
 };
 
+/* Releasability (DESIGN.md decision 4: withheld means invisible).  When
+** `on`, a row exists for a query or a delete only if it was posted by
+** `originator`, or its marking set is among `sets` and every object it
+** requires (stix_refs) is visible (two levels deep; deeper counts as not
+** visible) and, if it has optional references, one of them is;
+** "first"/"last" mean the first/last *visible* version; and rows report
+** in `hidden_refs` which optional references are not visible. */
+struct store_visibility {
+	int on;
+	const int64_t *sets;      /* released marking sets */
+	size_t nsets;
+	const char *originator;   /* the partner asking */
+};
+
 struct store_query {
 	int64_t coll;
 	int64_t added_after;      /* only rows added after this µs ... */
@@ -113,18 +127,7 @@ struct store_query {
 	int has_cursor;
 	int64_t after_date_added, after_seq;
 	size_t limit;             /* at most this many rows (>= 1) */
-	/* Releasability (DESIGN.md decision 4: withheld means invisible).
-	** When `visible` is set, a row exists for this query only if its
-	** marking set is among `sets` (sorted ascending) or it was posted by
-	** `originator`; "first"/"last" then mean the first/last *visible*
-	** version; a row with a required reference to an id that has no
-	** visible version in the collection is not visible either; and rows
-	** report in `hidden_refs` which of their optional references are not
-	** visible. */
-	int visible;
-	const int64_t *sets;
-	size_t nsets;
-	const char *originator;
+	struct store_visibility vis;
 };
 
 /* One row as a query yields it.  A query for bytes (with_raw) fills raw
@@ -155,11 +158,13 @@ enum relto_err store_query(struct store_conn *c, const struct store_query *q, in
                            store_row_fn fn, void *ctx, char *err);
 
 /* Delete the versions of object id in coll selected by v and
-** spec_versions.  *deleted = rows removed (0 when none matched).
-** RELTO_OK; RELTO_ESTORE. */
+** spec_versions, among those visible through vis (NULL: all): a partner
+** can never delete, or learn of, a version withheld from it.
+** *deleted = rows removed (0 when none matched).  RELTO_OK; RELTO_ESTORE. */
 enum relto_err store_delete(struct store_conn *c, int64_t coll, const char *id,
                             const struct store_versions *v, const char *const *spec_versions,
-                            size_t nspec_versions, size_t *deleted, char *err);
+                            size_t nspec_versions, const struct store_visibility *vis, size_t *deleted,
+                            char *err);
 
 /* Number of object versions in coll (for the demo's start-up summary). */
 enum relto_err store_count(struct store_conn *c, int64_t coll, int64_t *out, char *err);

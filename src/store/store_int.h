@@ -33,7 +33,8 @@ struct store_ops {
 	                        store_row_fn fn, void *ctx, char *err);
 	enum relto_err (*del)(struct store_conn *c, int64_t coll, const char *id,
 	                      const struct store_versions *v, const char *const *spec_versions,
-	                      size_t nspec_versions, size_t *deleted, char *err);
+	                      size_t nspec_versions, const struct store_visibility *vis, size_t *deleted,
+	                      char *err);
 	enum relto_err (*count)(struct store_conn *c, int64_t coll, int64_t *out, char *err);
 	enum relto_err (*marking_sets)(struct store_conn *c, store_set_fn fn, void *ctx, char *err);
 	enum relto_err (*marking_definitions)(struct store_conn *c, store_def_fn fn, void *ctx, char *err);

@@ -642,7 +642,7 @@ static enum relto_err query_sql(const struct store_query *q, int with_raw, struc
 	                                  " o.spec_version, o.marking_set");
 	if (!rc && with_raw)
 		rc = buf_puts(sql, ", o.raw");
-	if (!rc && q->visible)
+	if (!rc && q->vis.on)
 		rc = buf_puts(sql, ", CASE WHEN o.nopt = 0 OR o.posted_by = ?11 THEN NULL ELSE (SELECT json_group_array(r.ref)"
 		                   " FROM refs r WHERE r.seq = o.seq AND NOT r.required AND NOT " REF_VISIBLE ") END,"
 		                   " o.posted_by = ?11");
@@ -658,10 +658,10 @@ static enum relto_err query_sql(const struct store_query *q, int with_raw, struc
 		rc = buf_puts(sql, " AND o.type IN (SELECT value FROM json_each(?6))");
 	if (!rc && q->nspec_versions)
 		rc = buf_puts(sql, " AND o.spec_version IN (SELECT value FROM json_each(?7))");
-	if (!rc && q->visible)
+	if (!rc && q->vis.on)
 		rc = buf_puts(sql, " AND " ROW_VISIBLE("o"));
 	if (!rc)
-		rc = version_sql(sql, &q->versions, q->visible);
+		rc = version_sql(sql, &q->versions, q->vis.on);
 	if (!rc)
 		rc = buf_puts(sql, " ORDER BY o.date_added, o.seq LIMIT ?8");
 	if (!rc && q->nids)
@@ -686,8 +686,8 @@ static enum relto_err sq_query(struct store_conn *base, const struct store_query
 	sqlite3_stmt *st = NULL;
 	struct released_bits bits = {0};
 	enum relto_err rc = query_sql(q, with_raw, &sql, lists);
-	if (!rc && q->visible)
-		rc = bits_of(q->sets, q->nsets, &bits);
+	if (!rc && q->vis.on)
+		rc = bits_of(q->vis.sets, q->vis.nsets, &bits);
 	if (rc == RELTO_ETOOBIG) /* the filters' lists are capped by the query parser */
 		rc = relto_seterr(err, RELTO_EINTERNAL, "query text over its cap");
 	if (!rc)
@@ -702,9 +702,9 @@ static enum relto_err sq_query(struct store_conn *base, const struct store_query
 		for (int i = 0; i < 4; i++)
 			if (lists[i].len)
 				sqlite3_bind_text(st, slot[i], lists[i].data, (int)lists[i].len, SQLITE_STATIC);
-		if (q->visible) {
+		if (q->vis.on) {
 			sqlite3_bind_pointer(st, 10, &bits, RELEASED_BITS, NULL);
-			sqlite3_bind_text(st, 11, q->originator ? q->originator : "", -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 11, q->vis.originator ? q->vis.originator : "", -1, SQLITE_STATIC);
 		}
 	}
 	int r = SQLITE_DONE;
@@ -721,7 +721,7 @@ static enum relto_err sq_query(struct store_conn *base, const struct store_query
 			row.raw = sqlite3_column_blob(st, 7);
 			row.raw_len = (size_t)sqlite3_column_bytes(st, 7);
 		}
-		if (q->visible) {
+		if (q->vis.on) {
 			row.hidden_refs = (const char *)sqlite3_column_text(st, with_raw ? 8 : 7);
 			row.own = sqlite3_column_int(st, with_raw ? 9 : 8);
 		}
@@ -755,7 +755,9 @@ static enum relto_err refresh_flags(struct sq_conn *c, int64_t coll, const char 
 /* Run one statement of a delete: ?1 coll, ?2 id, ?7 spec versions, ?9
 ** version timestamps (the lists as JSON, empty when unused). */
 static enum relto_err delete_step(struct sq_conn *c, const char *sql, int64_t coll, const char *id,
-                                  const struct buf *specs, const struct buf *ats, size_t *changes, char *err)
+                                  const struct buf *specs, const struct buf *ats,
+                                  const struct store_visibility *vis, struct released_bits *bits,
+                                  size_t *changes, char *err)
 {
 	sqlite3_stmt *st = NULL;
 	enum relto_err rc = stmt(c, sql, &st, err);
@@ -763,6 +765,10 @@ static enum relto_err delete_step(struct sq_conn *c, const char *sql, int64_t co
 		return rc;
 	sqlite3_bind_int64(st, 1, coll);
 	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	if (vis && vis->on) {
+		sqlite3_bind_pointer(st, 10, bits, RELEASED_BITS, NULL);
+		sqlite3_bind_text(st, 11, vis->originator ? vis->originator : "", -1, SQLITE_STATIC);
+	}
 	if (specs->len)
 		sqlite3_bind_text(st, 7, specs->data, (int)specs->len, SQLITE_STATIC);
 	if (ats->len)
@@ -777,10 +783,13 @@ static enum relto_err delete_step(struct sq_conn *c, const char *sql, int64_t co
 
 static enum relto_err sq_delete(struct store_conn *base, int64_t coll, const char *id,
                                 const struct store_versions *v, const char *const *spec_versions,
-                                size_t nspec_versions, size_t *deleted, char *err)
+                                size_t nspec_versions, const struct store_visibility *vis, size_t *deleted,
+                                char *err)
 {
 	struct sq_conn *c = (struct sq_conn *)base;
 	struct buf sel, sql, specs, ats;
+	struct released_bits bits = {0};
+	int visible = vis && vis->on;
 	buf_init(&sel, 4096);
 	buf_init(&sql, 8192);
 	buf_init(&specs, 1u << 16);
@@ -791,8 +800,12 @@ static enum relto_err sq_delete(struct store_conn *base, int64_t coll, const cha
 	enum relto_err rc = buf_puts(&sel, "SELECT o.seq FROM objects o WHERE o.coll = ?1 AND o.id = ?2");
 	if (!rc && nspec_versions)
 		rc = buf_puts(&sel, " AND o.spec_version IN (SELECT value FROM json_each(?7))");
+	if (!rc && visible)
+		rc = buf_puts(&sel, " AND " ROW_VISIBLE("o"));
 	if (!rc)
-		rc = version_sql(&sel, v, 0);
+		rc = version_sql(&sel, v, visible);
+	if (!rc && visible)
+		rc = bits_of(vis->sets, vis->nsets, &bits);
 	if (!rc && nspec_versions)
 		rc = json_list(&specs, spec_versions, nspec_versions);
 	if (!rc && !v->all && v->nat)
@@ -803,10 +816,10 @@ static enum relto_err sq_delete(struct store_conn *base, int64_t coll, const cha
 	if (!rc)
 		rc = exec(c->db, "BEGIN IMMEDIATE", err);
 	if (!rc && !(rc = buf_printf(&sql, "DELETE FROM refs WHERE seq IN (%s)", sel.data)))
-		rc = delete_step(c, sql.data, coll, id, &specs, &ats, NULL, err);
+		rc = delete_step(c, sql.data, coll, id, &specs, &ats, vis, &bits, NULL, err);
 	buf_reset(&sql);
 	if (!rc && !(rc = buf_printf(&sql, "DELETE FROM objects WHERE seq IN (%s)", sel.data)))
-		rc = delete_step(c, sql.data, coll, id, &specs, &ats, deleted, err);
+		rc = delete_step(c, sql.data, coll, id, &specs, &ats, vis, &bits, deleted, err);
 	if (!rc && *deleted)
 		rc = refresh_flags(c, coll, id, err);
 	if (!rc)
@@ -817,6 +830,7 @@ static enum relto_err sq_delete(struct store_conn *base, int64_t coll, const cha
 	buf_free(&sql);
 	buf_free(&specs);
 	buf_free(&ats);
+	free(bits.bits);
 	return rc;
 }
 

@@ -116,6 +116,28 @@ static enum relto_err add_row(void *ctx, const struct store_row *row)
 	return rc;
 }
 
+/* The release snapshot this request decides with, and the store
+** visibility filter for the partner; NULL (and vis->on 0) when the
+** partner is not filtered.  The caller gives the snapshot back with
+** release_put. */
+static const struct release_snapshot *take_snapshot(struct req *r, size_t *variant, struct store_visibility *vis)
+{
+	memset(vis, 0, sizeof(*vis));
+	*variant = 0;
+	if (!r->srv->release)
+		return NULL;
+	const struct release_snapshot *s = release_get(r->srv->release);
+	if (s->unfiltered[r->partner]) {
+		release_put(r->srv->release, s);
+		return NULL;
+	}
+	*variant = release_variant(s, r->coll);
+	size_t row = *variant * s->npartners + (size_t)r->partner;
+	*vis = (struct store_visibility){.on = 1, .sets = s->released[row], .nsets = s->nreleased[row],
+	                                 .originator = r->who->id};
+	return s;
+}
+
 /* Run query q (already parsed) and write the page of the given kind. */
 static enum relto_err run_page(struct req *r, struct taxii_query *q, enum page_kind kind,
                                const char *object_id)
@@ -147,21 +169,7 @@ static enum relto_err run_page(struct req *r, struct taxii_query *q, enum page_k
 	}
 	struct page p = {.r = r, .kind = kind, .limit = q->limit};
 	buf_init(&p.scratch, r->srv->cfg->limits.max_content_length * 2);
-	if (r->srv->release) {
-		p.snap = release_get(r->srv->release);
-		p.variant = release_variant(p.snap, r->coll);
-		if (p.snap->unfiltered[r->partner]) {
-			release_put(r->srv->release, p.snap);
-			p.snap = NULL;
-		}
-	}
-	if (p.snap) {
-		size_t row = p.variant * p.snap->npartners + (size_t)r->partner;
-		sq.visible = 1;
-		sq.sets = p.snap->released[row];
-		sq.nsets = p.snap->nreleased[row];
-		sq.originator = r->who->id;
-	}
+	p.snap = take_snapshot(r, &p.variant, &sq.vis);
 	if (!rc)
 		rc = store_query(r->sc, &sq, kind == PAGE_OBJECTS, add_row, &p, r->err);
 	if (p.snap)
@@ -255,9 +263,15 @@ enum relto_err taxii_object_delete(struct req *r)
 	enum relto_err rc = taxii_query_parse(r->params, r->nparams, EP_DELETE, NULL, 1, 1, &q, r->err);
 	if (rc)
 		return rc;
-	size_t deleted = 0;
+	/* Only versions visible to the partner can go: deleting a withheld
+	** one would tell it the object exists. */
+	size_t deleted = 0, variant;
+	struct store_visibility vis;
+	const struct release_snapshot *snap = take_snapshot(r, &variant, &vis);
 	rc = store_delete(r->sc, r->coll->store_id, r->object_id, &q.versions,
-	                  (const char *const *)q.spec_versions, q.nspec_versions, &deleted, r->err);
+	                  (const char *const *)q.spec_versions, q.nspec_versions, &vis, &deleted, r->err);
+	if (snap)
+		release_put(r->srv->release, snap);
 	taxii_query_free(&q);
 	if (!rc && !deleted)
 		rc = relto_seterr(r->err, RELTO_ENOTFOUND, "no object '%s' in this collection%s", r->object_id,

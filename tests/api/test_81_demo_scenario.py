@@ -160,3 +160,41 @@ def test_zz_stop_scenario_server():
     rc = st["srv"].stop()
     H.eq(rc, 0, "relto serve exit status after SIGTERM")
     st["srv"].cleanup()
+
+
+def test_delete_cannot_reach_withheld_objects():
+    """A partner that may write a collection still cannot delete, nor learn
+    of, an object withheld from it: DELETE answers 404 and the object stays."""
+    st = setup()
+    work = st["work"]
+    pw = subprocess.run([H.RELTO, "hash-password"], input=b"pass-for-tests\n", capture_output=True,
+                        check=True).stdout.decode().strip()
+    cfg = ("server:\n  listen: 127.0.0.1:{port}\ndatabase: {dir}/del.db\n"
+           "policy: %s\nposture: %s\n" % (os.path.join(TOP, "src", "demo", "relto.policy"),
+                                           os.path.join(TOP, "src", "demo", "posture.json")) +
+           "partners:\n  - id: usa\n    password_hash: \"%s\"\n  - id: kor\n    password_hash: \"%s\"\n" % (pw, pw) +
+           "api_roots:\n  - path: hub\n    title: t\n    collections:\n"
+           "      - id: 11111111-2222-4333-8444-999999999999\n        title: shared\n"
+           "        read: [usa, kor]\n        write: [usa, kor]\n")
+    srv = H.start_custom_server(H.RELTO, cfg)
+    try:
+        coll = "11111111-2222-4333-8444-999999999999"
+        nf = {"type": "marking-definition", "spec_version": "2.1",
+              "id": "marking-definition--3b1c2a9e-4d5f-4e6a-8b7c-9d0e1f2a3b4c", "created": "2024-01-01T00:00:00.000Z",
+              "definition_type": "statement", "definition": {"statement": "SECRET//NOFORN"}}
+        ind = {"type": "indicator", "spec_version": "2.1", "id": "indicator--5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
+               "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+               "pattern": "[ipv4-addr:value = '203.0.113.9']", "pattern_type": "stix",
+               "valid_from": "2024-01-01T00:00:00Z", "object_marking_refs": [nf["id"]]}
+        r = H.request("POST", H.coll_path(coll, "objects/"), user="usa", password="pass-for-tests", server=srv,
+                      body=json.dumps({"objects": [nf, ind]}).encode())
+        H.eq(r.status, 202, "the hub posts a NOFORN indicator")
+        path = H.obj_path(coll, ind["id"])
+        r = H.request("GET", path, user="kor", password="pass-for-tests", server=srv)
+        H.eq(r.status, 404, "kor does not see the NOFORN indicator")
+        r = H.request("DELETE", path, user="kor", password="pass-for-tests", server=srv)
+        H.eq(r.status, 404, "kor's DELETE of an object withheld from it")
+        r = H.request("GET", path, user="usa", password="pass-for-tests", server=srv)
+        H.eq(r.status, 200, "the indicator is still there for the hub")
+    finally:
+        srv.cleanup()

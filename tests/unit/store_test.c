@@ -513,7 +513,7 @@ static void test_first_last(void)
 	/* Delete the last: the one before it becomes last. */
 	struct store_versions v = {.last = 1};
 	size_t deleted = 99;
-	CHECK(store_delete(f.c, f.coll, IND, &v, NULL, 0, &deleted, NULL) == RELTO_OK && deleted == 1);
+	CHECK(store_delete(f.c, f.coll, IND, &v, NULL, 0, NULL, &deleted, NULL) == RELTO_OK && deleted == 1);
 	CHECK(shows(f.c, &last, "indi@" V2));
 	CHECK(shows(f.c, &first, "indi@" V1));
 	/* A newer version takes over last. */
@@ -522,12 +522,12 @@ static void test_first_last(void)
 	CHECK(shows(f.c, &last, "indi@" V4));
 	/* Delete the first: the next becomes first. */
 	v = (struct store_versions){.first = 1};
-	CHECK(store_delete(f.c, f.coll, IND, &v, NULL, 0, &deleted, NULL) == RELTO_OK && deleted == 1);
+	CHECK(store_delete(f.c, f.coll, IND, &v, NULL, 0, NULL, &deleted, NULL) == RELTO_OK && deleted == 1);
 	CHECK(shows(f.c, &first, "indi@" V2));
 	/* Delete one by timestamp: the survivor is first and last. */
 	int64_t at[1] = {us(V2)};
 	v = (struct store_versions){.at = at, .nat = 1};
-	CHECK(store_delete(f.c, f.coll, IND, &v, NULL, 0, &deleted, NULL) == RELTO_OK && deleted == 1);
+	CHECK(store_delete(f.c, f.coll, IND, &v, NULL, 0, NULL, &deleted, NULL) == RELTO_OK && deleted == 1);
 	struct store_query fl = {.coll = f.coll, .limit = 100, .versions = {.first = 1, .last = 1}};
 	CHECK(shows(f.c, &fl, "indi@" V4));
 	/* Out of order within one batch, too. */
@@ -556,17 +556,17 @@ static void test_delete(void)
 	size_t deleted = 99;
 	struct store_versions all = {.all = 1};
 	/* Nothing matched: 0, not an error. */
-	CHECK(store_delete(f.c, f.coll, "indicator--99999999-2222-4333-8444-000000000001", &all, NULL, 0, &deleted,
+	CHECK(store_delete(f.c, f.coll, "indicator--99999999-2222-4333-8444-000000000001", &all, NULL, 0, NULL, &deleted,
 	                   NULL) == RELTO_OK);
 	CHECK(deleted == 0);
 	int64_t at[1] = {us(V4)};
 	struct store_versions none = {.at = at, .nat = 1};
-	CHECK(store_delete(f.c, f.coll, IND, &none, NULL, 0, &deleted, NULL) == RELTO_OK && deleted == 0);
+	CHECK(store_delete(f.c, f.coll, IND, &none, NULL, 0, NULL, &deleted, NULL) == RELTO_OK && deleted == 0);
 	/* spec_versions narrows it. */
 	const char *spec21[] = {"2.1"}, *spec20[] = {"2.0"};
-	CHECK(store_delete(f.c, f.coll, MAL, &all, spec21, 1, &deleted, NULL) == RELTO_OK && deleted == 0);
+	CHECK(store_delete(f.c, f.coll, MAL, &all, spec21, 1, NULL, &deleted, NULL) == RELTO_OK && deleted == 0);
 	CHECK(count(&f, f.coll) == 5);
-	CHECK(store_delete(f.c, f.coll, MAL, &all, spec20, 1, &deleted, NULL) == RELTO_OK && deleted == 1);
+	CHECK(store_delete(f.c, f.coll, MAL, &all, spec20, 1, NULL, &deleted, NULL) == RELTO_OK && deleted == 1);
 	CHECK(count(&f, f.coll) == 4);
 	/* Only the named object, in only this collection. */
 	int64_t other;
@@ -574,11 +574,11 @@ static void test_delete(void)
 	struct store_new o = obj(IND, "indicator", V1, "2.1", "{}");
 	CHECK(put(&f, other, &o, 1, NULL, NULL) == RELTO_OK);
 	struct store_versions first_last = {.first = 1, .last = 1};
-	CHECK(store_delete(f.c, f.coll, IND, &first_last, NULL, 0, &deleted, NULL) == RELTO_OK && deleted == 2);
+	CHECK(store_delete(f.c, f.coll, IND, &first_last, NULL, 0, NULL, &deleted, NULL) == RELTO_OK && deleted == 2);
 	struct store_query q = all_of(f.coll);
 	CHECK(shows(f.c, &q, "ipv4@-|indi@" V2));
-	CHECK(store_delete(f.c, f.coll, IND, &all, NULL, 0, &deleted, NULL) == RELTO_OK && deleted == 1);
-	CHECK(store_delete(f.c, f.coll, IND, &all, NULL, 0, &deleted, NULL) == RELTO_OK && deleted == 0);
+	CHECK(store_delete(f.c, f.coll, IND, &all, NULL, 0, NULL, &deleted, NULL) == RELTO_OK && deleted == 1);
+	CHECK(store_delete(f.c, f.coll, IND, &all, NULL, 0, NULL, &deleted, NULL) == RELTO_OK && deleted == 0);
 	CHECK(count(&f, f.coll) == 1 && count(&f, other) == 1);
 	/* The deleted object can be added again. */
 	CHECK(put(&f, f.coll, &o, 1, NULL, NULL) == RELTO_OK && count(&f, f.coll) == 2);
