@@ -49,7 +49,8 @@ CLI_SRCS = \
 	src/cli/cmd_import.c \
 	src/cli/cmd_demo.c \
 	src/cli/cmd_misc.c \
-	src/cli/cmd_policy.c
+	src/cli/cmd_policy.c \
+	src/cli/cmd_posture.c
 
 # Files embedded into the binary (tools/embed.c turns each into a C array).
 EMBED_FILES = src/demo/posture.json src/demo/relto.policy

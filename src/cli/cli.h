@@ -17,6 +17,7 @@ int cmd_import(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_hash_password(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
+int cmd_posture(int argc, char **argv);
 
 /* Load the releasability rules: the policy file and the posture file.
 ** RELTO_OK and both set; otherwise err says which file and where (both

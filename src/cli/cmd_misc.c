@@ -68,6 +68,9 @@ static void reload(struct server *srv)
 	else
 		log_line(LOG_INFO, "msg=\"policy and posture reloaded\" policy=\"%s\" posture=\"%s\"", cfg->policy,
 		         cfg->posture);
+	/* A posture version kept in the store wins over the file. */
+	if (!rc && server_refresh(srv, err))
+		log_line(LOG_ERROR, "msg=\"refresh after reload failed\" detail=\"%s\"", err);
 }
 
 int cli_serve_until_signal(struct server *srv)

@@ -549,6 +549,29 @@ enum relto_err server_rebuild(struct server *s, struct store_conn *c, char *err)
 	return rc;
 }
 
+/* A stored posture newer than the one in force replaces it. */
+static enum relto_err refresh_posture(struct server *s, struct store_conn *c, char *err)
+{
+	struct store_rules latest = {0};
+	enum relto_err rc = store_rules_get(c, "posture", 0, &latest, NULL);
+	if (rc == RELTO_ENOTFOUND)
+		return RELTO_OK;
+	if (rc)
+		return relto_seterr(err, rc, "reading the stored posture failed");
+	struct posture *pos = NULL;
+	char name[64];
+	snprintf(name, sizeof(name), "(stored posture v%lld)", (long long)latest.version);
+	if (latest.version != s->posture_version &&
+	    !(rc = posture_load(name, latest.body, strlen(latest.body), &pos, err)) &&
+	    !(rc = server_set_rules(s, s->policy, pos, err))) {
+		s->posture_version = latest.version;
+		log_line(LOG_INFO, "msg=\"posture version in force\" version=%lld author=\"%s\"",
+		         (long long)latest.version, latest.author);
+	}
+	store_rules_clear(&latest);
+	return rc;
+}
+
 enum relto_err server_refresh(struct server *s, char *err)
 {
 	if (!s->release)
@@ -556,6 +579,8 @@ enum relto_err server_refresh(struct server *s, char *err)
 	struct store_conn *c = NULL;
 	int stale = 0;
 	enum relto_err rc = store_conn_get(s->store, &c, err);
+	if (!rc)
+		rc = refresh_posture(s, c, err);
 	if (!rc)
 		rc = release_stale(s->release, c, &stale, err);
 	if (!rc && stale)
@@ -571,6 +596,8 @@ enum relto_err server_set_rules(struct server *s, struct policy *pol, struct pos
 		posture_free(pos);
 		return relto_seterr(err, RELTO_EINVAL, "the server was started without a policy");
 	}
+	if (pos != s->posture)
+		s->posture_version = 0; /* from a file: a stored version applies at the next refresh */
 	struct store_conn *c = NULL;
 	const struct policy *old_pol = pol;
 	const struct posture *old_pos = pos;
@@ -583,8 +610,12 @@ enum relto_err server_set_rules(struct server *s, struct policy *pol, struct pos
 		s->posture = pos;
 		atomic_fetch_add(&s->generation, 1);
 	}
-	policy_free((struct policy *)old_pol);
-	posture_free((struct posture *)old_pos);
+	/* Either may be the one kept in force (a posture change keeps the
+	** policy): free only what is no longer used. */
+	if (old_pol != s->policy)
+		policy_free((struct policy *)old_pol);
+	if (old_pos != s->posture)
+		posture_free((struct posture *)old_pos);
 	return rc;
 }
 
@@ -615,6 +646,8 @@ enum relto_err server_start(struct relto_config *cfg, struct store *st, struct p
 	enum relto_err rc = map_collections(s, err);
 	if (!rc && pol && pos)
 		rc = start_release(s, err);
+	if (!rc)
+		rc = server_refresh(s, err); /* a stored posture wins over the file */
 	if (!rc && redact_cache_new(16u << 20, &s->partials))
 		rc = relto_seterr(err, RELTO_ENOMEM, "out of memory");
 	if (!rc)

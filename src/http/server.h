@@ -28,6 +28,9 @@ struct server {
 	struct policy *policy;
 	struct posture *posture;
 	struct release *release;
+	/* The stored posture version in force (relto posture import); 0 while
+	** the posture comes from a file or the built-in demo one. */
+	int64_t posture_version;
 	struct redact_cache *partials; /* partial copies of objects (release/redact.h) */
 	/* Bumped after every change this process makes to what any answer
 	** could contain (objects added or deleted; later policy, posture):
@@ -47,10 +50,13 @@ struct server {
 enum relto_err server_start(struct relto_config *cfg, struct store *st, struct policy *pol,
                             struct posture *pos, struct server **out, char *err);
 
-/* Rebuild the decision cache if the store gained marking sets or marking
-** definitions that it does not know (writes by other processes; the
-** server's own POSTs rebuild at once).  Call now and then from the main
-** thread.  RELTO_OK; RELTO_ESTORE. */
+/* Bring the decisions up to date with the store: a posture version newer
+** than the one in force (relto posture import, from any process) is
+** loaded and applied; marking sets or marking definitions the decision
+** cache does not know (writes by other processes; the server's own POSTs
+** rebuild at once) trigger a rebuild.  Call now and then from the main
+** thread.  RELTO_OK; RELTO_ESTORE; RELTO_EINVAL (a stored posture that
+** no longer loads; the one in force stays). */
 enum relto_err server_refresh(struct server *s, char *err);
 
 /* Replace the policy and posture (taking them over, on failure too) and

@@ -149,6 +149,33 @@ enum relto_err store_find_object(struct store_conn *c, const char *id, store_fou
 	return ops_of(c)->find_object(c, id, fn, ctx, err);
 }
 
+void store_rules_clear(struct store_rules *r)
+{
+	if (!r)
+		return;
+	free(r->author);
+	free(r->reason);
+	free(r->body);
+	memset(r, 0, sizeof(*r));
+}
+
+enum relto_err store_rules_put(struct store_conn *c, const char *kind, const char *author, const char *reason,
+                               const char *body, int64_t *version, char *err)
+{
+	return ops_of(c)->rules_put(c, kind, author, reason, body, version, err);
+}
+
+enum relto_err store_rules_get(struct store_conn *c, const char *kind, int64_t version, struct store_rules *out,
+                               char *err)
+{
+	return ops_of(c)->rules_get(c, kind, version, out, err);
+}
+
+enum relto_err store_rules_log(struct store_conn *c, const char *kind, store_rules_fn fn, void *ctx, char *err)
+{
+	return ops_of(c)->rules_log(c, kind, fn, ctx, err);
+}
+
 enum relto_err store_status_put(struct store_conn *c, const char *id, const char *partner,
                                 const char *json, char *err)
 {

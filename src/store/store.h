@@ -189,6 +189,29 @@ typedef enum relto_err (*store_found_fn)(void *ctx, int64_t coll, const char *po
                                          size_t len);
 enum relto_err store_find_object(struct store_conn *c, const char *id, store_found_fn fn, void *ctx, char *err);
 
+/* ---- versioned rules: posture and policy documents ---- */
+
+/* One version of a rules document ("posture" or "policy"). */
+struct store_rules {
+	int64_t version;          /* 1, 2, ... per kind */
+	int64_t at;               /* µs */
+	char *author, *reason, *body; /* heap; store_rules_clear frees */
+};
+void store_rules_clear(struct store_rules *r);
+
+/* Keep body as the next version of kind, with who and why, in one
+** durable transaction; *version gets its number.  RELTO_OK; RELTO_ESTORE. */
+enum relto_err store_rules_put(struct store_conn *c, const char *kind, const char *author, const char *reason,
+                               const char *body, int64_t *version, char *err);
+/* Version `version` of kind (0: the latest) into *out.  RELTO_OK;
+** RELTO_ENOTFOUND when there is none; RELTO_ESTORE. */
+enum relto_err store_rules_get(struct store_conn *c, const char *kind, int64_t version, struct store_rules *out,
+                               char *err);
+/* Call fn for every version of kind, oldest first (body not loaded:
+** NULL).  RELTO_OK; RELTO_ESTORE; fn's code. */
+typedef enum relto_err (*store_rules_fn)(void *ctx, const struct store_rules *r);
+enum relto_err store_rules_log(struct store_conn *c, const char *kind, store_rules_fn fn, void *ctx, char *err);
+
 /* ---- status resources ---- */
 
 /* Keep the status resource `json` (its TAXII JSON text) under id, owned

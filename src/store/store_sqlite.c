@@ -74,6 +74,9 @@ static const char schema_v1[] =
 	"CREATE INDEX IF NOT EXISTS objects_id ON objects(id);"
 	/* Covers "is some version of this id visible" without reading rows. */
 	"CREATE INDEX IF NOT EXISTS objects_visible ON objects(coll, id, version, marking_set, posted_by, nreq, nopt);"
+	"CREATE TABLE IF NOT EXISTS rules(kind TEXT NOT NULL, version INTEGER NOT NULL,"
+	" author TEXT NOT NULL, at INTEGER NOT NULL, reason TEXT NOT NULL, body TEXT NOT NULL,"
+	" PRIMARY KEY(kind, version)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS status(id TEXT PRIMARY KEY, partner TEXT NOT NULL,"
 	" created INTEGER NOT NULL, body TEXT NOT NULL) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS status_created ON status(created);";
@@ -903,6 +906,99 @@ static enum relto_err sq_find_object(struct store_conn *base, const char *id, st
 	return rc;
 }
 
+static enum relto_err sq_rules_put(struct store_conn *base, const char *kind, const char *author,
+                                   const char *reason, const char *body, int64_t *version, char *err)
+{
+	struct sq_conn *c = (struct sq_conn *)base;
+	enum relto_err rc = exec(c->db, "BEGIN IMMEDIATE", err);
+	sqlite3_stmt *st = NULL;
+	if (!rc)
+		rc = stmt(c, "INSERT INTO rules(kind, version, author, at, reason, body)"
+		             " SELECT ?1, coalesce(max(version), 0) + 1, ?2, ?3, ?4, ?5 FROM rules WHERE kind = ?1"
+		             " RETURNING version", &st, err);
+	if (!rc) {
+		sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, author, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, ts_now());
+		sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, body, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			*version = sqlite3_column_int64(st, 0);
+		else
+			rc = sq_err(c->db, "rules", err);
+		while (!rc && sqlite3_step(st) == SQLITE_ROW)
+			;
+		sqlite3_reset(st);
+	}
+	if (!rc)
+		rc = exec(c->db, "COMMIT", err);
+	else
+		exec(c->db, "ROLLBACK", NULL);
+	return rc;
+}
+
+static enum relto_err rules_row(sqlite3_stmt *st, int with_body, struct store_rules *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->version = sqlite3_column_int64(st, 0);
+	out->at = sqlite3_column_int64(st, 2);
+	out->author = strdup((const char *)sqlite3_column_text(st, 1));
+	out->reason = strdup((const char *)sqlite3_column_text(st, 3));
+	if (with_body)
+		out->body = strdup((const char *)sqlite3_column_text(st, 4));
+	if (!out->author || !out->reason || (with_body && !out->body)) {
+		store_rules_clear(out);
+		return RELTO_ENOMEM;
+	}
+	return RELTO_OK;
+}
+
+static enum relto_err sq_rules_get(struct store_conn *base, const char *kind, int64_t version,
+                                   struct store_rules *out, char *err)
+{
+	struct sq_conn *c = (struct sq_conn *)base;
+	sqlite3_stmt *st;
+	enum relto_err rc = stmt(c, "SELECT version, author, at, reason, body FROM rules WHERE kind = ?1"
+	                            " AND (?2 = 0 OR version = ?2) ORDER BY version DESC LIMIT 1", &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, version);
+	int r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		rc = rules_row(st, 1, out);
+	else if (r == SQLITE_DONE)
+		rc = relto_seterr(err, RELTO_ENOTFOUND, "no %s version%s in the store", kind, version ? " like that" : "");
+	else
+		rc = sq_err(c->db, "rules", err);
+	sqlite3_reset(st);
+	return rc;
+}
+
+static enum relto_err sq_rules_log(struct store_conn *base, const char *kind, store_rules_fn fn, void *ctx,
+                                   char *err)
+{
+	struct sq_conn *c = (struct sq_conn *)base;
+	sqlite3_stmt *st;
+	enum relto_err rc = stmt(c, "SELECT version, author, at, reason FROM rules WHERE kind = ?1 ORDER BY version",
+	                         &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	int r = SQLITE_DONE;
+	while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_rules row;
+		rc = rules_row(st, 0, &row);
+		if (!rc)
+			rc = fn(ctx, &row);
+		store_rules_clear(&row);
+	}
+	if (!rc && r != SQLITE_DONE)
+		rc = sq_err(c->db, "rules", err);
+	sqlite3_reset(st);
+	return rc;
+}
+
 static enum relto_err sq_status_put(struct store_conn *base, const char *id, const char *partner,
                                     const char *json, char *err)
 {
@@ -968,6 +1064,9 @@ const struct store_ops store_sqlite_ops = {
 	.marking_sets = sq_marking_sets,
 	.marking_definitions = sq_marking_definitions,
 	.find_object = sq_find_object,
+	.rules_put = sq_rules_put,
+	.rules_get = sq_rules_get,
+	.rules_log = sq_rules_log,
 	.status_put = sq_status_put,
 	.status_get = sq_status_get,
 };
