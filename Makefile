@@ -61,7 +61,7 @@ $(BUILD)/gen/%.c: % $(BUILD)/embed
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librelto.a tests/unit/test.h
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/librelto.a $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(BUILD)/librelto.a $(ALL_LDFLAGS) $(LDLIBS)
 

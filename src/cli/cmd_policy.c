@@ -140,9 +140,8 @@ static int explain(const char *config, int demo, const char *db, const char *par
 	rc = store_open(cfg->database, &st, err);
 	if (!rc)
 		rc = store_conn_get(st, &c, err);
-	for (size_t i = 0; !rc && i < cfg->nroots; i++)
-		for (size_t j = 0; !rc && j < cfg->roots[i].ncollections; j++)
-			rc = store_collection(c, cfg->roots[i].collections[j].id, &cfg->roots[i].collections[j].store_id, err);
+	if (!rc)
+		rc = server_map_collections(cfg, c, err);
 	if (!rc)
 		rc = release_new(cfg, pol, pos, c, &rl, err);
 	f.rl = rl;

@@ -474,17 +474,25 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	log_line(LOG_WARN, "msg=\"libmicrohttpd: %s\"", msg);
 }
 
+enum relto_err server_map_collections(struct relto_config *cfg, struct store_conn *c, char *err)
+{
+	enum relto_err rc = RELTO_OK;
+	for (size_t i = 0; !rc && i < cfg->nroots; i++)
+		for (size_t j = 0; !rc && j < cfg->roots[i].ncollections; j++) {
+			struct collection *col = &cfg->roots[i].collections[j];
+			rc = store_collection(c, col->id, &col->store_id, err);
+		}
+	return rc;
+}
+
 static enum relto_err map_collections(struct server *s, char *err)
 {
 	struct store_conn *c = NULL;
 	enum relto_err rc = store_conn_get(s->store, &c, err);
 	if (!rc)
 		rc = store_secret(c, "cursor", s->cursor_key, err);
-	for (size_t i = 0; !rc && i < s->cfg->nroots; i++)
-		for (size_t j = 0; !rc && j < s->cfg->roots[i].ncollections; j++) {
-			struct collection *col = &s->cfg->roots[i].collections[j];
-			rc = store_collection(c, col->id, &col->store_id, err);
-		}
+	if (!rc)
+		rc = server_map_collections(s->cfg, c, err);
 	store_conn_put(s->store, c);
 	return rc;
 }

@@ -64,6 +64,11 @@ enum relto_err server_refresh(struct server *s, char *err);
 ** RELTO_ESTORE; RELTO_ENOMEM. */
 enum relto_err server_set_rules(struct server *s, struct policy *pol, struct posture *pos, char *err);
 
+/* Give every configured collection its store key (collection.store_id),
+** creating the collections the store does not have yet.  For commands
+** that read the store without serving.  RELTO_OK; RELTO_ESTORE. */
+enum relto_err server_map_collections(struct relto_config *cfg, struct store_conn *c, char *err);
+
 /* Rebuild the decision cache now and make every cached page stale.
 ** RELTO_OK; RELTO_ESTORE; RELTO_ENOMEM (the old decisions stay). */
 enum relto_err server_rebuild(struct server *s, struct store_conn *c, char *err);

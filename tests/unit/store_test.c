@@ -132,38 +132,9 @@ static int shows(struct store_conn *c, const struct store_query *q, const char *
 
 /* ---- fixture ---- */
 
-struct fix {
-	struct store *s;
-	struct store_conn *c;
-	int64_t coll;
-};
-
-static void remove_files(void)
-{
-	char p[160];
-	unlink(path);
-	snprintf(p, sizeof(p), "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", path);
-	unlink(p);
-}
-
-/* Every test starts from an empty store file of its own. */
-static int fix_open(struct fix *f)
-{
-	memset(f, 0, sizeof(*f));
-	remove_files();
-	if (store_open(url, &f->s, NULL) || store_conn_get(f->s, &f->c, NULL))
-		return -1;
-	return store_collection(f->c, "91a7b528-80eb-42ed-a74d-c6fbd5a26116", &f->coll, NULL) ? -1 : 0;
-}
-
-static void fix_close(struct fix *f)
-{
-	store_conn_put(f->s, f->c);
-	store_close(f->s);
-	remove_files();
-}
+#define STORE_FIXTURE_PATH path
+#define STORE_FIXTURE_URL url
+#include "store_fixture.h"
 
 static enum relto_err put(struct fix *f, int64_t coll, const struct store_new *o, size_t n,
                           enum store_put_result *res, int64_t *da)
