@@ -115,7 +115,7 @@ def test_missing_config_file_is_a_usage_error():
 
 
 def test_every_command_has_help():
-    for cmd in ("serve", "demo", "import", "hash-password"):
+    for cmd in ("serve", "demo", "import", "hash-password", "policy", "posture"):
         rc, out, err = run_relto(cmd, "--help")
         H.eq(rc, 0, "%s --help exit status" % cmd)
         H.check(out.startswith("usage: relto " + cmd), "%s --help output %r" % (cmd, out[:80]))
