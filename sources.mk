@@ -17,6 +17,8 @@ LIB_SRCS = \
 	src/marking/marking.c \
 	src/marking/marking_read.c \
 	src/posture/posture.c \
+	src/admin/change.c \
+	src/admin/diff.c \
 	src/config/yconf.c \
 	src/config/config.c \
 	src/store/store.c \
@@ -25,8 +27,12 @@ LIB_SRCS = \
 	src/ingest/ingest.c \
 	src/release/redact.c \
 	src/release/release.c \
+	src/release/impact.c \
+	src/release/rules.c \
 	src/taxii/query.c \
 	src/taxii/cursor.c \
+	src/admin/admin.c \
+	src/admin/api.c \
 	src/http/server.c \
 	src/http/reply.c \
 	src/http/negotiate.c \
@@ -50,7 +56,7 @@ CLI_SRCS = \
 	src/cli/cmd_demo.c \
 	src/cli/cmd_misc.c \
 	src/cli/cmd_policy.c \
-	src/cli/cmd_posture.c
+	src/cli/cmd_rules.c
 
 # Files embedded into the binary (tools/embed.c turns each into a C array).
 EMBED_FILES = src/demo/posture.json src/demo/relto.policy

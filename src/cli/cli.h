@@ -18,25 +18,23 @@ int cmd_demo(int argc, char **argv);
 int cmd_hash_password(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_posture(int argc, char **argv);
+int cmd_whatif(int argc, char **argv);
+/* `relto policy apply|log|show|diff` (cmd_rules.c), for cmd_policy. */
+int cli_policy_rules(int argc, char **argv);
 
-/* Load the releasability rules: the policy file and the posture file.
-** RELTO_OK and both set; otherwise err says which file and where (both
-** left NULL). */
-struct policy;
-struct posture;
-enum relto_err cli_load_rules(const char *policy_path, const char *posture_path, struct policy **pol,
-                              struct posture **pos, char *err);
-
-/* The demo's configuration (passwords not hashed: not for serving),
-** posture and policy, with the database at db.  RELTO_OK and all three
-** set; else none. */
-enum relto_err cli_demo_rules(const char *db, struct relto_config **cfg, struct policy **pol,
-                              struct posture **pos, char *err);
+/* The demo's configuration (passwords not hashed: not for serving) with
+** the database at db, and its built-in policy and posture as the
+** configured files (release/rules.h; cfg may be NULL when only the rules
+** are wanted).  RELTO_OK and both set; else neither. */
+struct rules;
+enum relto_err cli_demo_rules(const char *db, struct relto_config **cfg, struct rules **files, char *err);
 
 /* Serve until SIGINT or SIGTERM, refreshing the decision cache every two
-** seconds (writes by other processes).  On SIGHUP, reload the policy and
-** posture files (when the configuration names them); a reload with an
-** error is logged and the rules in force stay.  Returns the signal. */
+** seconds (marking sets written by other processes; rules changes apply
+** at once, server_sync_rules).  On SIGHUP, reload the policy and posture
+** files (when the configuration names them; stored versions still win);
+** a reload with an error is logged and the rules in force stay.  Returns
+** the signal. */
 int cli_serve_until_signal(struct server *srv);
 
 /* Block SIGINT/SIGTERM (call before any thread starts, so every thread

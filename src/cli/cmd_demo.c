@@ -19,6 +19,7 @@
 #include "../demo/gen.h"
 #include "../policy/policy.h"
 #include "../posture/posture.h"
+#include "../release/rules.h"
 #include "../util/buf.h"
 
 extern const unsigned char embed_posture_json[];
@@ -209,28 +210,31 @@ static void print_banner(const struct relto_config *cfg, struct server *srv, str
 	fflush(stdout);
 }
 
-enum relto_err cli_demo_rules(const char *db, struct relto_config **cfg, struct policy **pol,
-                              struct posture **pos, char *err)
+static enum relto_err demo_files(struct rules **files, char *err)
+{
+	return rules_from_texts("(demo relto.policy)", (const char *)embed_relto_policy, embed_relto_policy_len,
+	                        "(demo posture.json)", (const char *)embed_posture_json, embed_posture_json_len, files,
+	                        err);
+}
+
+enum relto_err cli_demo_rules(const char *db, struct relto_config **cfg, struct rules **files, char *err)
 {
 	struct buf text;
 	buf_init(&text, 1u << 20);
-	*cfg = NULL;
-	*pol = NULL;
-	*pos = NULL;
-	enum relto_err rc = demo_config("127.0.0.1:8021", db, 0, 0, &text, err);
-	if (!rc)
-		rc = config_load_text("(demo configuration)", text.data, text.len, cfg, err);
+	*files = NULL;
+	enum relto_err rc = RELTO_OK;
+	if (cfg) {
+		*cfg = NULL;
+		rc = demo_config("127.0.0.1:8021", db, 0, 0, &text, err);
+		if (!rc)
+			rc = config_load_text("(demo configuration)", text.data, text.len, cfg, err);
+	}
 	buf_free(&text);
 	if (!rc)
-		rc = posture_load("(demo posture.json)", (const char *)embed_posture_json, embed_posture_json_len, pos, err);
-	if (!rc)
-		rc = policy_compile("(demo relto.policy)", (const char *)embed_relto_policy, embed_relto_policy_len, pol,
-		                    err);
-	if (rc) {
+		rc = demo_files(files, err);
+	if (rc && cfg) {
 		config_free(*cfg);
-		posture_free(*pos);
 		*cfg = NULL;
-		*pos = NULL;
 	}
 	return rc;
 }
@@ -317,20 +321,13 @@ int cmd_demo(int argc, char **argv)
 		if (!rc)
 			status = cli_import_files(st, coll, "usa", imports, nimports, 0);
 	}
-	struct policy *pol = NULL;
-	struct posture *pos = NULL;
+	struct rules *files = NULL;
 	if (!rc && !status)
-		rc = posture_load("(demo posture.json)", (const char *)embed_posture_json, embed_posture_json_len,
-		                  &pos, err);
+		rc = demo_files(&files, err);
 	if (!rc && !status)
-		rc = policy_compile("(demo relto.policy)", (const char *)embed_relto_policy, embed_relto_policy_len,
-		                    &pol, err);
-	if (!rc && !status)
-		rc = server_start(cfg, st, pol, pos, &srv, err);
-	else {
-		policy_free(pol);
-		posture_free(pos);
-	}
+		rc = server_start(cfg, st, files, &srv, err);
+	else
+		rules_free(files);
 	if (rc || status) {
 		if (rc)
 			fprintf(stderr, "relto demo: %s\n", err);

@@ -11,8 +11,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "../auth/auth.h"
-#include "../policy/policy.h"
-#include "../posture/posture.h"
+#include "../release/rules.h"
 #include "../util/buf.h"
 #include "../util/log.h"
 
@@ -27,50 +26,23 @@ void cli_block_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-enum relto_err cli_load_rules(const char *policy_path, const char *posture_path, struct policy **pol,
-                              struct posture **pos, char *err)
-{
-	struct buf text;
-	buf_init(&text, 16u << 20);
-	*pol = NULL;
-	*pos = NULL;
-	enum relto_err rc = buf_read_file(&text, posture_path, err);
-	if (!rc)
-		rc = posture_load(posture_path, text.data ? text.data : "", text.len, pos, err);
-	buf_reset(&text);
-	if (!rc)
-		rc = buf_read_file(&text, policy_path, err);
-	if (!rc)
-		rc = policy_compile(policy_path, text.data ? text.data : "", text.len, pol, err);
-	buf_free(&text);
-	if (rc) {
-		posture_free(*pos);
-		*pos = NULL;
-	}
-	return rc;
-}
-
 static void reload(struct server *srv)
 {
 	char err[RELTO_ERRBUF_SIZE] = "";
-	struct policy *pol = NULL;
-	struct posture *pos = NULL;
+	struct rules *files = NULL;
 	const struct relto_config *cfg = srv->cfg;
 	if (!cfg->policy) {
 		log_line(LOG_WARN, "msg=\"SIGHUP: no policy and posture files to reload\"");
 		return;
 	}
-	enum relto_err rc = cli_load_rules(cfg->policy, cfg->posture, &pol, &pos, err);
+	enum relto_err rc = rules_from_files(cfg->policy, cfg->posture, &files, err);
 	if (!rc)
-		rc = server_set_rules(srv, pol, pos, err);
+		rc = server_reload_files(srv, files, err); /* stored versions still win */
 	if (rc)
 		log_line(LOG_ERROR, "msg=\"reload refused; the rules in force stay\" detail=\"%s\"", err);
 	else
-		log_line(LOG_INFO, "msg=\"policy and posture reloaded\" policy=\"%s\" posture=\"%s\"", cfg->policy,
-		         cfg->posture);
-	/* A posture version kept in the store wins over the file. */
-	if (!rc && server_refresh(srv, err))
-		log_line(LOG_ERROR, "msg=\"refresh after reload failed\" detail=\"%s\"", err);
+		log_line(LOG_INFO, "msg=\"policy and posture reloaded\" policy=\"%s\" posture=\"%s\"",
+		         cfg->policy, cfg->posture);
 }
 
 int cli_serve_until_signal(struct server *srv)

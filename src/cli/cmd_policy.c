@@ -12,17 +12,22 @@
 #include "../policy/policy.h"
 #include "../posture/posture.h"
 #include "../release/release.h"
+#include "../release/rules.h"
 #include "../util/buf.h"
 
 static const char policy_usage[] =
 	"usage: relto policy check POLICY\n"
 	"       relto policy test POLICY [TESTS] --posture FILE\n"
 	"       relto policy explain --partner ID --object ID (-c CONFIG | --demo [--db PATH])\n"
+	"       relto policy apply FILE --author NAME --reason TEXT (-c CONFIG | --demo [--db PATH]) [--json]\n"
+	"       relto policy log|show [VERSION]|diff V1 V2 (-c CONFIG | --demo [--db PATH] | --db PATH)\n"
 	"check:   print every error in POLICY as file:line:col: message (exit 2 if any).\n"
 	"test:    run the expectations in TESTS (default POLICY.test) against POLICY and\n"
 	"         the posture FILE; exit 1 if any fails.  Format: docs/policy.md.\n"
 	"explain: what partner ID receives of the stored object ID, and every reason,\n"
-	"         with the rules of the configuration (or of the demo).\n";
+	"         with the rules in force (stored versions win over the configured files).\n"
+	"apply:   check FILE, keep it as the next policy version, print the impact report.\n"
+	"log, show, diff: the stored versions (0 is the configured file); docs/admin.md.\n";
 
 static int usage(int ok)
 {
@@ -58,23 +63,22 @@ static int test(const char *policy_path, const char *tests_path, const char *pos
 		snprintf(deflt, sizeof(deflt), "%s.test", policy_path);
 		tests_path = deflt;
 	}
-	struct policy *pol = NULL;
-	struct posture *pos = NULL;
+	struct rules *rules = NULL;
 	struct buf text, report;
 	buf_init(&text, 16u << 20);
 	buf_init(&report, 16u << 20);
 	int failures = 0;
-	enum relto_err rc = cli_load_rules(policy_path, posture_path, &pol, &pos, err);
+	enum relto_err rc = rules_from_files(policy_path, posture_path, &rules, err);
 	if (!rc)
 		rc = buf_read_file(&text, tests_path, err);
 	if (!rc)
-		rc = policy_test_run(pol, pos, tests_path, text.data ? text.data : "", text.len, &report, &failures, err);
+		rc = policy_test_run(rules->policy, rules->posture, tests_path, text.data ? text.data : "", text.len,
+		                     &report, &failures, err);
 	if (report.len)
 		fputs(report.data, stdout);
 	if (rc)
 		fprintf(stderr, "%s\n", err);
-	policy_free(pol);
-	posture_free(pos);
+	rules_free(rules);
 	buf_free(&text);
 	buf_free(&report);
 	return rc ? EXIT_USAGE : failures ? 1 : 0;
@@ -115,16 +119,15 @@ static int explain(const char *config, int demo, const char *db, const char *par
 {
 	char err[RELTO_ERRBUF_SIZE] = "";
 	struct relto_config *cfg = NULL;
-	struct policy *pol = NULL;
-	struct posture *pos = NULL;
+	struct rules *files = NULL, *rules = NULL;
 	enum relto_err rc;
 	if (demo) {
-		rc = cli_demo_rules(db ? db : "relto-demo.db", &cfg, &pol, &pos, err);
+		rc = cli_demo_rules(db ? db : "relto-demo.db", &cfg, &files, err);
 	} else if (!(rc = config_load_file(config, &cfg, err))) {
 		if (!cfg->policy)
 			rc = relto_seterr(err, RELTO_EINVAL, "%s names no policy and posture", config);
 		else
-			rc = cli_load_rules(cfg->policy, cfg->posture, &pol, &pos, err);
+			rc = rules_from_files(cfg->policy, cfg->posture, &files, err);
 	}
 	if (rc) {
 		fprintf(stderr, "relto policy explain: %s\n", err);
@@ -142,8 +145,10 @@ static int explain(const char *config, int demo, const char *db, const char *par
 		rc = store_conn_get(st, &c, err);
 	if (!rc)
 		rc = server_map_collections(cfg, c, err);
+	if (!rc) /* the rules in force: stored versions win over the files */
+		rc = rules_current(c, files, &rules, err);
 	if (!rc)
-		rc = release_new(cfg, pol, pos, c, &rl, err);
+		rc = release_new(cfg, rules->policy, rules->posture, c, &rl, err);
 	f.rl = rl;
 	f.c = c;
 	if (!rc)
@@ -157,8 +162,8 @@ static int explain(const char *config, int demo, const char *db, const char *par
 	release_free(rl);
 	store_conn_put(st, c);
 	store_close(st);
-	policy_free(pol);
-	posture_free(pos);
+	rules_free(rules);
+	rules_free(files);
 	config_free(cfg);
 	buf_free(&out);
 	return rc ? cli_exit_code(rc) : 0;
@@ -179,6 +184,9 @@ int cmd_policy(int argc, char **argv)
 	if (argc < 2)
 		return usage(0);
 	const char *verb = argv[1];
+	if (strcmp(verb, "apply") == 0 || strcmp(verb, "log") == 0 || strcmp(verb, "show") == 0 ||
+	    strcmp(verb, "diff") == 0)
+		return cli_policy_rules(argc, argv);
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (c) {

@@ -4,8 +4,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include "cli.h"
-#include "../policy/policy.h"
-#include "../posture/posture.h"
+#include "../release/rules.h"
 #include "../util/log.h"
 
 static const char serve_usage[] =
@@ -48,9 +47,8 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return rc == RELTO_ENOTFOUND ? EXIT_USAGE : cli_exit_code(rc);
 	}
-	struct policy *pol = NULL;
-	struct posture *pos = NULL;
-	if (cfg->policy && (rc = cli_load_rules(cfg->policy, cfg->posture, &pol, &pos, err))) {
+	struct rules *files = NULL;
+	if (cfg->policy && (rc = rules_from_files(cfg->policy, cfg->posture, &files, err))) {
 		fprintf(stderr, "%s\n", err);
 		config_free(cfg);
 		return EXIT_USAGE;
@@ -58,11 +56,9 @@ int cmd_serve(int argc, char **argv)
 	cli_block_signals();
 	rc = store_open(cfg->database, &st, err);
 	if (!rc)
-		rc = server_start(cfg, st, pol, pos, &srv, err);
-	else {
-		policy_free(pol);
-		posture_free(pos);
-	}
+		rc = server_start(cfg, st, files, &srv, err);
+	else
+		rules_free(files);
 	if (rc) {
 		fprintf(stderr, "relto serve: %s\n", err);
 		store_close(st);
@@ -72,7 +68,7 @@ int cmd_serve(int argc, char **argv)
 	srv->log_requests = !quiet;
 	log_line(LOG_INFO, "msg=\"listening\" url=http://%s:%u/taxii2/ database=\"%s\"", cfg->listen_host,
 	         srv->port, cfg->database);
-	if (!pol)
+	if (!cfg->policy)
 		log_line(LOG_WARN, "msg=\"no policy configured: every reader of a collection receives all of it\"");
 	int sig = cli_serve_until_signal(srv);
 	log_line(LOG_INFO, "msg=\"stopping\" signal=%d", sig);

@@ -18,7 +18,10 @@ static const char usage[] =
 	"  import (-c FILE | --db PATH) --collection ID FILE...\n"
 	"                             load STIX 2.1 bundles or TAXII envelopes\n"
 	"  policy check|test|explain  check a policy, run its tests, explain a decision\n"
-	"  posture import|log|show    keep and list posture versions in the store\n"
+	"  policy apply|log|show|diff change the policy; its versions in the store\n"
+	"  posture change|import|log|show|diff\n"
+	"                             change partners' posture; its versions in the store\n"
+	"  whatif CHANGE...           what a posture or policy change would do, per partner\n"
 	"  hash-password              read a password, print its Argon2id hash for a config\n"
 	"  --version                  print the version\n"
 	"\n"
@@ -48,6 +51,8 @@ int main(int argc, char **argv)
 		return cmd_import(argc - 1, argv + 1);
 	if (strcmp(cmd, "posture") == 0)
 		return cmd_posture(argc - 1, argv + 1);
+	if (strcmp(cmd, "whatif") == 0)
+		return cmd_whatif(argc - 1, argv + 1);
 	if (strcmp(cmd, "policy") == 0)
 		return cmd_policy(argc - 1, argv + 1);
 	if (strcmp(cmd, "hash-password") == 0)

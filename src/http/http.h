@@ -20,6 +20,12 @@ enum relto_err http_error_body(struct buf *out, unsigned status, const char *des
 ** header does (clients that send none accept anything, RFC 9110 12.5.1). */
 int http_accept_ok(const char *accept);
 
+/* The same for the admin API's application/json (or any "application" type, or any). */
+int http_accept_json(const char *accept);
+
+/* Is content_type application/json (any case, optional charset=utf-8)? */
+int http_content_type_json(const char *content_type);
+
 /* Is content_type the TAXII 2.1 media type (with or without version=2.1,
 ** any case, optional charset=utf-8)? */
 int http_content_type_ok(const char *content_type);

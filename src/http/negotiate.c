@@ -67,12 +67,15 @@ static void parse_media(const char *s, const char *e, const char **ts, const cha
 	}
 }
 
-/* How specifically a media range names TAXII 2.1 JSON: 4 with
-** version=2.1, 3 without a version, 2 for "application" with any subtype,
-** 1 for any type, 0 not at all (another type, or another TAXII version). */
-static int specificity(const char *ts, const char *te, int version)
+/* How specifically a media range names `type` (TAXII 2.1 JSON, or the
+** admin API's plain JSON): 4 with version=2.1 (TAXII) or exactly, 3
+** without a version, 2 for "application" with any subtype, 1 for any
+** type, 0 not at all (another type, or another TAXII version). */
+static int specificity(const char *ts, const char *te, int version, const char *type)
 {
-	if (eq(ts, te, "application/taxii+json"))
+	if (eq(ts, te, type) && strcmp(type, "application/json") == 0)
+		return 4;
+	if (eq(ts, te, type))
 		return version == 1 ? 4 : version == -1 ? 3 : 0;
 	if (eq(ts, te, "application/*"))
 		return 2;
@@ -81,7 +84,7 @@ static int specificity(const char *ts, const char *te, int version)
 	return 0;
 }
 
-int http_accept_ok(const char *accept)
+static int accepts(const char *accept, const char *type)
 {
 	if (!accept)
 		return 1;
@@ -98,7 +101,7 @@ int http_accept_ok(const char *accept)
 		double q;
 		parse_media(s, e, &ts, &te, &version, &q, &charset_ok, &other);
 		any_text |= te > ts;
-		int level = specificity(ts, te, version);
+		int level = specificity(ts, te, version, type);
 		if (level > best || (level == best && level && q > best_q)) {
 			best = level;
 			best_q = q;
@@ -110,6 +113,27 @@ int http_accept_ok(const char *accept)
 	if (!any_text)
 		return 1; /* an empty Accept header is as good as none */
 	return best > 0 && best_q > 0.0;
+}
+
+int http_accept_ok(const char *accept)
+{
+	return accepts(accept, "application/taxii+json");
+}
+
+int http_accept_json(const char *accept)
+{
+	return accepts(accept, "application/json");
+}
+
+int http_content_type_json(const char *content_type)
+{
+	if (!content_type)
+		return 0;
+	const char *ts, *te;
+	int version, charset_ok, other;
+	double q;
+	parse_media(content_type, content_type + strlen(content_type), &ts, &te, &version, &q, &charset_ok, &other);
+	return eq(ts, te, "application/json") && charset_ok && !other && version == -1;
 }
 
 int http_content_type_ok(const char *content_type)

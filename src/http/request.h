@@ -33,7 +33,11 @@ struct req {
 	const char *body;            /* POST body (not NUL-terminated) */
 	size_t body_len;
 	const char *content_type;    /* POST Content-Type, NULL if none */
+	char *const *admin_seg;      /* the path after /admin/ (admin/api.h) */
+	int admin_nseg;
+	const char *media_type;      /* of the answer; NULL: TAXII's */
 	struct store_conn *sc;       /* borrowed for the request */
+	uint64_t snapshot;           /* the decision snapshot used (0: none), for the log */
 	/* The answer. */
 	unsigned status;
 	struct buf out;

@@ -23,9 +23,11 @@
 #include "http.h"
 #include "pagecache.h"
 #include "request.h"
+#include "../admin/api.h"
 #include "../policy/policy.h"
 #include "../release/redact.h"
 #include "../release/release.h"
+#include "../release/rules.h"
 #include "../taxii/taxii.h"
 #include "../util/log.h"
 
@@ -61,7 +63,7 @@ static struct MHD_Response *make_response(struct req *r, unsigned status, int is
 		return NULL;
 	}
 	if (is_json)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, TAXII_MEDIA_TYPE);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->media_type ? r->media_type : TAXII_MEDIA_TYPE);
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	if (r->date_first[0]) {
@@ -138,7 +140,9 @@ static enum MHD_Result fail(struct MHD_Connection *conn, struct req *r, enum rel
 /* ---- routing ---- */
 
 struct route {
-	handler_fn get, post, del;
+	handler_fn get, post, del, put;
+	const char *allow;       /* when set: the methods there are, for a 405 */
+	char *seg[MAX_SEGMENTS]; /* the path's segments (handlers may keep pointers) */
 };
 
 /* Split path ("/a/b/") into segments; 0 segments for "/".  Returns -1 for
@@ -165,9 +169,18 @@ static int split_path(char *path, char *seg[MAX_SEGMENTS])
 ** RELTO_ENOTFOUND (err set) when nothing is there for this partner. */
 static enum relto_err route(struct req *r, char *path, struct route *out)
 {
-	char *seg[MAX_SEGMENTS] = {0};
-	int n = split_path(path, seg);
 	memset(out, 0, sizeof(*out));
+	char **seg = out->seg;
+	int n = split_path(path, seg);
+	if (n >= 1 && strcmp(seg[0], "admin") == 0) {
+		struct admin_route ar;
+		enum relto_err rc = admin_route(r, seg + 1, n - 1, &ar);
+		out->get = ar.get;
+		out->post = ar.post;
+		out->put = ar.put;
+		out->allow = ar.allow;
+		return rc;
+	}
 	if (n < 0)
 		return relto_seterr(r->err, RELTO_ENOTFOUND,
 		                    "no such resource (TAXII 2.1 paths end with '/', e.g. /taxii2/)");
@@ -278,8 +291,11 @@ static handler_fn pick(const struct route *rt, const char *method, struct req *r
 	} else if (strcmp(method, "DELETE") == 0) {
 		if (rt->del)
 			return rt->del;
+	} else if (strcmp(method, "PUT") == 0) {
+		if (rt->put)
+			return rt->put;
 	}
-	r->allow = rt->post ? "GET, HEAD, POST" : rt->del ? "GET, HEAD, DELETE" : "GET, HEAD";
+	r->allow = rt->allow ? rt->allow : rt->post ? "GET, HEAD, POST" : rt->del ? "GET, HEAD, DELETE" : "GET, HEAD";
 	snprintf(r->err, sizeof(r->err), "method %.20s is not allowed here (allowed: %s)", method, r->allow);
 	return NULL;
 }
@@ -289,14 +305,23 @@ static enum MHD_Result handle(struct server *s, struct MHD_Connection *conn, con
 {
 	char path[4096];
 	enum relto_err rc;
+	int admin = strncmp(url, "/admin/", 7) == 0 || strcmp(url, "/admin") == 0;
+	if (admin)
+		r->media_type = "application/json";
 	if ((rc = authenticate(s, conn, r)))
 		return fail(conn, r, rc, NULL);
+	if (admin && r->who->role != ROLE_ADMIN)
+		return fail(conn, r, RELTO_EDENIED, "the admin API is for logins with the admin role");
 	if (cs->too_big)
 		return fail(conn, r, RELTO_ETOOBIG, "the request body is larger than max_content_length (%zu bytes)",
 		            s->cfg->limits.max_content_length);
-	if (strlen(url) >= sizeof(path))
+	if (strlen(url) >= sizeof(path) - 1)
 		return fail(conn, r, RELTO_ENOTFOUND, "the URL is too long");
-	snprintf(path, sizeof(path), "%s", url);
+	/* Admin paths may omit the final '/' (TAXII paths may not). */
+	size_t ulen = strlen(url);
+	memcpy(path, url, ulen + 1);
+	if (admin && path[ulen - 1] != '/')
+		memcpy(path + ulen, "/", 2);
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_param, cs);
 	if (cs->too_many_params)
 		return fail(conn, r, RELTO_EINVAL, "more than %d query parameters", MAX_PARAMS);
@@ -309,9 +334,18 @@ static enum MHD_Result handle(struct server *s, struct MHD_Connection *conn, con
 	handler_fn h = pick(&rt, method, r);
 	if (!h)
 		return send_error(conn, r, 405);
-	if (!http_accept_ok(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT)))
-		return fail(conn, r, RELTO_ENOTACCEPT,
-		            "this server answers with %s; the Accept header does not allow it", TAXII_MEDIA_TYPE);
+	const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+	if (admin ? !http_accept_json(accept) : !http_accept_ok(accept))
+		return fail(conn, r, RELTO_ENOTACCEPT, "this server answers with %s; the Accept header does not allow it",
+		            admin ? "application/json" : TAXII_MEDIA_TYPE);
+	if (admin && (rt.post == h || rt.put == h)) {
+		r->content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+		if (!http_content_type_json(r->content_type))
+			return fail(conn, r, RELTO_EMEDIATYPE, "the body must be application/json, not '%.100s'",
+			            r->content_type ? r->content_type : "(no Content-Type)");
+		r->body = cs->body.data ? cs->body.data : "";
+		r->body_len = cs->body.len;
+	}
 	if (h == taxii_objects_post) {
 		r->content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 		if (!http_content_type_ok(r->content_type))
@@ -321,20 +355,24 @@ static enum MHD_Result handle(struct server *s, struct MHD_Connection *conn, con
 		r->body_len = cs->body.len;
 	}
 	unsigned char key[PAGECACHE_KEY_LEN];
-	uint64_t gen = atomic_load(&s->generation);
 	enum MHD_Result ret;
-	if (is_page(h)) {
+	/* Rules committed by anyone apply before this request is decided, and
+	** before the page cache is consulted (the change bumps the generation). */
+	if ((rc = store_conn_get(s->store, &r->sc, r->err)) == RELTO_OK)
+		rc = server_sync_rules(s, r->sc, r->err);
+	uint64_t gen = atomic_load(&s->generation);
+	if (!rc && is_page(h)) {
 		page_key(r, url, cs, key);
-		if (pagecache_serve(s->pages, conn, key, gen, &ret)) {
+		if (pagecache_serve(s->pages, conn, key, gen, &ret, &r->snapshot)) {
+			store_conn_put(s->store, r->sc);
 			r->status = 200;
 			return ret;
 		}
 	}
-	if ((rc = store_conn_get(s->store, &r->sc, r->err)) == RELTO_OK) {
+	if (!rc)
 		rc = h(r);
-		store_conn_put(s->store, r->sc);
-		r->sc = NULL;
-	}
+	store_conn_put(s->store, r->sc);
+	r->sc = NULL;
 	if (!rc && (h == taxii_objects_post || h == taxii_object_delete))
 		atomic_fetch_add(&s->generation, 1);
 	if (rc == RELTO_ESTORE || rc == RELTO_EINTERNAL || rc == RELTO_ENOMEM) {
@@ -351,7 +389,7 @@ static enum MHD_Result handle(struct server *s, struct MHD_Connection *conn, con
 	if (!resp)
 		return MHD_NO;
 	ret = MHD_queue_response(conn, 200, resp);
-	if (!pagecache_put(s->pages, key, gen, resp, r->sent))
+	if (!pagecache_put(s->pages, key, gen, r->snapshot, resp, r->sent))
 		MHD_destroy_response(resp);
 	return ret;
 }
@@ -411,8 +449,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	buf_init(&r.out, (size_t)1 << 31);
 	enum MHD_Result ret = handle(s, conn, url, method, cs, &r);
 	if (s->log_requests)
-		log_line(LOG_INFO, "method=%s path=\"%.200s\" status=%u partner=%s us=%lld", method, url,
-		         r.status, r.who ? r.who->id : "-", (long long)(ts_now() - cs->started));
+		log_line(LOG_INFO, "method=%s path=\"%.200s\" status=%u partner=%s snapshot=%llu us=%lld", method, url,
+		         r.status, r.who ? r.who->id : "-", (unsigned long long)r.snapshot,
+		         (long long)(ts_now() - cs->started));
 	buf_free(&r.out);
 	return ret;
 }
@@ -557,27 +596,64 @@ enum relto_err server_rebuild(struct server *s, struct store_conn *c, char *err)
 	return rc;
 }
 
-/* A stored posture newer than the one in force replaces it. */
-static enum relto_err refresh_posture(struct server *s, struct store_conn *c, char *err)
+enum relto_err server_apply_rules(struct server *s, struct store_conn *c, struct rules *next, char *err)
 {
-	struct store_rules latest = {0};
-	enum relto_err rc = store_rules_get(c, "posture", 0, &latest, NULL);
-	if (rc == RELTO_ENOTFOUND)
-		return RELTO_OK;
-	if (rc)
-		return relto_seterr(err, rc, "reading the stored posture failed");
-	struct posture *pos = NULL;
-	char name[64];
-	snprintf(name, sizeof(name), "(stored posture v%lld)", (long long)latest.version);
-	if (latest.version != s->posture_version &&
-	    !(rc = posture_load(name, latest.body, strlen(latest.body), &pos, err)) &&
-	    !(rc = server_set_rules(s, s->policy, pos, err))) {
-		s->posture_version = latest.version;
-		log_line(LOG_INFO, "msg=\"posture version in force\" version=%lld author=\"%s\"",
-		         (long long)latest.version, latest.author);
+	const struct policy *old_pol = NULL;
+	const struct posture *old_pos = NULL;
+	enum relto_err rc = release_set_rules(s->release, c, next->policy, next->posture, &old_pol, &old_pos, err);
+	if (rc) {
+		rules_free(next);
+		return rc;
 	}
-	store_rules_clear(&latest);
+	/* No snapshot refers to the old policy or posture; readers of
+	** s->rules hold rules_lock, which the caller holds. */
+	struct rules *old = s->rules;
+	s->rules = next;
+	atomic_store(&s->in_force_policy, next->doc[RULES_POLICY].version);
+	atomic_store(&s->in_force_posture, next->doc[RULES_POSTURE].version);
+	atomic_fetch_add(&s->generation, 1);
+	rules_free(old);
+	log_line(LOG_INFO, "msg=\"rules in force\" policy_version=%lld posture_version=%lld",
+	         (long long)next->doc[RULES_POLICY].version, (long long)next->doc[RULES_POSTURE].version);
+	return RELTO_OK;
+}
+
+/* Apply the stored versions if they are not the ones in force; the
+** caller holds rules_lock. */
+static enum relto_err sync_locked(struct server *s, struct store_conn *c, const struct store_rules_heads *h,
+                                  char *err)
+{
+	if (h->policy == s->rules->doc[RULES_POLICY].version && h->posture == s->rules->doc[RULES_POSTURE].version)
+		return RELTO_OK;
+	/* A version that failed once (it no longer compiles with this relto,
+	** say) is not retried on every request; a newer one is. */
+	if (h->policy == s->refused.policy && h->posture == s->refused.posture)
+		return RELTO_OK;
+	struct rules *next = NULL;
+	enum relto_err rc = rules_current(c, s->files, &next, err);
+	if (!rc)
+		rc = server_apply_rules(s, c, next, err);
+	if (rc == RELTO_EINVAL) {
+		s->refused = *h;
+		log_line(LOG_ERROR, "msg=\"stored rules refused; the rules in force stay\" detail=\"%s\"", err);
+	}
 	return rc;
+}
+
+enum relto_err server_sync_rules(struct server *s, struct store_conn *c, char *err)
+{
+	if (!s->release)
+		return RELTO_OK;
+	struct store_rules_heads h;
+	enum relto_err rc = store_rules_heads(c, &h, err);
+	if (rc)
+		return rc;
+	if (h.policy == atomic_load(&s->in_force_policy) && h.posture == atomic_load(&s->in_force_posture))
+		return RELTO_OK;
+	pthread_mutex_lock(&s->rules_lock);
+	rc = sync_locked(s, c, &h, err);
+	pthread_mutex_unlock(&s->rules_lock);
+	return rc == RELTO_EINVAL ? RELTO_OK : rc; /* refused: logged, old rules stay */
 }
 
 enum relto_err server_refresh(struct server *s, char *err)
@@ -588,7 +664,7 @@ enum relto_err server_refresh(struct server *s, char *err)
 	int stale = 0;
 	enum relto_err rc = store_conn_get(s->store, &c, err);
 	if (!rc)
-		rc = refresh_posture(s, c, err);
+		rc = server_sync_rules(s, c, err);
 	if (!rc)
 		rc = release_stale(s->release, c, &stale, err);
 	if (!rc && stale)
@@ -597,33 +673,29 @@ enum relto_err server_refresh(struct server *s, char *err)
 	return rc;
 }
 
-enum relto_err server_set_rules(struct server *s, struct policy *pol, struct posture *pos, char *err)
+enum relto_err server_reload_files(struct server *s, struct rules *files, char *err)
 {
 	if (!s->release) {
-		policy_free(pol);
-		posture_free(pos);
+		rules_free(files);
 		return relto_seterr(err, RELTO_EINVAL, "the server was started without a policy");
 	}
-	if (pos != s->posture)
-		s->posture_version = 0; /* from a file: a stored version applies at the next refresh */
 	struct store_conn *c = NULL;
-	const struct policy *old_pol = pol;
-	const struct posture *old_pos = pos;
+	struct rules *next = NULL;
+	pthread_mutex_lock(&s->rules_lock);
 	enum relto_err rc = store_conn_get(s->store, &c, err);
 	if (!rc)
-		rc = release_set_rules(s->release, c, pol, pos, &old_pol, &old_pos, err);
-	store_conn_put(s->store, c);
+		rc = rules_current(c, files, &next, err);
+	if (!rc)
+		rc = server_apply_rules(s, c, next, err);
 	if (!rc) {
-		s->policy = pol;
-		s->posture = pos;
-		atomic_fetch_add(&s->generation, 1);
+		rules_free(s->files);
+		s->files = files;
+		memset(&s->refused, 0, sizeof(s->refused));
+	} else {
+		rules_free(files);
 	}
-	/* Either may be the one kept in force (a posture change keeps the
-	** policy): free only what is no longer used. */
-	if (old_pol != s->policy)
-		policy_free((struct policy *)old_pol);
-	if (old_pos != s->posture)
-		posture_free((struct posture *)old_pos);
+	pthread_mutex_unlock(&s->rules_lock);
+	store_conn_put(s->store, c);
 	return rc;
 }
 
@@ -632,30 +704,32 @@ static enum relto_err start_release(struct server *s, char *err)
 	struct store_conn *c = NULL;
 	enum relto_err rc = store_conn_get(s->store, &c, err);
 	if (!rc)
-		rc = release_new(s->cfg, s->policy, s->posture, c, &s->release, err);
+		rc = rules_current(c, s->files, &s->rules, err);
+	if (!rc) {
+		atomic_store(&s->in_force_policy, s->rules->doc[RULES_POLICY].version);
+		atomic_store(&s->in_force_posture, s->rules->doc[RULES_POSTURE].version);
+		rc = release_new(s->cfg, s->rules->policy, s->rules->posture, c, &s->release, err);
+	}
 	store_conn_put(s->store, c);
 	return rc;
 }
 
-enum relto_err server_start(struct relto_config *cfg, struct store *st, struct policy *pol,
-                            struct posture *pos, struct server **out, char *err)
+enum relto_err server_start(struct relto_config *cfg, struct store *st, struct rules *files,
+                            struct server **out, char *err)
 {
 	struct server *s = calloc(1, sizeof(*s));
 	if (!s) {
-		policy_free(pol);
-		posture_free(pos);
+		rules_free(files);
 		return relto_seterr(err, RELTO_ENOMEM, "out of memory");
 	}
 	s->cfg = cfg;
 	s->store = st;
-	s->policy = pol;
-	s->posture = pos;
+	s->files = files;
+	pthread_mutex_init(&s->rules_lock, NULL);
 	s->log_requests = 1;
 	enum relto_err rc = map_collections(s, err);
-	if (!rc && pol && pos)
+	if (!rc && files)
 		rc = start_release(s, err);
-	if (!rc)
-		rc = server_refresh(s, err); /* a stored posture wins over the file */
 	if (!rc && redact_cache_new(16u << 20, &s->partials))
 		rc = relto_seterr(err, RELTO_ENOMEM, "out of memory");
 	if (!rc)
@@ -681,8 +755,9 @@ void server_stop(struct server *s)
 	pagecache_free(s->pages);
 	release_free(s->release);
 	redact_cache_free(s->partials);
-	policy_free(s->policy);
-	posture_free(s->posture);
+	rules_free(s->rules);
+	rules_free(s->files);
+	pthread_mutex_destroy(&s->rules_lock);
 	auth_free(s->auth);
 	free(s);
 }

@@ -11,6 +11,7 @@
 #ifndef RELTO_SERVER_H
 #define RELTO_SERVER_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include "../relto.h"
 #include "../auth/auth.h"
@@ -24,13 +25,18 @@ struct server {
 	unsigned char cursor_key[STORE_SECRET_LEN];
 	void *daemon;   /* struct MHD_Daemon *, kept opaque outside http/ */
 	struct pagecache *pages; /* finished page answers (http/pagecache.h) */
-	/* Releasability: NULL when the configuration names no policy. */
-	struct policy *policy;
-	struct posture *posture;
+	/* Releasability: all NULL when the configuration names no policy.
+	** files: the configured policy and posture (version 0).  rules: the
+	** rules in force (release/rules.h), replaced whole under rules_lock,
+	** which also serializes every change; readers that use them take it.
+	** in_force: their versions, for the per-request check without the
+	** lock (server_sync_rules). */
+	struct rules *files;
+	struct rules *rules;
+	pthread_mutex_t rules_lock;
+	_Atomic int64_t in_force_policy, in_force_posture;
+	struct store_rules_heads refused; /* stored versions that failed to apply */
 	struct release *release;
-	/* The stored posture version in force (relto posture import); 0 while
-	** the posture comes from a file or the built-in demo one. */
-	int64_t posture_version;
 	struct redact_cache *partials; /* partial copies of objects (release/redact.h) */
 	/* Bumped after every change this process makes to what any answer
 	** could contain (objects added or deleted; later policy, posture):
@@ -41,28 +47,43 @@ struct server {
 };
 
 /* Map every configured collection to its store key, load secrets, build
-** the decision cache when pol and pos are given (the server takes them
-** over, on failure too; both NULL: no releasability filter), and start
-** listening.  RELTO_OK and *out (stop with server_stop);
-** RELTO_EINTERNAL if the address cannot be bound (err says why);
-** RELTO_EINVAL for a collection default level the policy lacks;
-** RELTO_ESTORE. */
-enum relto_err server_start(struct relto_config *cfg, struct store *st, struct policy *pol,
-                            struct posture *pos, struct server **out, char *err);
+** the decision cache from files (the configured policy and posture, which
+** the server takes over, on failure too; NULL: no releasability filter)
+** with any stored versions applied over them, and start listening.
+** RELTO_OK and *out (stop with server_stop); RELTO_EINTERNAL if the
+** address cannot be bound (err says why); RELTO_EINVAL for a collection
+** default level the policy lacks; RELTO_ESTORE. */
+struct rules;
+enum relto_err server_start(struct relto_config *cfg, struct store *st, struct rules *files,
+                            struct server **out, char *err);
 
-/* Bring the decisions up to date with the store: a posture version newer
-** than the one in force (relto posture import, from any process) is
+/* Bring the decisions up to date with the store: policy or posture
+** versions newer than the ones in force (stored by any process) are
 ** loaded and applied; marking sets or marking definitions the decision
 ** cache does not know (writes by other processes; the server's own POSTs
 ** rebuild at once) trigger a rebuild.  Call now and then from the main
-** thread.  RELTO_OK; RELTO_ESTORE; RELTO_EINVAL (a stored posture that
-** no longer loads; the one in force stays). */
+** thread.  RELTO_OK; RELTO_ESTORE; RELTO_EINVAL (a stored version that
+** no longer applies; the rules in force stay). */
 enum relto_err server_refresh(struct server *s, char *err);
 
-/* Replace the policy and posture (taking them over, on failure too) and
-** rebuild; on failure the old rules stay in force.  RELTO_OK; RELTO_EINVAL;
-** RELTO_ESTORE; RELTO_ENOMEM. */
-enum relto_err server_set_rules(struct server *s, struct policy *pol, struct posture *pos, char *err);
+/* The per-request half of server_refresh: if the store holds policy or
+** posture versions other than those in force, apply them before going
+** on, so that no request that starts after a change is committed (by
+** this process or any other on the store) is decided by the old rules.
+** Costs one shared-memory read when nothing changed.  RELTO_OK;
+** RELTO_ESTORE. */
+enum relto_err server_sync_rules(struct server *s, struct store_conn *c, char *err);
+
+/* Replace the configured files (SIGHUP), taking files over, on failure
+** too; stored versions still win over them.  RELTO_OK; RELTO_EINVAL;
+** RELTO_ESTORE; RELTO_ENOMEM (the rules in force stay). */
+enum relto_err server_reload_files(struct server *s, struct rules *files, char *err);
+
+/* Put next (taken over, on failure too) in force: rebuild the decision
+** cache, swap, make every cached page stale.  The caller holds
+** s->rules_lock.  RELTO_OK; RELTO_EINVAL; RELTO_ESTORE; RELTO_ENOMEM
+** (the rules in force stay). */
+enum relto_err server_apply_rules(struct server *s, struct store_conn *c, struct rules *next, char *err);
 
 /* Give every configured collection its store key (collection.store_id),
 ** creating the collections the store does not have yet.  For commands

@@ -10,21 +10,27 @@
 #include "../stix/stix.h"
 #include "../policy/policy.h"
 
-struct release {
-	const struct relto_config *cfg;
+/* A policy and a posture as a snapshot build needs them: each configured
+** partner's posture entry, and the collections' default levels. */
+struct rules_view {
 	const struct policy *pol;
 	const struct posture *pos;
 	const struct posture_partner **pp;   /* per config partner, or NULL */
 	char **variants;                     /* distinct default level names */
-	int *variant_level;                  /* their posture level indexes */
+	int *variant_level;                  /* their policy level indexes */
 	size_t nvariants;
+};
+
+struct release {
+	const struct relto_config *cfg;
+	struct rules_view view;              /* the rules in force */
 	pthread_mutex_t lock;                /* guards cur and every refs */
 	pthread_mutex_t rebuild;             /* one rebuild at a time */
 	struct release_snapshot *cur;
 	uint64_t next_id;
 };
 
-static void snapshot_free(struct release_snapshot *s)
+void release_snapshot_free(struct release_snapshot *s)
 {
 	if (!s)
 		return;
@@ -131,7 +137,7 @@ static enum release_decision decide(const struct policy_partner *b, const struct
 	return RELEASE_PARTIAL;
 }
 
-static enum relto_err fill(struct release *rl, struct release_snapshot *s)
+static enum relto_err fill(const struct rules_view *rv, struct release_snapshot *s)
 {
 	size_t np = s->npartners, ns = s->nsets;
 	/* Bind each partner once: what depends on the partner alone (its
@@ -140,8 +146,8 @@ static enum relto_err fill(struct release *rl, struct release_snapshot *s)
 	if (!bound)
 		return RELTO_ENOMEM;
 	for (size_t p = 0; p < np; p++)
-		if (rl->pp[p])
-			policy_partner_bind(rl->pol, rl->pos, rl->pp[p], &bound[p]);
+		if (rv->pp[p])
+			policy_partner_bind(rv->pol, rv->pos, rv->pp[p], &bound[p]);
 	for (size_t v = 0; v < s->nvariants; v++) {
 		for (size_t p = 0; p < np; p++) {
 			size_t row = v * np + p;
@@ -153,8 +159,8 @@ static enum relto_err fill(struct release *rl, struct release_snapshot *s)
 			s->released[row] = list;
 			for (size_t set = 0; set < ns; set++) {
 				size_t at = row * ns + set;
-				enum release_decision d = decide(rl->pp[p] ? &bound[p] : NULL, &s->markings[set],
-				                                 rl->variant_level[v], &s->redact[at]);
+				enum release_decision d = decide(rv->pp[p] ? &bound[p] : NULL, &s->markings[set],
+				                                 rv->variant_level[v], &s->redact[at]);
 				s->decision[at] = (unsigned char)d;
 				if (d != RELEASE_WITHHOLD)
 					list[s->nreleased[row]++] = (int64_t)set;
@@ -165,7 +171,8 @@ static enum relto_err fill(struct release *rl, struct release_snapshot *s)
 	return RELTO_OK;
 }
 
-static enum relto_err build(struct release *rl, struct store_conn *c, struct release_snapshot **out, char *err)
+static enum relto_err build(const struct relto_config *cfg, const struct rules_view *rv, struct store_conn *c,
+                            struct release_snapshot **out, char *err)
 {
 	struct defs defs = {.by_id = json_object()};
 	struct sets sets = {0};
@@ -175,7 +182,7 @@ static enum relto_err build(struct release *rl, struct store_conn *c, struct rel
 		rc = store_marking_definitions(c, keep_def, &defs, err);
 	if (!rc)
 		rc = store_marking_sets(c, keep_set, &sets, err);
-	size_t np = rl->cfg->npartners, ns = sets.n, nv = rl->nvariants;
+	size_t np = cfg->npartners, ns = sets.n, nv = rv->nvariants;
 	if (!rc) {
 		s->npartners = np;
 		s->nsets = ns;
@@ -192,19 +199,19 @@ static enum relto_err build(struct release *rl, struct store_conn *c, struct rel
 			rc = relto_seterr(err, RELTO_ENOMEM, "out of memory");
 	}
 	for (size_t v = 0; !rc && v < nv; v++)
-		if (!(s->variant_names[v] = strdup(rl->variants[v])))
+		if (!(s->variant_names[v] = strdup(rv->variants[v])))
 			rc = relto_seterr(err, RELTO_ENOMEM, "out of memory");
 	for (size_t i = 0; !rc && i < ns; i++)
 		rc = marking_resolve(sets.canon[i] ? sets.canon[i] : "", lookup_def, &defs, &s->markings[i], err);
 	for (size_t p = 0; !rc && p < np; p++)
-		s->unfiltered[p] = rl->cfg->partners[p].role == ROLE_ADMIN;
+		s->unfiltered[p] = cfg->partners[p].role == ROLE_ADMIN;
 	s->ndefinitions = defs.n;
 	if (!rc)
-		rc = fill(rl, s);
+		rc = fill(rv, s);
 	json_decref(defs.by_id);
 	sets_free(&sets);
 	if (rc) {
-		snapshot_free(s);
+		release_snapshot_free(s);
 		return rc == RELTO_ENOMEM ? relto_seterr(err, rc, "out of memory") : rc;
 	}
 	*out = s;
@@ -213,32 +220,73 @@ static enum relto_err build(struct release *rl, struct store_conn *c, struct rel
 
 /* ---- the holder ---- */
 
-static enum relto_err map_variants(struct release *rl, char *err)
+static void view_clear(struct rules_view *rv)
 {
-	const struct relto_config *cfg = rl->cfg;
-	for (size_t i = 0; i < cfg->nroots; i++)
-		for (size_t j = 0; j < cfg->roots[i].ncollections; j++) {
+	for (size_t v = 0; v < rv->nvariants; v++)
+		free(rv->variants[v]);
+	free(rv->variants);
+	free(rv->variant_level);
+	free(rv->pp);
+	memset(rv, 0, sizeof(*rv));
+}
+
+/* Map the configured partners onto pos and the collections' default
+** levels onto pol.  RELTO_EINVAL when a default level is not a level of
+** pol; RELTO_ENOMEM.  On failure rv is cleared. */
+static enum relto_err view_init(struct rules_view *rv, const struct relto_config *cfg, const struct policy *pol,
+                                const struct posture *pos, char *err)
+{
+	memset(rv, 0, sizeof(*rv));
+	rv->pol = pol;
+	rv->pos = pos;
+	enum relto_err rc = (rv->pp = calloc(cfg->npartners + 1, sizeof(*rv->pp))) ? RELTO_OK
+	                    : relto_seterr(err, RELTO_ENOMEM, "out of memory");
+	for (size_t p = 0; !rc && p < cfg->npartners; p++)
+		rv->pp[p] = posture_find_partner(pos, cfg->partners[p].id);
+	for (size_t i = 0; !rc && i < cfg->nroots; i++)
+		for (size_t j = 0; !rc && j < cfg->roots[i].ncollections; j++) {
 			const char *name = cfg->roots[i].collections[j].default_level;
 			size_t v = 0;
-			while (v < rl->nvariants && strcmp(rl->variants[v], name) != 0)
+			while (v < rv->nvariants && strcmp(rv->variants[v], name) != 0)
 				v++;
-			if (v < rl->nvariants)
+			if (v < rv->nvariants)
 				continue;
-			int level = policy_level_find(rl->pol, name);
-			if (level < 0)
-				return relto_seterr(err, RELTO_EINVAL, "collection %s: default level '%s' is not a level of the policy",
-				                    cfg->roots[i].collections[j].id, name);
-			char **names = realloc(rl->variants, (v + 1) * sizeof(char *));
-			int *levels = names ? realloc(rl->variant_level, (v + 1) * sizeof(int)) : NULL;
+			int level = policy_level_find(pol, name);
+			if (level < 0) {
+				rc = relto_seterr(err, RELTO_EINVAL, "collection %s: default level '%s' is not a level of the policy",
+				                  cfg->roots[i].collections[j].id, name);
+				break;
+			}
+			char **names = realloc(rv->variants, (v + 1) * sizeof(char *));
+			int *levels = names ? realloc(rv->variant_level, (v + 1) * sizeof(int)) : NULL;
 			if (names)
-				rl->variants = names;
-			if (!levels || !(names[v] = strdup(name)))
-				return relto_seterr(err, RELTO_ENOMEM, "out of memory");
-			rl->variant_level = levels;
+				rv->variants = names;
+			if (levels)
+				rv->variant_level = levels;
+			if (!levels || !(names[v] = strdup(name))) {
+				rc = relto_seterr(err, RELTO_ENOMEM, "out of memory");
+				break;
+			}
 			levels[v] = level;
-			rl->nvariants++;
+			rv->nvariants++;
 		}
-	return RELTO_OK;
+	if (rc)
+		view_clear(rv);
+	return rc;
+}
+
+enum relto_err release_snapshot_build(const struct relto_config *cfg, const struct policy *pol,
+                                      const struct posture *pos, struct store_conn *c,
+                                      struct release_snapshot **out, char *err)
+{
+	struct rules_view rv;
+	enum relto_err rc = view_init(&rv, cfg, pol, pos, err);
+	if (!rc)
+		rc = build(cfg, &rv, c, out, err);
+	if (!rc)
+		(*out)->refs = 1;
+	view_clear(&rv);
+	return rc;
 }
 
 enum relto_err release_new(const struct relto_config *cfg, const struct policy *pol,
@@ -249,16 +297,9 @@ enum relto_err release_new(const struct relto_config *cfg, const struct policy *
 	if (!rl)
 		return relto_seterr(err, RELTO_ENOMEM, "out of memory");
 	rl->cfg = cfg;
-	rl->pol = pol;
-	rl->pos = pos;
 	pthread_mutex_init(&rl->lock, NULL);
 	pthread_mutex_init(&rl->rebuild, NULL);
-	enum relto_err rc = (rl->pp = calloc(cfg->npartners + 1, sizeof(*rl->pp))) ? RELTO_OK
-	                    : relto_seterr(err, RELTO_ENOMEM, "out of memory");
-	for (size_t p = 0; !rc && p < cfg->npartners; p++)
-		rl->pp[p] = posture_find_partner(pos, cfg->partners[p].id);
-	if (!rc)
-		rc = map_variants(rl, err);
+	enum relto_err rc = view_init(&rl->view, cfg, pol, pos, err);
 	if (!rc)
 		rc = release_rebuild(rl, c, err);
 	if (rc) {
@@ -273,12 +314,8 @@ void release_free(struct release *rl)
 {
 	if (!rl)
 		return;
-	snapshot_free(rl->cur);
-	for (size_t v = 0; v < rl->nvariants; v++)
-		free(rl->variants[v]);
-	free(rl->variants);
-	free(rl->variant_level);
-	free(rl->pp);
+	release_snapshot_free(rl->cur);
+	view_clear(&rl->view);
 	pthread_mutex_destroy(&rl->lock);
 	pthread_mutex_destroy(&rl->rebuild);
 	free(rl);
@@ -288,7 +325,7 @@ void release_free(struct release *rl)
 static enum relto_err rebuild_locked(struct release *rl, struct store_conn *c, char *err)
 {
 	struct release_snapshot *s = NULL;
-	enum relto_err rc = build(rl, c, &s, err);
+	enum relto_err rc = build(rl->cfg, &rl->view, c, &s, err);
 	if (!rc) {
 		pthread_mutex_lock(&rl->lock);
 		struct release_snapshot *old = rl->cur;
@@ -298,7 +335,7 @@ static enum relto_err rebuild_locked(struct release *rl, struct store_conn *c, c
 		int last = old && --old->refs == 0;
 		pthread_mutex_unlock(&rl->lock);
 		if (last)
-			snapshot_free(old);
+			release_snapshot_free(old);
 	}
 	return rc;
 }
@@ -311,37 +348,27 @@ enum relto_err release_rebuild(struct release *rl, struct store_conn *c, char *e
 	return rc;
 }
 
-/* Point the holder at pol and pos: partners and variants mapped anew. */
-static enum relto_err adopt(struct release *rl, const struct policy *pol, const struct posture *pos, char *err)
-{
-	rl->pol = pol;
-	rl->pos = pos;
-	for (size_t p = 0; p < rl->cfg->npartners; p++)
-		rl->pp[p] = posture_find_partner(pos, rl->cfg->partners[p].id);
-	for (size_t v = 0; v < rl->nvariants; v++)
-		free(rl->variants[v]);
-	rl->nvariants = 0;
-	return map_variants(rl, err);
-}
-
 enum relto_err release_set_rules(struct release *rl, struct store_conn *c, const struct policy *pol,
                                  const struct posture *pos, const struct policy **old_pol,
                                  const struct posture **old_pos, char *err)
 {
+	struct rules_view next;
+	*old_pol = pol;
+	*old_pos = pos;
+	enum relto_err rc = view_init(&next, rl->cfg, pol, pos, err);
+	if (rc)
+		return rc;
 	pthread_mutex_lock(&rl->rebuild);
-	const struct policy *prev_pol = rl->pol;
-	const struct posture *prev_pos = rl->pos;
-	enum relto_err rc = adopt(rl, pol, pos, err);
-	if (!rc)
-		rc = rebuild_locked(rl, c, err);
+	struct rules_view prev = rl->view;
+	rl->view = next;
+	rc = rebuild_locked(rl, c, err);
 	if (rc) {
-		char ignored[RELTO_ERRBUF_SIZE];
-		adopt(rl, prev_pol, prev_pos, ignored); /* worked before, works again */
-		*old_pol = pol;
-		*old_pos = pos;
+		rl->view = prev;
+		view_clear(&next);
 	} else {
-		*old_pol = prev_pol;
-		*old_pos = prev_pos;
+		*old_pol = prev.pol;
+		*old_pos = prev.pos;
+		view_clear(&prev);
 	}
 	pthread_mutex_unlock(&rl->rebuild);
 	return rc;
@@ -363,7 +390,7 @@ enum relto_err release_explain(struct release *rl, struct store_conn *c, const c
 		rc = store_marking_definitions(c, keep_def, &defs, err);
 	if (!rc)
 		rc = marking_resolve(meta.marking_canon ? meta.marking_canon : "", lookup_def, &defs, &m, err);
-	const struct posture_partner *pp = rl->pp[p];
+	const struct posture_partner *pp = rl->view.pp[p];
 	if (!rc)
 		rc = buf_printf(out, "%s for partner %s (collection %s, default level %s)\n", meta.id, partner_id, col->id,
 		                col->default_level);
@@ -374,7 +401,8 @@ enum relto_err release_explain(struct release *rl, struct store_conn *c, const c
 	else if (!rc && !pp)
 		rc = buf_printf(out, "decision: withhold (%s has no entry in the posture)\n", partner_id);
 	else if (!rc)
-		rc = policy_explain(rl->pol, rl->pos, pp, &m, policy_level_find(rl->pol, col->default_level), out);
+		rc = policy_explain(rl->view.pol, rl->view.pos, pp, &m, policy_level_find(rl->view.pol, col->default_level),
+		                    out);
 	if (!rc && posted_by && strcmp(posted_by, partner_id) == 0)
 		rc = buf_printf(out, "note: %s posted this object, so it receives it whatever the decision above\n",
 		                partner_id);
@@ -427,7 +455,7 @@ void release_put(struct release *rl, const struct release_snapshot *cs)
 	int last = --s->refs == 0;
 	pthread_mutex_unlock(&rl->lock);
 	if (last)
-		snapshot_free(s);
+		release_snapshot_free(s);
 }
 
 size_t release_variant(const struct release_snapshot *s, const struct collection *col)

@@ -93,6 +93,15 @@ enum relto_err release_explain(struct release *rl, struct store_conn *c, const c
                                const struct collection *col, const char *raw, size_t len,
                                const char *posted_by, struct buf *out, char *err);
 
+/* Build a snapshot of what pol and pos would decide, exactly as a rebuild
+** would, without publishing it: for what-if and impact reports.  Free it
+** with release_snapshot_free.  RELTO_OK; RELTO_EINVAL (a collection's
+** default level is not in pol); RELTO_ESTORE; RELTO_ENOMEM. */
+enum relto_err release_snapshot_build(const struct relto_config *cfg, const struct policy *pol,
+                                      const struct posture *pos, struct store_conn *c,
+                                      struct release_snapshot **out, char *err);
+void release_snapshot_free(struct release_snapshot *s);
+
 /* The current snapshot, held until release_put.  Never NULL. */
 const struct release_snapshot *release_get(struct release *rl);
 void release_put(struct release *rl, const struct release_snapshot *s);

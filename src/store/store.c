@@ -160,9 +160,9 @@ void store_rules_clear(struct store_rules *r)
 }
 
 enum relto_err store_rules_put(struct store_conn *c, const char *kind, const char *author, const char *reason,
-                               const char *body, int64_t *version, char *err)
+                               const char *body, int64_t expect, int64_t *version, char *err)
 {
-	return ops_of(c)->rules_put(c, kind, author, reason, body, version, err);
+	return ops_of(c)->rules_put(c, kind, author, reason, body, expect, version, err);
 }
 
 enum relto_err store_rules_get(struct store_conn *c, const char *kind, int64_t version, struct store_rules *out,
@@ -174,6 +174,16 @@ enum relto_err store_rules_get(struct store_conn *c, const char *kind, int64_t v
 enum relto_err store_rules_log(struct store_conn *c, const char *kind, store_rules_fn fn, void *ctx, char *err)
 {
 	return ops_of(c)->rules_log(c, kind, fn, ctx, err);
+}
+
+enum relto_err store_rules_heads(struct store_conn *c, struct store_rules_heads *out, char *err)
+{
+	return ops_of(c)->rules_heads(c, out, err);
+}
+
+enum relto_err store_set_counts(struct store_conn *c, store_setcount_fn fn, void *ctx, char *err)
+{
+	return ops_of(c)->set_counts(c, fn, ctx, err);
 }
 
 enum relto_err store_status_put(struct store_conn *c, const char *id, const char *partner,

@@ -200,9 +200,13 @@ struct store_rules {
 void store_rules_clear(struct store_rules *r);
 
 /* Keep body as the next version of kind, with who and why, in one
-** durable transaction; *version gets its number.  RELTO_OK; RELTO_ESTORE. */
+** durable transaction; *version gets its number.  expect >= 0: only if
+** the latest stored version is `expect` (0: none stored), so that a
+** change computed against one version never silently overwrites another
+** made meanwhile (RELTO_ECONFLICT); expect < 0: unconditionally.
+** RELTO_OK; RELTO_ECONFLICT; RELTO_ESTORE. */
 enum relto_err store_rules_put(struct store_conn *c, const char *kind, const char *author, const char *reason,
-                               const char *body, int64_t *version, char *err);
+                               const char *body, int64_t expect, int64_t *version, char *err);
 /* Version `version` of kind (0: the latest) into *out.  RELTO_OK;
 ** RELTO_ENOTFOUND when there is none; RELTO_ESTORE. */
 enum relto_err store_rules_get(struct store_conn *c, const char *kind, int64_t version, struct store_rules *out,
@@ -211,6 +215,25 @@ enum relto_err store_rules_get(struct store_conn *c, const char *kind, int64_t v
 ** NULL).  RELTO_OK; RELTO_ESTORE; fn's code. */
 typedef enum relto_err (*store_rules_fn)(void *ctx, const struct store_rules *r);
 enum relto_err store_rules_log(struct store_conn *c, const char *kind, store_rules_fn fn, void *ctx, char *err);
+
+/* The latest stored version of each kind (0: none), as every request
+** checks it: cheap when nothing was committed since this connection
+** last looked (SQLite: PRAGMA data_version, a shared-memory read), so a
+** change stored by any process applies to the next request.
+** RELTO_OK; RELTO_ESTORE. */
+struct store_rules_heads {
+	int64_t posture, policy;
+};
+enum relto_err store_rules_heads(struct store_conn *c, struct store_rules_heads *out, char *err);
+
+/* ---- what the impact report counts ---- */
+
+/* Call fn for every (collection, marking set, submitter) with the number
+** of objects whose latest version is in it.  RELTO_OK; RELTO_ESTORE;
+** fn's code. */
+typedef enum relto_err (*store_setcount_fn)(void *ctx, int64_t coll, int64_t set, const char *posted_by,
+                                            int64_t n);
+enum relto_err store_set_counts(struct store_conn *c, store_setcount_fn fn, void *ctx, char *err);
 
 /* ---- status resources ---- */
 

@@ -41,10 +41,12 @@ struct store_ops {
 	enum relto_err (*find_object)(struct store_conn *c, const char *id, store_found_fn fn, void *ctx,
 	                              char *err);
 	enum relto_err (*rules_put)(struct store_conn *c, const char *kind, const char *author, const char *reason,
-	                            const char *body, int64_t *version, char *err);
+	                            const char *body, int64_t expect, int64_t *version, char *err);
 	enum relto_err (*rules_get)(struct store_conn *c, const char *kind, int64_t version, struct store_rules *out,
 	                            char *err);
 	enum relto_err (*rules_log)(struct store_conn *c, const char *kind, store_rules_fn fn, void *ctx, char *err);
+	enum relto_err (*rules_heads)(struct store_conn *c, struct store_rules_heads *out, char *err);
+	enum relto_err (*set_counts)(struct store_conn *c, store_setcount_fn fn, void *ctx, char *err);
 	enum relto_err (*status_put)(struct store_conn *c, const char *id, const char *partner,
 	                             const char *json, char *err);
 	enum relto_err (*status_get)(struct store_conn *c, const char *id, const char *partner,

@@ -39,6 +39,11 @@ struct sq_conn {
 	sqlite3 *db;
 	struct sq_stmt cache[STMT_CACHE];
 	uint64_t tick;
+	/* store_rules_heads: what this connection last read, and the
+	** database's data_version when it read it. */
+	int64_t heads_data_version;
+	int heads_valid;               /* 0: read them again */
+	struct store_rules_heads heads;
 };
 
 static const char schema_v1[] =
@@ -74,6 +79,8 @@ static const char schema_v1[] =
 	"CREATE INDEX IF NOT EXISTS objects_id ON objects(id);"
 	/* Covers "is some version of this id visible" without reading rows. */
 	"CREATE INDEX IF NOT EXISTS objects_visible ON objects(coll, id, version, marking_set, posted_by, nreq, nopt);"
+	/* The impact report's grouped count, read from the index alone. */
+	"CREATE INDEX IF NOT EXISTS objects_latest_sets ON objects(coll, marking_set, posted_by) WHERE is_last;"
 	"CREATE TABLE IF NOT EXISTS rules(kind TEXT NOT NULL, version INTEGER NOT NULL,"
 	" author TEXT NOT NULL, at INTEGER NOT NULL, reason TEXT NOT NULL, body TEXT NOT NULL,"
 	" PRIMARY KEY(kind, version)) WITHOUT ROWID;"
@@ -907,11 +914,24 @@ static enum relto_err sq_find_object(struct store_conn *base, const char *id, st
 }
 
 static enum relto_err sq_rules_put(struct store_conn *base, const char *kind, const char *author,
-                                   const char *reason, const char *body, int64_t *version, char *err)
+                                   const char *reason, const char *body, int64_t expect, int64_t *version,
+                                   char *err)
 {
 	struct sq_conn *c = (struct sq_conn *)base;
 	enum relto_err rc = exec(c->db, "BEGIN IMMEDIATE", err);
 	sqlite3_stmt *st = NULL;
+	if (!rc && expect >= 0 &&
+	    !(rc = stmt(c, "SELECT coalesce(max(version), 0) FROM rules WHERE kind = ?1", &st, err))) {
+		sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+		int64_t latest = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+		sqlite3_reset(st);
+		if (latest < 0)
+			rc = sq_err(c->db, "rules", err);
+		else if (latest != expect)
+			rc = relto_seterr(err, RELTO_ECONFLICT,
+			                  "the %s changed meanwhile: version %lld is the latest, this change was made "
+			                  "against version %lld", kind, (long long)latest, (long long)expect);
+	}
 	if (!rc)
 		rc = stmt(c, "INSERT INTO rules(kind, version, author, at, reason, body)"
 		             " SELECT ?1, coalesce(max(version), 0) + 1, ?2, ?3, ?4, ?5 FROM rules WHERE kind = ?1"
@@ -934,6 +954,7 @@ static enum relto_err sq_rules_put(struct store_conn *base, const char *kind, co
 		rc = exec(c->db, "COMMIT", err);
 	else
 		exec(c->db, "ROLLBACK", NULL);
+	c->heads_valid = 0;
 	return rc;
 }
 
@@ -995,6 +1016,58 @@ static enum relto_err sq_rules_log(struct store_conn *base, const char *kind, st
 	}
 	if (!rc && r != SQLITE_DONE)
 		rc = sq_err(c->db, "rules", err);
+	sqlite3_reset(st);
+	return rc;
+}
+
+static enum relto_err sq_rules_heads(struct store_conn *base, struct store_rules_heads *out, char *err)
+{
+	struct sq_conn *c = (struct sq_conn *)base;
+	sqlite3_stmt *st;
+	enum relto_err rc = stmt(c, "PRAGMA data_version", &st, err);
+	if (rc)
+		return rc;
+	int64_t dv = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+	sqlite3_reset(st);
+	if (dv < 0)
+		return sq_err(c->db, "data_version", err);
+	/* data_version changes only when another connection commits; this
+	** connection's own rules commits clear heads_valid (sq_rules_put). */
+	if (c->heads_valid && dv == c->heads_data_version) {
+		*out = c->heads;
+		return RELTO_OK;
+	}
+	if ((rc = stmt(c, "SELECT (SELECT coalesce(max(version), 0) FROM rules WHERE kind = 'posture'),"
+	                  " (SELECT coalesce(max(version), 0) FROM rules WHERE kind = 'policy')", &st, err)))
+		return rc;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		c->heads.posture = sqlite3_column_int64(st, 0);
+		c->heads.policy = sqlite3_column_int64(st, 1);
+		c->heads_data_version = dv;
+		c->heads_valid = 1;
+		*out = c->heads;
+	} else {
+		rc = sq_err(c->db, "rules", err);
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+static enum relto_err sq_set_counts(struct store_conn *base, store_setcount_fn fn, void *ctx, char *err)
+{
+	struct sq_conn *c = (struct sq_conn *)base;
+	sqlite3_stmt *st;
+	enum relto_err rc = stmt(c, "SELECT coll, marking_set, posted_by, count(*) FROM objects INDEXED BY"
+	                            " objects_latest_sets WHERE is_last GROUP BY coll, marking_set, posted_by",
+	                         &st, err);
+	if (rc)
+		return rc;
+	int r = SQLITE_DONE;
+	while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW)
+		rc = fn(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+		        (const char *)sqlite3_column_text(st, 2), sqlite3_column_int64(st, 3));
+	if (!rc && r != SQLITE_DONE)
+		rc = sq_err(c->db, "set counts", err);
 	sqlite3_reset(st);
 	return rc;
 }
@@ -1067,6 +1140,8 @@ const struct store_ops store_sqlite_ops = {
 	.rules_put = sq_rules_put,
 	.rules_get = sq_rules_get,
 	.rules_log = sq_rules_log,
+	.rules_heads = sq_rules_heads,
+	.set_counts = sq_set_counts,
 	.status_put = sq_status_put,
 	.status_get = sq_status_get,
 };

@@ -127,6 +127,7 @@ static const struct release_snapshot *take_snapshot(struct req *r, size_t *varia
 	if (!r->srv->release)
 		return NULL;
 	const struct release_snapshot *s = release_get(r->srv->release);
+	r->snapshot = s->id;
 	if (s->unfiltered[r->partner]) {
 		release_put(r->srv->release, s);
 		return NULL;
