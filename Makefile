@@ -70,7 +70,7 @@ unit: $(UNIT_BINS)
 # Benchmark programs (never run by `make test`; see docs/BENCHMARKS.md).
 bench: $(BENCH_BINS)
 
-$(BUILD)/bench/%: bench/%.c $(BUILD)/librelto.a
+$(BUILD)/bench/%: bench/%.c bench/synth.h $(BUILD)/librelto.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(BUILD)/librelto.a $(ALL_LDFLAGS) $(LDLIBS)
 

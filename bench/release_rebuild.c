@@ -3,9 +3,9 @@
 ** partners and M marking sets (issue 3 asks: 1,000 x 1,000 under 100 ms).
 **
 ** Builds a temporary SQLite store holding M distinct marking sets (each a
-** combination of classification banners, REL TO lists and TLP markings,
-** with their marking-definition objects), a posture of N partners with
-** random networks, and the demo policy; then times release_rebuild()
+** combination of classification banners and REL TO lists, with their
+** marking-definition objects; bench/synth.h), a posture of N partners
+** with varied networks, and the demo policy; then times release_rebuild()
 ** several times and prints the best and the median.  Never run by the
 ** tests: `make bench` builds it, `build/bench/release_rebuild [N M]` runs it.
 */
@@ -20,110 +20,10 @@
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/ts.h"
-#include "ingest/ingest.h"
-
-#define COLL "11111111-2222-4333-8444-555555555555"
+#include "synth.h"
 
 extern const unsigned char embed_relto_policy[];
 extern const size_t embed_relto_policy_len;
-
-static const char *const countries[] = {"USA", "GBR", "AUS", "CAN", "NZL", "JPN", "KOR", "DEU", "FRA", "ITA",
-                                        "ESP", "POL", "NLD", "NOR", "SWE", "DNK"};
-#define NCOUNTRIES (sizeof(countries) / sizeof(countries[0]))
-static const char *const levels[] = {"UNCLASSIFIED", "CONFIDENTIAL", "SECRET", "TOP SECRET"};
-
-static void die(const char *what, const char *err)
-{
-	fprintf(stderr, "release_rebuild: %s: %s\n", what, err);
-	exit(1);
-}
-
-/* Marking definition d: a banner with a level and a REL TO list. */
-static void definition(struct buf *b, size_t d, char id[64])
-{
-	snprintf(id, 64, "marking-definition--%08zx-0000-4000-8000-000000000000", d);
-	buf_printf(b, "{\"type\":\"marking-definition\",\"spec_version\":\"2.1\",\"id\":\"%s\","
-	              "\"created\":\"2024-01-01T00:00:00.000Z\",\"definition_type\":\"statement\","
-	              "\"definition\":{\"statement\":\"%s//REL TO USA, %s, %s\"}}",
-	           id, levels[d % 4], countries[1 + d % (NCOUNTRIES - 1)], countries[1 + (d / 7) % (NCOUNTRIES - 1)]);
-}
-
-static void fill_store(struct store *st, size_t nsets)
-{
-	char err[RELTO_ERRBUF_SIZE] = "";
-	struct store_conn *c;
-	int64_t coll;
-	if (store_conn_get(st, &c, err) || store_collection(c, COLL, &coll, err))
-		die("store", err);
-	size_t ndefs = 64;
-	struct buf env;
-	buf_init(&env, 1u << 30);
-	buf_puts(&env, "{\"objects\":[");
-	char ids[64][64];
-	for (size_t d = 0; d < ndefs; d++) {
-		buf_puts(&env, d ? "," : "");
-		definition(&env, d, ids[d]);
-	}
-	/* Objects carrying two or three of the definitions: nsets distinct sets. */
-	for (size_t s = 0; s < nsets; s++) {
-		size_t a = s % ndefs, b = (a + 1 + s / ndefs) % ndefs, k = (b + 1 + s / (ndefs * ndefs)) % ndefs;
-		int three = s >= ndefs * (ndefs - 1);
-		buf_printf(&env, ",{\"type\":\"indicator\",\"spec_version\":\"2.1\","
-		                 "\"id\":\"indicator--%08zx-0000-4000-8000-000000000000\","
-		                 "\"created\":\"2024-01-01T00:00:00.000Z\",\"modified\":\"2024-01-01T00:00:00.000Z\","
-		                 "\"pattern\":\"[ipv4-addr:value = '10.0.0.1']\",\"pattern_type\":\"stix\","
-		                 "\"valid_from\":\"2024-01-01T00:00:00Z\",\"object_marking_refs\":[\"%s\",\"%s\"%s%s%s]}",
-		           s, ids[a], ids[b], three ? ",\"" : "", three ? ids[k] : "", three ? "\"" : "");
-	}
-	buf_puts(&env, "]}");
-	struct ingest_opts opts = {.batch = 5000, .posted_by = "p0"};
-	struct ingest_stats stats;
-	if (ingest_body(c, coll, env.data, env.len, &opts, NULL, NULL, &stats, err))
-		die("ingest", err);
-	if (stats.rejected)
-		die("ingest", "objects rejected");
-	store_conn_put(st, c);
-	buf_free(&env);
-}
-
-static struct relto_config *make_config(size_t npartners, const char *db)
-{
-	struct buf b;
-	buf_init(&b, 1u << 28);
-	buf_printf(&b, "database: \"%s\"\npartners:\n", db);
-	for (size_t p = 0; p < npartners; p++)
-		buf_printf(&b, "  - id: p%zu\n    password_hash: \"$argon2id$bench\"\n", p);
-	buf_printf(&b, "api_roots:\n  - path: r\n    title: r\n    collections:\n"
-	               "      - id: %s\n        title: c\n        read: \"*\"\n", COLL);
-	struct relto_config *cfg = NULL;
-	char err[RELTO_ERRBUF_SIZE] = "";
-	if (config_load_text("(bench config)", b.data, b.len, &cfg, err))
-		die("config", err);
-	buf_free(&b);
-	return cfg;
-}
-
-static struct posture *make_posture(size_t npartners)
-{
-	struct buf b;
-	buf_init(&b, 1u << 28);
-	buf_puts(&b, "{\"format\":\"relto-posture/1\",\"levels\":[\"UNCLASSIFIED\",\"CONFIDENTIAL\",\"SECRET\",\"TOP_SECRET\"],"
-	             "\"vendors\":[{\"id\":\"huawei\",\"name\":\"Huawei\",\"country\":\"CHN\",\"risk\":\"high\",\"lists\":[],\"source\":\"bench\"},"
-	             "{\"id\":\"nokia\",\"name\":\"Nokia\",\"country\":\"FIN\",\"risk\":\"none\",\"lists\":[],\"source\":\"bench\"}],\"partners\":[");
-	for (size_t p = 0; p < npartners; p++)
-		buf_printf(&b, "%s{\"id\":\"p%zu\",\"name\":\"Partner %zu\",\"country\":\"%s\",\"groups\":[],"
-		               "\"agreement_level\":\"%s\",\"hub\":%s,\"source\":\"bench\",\"operators\":[{\"name\":\"op\",\"segments\":"
-		               "{\"ran\":[{\"vendor\":\"%s\",\"source\":\"bench\"}],\"core\":[{\"vendor\":\"nokia\",\"source\":\"bench\"}]}}]}",
-		           p ? "," : "", p, p, countries[p % NCOUNTRIES], p % 3 ? "SECRET" : "TOP_SECRET",
-		           p == 0 ? "true" : "false", p % 5 ? "nokia" : "huawei");
-	buf_puts(&b, "]}");
-	struct posture *pos = NULL;
-	char err[RELTO_ERRBUF_SIZE] = "";
-	if (posture_load("(bench posture)", b.data, b.len, &pos, err))
-		die("posture", err);
-	buf_free(&b);
-	return pos;
-}
 
 static int cmp(const void *a, const void *b)
 {
@@ -142,7 +42,7 @@ int main(int argc, char **argv)
 	struct store *st;
 	if (store_open(path, &st, err))
 		die("store", err);
-	fill_store(st, nsets);
+	fill_store(st, nsets, nsets);
 	struct posture *pos = make_posture(npartners);
 	struct relto_config *cfg = make_config(npartners, path);
 	struct policy *pol;

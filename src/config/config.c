@@ -278,9 +278,10 @@ static enum relto_err load_root(struct relto_config *c, const struct yconf *y, i
 	enum relto_err rc = yconf_check_keys(y, map, "api root", keys, err);
 	if (!rc)
 		rc = get_str(y, map, "path", 1, "api root", &r->path, err);
-	if (!rc && (!is_name(r->path, 64) || strcmp(r->path, "taxii2") == 0))
+	if (!rc && (!is_name(r->path, 64) || strcmp(r->path, "taxii2") == 0 || strcmp(r->path, "admin") == 0))
 		rc = yconf_error(y, yconf_get(y, map, "path"), err, RELTO_EINVAL,
-		                 "API root path '%s' must be one segment of a-z, 0-9, '-', '_' (not 'taxii2')", r->path);
+		                 "API root path '%s' must be one segment of a-z, 0-9, '-', '_' (not 'taxii2' or 'admin')",
+		                 r->path);
 	if (!rc && config_find_root(c, r->path))
 		rc = yconf_error(y, yconf_get(y, map, "path"), err, RELTO_EINVAL,
 		                 "API root '%s' is defined twice", r->path);

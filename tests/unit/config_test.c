@@ -290,7 +290,9 @@ static const struct bad_case bad[] = {
 	  "      - id: 11111111-2222-4333-8444-555555555555\n        title: D\n", "t.yaml:14: ", "is defined twice" },
 	/* API roots. */
 	{ DB P R "  - path: r\n    title: R2\n", "t.yaml:8: ", "API root 'r' is defined twice" },
-	{ DB P "api_roots:\n  - path: taxii2\n    title: T\n", "t.yaml:6: ", "(not 'taxii2')" },
+	{ DB P "api_roots:\n  - path: taxii2\n    title: T\n", "t.yaml:6: ", "(not 'taxii2' or 'admin')" },
+	/* /admin/ is the admin API's. */
+	{ DB P "api_roots:\n  - path: admin\n    title: T\n", "t.yaml:6: ", "API root path 'admin' must be" },
 	{ DB P "api_roots:\n  - path: a/b\n    title: T\n", "t.yaml:6: ", "API root path 'a/b' must be one segment" },
 	{ DB P "api_roots:\n  - path: Hub\n    title: T\n", "t.yaml:6: ", "API root path 'Hub'" },
 	{ DB P "api_roots:\n  - path: r\n", "t.yaml:6: ", "api root: 'title' is required" },
