@@ -215,7 +215,8 @@ static enum relto_err tally(struct work *w, struct impact_partner *ip, size_t v,
 
 struct seen {
 	char *id;
-	int64_t set;
+	int64_t set, seq;
+	char *hidden;             /* optional references hidden from the partner; NULL: none */
 };
 
 struct seen_list {
@@ -234,16 +235,25 @@ static enum relto_err keep_row(void *ctx, const struct store_row *row)
 		l->v = v;
 		l->room = room;
 	}
-	if (!(l->v[l->n].id = strdup(row->id)))
+	struct seen *e = &l->v[l->n];
+	e->hidden = row->hidden_refs && strcmp(row->hidden_refs, "[]") != 0 ? strdup(row->hidden_refs) : NULL;
+	if (!(e->id = strdup(row->id)) || (row->hidden_refs && strcmp(row->hidden_refs, "[]") != 0 && !e->hidden)) {
+		free(e->id);
+		free(e->hidden);
 		return RELTO_ENOMEM;
-	l->v[l->n++].set = row->marking_set;
+	}
+	e->set = row->marking_set;
+	e->seq = row->seq;
+	l->n++;
 	return RELTO_OK;
 }
 
 static void seen_clear(struct seen_list *l)
 {
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; i < l->n; i++) {
 		free(l->v[i].id);
+		free(l->v[i].hidden);
+	}
 	free(l->v);
 	memset(l, 0, sizeof(*l));
 }
@@ -268,7 +278,7 @@ static enum relto_err visible_ids(struct store_conn *c, const struct release_sna
 	enum relto_err rc = store_query(c, &q, 0, keep_row, out, err);
 	if (rc == RELTO_ENOMEM)
 		return relto_seterr(err, rc, "out of memory");
-	if (!rc)
+	if (!rc && out->n)
 		qsort(out->v, out->n, sizeof(*out->v), by_id);
 	return rc;
 }
@@ -276,6 +286,19 @@ static enum relto_err visible_ids(struct store_conn *c, const struct release_sna
 static int64_t set_in(const struct work *w, int64_t set)
 {
 	return set >= 0 && (size_t)set < w->nsets ? set : -1;
+}
+
+/* Is an object the partner receives before (b) and after (a) served
+** differently: another version, another redaction, or other references
+** hidden from its object_refs? */
+static int served_differently(const struct work *w, size_t v, size_t p, const struct seen *b, const struct seen *a)
+{
+	if (b->seq != a->seq)
+		return 1;
+	if ((b->hidden == NULL) != (a->hidden == NULL) || (b->hidden && strcmp(b->hidden, a->hidden) != 0))
+		return 1;
+	int64_t set = set_in(w, a->set);
+	return set >= 0 && w->sb->redact[at(w->sb, v, p, (size_t)set)] != w->sa->redact[at(w->sa, v, p, (size_t)set)];
 }
 
 static enum relto_err exact_partner(struct work *w, struct store_conn *c, size_t p, struct impact_partner *ip,
@@ -306,10 +329,11 @@ static enum relto_err exact_partner(struct work *w, struct store_conn *c, size_t
 					rc = tally(w, ip, v, k, (size_t)set, +1, 1, 0);
 				j++;
 			} else {
-				int64_t set = set_in(w, a.v[j].set);
-				if (set >= 0 && b.v[i].set == a.v[j].set &&
-				    w->sb->redact[at(w->sb, v, p, (size_t)set)] != w->sa->redact[at(w->sa, v, p, (size_t)set)])
-					rc = tally(w, ip, v, k, (size_t)set, 0, 1, 0);
+				if (served_differently(w, v, p, &b.v[i], &a.v[j])) {
+					int64_t set = set_in(w, a.v[j].set);
+					if (set >= 0)
+						rc = tally(w, ip, v, k, (size_t)set, 0, 1, 0);
+				}
 				i++;
 				j++;
 			}

@@ -2,7 +2,8 @@
 ** impact.h: what a change of policy or posture does to what each partner
 ** receives (docs/admin.md, "The impact report").  The same report answers
 ** an applied change and a what-if: per partner login, objects gained,
-** lost and changed (served differently), by collection, by
+** lost and changed (served differently: another version, redaction or
+** hidden references), by collection, by
 ** classification level, and the policy reasons that caused them.
 **
 ** Two ways of counting, both from two decision snapshots built off to the
