@@ -1,15 +1,21 @@
 # relto Makefile.  `make` builds build/relto; `make test` runs every test;
 # `make SAN=1 test` does the same under AddressSanitizer and
 # UndefinedBehaviorSanitizer (in build-san/).  CC=clang works as well as gcc.
+# `make fuzz` builds the libFuzzer targets (tests/fuzz/) with clang under
+# both sanitizers (in build-fuzz/) and runs each for FUZZ_TIME seconds.
 
 include sources.mk
 
 CC      ?= cc
-PKGS    := libmicrohttpd jansson sqlite3 libsodium yaml-0.1
+PKGS    := libmicrohttpd gnutls jansson sqlite3 libsodium yaml-0.1
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 
-ifeq ($(SAN),1)
+ifeq ($(FUZZ),1)
+CC      := clang
+BUILD   ?= build-fuzz
+OPT     := -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else ifeq ($(SAN),1)
 BUILD   ?= build-san
 OPT     := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 else
@@ -33,7 +39,7 @@ EMBED_OBJS := $(EMBED_FILES:%=$(BUILD)/gen/%.o)
 UNIT_SRCS  := $(wildcard tests/unit/*_test.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test unit clean install bench
+.PHONY: all test unit clean install bench fuzz fuzz-build fuzz-bins
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 all: $(BUILD)/relto
 
@@ -74,6 +80,25 @@ $(BUILD)/bench/%: bench/%.c bench/synth.h $(BUILD)/librelto.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Isrc -o $@ $< $(BUILD)/librelto.a $(ALL_LDFLAGS) $(LDLIBS)
 
+# Fuzzing (tests/fuzz/README.md): one libFuzzer program per parser, built
+# with clang in build-fuzz/ against a library built with the same
+# sanitizers and coverage instrumentation.  `make fuzz` runs each for
+# FUZZ_TIME seconds and fails if any of them finds a crash.
+FUZZ_TIME ?= 60
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+fuzz-build:
+	$(MAKE) FUZZ=1 BUILD=build-fuzz fuzz-bins
+
+fuzz-bins: $(FUZZ_BINS)
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/librelto.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -Isrc -o $@ $< $(BUILD)/librelto.a $(ALL_LDFLAGS) $(LDLIBS)
+
+fuzz: fuzz-build
+	tests/fuzz/run --build build-fuzz --time $(FUZZ_TIME)
+
 # Every test, unit and integration; the last line is "N passed, M failed".
 test: $(BUILD)/relto $(UNIT_BINS)
 	tests/run --build $(BUILD)
@@ -83,6 +108,6 @@ install: $(BUILD)/relto
 	install -m 0755 $(BUILD)/relto $(DESTDIR)$(BINDIR)/relto
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d)

@@ -126,9 +126,11 @@ enum relto_err auth_check(struct auth *a, const char *user, size_t ulen,
 		if (strlen(id) == ulen && memcmp(id, user, ulen) == 0)
 			p = (int)i;
 	}
-	const char *hash = p >= 0 ? a->cfg->partners[p].password_hash : a->dummy_hash;
+	/* A login without a password (certificate only) costs the same as any. */
+	const char *hash = p >= 0 && a->cfg->partners[p].password_hash ? a->cfg->partners[p].password_hash
+	                                                               : a->dummy_hash;
 	int ok = crypto_pwhash_str_verify(hash, pass, plen) == 0;
-	if (!ok || p < 0)
+	if (!ok || p < 0 || !a->cfg->partners[p].password_hash)
 		return RELTO_EUNAUTH;
 	cache_store(a, d, p, now);
 	*partner = p;

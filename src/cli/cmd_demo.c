@@ -85,7 +85,8 @@ static enum relto_err demo_config(const char *listen, const char *db, int no_cac
 		rc = yaml_str(b, listen);
 	if (!rc)
 		rc = buf_puts(b, "\n  title: \"relto demo hub\"\n  description: \"A national hub (USA) sharing with allied"
-		                 " partners; see docs/demo-data.md\"\n  contact: \"relto demo\"\ndatabase: ");
+		                 " partners; see docs/demo-data.md\"\n  contact: \"relto demo\"\n"
+		                 "  plain_http: true      # the demo serves plain HTTP; a real hub configures tls\ndatabase: ");
 	if (!rc)
 		rc = yaml_str(b, db);
 	if (!rc && no_cache)

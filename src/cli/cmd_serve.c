@@ -66,8 +66,9 @@ int cmd_serve(int argc, char **argv)
 		return cli_exit_code(rc);
 	}
 	srv->log_requests = !quiet;
-	log_line(LOG_INFO, "msg=\"listening\" url=http://%s:%u/taxii2/ database=\"%s\"", cfg->listen_host,
-	         srv->port, cfg->database);
+	log_line(LOG_INFO, "msg=\"listening\" url=%s://%s:%u/taxii2/ database=\"%s\"%s",
+	         cfg->tls.certificate ? "https" : "http", cfg->listen_host, srv->port, cfg->database,
+	         cfg->tls.client_ca ? " client_certificates=requested" : "");
 	if (!cfg->policy)
 		log_line(LOG_WARN, "msg=\"no policy configured: every reader of a collection receives all of it\"");
 	int sig = cli_serve_until_signal(srv);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "config.h"
 #include "yconf.h"
 #include "../util/buf.h"
@@ -110,9 +111,73 @@ static enum relto_err parse_listen(struct relto_config *c, const struct yconf *y
 	return c->listen_host ? RELTO_OK : relto_seterr(err, RELTO_ENOMEM, "out of memory");
 }
 
+/* A list of non-empty strings (or one string); absent: none. */
+static enum relto_err get_str_list(const struct yconf *y, int map, const char *key, const char *where, char ***out,
+                                   size_t *n, char *err)
+{
+	int node = yconf_get(y, map, key);
+	*out = NULL;
+	*n = 0;
+	if (!node)
+		return RELTO_OK;
+	size_t len = yconf_is_seq(y, node) ? yconf_seq_len(y, node) : 1;
+	if (!yconf_is_seq(y, node) && !yconf_str(y, node))
+		return yconf_error(y, node, err, RELTO_EINVAL, "%s: '%s' must be a list of strings", where, key);
+	if (!(*out = calloc(len + 1, sizeof(char *))))
+		return relto_seterr(err, RELTO_ENOMEM, "out of memory");
+	for (size_t i = 0; i < len; i++) {
+		int item = yconf_is_seq(y, node) ? yconf_seq_at(y, node, i) : node;
+		const char *s = yconf_str(y, item);
+		if (!s || !*s)
+			return yconf_error(y, item, err, RELTO_EINVAL, "%s: '%s' must be a list of non-empty strings", where,
+			                   key);
+		if (!((*out)[i] = strdup(s)))
+			return relto_seterr(err, RELTO_ENOMEM, "out of memory");
+		(*n)++;
+	}
+	return RELTO_OK;
+}
+
+static void free_list(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static enum relto_err load_tls(struct relto_config *c, const struct yconf *y, int map, char *err)
+{
+	static const char *const keys[] = {"certificate", "key", "client_ca", NULL};
+	enum relto_err rc = yconf_is_map(y, map) ? yconf_check_keys(y, map, "tls", keys, err)
+	                    : yconf_error(y, map, err, RELTO_EINVAL, "'tls' must be a map (certificate, key, client_ca)");
+	if (!rc)
+		rc = get_str(y, map, "certificate", 1, "tls", &c->tls.certificate, err);
+	if (!rc)
+		rc = get_str(y, map, "key", 1, "tls", &c->tls.key, err);
+	if (!rc)
+		rc = get_str(y, map, "client_ca", 0, "tls", &c->tls.client_ca, err);
+	return rc;
+}
+
+static enum relto_err get_bool(const struct yconf *y, int map, const char *key, int *out, char *err)
+{
+	int n = yconf_get(y, map, key);
+	if (!n)
+		return RELTO_OK;
+	const char *s = yconf_str(y, n);
+	if (s && strcmp(s, "true") == 0)
+		*out = 1;
+	else if (s && strcmp(s, "false") == 0)
+		*out = 0;
+	else
+		return yconf_error(y, n, err, RELTO_EINVAL, "'%s' must be true or false", key);
+	return RELTO_OK;
+}
+
 static enum relto_err load_server(struct relto_config *c, const struct yconf *y, int map, char *err)
 {
-	static const char *const keys[] = {"listen", "threads", "title", "description", "contact", NULL};
+	static const char *const keys[] = {"listen", "threads", "title", "description", "contact", "tls",
+	                                   "plain_http", NULL};
 	enum relto_err rc = yconf_check_keys(y, map, "server", keys, err);
 	unsigned long long threads = 0;
 	int listen = yconf_get(y, map, "listen");
@@ -127,6 +192,14 @@ static enum relto_err load_server(struct relto_config *c, const struct yconf *y,
 		rc = get_str(y, map, "description", 0, "server", &c->description, err);
 	if (!rc)
 		rc = get_str(y, map, "contact", 0, "server", &c->contact, err);
+	int tls = yconf_get(y, map, "tls");
+	if (!rc && tls)
+		rc = load_tls(c, y, tls, err);
+	if (!rc)
+		rc = get_bool(y, map, "plain_http", &c->plain_http, err);
+	if (!rc && tls && c->plain_http)
+		rc = yconf_error(y, yconf_get(y, map, "plain_http"), err, RELTO_EINVAL,
+		                 "'plain_http: true' and 'tls' exclude each other");
 	return rc;
 }
 
@@ -134,13 +207,26 @@ static enum relto_err load_limits(struct relto_config *c, const struct yconf *y,
 {
 	static const char *const keys[] = {"max_content_length", "max_objects_per_envelope",
 	                                   "default_page_size", "max_page_size",
-	                                   "max_connections", "connection_timeout", "page_cache_bytes", NULL};
+	                                   "max_connections", "max_connections_per_ip", "connection_timeout",
+	                                   "page_cache_bytes", "rate", "burst", NULL};
 	unsigned long long objs = c->limits.max_objects_per_envelope;
 	unsigned long long body = c->limits.max_content_length, def = c->limits.default_page_size;
 	unsigned long long max = c->limits.max_page_size, conns = c->limits.max_connections;
 	unsigned long long tmo = c->limits.connection_timeout;
 	unsigned long long cache = c->limits.page_cache_bytes;
+	unsigned long long per_ip = 0, rate = 0, burst = 0;
 	enum relto_err rc = yconf_check_keys(y, map, "limits", keys, err);
+	if (!rc)
+		rc = get_uint(y, map, "max_connections_per_ip", 0, 1000000, &per_ip, err);
+	if (!rc)
+		rc = get_uint(y, map, "rate", 0, 10000000, &rate, err);
+	if (!rc)
+		rc = get_uint(y, map, "burst", 1, 100000000, &burst, err);
+	if (!rc && yconf_get(y, map, "burst") && !rate)
+		rc = yconf_error(y, yconf_get(y, map, "burst"), err, RELTO_EINVAL, "'burst' needs a 'rate'");
+	c->limits.max_connections_per_ip = (unsigned)per_ip;
+	c->limits.rate = (unsigned)rate;
+	c->limits.burst = (unsigned)(burst ? burst : rate * 2);
 	if (!rc)
 		rc = get_uint(y, map, "max_content_length", 1024, 1ull << 31, &body, err);
 	if (!rc)
@@ -170,11 +256,33 @@ static enum relto_err load_limits(struct relto_config *c, const struct yconf *y,
 	return rc;
 }
 
+/* "sha256:AB:CD:..." or 64 hex digits, in place, to 64 lower-case hex
+** digits; 0 if it is neither. */
+static int normalize_fingerprint(char *s)
+{
+	const char *in = strncasecmp(s, "sha256:", 7) == 0 ? s + 7 : s;
+	char hex[CONFIG_FINGERPRINT_LEN + 1];
+	size_t n = 0;
+	for (; *in; in++) {
+		if (*in == ':')
+			continue;
+		if (!isxdigit((unsigned char)*in) || n == CONFIG_FINGERPRINT_LEN)
+			return 0;
+		hex[n++] = (char)tolower((unsigned char)*in);
+	}
+	if (n != CONFIG_FINGERPRINT_LEN)
+		return 0;
+	hex[n] = '\0';
+	memcpy(s, hex, n + 1);
+	return 1;
+}
+
 static enum relto_err load_partner(struct relto_config *c, const struct yconf *y, int map,
                                    struct partner *p, char *err)
 {
-	static const char *const keys[] = {"id", "name", "role", "password_hash", NULL};
-	char *role = NULL;
+	static const char *const keys[] = {"id", "name", "role", "password_hash", "auth", "certificate_fingerprints",
+	                                   "certificate_subjects", NULL};
+	char *role = NULL, *auth = NULL;
 	enum relto_err rc = yconf_check_keys(y, map, "partner", keys, err);
 	if (!rc)
 		rc = get_str(y, map, "id", 1, "partner", &p->id, err);
@@ -186,8 +294,36 @@ static enum relto_err load_partner(struct relto_config *c, const struct yconf *y
 	if (!rc)
 		rc = get_str(y, map, "name", 0, "partner", &p->name, err);
 	if (!rc)
-		rc = get_str(y, map, "password_hash", 1, "partner", &p->password_hash, err);
-	if (!rc && strncmp(p->password_hash, "$argon2id$", 10) != 0)
+		rc = get_str(y, map, "password_hash", 0, "partner", &p->password_hash, err);
+	if (!rc)
+		rc = get_str_list(y, map, "certificate_fingerprints", "partner", &p->cert_fingerprints,
+		                  &p->ncert_fingerprints, err);
+	for (size_t i = 0; !rc && i < p->ncert_fingerprints; i++)
+		rc = normalize_fingerprint(p->cert_fingerprints[i])
+		     ? RELTO_OK
+		     : yconf_error(y, yconf_get(y, map, "certificate_fingerprints"), err, RELTO_EINVAL,
+		                   "partner '%s': a certificate fingerprint is 'sha256:' and 64 hex digits (colons allowed)",
+		                   p->id);
+	if (!rc)
+		rc = get_str_list(y, map, "certificate_subjects", "partner", &p->cert_subjects, &p->ncert_subjects, err);
+	int certs = p->ncert_fingerprints || p->ncert_subjects;
+	if (!rc)
+		rc = get_str(y, map, "auth", 0, "partner", &auth, err);
+	if (!rc && auth && strcmp(auth, "password") != 0 && strcmp(auth, "certificate") != 0 &&
+	    strcmp(auth, "certificate+password") != 0)
+		rc = yconf_error(y, yconf_get(y, map, "auth"), err, RELTO_EINVAL,
+		                 "auth must be 'password', 'certificate' or 'certificate+password', not '%s'", auth);
+	p->auth = !auth ? (p->password_hash || !certs ? AUTH_PASSWORD : AUTH_CERTIFICATE)
+	          : strcmp(auth, "password") == 0 ? AUTH_PASSWORD
+	          : strcmp(auth, "certificate") == 0 ? AUTH_CERTIFICATE : AUTH_BOTH;
+	free(auth);
+	if (!rc && (p->auth & AUTH_CERTIFICATE) && !certs)
+		rc = yconf_error(y, map, err, RELTO_EINVAL,
+		                 "partner '%s': certificate authentication needs certificate_fingerprints or "
+		                 "certificate_subjects", p->id);
+	if (!rc && (p->auth & AUTH_PASSWORD) && !p->password_hash)
+		rc = yconf_error(y, map, err, RELTO_EINVAL, "partner '%s': 'password_hash' is required", p->id);
+	if (!rc && p->password_hash && strncmp(p->password_hash, "$argon2id$", 10) != 0)
 		rc = yconf_error(y, yconf_get(y, map, "password_hash"), err, RELTO_EINVAL,
 		                 "partner '%s': password_hash must be an Argon2id hash ('relto hash-password' makes one)",
 		                 p->id);
@@ -361,6 +497,11 @@ static enum relto_err load_doc(struct relto_config *c, const struct yconf *y, ch
 		rc = load_list(c, y, root, "partners", err);
 	if (!rc)
 		rc = load_list(c, y, root, "api_roots", err);
+	for (size_t i = 0; !rc && i < c->npartners; i++)
+		if ((c->partners[i].auth & AUTH_CERTIFICATE) && !c->tls.client_ca)
+			rc = yconf_error(y, yconf_get(y, root, "partners"), err, RELTO_EINVAL,
+			                 "partner '%s' authenticates by client certificate: server.tls.client_ca is required",
+			                 c->partners[i].id);
 	return rc;
 }
 
@@ -413,6 +554,8 @@ void config_free(struct relto_config *c)
 		free(c->partners[i].id);
 		free(c->partners[i].name);
 		free(c->partners[i].password_hash);
+		free_list(c->partners[i].cert_fingerprints, c->partners[i].ncert_fingerprints);
+		free_list(c->partners[i].cert_subjects, c->partners[i].ncert_subjects);
 	}
 	free(c->partners);
 	for (size_t i = 0; i < c->nroots; i++) {
@@ -436,6 +579,9 @@ void config_free(struct relto_config *c)
 	free(c->source);
 	free(c->listen_host);
 	free(c->database);
+	free(c->tls.certificate);
+	free(c->tls.key);
+	free(c->tls.client_ca);
 	free(c->policy);
 	free(c->posture);
 	free(c->title);

@@ -17,11 +17,33 @@
 
 enum partner_role { ROLE_PARTNER = 0, ROLE_ADMIN = 1 };
 
+/* What a partner must present (partner.auth): a password (HTTP Basic, or
+** a stored API token), a client certificate, or both. */
+enum partner_auth { AUTH_PASSWORD = 1, AUTH_CERTIFICATE = 2, AUTH_BOTH = 3 };
+
+#define CONFIG_FINGERPRINT_LEN 64 /* SHA-256 of a certificate's DER, lower-case hex */
+
 struct partner {
 	char *id;            /* login name and partner id, [a-z0-9_-] */
 	char *name;
-	char *password_hash; /* Argon2id string ($argon2id$...), never a secret */
+	char *password_hash; /* Argon2id string ($argon2id$...), never a secret; NULL: none configured */
 	enum partner_role role;
+	enum partner_auth auth;
+	/* Client certificates that are this partner (mutual TLS): SHA-256
+	** fingerprints (64 lower-case hex digits) and subject DNs as GnuTLS
+	** writes them ("CN=kor.example,O=..."). */
+	char **cert_fingerprints;
+	size_t ncert_fingerprints;
+	char **cert_subjects;
+	size_t ncert_subjects;
+};
+
+/* TLS (libmicrohttpd with GnuTLS): TLS 1.2 and 1.3 only, AEAD ciphers. */
+struct tls_config {
+	char *certificate;   /* PEM certificate chain file; NULL: no TLS */
+	char *key;           /* PEM private key file */
+	char *client_ca;     /* PEM CA bundle that signs partners' client
+	                        certificates; NULL: none are asked for */
 };
 
 struct collection {
@@ -52,7 +74,12 @@ struct limits {
 	size_t default_page_size;   /* objects per page when no limit= */
 	size_t max_page_size;       /* larger limit= values are lowered to this */
 	unsigned max_connections;
+	unsigned max_connections_per_ip; /* 0: no per-address limit */
 	unsigned connection_timeout; /* seconds of inactivity before a close */
+	/* Per-partner request rate (a token bucket): rate requests/s on
+	** average, bursts of up to burst; rate 0: unlimited.  Over it: 429
+	** with Retry-After. */
+	unsigned rate, burst;
 	size_t page_cache_bytes;    /* finished pages kept in memory; 0 = none */
 };
 
@@ -62,6 +89,8 @@ struct relto_config {
 	uint16_t listen_port;
 	unsigned threads;    /* worker threads; 0 = number of cores */
 	char *database;      /* store URL or path */
+	struct tls_config tls;
+	int plain_http;      /* serving without TLS was asked for explicitly */
 	/* Releasability: the policy file and the posture file.  Both or
 	** neither; without them every reader of a collection receives all
 	** of it (and the server says so when it starts). */

@@ -12,6 +12,8 @@
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <microhttpd.h>
 #include <sodium.h>
 #include <netinet/in.h>
@@ -45,6 +47,17 @@ struct conn_state {
 	size_t nparams;
 	int too_many_params;
 };
+
+/* Per-connection state: who the client certificate of a TLS connection
+** says the client is, worked out once per connection (verifying a chain
+** on every request would cost far more than the request). */
+struct conn_ident {
+	int done;
+	int partner; /* CERT_NONE, CERT_REFUSED, or an index into cfg->partners */
+};
+
+#define CERT_NONE (-1)    /* no client certificate presented */
+#define CERT_REFUSED (-2) /* one that does not verify, or is nobody's */
 
 typedef enum relto_err (*handler_fn)(struct req *r);
 
@@ -233,16 +246,69 @@ static enum relto_err route(struct req *r, char *path, struct route *out)
 
 /* ---- authentication ---- */
 
+/* Which partner the connection's client certificate is: verified against
+** tls.client_ca, then matched by SHA-256 fingerprint or subject DN. */
+static int cert_partner(const struct server *s, struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	gnutls_session_t sess = info ? (gnutls_session_t)info->tls_session : NULL;
+	unsigned n = 0, status = 0;
+	const gnutls_datum_t *chain = sess ? gnutls_certificate_get_peers(sess, &n) : NULL;
+	if (!chain || !n)
+		return CERT_NONE;
+	if (gnutls_certificate_verify_peers2(sess, &status) < 0 || status != 0)
+		return CERT_REFUSED;
+	unsigned char sha[crypto_hash_sha256_BYTES];
+	char hex[2 * crypto_hash_sha256_BYTES + 1];
+	crypto_hash_sha256(sha, chain[0].data, chain[0].size);
+	sodium_bin2hex(hex, sizeof(hex), sha, sizeof(sha));
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t dn = {NULL, 0};
+	if (gnutls_x509_crt_init(&crt) == 0 && gnutls_x509_crt_import(crt, &chain[0], GNUTLS_X509_FMT_DER) == 0)
+		gnutls_x509_crt_get_dn3(crt, &dn, 0);
+	int found = CERT_REFUSED;
+	const struct relto_config *c = s->cfg;
+	for (size_t p = 0; p < c->npartners && found == CERT_REFUSED; p++) {
+		for (size_t i = 0; i < c->partners[p].ncert_fingerprints; i++)
+			if (strcmp(c->partners[p].cert_fingerprints[i], hex) == 0)
+				found = (int)p;
+		for (size_t i = 0; dn.data && i < c->partners[p].ncert_subjects; i++)
+			if (strcmp(c->partners[p].cert_subjects[i], (const char *)dn.data) == 0)
+				found = (int)p;
+	}
+	gnutls_free(dn.data);
+	if (crt)
+		gnutls_x509_crt_deinit(crt);
+	return found;
+}
+
+/* The connection's certificate identity, worked out on its first request. */
+static int connection_cert(const struct server *s, struct MHD_Connection *conn)
+{
+	if (!s->cfg->tls.client_ca)
+		return CERT_NONE;
+	const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn_ident *id = info ? info->socket_context : NULL;
+	if (!id)
+		return cert_partner(s, conn);
+	if (!id->done) {
+		id->partner = cert_partner(s, conn);
+		id->done = 1;
+	}
+	return id->partner;
+}
+
 /* HTTP Basic (RFC 7617), read here rather than by libmicrohttpd so that
 ** the scheme is matched case-insensitively and the decoded credentials
 ** keep their exact length: "usa:demo-usa\0" must not pass as
 ** "usa:demo-usa". */
-static enum relto_err authenticate(struct server *s, struct MHD_Connection *conn, struct req *r)
+static int basic_partner(struct server *s, struct MHD_Connection *conn, int *presented)
 {
 	const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	unsigned char decoded[512];
 	size_t len = 0;
-	enum relto_err rc = RELTO_EUNAUTH;
+	int partner = -1;
+	*presented = h != NULL;
 	if (h && strncasecmp(h, "Basic ", 6) == 0) {
 		const char *b64 = h + 6;
 		while (*b64 == ' ')
@@ -252,15 +318,37 @@ static enum relto_err authenticate(struct server *s, struct MHD_Connection *conn
 		    sodium_base642bin(decoded, sizeof(decoded), b64, blen, NULL, &len, NULL,
 		                      sodium_base64_VARIANT_ORIGINAL) == 0) {
 			const unsigned char *colon = memchr(decoded, ':', len);
-			if (colon && !memchr(decoded, '\0', len))
-				rc = auth_check(s->auth, (const char *)decoded, (size_t)(colon - decoded),
-				                (const char *)colon + 1, len - (size_t)(colon - decoded) - 1, &r->partner);
+			if (colon && !memchr(decoded, '\0', len) &&
+			    auth_check(s->auth, (const char *)decoded, (size_t)(colon - decoded), (const char *)colon + 1,
+			               len - (size_t)(colon - decoded) - 1, &partner) != RELTO_OK)
+				partner = -1;
 		}
 	}
 	sodium_memzero(decoded, sizeof(decoded));
-	if (rc)
-		return relto_seterr(r->err, RELTO_EUNAUTH, "valid credentials are required (HTTP Basic)");
-	r->who = &s->cfg->partners[r->partner];
+	return partner;
+}
+
+/* Who is asking: a password (HTTP Basic), a client certificate, or both,
+** as each partner's `auth` requires.  Every refusal says the same, so it
+** never tells which part was wrong or whether a login exists. */
+static enum relto_err authenticate(struct server *s, struct MHD_Connection *conn, struct req *r)
+{
+	int presented = 0;
+	int cert = connection_cert(s, conn);
+	int pass = cert == CERT_REFUSED ? -1 : basic_partner(s, conn, &presented);
+	int who = -1;
+	if (cert == CERT_REFUSED)
+		who = -1;                 /* an unknown or invalid certificate is refused outright */
+	else if (presented)
+		who = pass >= 0 && (cert == CERT_NONE || cert == pass) &&
+		      (!(s->cfg->partners[pass].auth & AUTH_CERTIFICATE) || cert == pass) ? pass : -1;
+	else if (cert >= 0 && s->cfg->partners[cert].auth == AUTH_CERTIFICATE)
+		who = cert;
+	if (who < 0)
+		return relto_seterr(r->err, RELTO_EUNAUTH, "valid credentials are required (HTTP Basic%s)",
+		                    s->cfg->tls.client_ca ? " and/or a client certificate" : "");
+	r->partner = who;
+	r->who = &s->cfg->partners[who];
 	return RELTO_OK;
 }
 
@@ -536,6 +624,38 @@ static enum relto_err map_collections(struct server *s, char *err)
 	return rc;
 }
 
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+	(void)cls;
+	(void)conn;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+		*socket_context = calloc(1, sizeof(struct conn_ident));
+	else {
+		free(*socket_context);
+		*socket_context = NULL;
+	}
+}
+
+/* Read a whole PEM file for libmicrohttpd (which takes PEM text). */
+static enum relto_err read_pem(const char *path, const char *what, char **out, char *err)
+{
+	struct buf b;
+	buf_init(&b, 1u << 20);
+	enum relto_err rc = buf_read_file(&b, path, NULL);
+	if (rc || !b.data) {
+		buf_free(&b);
+		return relto_seterr(err, RELTO_EINVAL, "tls: cannot read the %s '%s'", what, path);
+	}
+	*out = buf_steal(&b);
+	return RELTO_OK;
+}
+
+/* TLS 1.2 and 1.3 only, AEAD ciphers with forward secrecy. */
+#define RELTO_TLS_PRIORITIES                                                                                   \
+	"SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:" \
+	"-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:+DHE-RSA:-RSA"
+
 static enum relto_err start_daemon(struct server *s, char *err)
 {
 	const struct relto_config *c = s->cfg;
@@ -543,6 +663,12 @@ static enum relto_err start_daemon(struct server *s, char *err)
 	struct sockaddr_in a4 = {0};
 	struct sockaddr *sa;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	if (!c->tls.certificate && !c->plain_http)
+		return relto_seterr(err, RELTO_EINVAL,
+		                    "%s: no server.tls: give tls (certificate, key) or 'plain_http: true' to serve without "
+		                    "TLS", c->source);
+	if (c->tls.certificate && !MHD_is_feature_supported(MHD_FEATURE_TLS))
+		return relto_seterr(err, RELTO_EINTERNAL, "this libmicrohttpd was built without TLS");
 	if (inet_pton(AF_INET6, c->listen_host, &a6.sin6_addr) == 1) {
 		a6.sin6_family = AF_INET6;
 		a6.sin6_port = htons(c->listen_port);
@@ -558,14 +684,34 @@ static enum relto_err start_daemon(struct server *s, char *err)
 	unsigned threads = c->threads ? c->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
 	if (threads < 1)
 		threads = 1;
+	enum relto_err rc = RELTO_OK;
+	if (c->tls.certificate) {
+		flags |= MHD_USE_TLS;
+		rc = read_pem(c->tls.certificate, "certificate", &s->tls_cert, err);
+		if (!rc)
+			rc = read_pem(c->tls.key, "key", &s->tls_key, err);
+		if (!rc && c->tls.client_ca)
+			rc = read_pem(c->tls.client_ca, "client CA", &s->tls_trust, err);
+		if (rc)
+			return rc;
+	}
+	struct MHD_OptionItem tls[] = {
+		{MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert},
+		{MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key},
+		{MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)RELTO_TLS_PRIORITIES},
+		{s->tls_trust ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0, s->tls_trust},
+		{MHD_OPTION_END, 0, NULL},
+	};
 	struct MHD_Daemon *d = MHD_start_daemon(
 		flags, c->listen_port, NULL, NULL, on_request, s,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, /* first, so it sees every message */
 		MHD_OPTION_SOCK_ADDR, sa,
 		MHD_OPTION_THREAD_POOL_SIZE, threads,
 		MHD_OPTION_CONNECTION_LIMIT, c->limits.max_connections,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->limits.max_connections_per_ip,
 		MHD_OPTION_CONNECTION_TIMEOUT, c->limits.connection_timeout,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
 		MHD_OPTION_UNESCAPE_CALLBACK, unescape, s,
 		/* Room for long URLs (a match[id] list of a thousand ids) and
 		** headers, so that relto, not the HTTP layer, answers them with a
@@ -574,10 +720,11 @@ static enum relto_err start_daemon(struct server *s, char *err)
 		** small request at 32 KiB, 15.7 at 128 KiB, 20 at 256 KiB. */
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)RELTO_MHD_POOL,
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+		MHD_OPTION_ARRAY, c->tls.certificate ? tls : tls + 4,
 		MHD_OPTION_END);
 	if (!d)
-		return relto_seterr(err, RELTO_EINTERNAL, "cannot listen on %s port %u (in use, or not allowed)",
-		                    c->listen_host, c->listen_port);
+		return relto_seterr(err, RELTO_EINTERNAL, "cannot listen on %s port %u (in use, not allowed, or the TLS "
+		                    "certificate and key do not load: see the log)", c->listen_host, c->listen_port);
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = info ? info->port : c->listen_port;
 	s->daemon = d;
@@ -755,6 +902,11 @@ void server_stop(struct server *s)
 	pagecache_free(s->pages);
 	release_free(s->release);
 	redact_cache_free(s->partials);
+	if (s->tls_key)
+		sodium_memzero(s->tls_key, strlen(s->tls_key));
+	free(s->tls_key);
+	free(s->tls_cert);
+	free(s->tls_trust);
 	rules_free(s->rules);
 	rules_free(s->files);
 	pthread_mutex_destroy(&s->rules_lock);

@@ -24,6 +24,7 @@ struct server {
 	struct auth *auth;
 	unsigned char cursor_key[STORE_SECRET_LEN];
 	void *daemon;   /* struct MHD_Daemon *, kept opaque outside http/ */
+	char *tls_cert, *tls_key, *tls_trust; /* PEM texts, kept while the daemon runs */
 	struct pagecache *pages; /* finished page answers (http/pagecache.h) */
 	/* Releasability: all NULL when the configuration names no policy.
 	** files: the configured policy and posture (version 0).  rules: the

@@ -54,6 +54,7 @@ def write(dirname, name, text):
 
 GOOD_CONFIG = """\
 server:
+  plain_http: true
   listen: 127.0.0.1:{port}
   title: test hub
 database: {dir}/t.db

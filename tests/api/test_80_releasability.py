@@ -565,7 +565,7 @@ def policy_check(path):
 
 
 def make_config(posture, pw_hash, policy_path, posture_path):
-    lines = ["server:", "  listen: 127.0.0.1:{port}", "  threads: 4", "  title: test_80 hub",
+    lines = ["server:", "  plain_http: true", "  listen: 127.0.0.1:{port}", "  threads: 4", "  title: test_80 hub",
              "database: {dir}/r.db", "policy: %s" % policy_path, "posture: %s" % posture_path,
              "limits:", "  max_page_size: 200", "partners:"]
     for p in posture["partners"]:

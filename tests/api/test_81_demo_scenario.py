@@ -169,7 +169,7 @@ def test_delete_cannot_reach_withheld_objects():
     work = st["work"]
     pw = subprocess.run([H.RELTO, "hash-password"], input=b"pass-for-tests\n", capture_output=True,
                         check=True).stdout.decode().strip()
-    cfg = ("server:\n  listen: 127.0.0.1:{port}\ndatabase: {dir}/del.db\n"
+    cfg = ("server:\n  plain_http: true\n  listen: 127.0.0.1:{port}\ndatabase: {dir}/del.db\n"
            "policy: %s\nposture: %s\n" % (os.path.join(TOP, "src", "demo", "relto.policy"),
                                            os.path.join(TOP, "src", "demo", "posture.json")) +
            "partners:\n  - id: usa\n    password_hash: \"%s\"\n  - id: kor\n    password_hash: \"%s\"\n" % (pw, pw) +
