@@ -1,8 +1,9 @@
 # relto Makefile.  `make` builds build/relto; `make test` runs every test;
 # `make SAN=1 test` does the same under AddressSanitizer and
 # UndefinedBehaviorSanitizer (in build-san/).  CC=clang works as well as gcc.
-# `make fuzz` builds the libFuzzer targets (tests/fuzz/) with clang under
-# both sanitizers (in build-fuzz/) and runs each for FUZZ_TIME seconds.
+# `make fuzz` builds the libFuzzer targets (tests/fuzz/) with clang
+# (FUZZ_CC) under both sanitizers (in build-fuzz/) and runs each for
+# FUZZ_TIME seconds.
 
 include sources.mk
 
@@ -11,8 +12,9 @@ PKGS    := libmicrohttpd gnutls jansson sqlite3 libsodium yaml-0.1
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 
+FUZZ_CC ?= clang
 ifeq ($(FUZZ),1)
-CC      := clang
+CC      := $(FUZZ_CC)
 BUILD   ?= build-fuzz
 OPT     := -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 else ifeq ($(SAN),1)
@@ -88,7 +90,7 @@ FUZZ_TIME ?= 60
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 
 fuzz-build:
-	$(MAKE) FUZZ=1 BUILD=build-fuzz fuzz-bins
+	$(MAKE) FUZZ=1 BUILD=build-fuzz CC=$(FUZZ_CC) fuzz-bins
 
 fuzz-bins: $(FUZZ_BINS)
 

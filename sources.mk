@@ -56,7 +56,9 @@ CLI_SRCS = \
 	src/cli/cmd_demo.c \
 	src/cli/cmd_misc.c \
 	src/cli/cmd_policy.c \
-	src/cli/cmd_rules.c
+	src/cli/cmd_rules.c \
+	src/cli/cmd_credential.c \
+	src/cli/hub.c
 
 # Files embedded into the binary (tools/embed.c turns each into a C array).
 EMBED_FILES = src/demo/posture.json src/demo/relto.policy

@@ -428,7 +428,7 @@ static enum relto_err change(struct req *r, enum change_kind kind)
 	/* Apply what the store holds first, so the change is made against
 	** the latest version (admin_commit refuses it otherwise). */
 	if (!rc)
-		rc = server_sync_rules(s, r->sc, r->err);
+		rc = server_sync(s, r->sc, r->err);
 	if (rc) {
 		json_decref(body);
 		return rc;

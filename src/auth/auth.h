@@ -1,7 +1,13 @@
 /*
-** auth.h: who is asking.  Checks HTTP Basic credentials against the
-** partners' Argon2id hashes, paying the Argon2id cost once per credential
+** auth.h: who is asking.  Checks HTTP Basic credentials and API tokens
+** against Argon2id hashes, paying the Argon2id cost once per credential
 ** rather than once per request (DESIGN.md decision 8).
+**
+** Credentials: a partner's password is its newest stored password in
+** force (`relto credential add|rotate`), else the password_hash of the
+** configuration unless that was revoked ("config:PARTNER").  API tokens
+** ("relto_tk<16 hex>_<secret>", HTTP Bearer) are stored only; their id
+** finds the hash, the whole token is what is hashed.
 **
 ** A verified credential is remembered for AUTH_CACHE_TTL seconds under a
 ** keyed BLAKE2b digest of what was presented (the key is random per
@@ -37,8 +43,25 @@ void auth_free(struct auth *a);
 enum relto_err auth_check(struct auth *a, const char *user, size_t ulen,
                           const char *pass, size_t plen, int *partner);
 
+/* Check an API token (len bytes).  RELTO_OK and *partner; RELTO_EUNAUTH. */
+enum relto_err auth_check_token(struct auth *a, const char *token, size_t len, int *partner);
+
+/* Load the stored credentials (store.h) and forget every remembered
+** verification, so a rotated or revoked credential fails on its next
+** request.  On failure the credentials in force stay.  RELTO_OK;
+** RELTO_ESTORE; RELTO_ENOMEM. */
+struct store_conn;
+enum relto_err auth_load_stored(struct auth *a, struct store_conn *c, char *err);
+
 /* Forget every remembered credential (on rotation or revocation). */
 void auth_flush(struct auth *a);
+
+/* A new API token for credential id `id` ("tk" and 16 hex digits):
+** "relto_<id>_<43 random base64url characters>".  out: AUTH_TOKEN_SIZE. */
+#define AUTH_TOKEN_SIZE 96
+void auth_new_token(const char *id, char out[AUTH_TOKEN_SIZE]);
+/* A new credential id: prefix ("pw" or "tk") and 16 random hex digits. */
+void auth_new_id(const char *prefix, char out[32]);
 
 /* Hash a password for a config file (Argon2id, libsodium's interactive
 ** limits).  out gets the "$argon2id$..." string (crypto_pwhash_STRBYTES).

@@ -7,6 +7,7 @@
 #define RELTO_CLI_H
 
 #include "../relto.h"
+#include "../auth/auth.h"
 #include "../http/server.h"
 #include "../ingest/ingest.h"
 
@@ -31,7 +32,7 @@ enum relto_err cli_demo_rules(const char *db, struct relto_config **cfg, struct 
 
 /* Serve until SIGINT or SIGTERM, refreshing the decision cache every two
 ** seconds (marking sets written by other processes; rules changes apply
-** at once, server_sync_rules).  On SIGHUP, reload the policy and posture
+** at once, server_sync).  On SIGHUP, reload the policy and posture
 ** files (when the configuration names them; stored versions still win);
 ** a reload with an error is logged and the rules in force stay.  Returns
 ** the signal. */
@@ -50,5 +51,30 @@ int cli_import_files(struct store *st, int64_t coll, const char *posted_by, char
 
 /* The exit status for an error code: EINVAL (bad input) is 2, others 1. */
 int cli_exit_code(enum relto_err rc);
+
+/* Read a password (from the terminal without echo, or one line of
+** standard input; at least 8 characters) and hash it with Argon2id into
+** hash (AUTH_HASH_SIZE).  The password is wiped.  Returns 0, or an exit
+** status after printing why, prefixed with cmd. */
+int cli_read_password_hash(const char *cmd, char hash[AUTH_HASH_SIZE]);
+
+/* What a command that works on a hub's store opens: the configuration
+** (NULL with --db alone), its policy and posture files as rules (NULL
+** without), the store and one connection, the collections mapped. */
+struct cli_hub {
+	struct relto_config *cfg;
+	struct rules *files;
+	struct store *st;
+	struct store_conn *c;
+};
+/* Open from -c CONFIG, --demo [--db PATH] or --db PATH (exactly one way;
+** need_rules: not --db alone, and the configuration must name a policy).
+** RELTO_OK; RELTO_EINVAL (err says what to give); other codes from the
+** configuration and the store.  On failure h is empty. */
+enum relto_err cli_hub_open(const char *config, int demo, const char *db, int need_rules, struct cli_hub *h,
+                            char *err);
+void cli_hub_close(struct cli_hub *h);
+
+int cmd_credential(int argc, char **argv);
 
 #endif

@@ -87,6 +87,15 @@ int cmd_hash_password(int argc, char **argv)
 		fputs(hash_usage, c == 'h' ? stdout : stderr);
 		return c == 'h' ? 0 : EXIT_USAGE;
 	}
+	char hash[AUTH_HASH_SIZE];
+	int st = cli_read_password_hash("relto hash-password", hash);
+	if (!st)
+		printf("%s\n", hash);
+	return st;
+}
+
+int cli_read_password_hash(const char *cmd, char hash[AUTH_HASH_SIZE])
+{
 	char pass[1024];
 	struct termios old, quiet;
 	int tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
@@ -102,22 +111,21 @@ int cmd_hash_password(int argc, char **argv)
 		fputc('\n', stderr);
 	}
 	if (!got) {
-		fputs("relto hash-password: no password given\n", stderr);
+		fprintf(stderr, "%s: no password given\n", cmd);
 		return EXIT_USAGE;
 	}
 	pass[strcspn(pass, "\r\n")] = '\0';
 	if (strlen(pass) < 8) {
 		explicit_bzero(pass, sizeof(pass));
-		fputs("relto hash-password: use at least 8 characters\n", stderr);
+		fprintf(stderr, "%s: use at least 8 characters\n", cmd);
 		return EXIT_USAGE;
 	}
-	char hash[AUTH_HASH_SIZE], err[RELTO_ERRBUF_SIZE] = "";
+	char err[RELTO_ERRBUF_SIZE] = "";
 	enum relto_err rc = auth_hash_password(pass, strlen(pass), hash, err);
 	explicit_bzero(pass, sizeof(pass));
 	if (rc) {
-		fprintf(stderr, "relto hash-password: %s\n", err);
+		fprintf(stderr, "%s: %s\n", cmd, err);
 		return 1;
 	}
-	printf("%s\n", hash);
 	return 0;
 }

@@ -121,56 +121,6 @@ static int parse(struct opts *o, int argc, char **argv, int first)
 	return -1;
 }
 
-/* ---- the hub: configuration, store, rules ---- */
-
-struct hub {
-	struct relto_config *cfg;  /* NULL with --db alone */
-	struct rules *files;       /* the configured files; NULL without */
-	struct store *st;
-	struct store_conn *c;
-};
-
-static void hub_close(struct hub *h)
-{
-	store_conn_put(h->st, h->c);
-	store_close(h->st);
-	rules_free(h->files);
-	config_free(h->cfg);
-	memset(h, 0, sizeof(*h));
-}
-
-/* Open what the options name.  need_rules: refuse --db alone. */
-static enum relto_err hub_open(const struct opts *o, int need_rules, struct hub *h, char *err)
-{
-	memset(h, 0, sizeof(*h));
-	int ways = !!o->config + !!o->demo + (o->db && !o->demo);
-	if (ways != 1 || (need_rules && !o->config && !o->demo))
-		return relto_seterr(err, RELTO_EINVAL, "give -c CONFIG or --demo [--db PATH]%s",
-		                    need_rules ? "" : " or --db PATH");
-	enum relto_err rc = RELTO_OK;
-	const char *db = o->db;
-	if (o->demo) {
-		rc = cli_demo_rules(o->db ? o->db : "relto-demo.db", &h->cfg, &h->files, err);
-	} else if (o->config) {
-		rc = config_load_file(o->config, &h->cfg, err);
-		if (!rc && h->cfg->policy)
-			rc = rules_from_files(h->cfg->policy, h->cfg->posture, &h->files, err);
-		else if (!rc && need_rules)
-			rc = relto_seterr(err, RELTO_EINVAL, "%s names no policy and posture", o->config);
-	}
-	if (h->cfg)
-		db = h->cfg->database;
-	if (!rc)
-		rc = store_open(db, &h->st, err);
-	if (!rc)
-		rc = store_conn_get(h->st, &h->c, err);
-	if (!rc && h->cfg)
-		rc = server_map_collections(h->cfg, h->c, err);
-	if (rc)
-		hub_close(h);
-	return rc;
-}
-
 /* ---- reading versions ---- */
 
 static enum relto_err print_version(void *ctx, const struct store_rules *r)
@@ -196,7 +146,7 @@ static int parse_version(const char *s, int64_t *v)
 static int read_verb(const char *verb, enum rules_kind k, const struct opts *o)
 {
 	char err[RELTO_ERRBUF_SIZE] = "";
-	struct hub h;
+	struct cli_hub h;
 	int64_t v1 = 0, v2 = 0;
 	int st = -1;
 	if (strcmp(verb, "log") == 0 && o->nargs != 0)
@@ -206,7 +156,7 @@ static int read_verb(const char *verb, enum rules_kind k, const struct opts *o)
 	if (strcmp(verb, "diff") == 0 &&
 	    (o->nargs != 2 || (st = parse_version(o->args[0], &v1)) >= 0 || (st = parse_version(o->args[1], &v2)) >= 0))
 		return st >= 0 ? st : usage_of(o, 0);
-	enum relto_err rc = hub_open(o, 0, &h, err);
+	enum relto_err rc = cli_hub_open(o->config, o->demo, o->db, 0, &h, err);
 	if (rc) {
 		fprintf(stderr, "relto %s %s: %s\n", rules_kind_name(k), verb, err);
 		return cli_exit_code(rc);
@@ -222,8 +172,8 @@ static int read_verb(const char *verb, enum rules_kind k, const struct opts *o)
 		if (o->nargs == 0 && h.files && !(rc = rules_current(h.c, h.files, &cur, err)))
 			v1 = cur->doc[k].version;
 		else if (o->nargs == 0 && !h.files) {
-			struct store_rules_heads heads;
-			if (!(rc = store_rules_heads(h.c, &heads, err)))
+			struct store_heads heads;
+			if (!(rc = store_heads(h.c, &heads, err)))
 				v1 = k == RULES_POLICY ? heads.policy : heads.posture;
 		}
 		rules_free(cur);
@@ -251,7 +201,7 @@ static int read_verb(const char *verb, enum rules_kind k, const struct opts *o)
 	if (rc)
 		fprintf(stderr, "relto %s %s: %s\n", rules_kind_name(k), verb, err);
 	buf_free(&out);
-	hub_close(&h);
+	cli_hub_close(&h);
 	return rc ? (rc == RELTO_ENOTFOUND ? 1 : cli_exit_code(rc)) : 0;
 }
 
@@ -320,8 +270,8 @@ static int change_verb(const char *what, const struct opts *o, int commit)
 		fprintf(stderr, "relto %s: --author and --reason are required\n", what);
 		return EXIT_USAGE;
 	}
-	struct hub h;
-	enum relto_err rc = hub_open(o, 1, &h, err);
+	struct cli_hub h;
+	enum relto_err rc = cli_hub_open(o->config, o->demo, o->db, 1, &h, err);
 	if (rc) {
 		fprintf(stderr, "relto %s: %s\n", what, err);
 		return cli_exit_code(rc);
@@ -352,7 +302,7 @@ static int change_verb(const char *what, const struct opts *o, int commit)
 	impact_free(impact);
 	rules_free(next);
 	rules_free(cur);
-	hub_close(&h);
+	cli_hub_close(&h);
 	return status;
 }
 
@@ -361,12 +311,12 @@ static int change_verb(const char *what, const struct opts *o, int commit)
 static int import_bare(const struct opts *o)
 {
 	char err[RELTO_ERRBUF_SIZE] = "";
-	struct hub h;
+	struct cli_hub h;
 	char *text = NULL;
 	size_t len = 0;
 	struct posture *pos = NULL;
 	int64_t version = 0;
-	enum relto_err rc = hub_open(o, 0, &h, err);
+	enum relto_err rc = cli_hub_open(o->config, o->demo, o->db, 0, &h, err);
 	if (!rc)
 		rc = read_text(o->args[0], &text, &len, err);
 	if (!rc)
@@ -380,7 +330,7 @@ static int import_bare(const struct opts *o)
 	posture_free(pos);
 	free(text);
 	if (h.st)
-		hub_close(&h);
+		cli_hub_close(&h);
 	return rc ? cli_exit_code(rc) : 0;
 }
 

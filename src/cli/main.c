@@ -22,6 +22,8 @@ static const char usage[] =
 	"  posture change|import|log|show|diff\n"
 	"                             change partners' posture; its versions in the store\n"
 	"  whatif CHANGE...           what a posture or policy change would do, per partner\n"
+	"  credential add|rotate|revoke|list\n"
+	"                             passwords and API tokens kept (hashed) in the store\n"
 	"  hash-password              read a password, print its Argon2id hash for a config\n"
 	"  --version                  print the version\n"
 	"\n"
@@ -51,6 +53,8 @@ int main(int argc, char **argv)
 		return cmd_import(argc - 1, argv + 1);
 	if (strcmp(cmd, "posture") == 0)
 		return cmd_posture(argc - 1, argv + 1);
+	if (strcmp(cmd, "credential") == 0)
+		return cmd_credential(argc - 1, argv + 1);
 	if (strcmp(cmd, "whatif") == 0)
 		return cmd_whatif(argc - 1, argv + 1);
 	if (strcmp(cmd, "policy") == 0)

@@ -309,7 +309,13 @@ static int basic_partner(struct server *s, struct MHD_Connection *conn, int *pre
 	size_t len = 0;
 	int partner = -1;
 	*presented = h != NULL;
-	if (h && strncasecmp(h, "Basic ", 6) == 0) {
+	if (h && strncasecmp(h, "Bearer ", 7) == 0) {
+		const char *tok = h + 7;
+		while (*tok == ' ')
+			tok++;
+		if (auth_check_token(s->auth, tok, strlen(tok), &partner) != RELTO_OK)
+			partner = -1;
+	} else if (h && strncasecmp(h, "Basic ", 6) == 0) {
 		const char *b64 = h + 6;
 		while (*b64 == ' ')
 			b64++;
@@ -345,7 +351,7 @@ static enum relto_err authenticate(struct server *s, struct MHD_Connection *conn
 	else if (cert >= 0 && s->cfg->partners[cert].auth == AUTH_CERTIFICATE)
 		who = cert;
 	if (who < 0)
-		return relto_seterr(r->err, RELTO_EUNAUTH, "valid credentials are required (HTTP Basic%s)",
+		return relto_seterr(r->err, RELTO_EUNAUTH, "valid credentials are required (HTTP Basic or a Bearer token%s)",
 		                    s->cfg->tls.client_ca ? " and/or a client certificate" : "");
 	r->partner = who;
 	r->who = &s->cfg->partners[who];
@@ -388,14 +394,27 @@ static handler_fn pick(const struct route *rt, const char *method, struct req *r
 	return NULL;
 }
 
-static enum MHD_Result handle(struct server *s, struct MHD_Connection *conn, const char *url,
-                              const char *method, struct conn_state *cs, struct req *r)
+static void hide_failure(struct req *r, const char *method, const char *url, enum relto_err rc)
+{
+	/* Details stay in the log: they may name internals. */
+	log_line(LOG_ERROR, "msg=\"request failed\" method=%s path=\"%.200s\" error=%s detail=\"%s\"", method, url,
+	         relto_strerror(rc), r->err);
+	snprintf(r->err, sizeof(r->err), "the server could not complete the request; try again later");
+}
+
+static int is_admin_path(const char *url)
+{
+	return strncmp(url, "/admin/", 7) == 0 || strcmp(url, "/admin") == 0;
+}
+
+/* A request once it has a store connection and the rules and credentials
+** in force are the latest (handle). */
+static enum MHD_Result handle_synced(struct server *s, struct MHD_Connection *conn, const char *url,
+                                     const char *method, struct conn_state *cs, struct req *r)
 {
 	char path[4096];
 	enum relto_err rc;
-	int admin = strncmp(url, "/admin/", 7) == 0 || strcmp(url, "/admin") == 0;
-	if (admin)
-		r->media_type = "application/json";
+	int admin = is_admin_path(url);
 	if ((rc = authenticate(s, conn, r)))
 		return fail(conn, r, rc, NULL);
 	if (admin && r->who->role != ROLE_ADMIN)
@@ -444,31 +463,19 @@ static enum MHD_Result handle(struct server *s, struct MHD_Connection *conn, con
 	}
 	unsigned char key[PAGECACHE_KEY_LEN];
 	enum MHD_Result ret;
-	/* Rules committed by anyone apply before this request is decided, and
-	** before the page cache is consulted (the change bumps the generation). */
-	if ((rc = store_conn_get(s->store, &r->sc, r->err)) == RELTO_OK)
-		rc = server_sync_rules(s, r->sc, r->err);
 	uint64_t gen = atomic_load(&s->generation);
-	if (!rc && is_page(h)) {
+	if (is_page(h)) {
 		page_key(r, url, cs, key);
 		if (pagecache_serve(s->pages, conn, key, gen, &ret, &r->snapshot)) {
-			store_conn_put(s->store, r->sc);
 			r->status = 200;
 			return ret;
 		}
 	}
-	if (!rc)
-		rc = h(r);
-	store_conn_put(s->store, r->sc);
-	r->sc = NULL;
+	rc = h(r);
 	if (!rc && (h == taxii_objects_post || h == taxii_object_delete))
 		atomic_fetch_add(&s->generation, 1);
-	if (rc == RELTO_ESTORE || rc == RELTO_EINTERNAL || rc == RELTO_ENOMEM) {
-		/* Details stay in the log: they may name internals. */
-		log_line(LOG_ERROR, "msg=\"request failed\" method=%s path=\"%.200s\" error=%s detail=\"%s\"",
-		         method, url, relto_strerror(rc), r->err);
-		snprintf(r->err, sizeof(r->err), "the server could not complete the request; try again later");
-	}
+	if (rc == RELTO_ESTORE || rc == RELTO_EINTERNAL || rc == RELTO_ENOMEM)
+		hide_failure(r, method, url, rc);
 	if (rc)
 		return send_error(conn, r, http_status_of(rc));
 	if (!is_page(h) || r->status != 200)
@@ -479,6 +486,29 @@ static enum MHD_Result handle(struct server *s, struct MHD_Connection *conn, con
 	ret = MHD_queue_response(conn, 200, resp);
 	if (!pagecache_put(s->pages, key, gen, r->snapshot, resp, r->sent))
 		MHD_destroy_response(resp);
+	return ret;
+}
+
+/* Every request: a store connection, then the rules and credentials
+** committed by anyone apply before it is authenticated or decided, and
+** before the page cache is consulted (a change bumps the generation). */
+static enum MHD_Result handle(struct server *s, struct MHD_Connection *conn, const char *url,
+                              const char *method, struct conn_state *cs, struct req *r)
+{
+	if (is_admin_path(url))
+		r->media_type = "application/json";
+	enum relto_err rc = store_conn_get(s->store, &r->sc, r->err);
+	if (!rc)
+		rc = server_sync(s, r->sc, r->err);
+	enum MHD_Result ret;
+	if (rc) {
+		hide_failure(r, method, url, rc);
+		ret = send_error(conn, r, http_status_of(rc));
+	} else {
+		ret = handle_synced(s, conn, url, method, cs, r);
+	}
+	store_conn_put(s->store, r->sc);
+	r->sc = NULL;
 	return ret;
 }
 
@@ -767,7 +797,7 @@ enum relto_err server_apply_rules(struct server *s, struct store_conn *c, struct
 
 /* Apply the stored versions if they are not the ones in force; the
 ** caller holds rules_lock. */
-static enum relto_err sync_locked(struct server *s, struct store_conn *c, const struct store_rules_heads *h,
+static enum relto_err sync_locked(struct server *s, struct store_conn *c, const struct store_heads *h,
                                   char *err)
 {
 	if (h->policy == s->rules->doc[RULES_POLICY].version && h->posture == s->rules->doc[RULES_POSTURE].version)
@@ -787,15 +817,28 @@ static enum relto_err sync_locked(struct server *s, struct store_conn *c, const 
 	return rc;
 }
 
-enum relto_err server_sync_rules(struct server *s, struct store_conn *c, char *err)
+static enum relto_err sync_credentials(struct server *s, struct store_conn *c, int64_t version, char *err)
 {
-	if (!s->release)
-		return RELTO_OK;
-	struct store_rules_heads h;
-	enum relto_err rc = store_rules_heads(c, &h, err);
+	enum relto_err rc = RELTO_OK;
+	pthread_mutex_lock(&s->rules_lock);
+	if (version != atomic_load(&s->in_force_credentials) && !(rc = auth_load_stored(s->auth, c, err))) {
+		atomic_store(&s->in_force_credentials, version);
+		log_line(LOG_INFO, "msg=\"credentials reloaded\" changes=%lld", (long long)version);
+	}
+	pthread_mutex_unlock(&s->rules_lock);
+	return rc;
+}
+
+enum relto_err server_sync(struct server *s, struct store_conn *c, char *err)
+{
+	struct store_heads h;
+	enum relto_err rc = store_heads(c, &h, err);
 	if (rc)
 		return rc;
-	if (h.policy == atomic_load(&s->in_force_policy) && h.posture == atomic_load(&s->in_force_posture))
+	if (h.credentials != atomic_load(&s->in_force_credentials) && (rc = sync_credentials(s, c, h.credentials, err)))
+		return rc;
+	if (!s->release ||
+	    (h.policy == atomic_load(&s->in_force_policy) && h.posture == atomic_load(&s->in_force_posture)))
 		return RELTO_OK;
 	pthread_mutex_lock(&s->rules_lock);
 	rc = sync_locked(s, c, &h, err);
@@ -805,14 +848,12 @@ enum relto_err server_sync_rules(struct server *s, struct store_conn *c, char *e
 
 enum relto_err server_refresh(struct server *s, char *err)
 {
-	if (!s->release)
-		return RELTO_OK;
 	struct store_conn *c = NULL;
 	int stale = 0;
 	enum relto_err rc = store_conn_get(s->store, &c, err);
 	if (!rc)
-		rc = server_sync_rules(s, c, err);
-	if (!rc)
+		rc = server_sync(s, c, err);
+	if (!rc && s->release)
 		rc = release_stale(s->release, c, &stale, err);
 	if (!rc && stale)
 		rc = server_rebuild(s, c, err);
@@ -881,6 +922,10 @@ enum relto_err server_start(struct relto_config *cfg, struct store *st, struct r
 		rc = relto_seterr(err, RELTO_ENOMEM, "out of memory");
 	if (!rc)
 		rc = auth_new(cfg, &s->auth, err);
+	if (!rc) /* the stored credentials: loaded by the first sync */
+		atomic_store(&s->in_force_credentials, -1);
+	if (!rc)
+		rc = server_refresh(s, err);
 	if (!rc && pagecache_new(cfg->limits.page_cache_bytes, &s->pages))
 		rc = relto_seterr(err, RELTO_ENOMEM, "out of memory");
 	if (!rc)

@@ -31,12 +31,13 @@ struct server {
 	** rules in force (release/rules.h), replaced whole under rules_lock,
 	** which also serializes every change; readers that use them take it.
 	** in_force: their versions, for the per-request check without the
-	** lock (server_sync_rules). */
+	** lock (server_sync). */
 	struct rules *files;
 	struct rules *rules;
 	pthread_mutex_t rules_lock;
 	_Atomic int64_t in_force_policy, in_force_posture;
-	struct store_rules_heads refused; /* stored versions that failed to apply */
+	_Atomic int64_t in_force_credentials; /* store_heads().credentials loaded into auth */
+	struct store_heads refused; /* stored versions that failed to apply */
 	struct release *release;
 	struct redact_cache *partials; /* partial copies of objects (release/redact.h) */
 	/* Bumped after every change this process makes to what any answer
@@ -70,10 +71,11 @@ enum relto_err server_refresh(struct server *s, char *err);
 /* The per-request half of server_refresh: if the store holds policy or
 ** posture versions other than those in force, apply them before going
 ** on, so that no request that starts after a change is committed (by
-** this process or any other on the store) is decided by the old rules.
-** Costs one shared-memory read when nothing changed.  RELTO_OK;
-** RELTO_ESTORE. */
-enum relto_err server_sync_rules(struct server *s, struct store_conn *c, char *err);
+** this process or any other on the store) is decided by the old rules;
+** and if credentials were added, rotated or revoked, load them (a revoked
+** credential fails on its next request).  Costs one shared-memory read
+** when nothing changed.  RELTO_OK; RELTO_ESTORE. */
+enum relto_err server_sync(struct server *s, struct store_conn *c, char *err);
 
 /* Replace the configured files (SIGHUP), taking files over, on failure
 ** too; stored versions still win over them.  RELTO_OK; RELTO_EINVAL;

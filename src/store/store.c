@@ -176,9 +176,37 @@ enum relto_err store_rules_log(struct store_conn *c, const char *kind, store_rul
 	return ops_of(c)->rules_log(c, kind, fn, ctx, err);
 }
 
-enum relto_err store_rules_heads(struct store_conn *c, struct store_rules_heads *out, char *err)
+enum relto_err store_heads(struct store_conn *c, struct store_heads *out, char *err)
 {
-	return ops_of(c)->rules_heads(c, out, err);
+	return ops_of(c)->heads(c, out, err);
+}
+
+void store_credential_clear(struct store_credential *cr)
+{
+	if (!cr)
+		return;
+	free(cr->id);
+	free(cr->partner);
+	free(cr->kind);
+	free(cr->hash);
+	free(cr->note);
+	memset(cr, 0, sizeof(*cr));
+}
+
+enum relto_err store_credential_put(struct store_conn *c, const struct store_credential *cr, const char *revoke_id,
+                                    char *err)
+{
+	return ops_of(c)->credential_put(c, cr, revoke_id, err);
+}
+
+enum relto_err store_credential_revoke(struct store_conn *c, const char *id, const char *partner, char *err)
+{
+	return ops_of(c)->credential_revoke(c, id, partner, err);
+}
+
+enum relto_err store_credentials(struct store_conn *c, store_credential_fn fn, void *ctx, char *err)
+{
+	return ops_of(c)->credentials(c, fn, ctx, err);
 }
 
 enum relto_err store_set_counts(struct store_conn *c, store_setcount_fn fn, void *ctx, char *err)

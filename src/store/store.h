@@ -216,15 +216,44 @@ enum relto_err store_rules_get(struct store_conn *c, const char *kind, int64_t v
 typedef enum relto_err (*store_rules_fn)(void *ctx, const struct store_rules *r);
 enum relto_err store_rules_log(struct store_conn *c, const char *kind, store_rules_fn fn, void *ctx, char *err);
 
-/* The latest stored version of each kind (0: none), as every request
-** checks it: cheap when nothing was committed since this connection
+/* What every request checks before it is decided: the latest stored
+** version of each rules kind (0: none) and the number of credential
+** changes so far.  Cheap when nothing was committed since this connection
 ** last looked (SQLite: PRAGMA data_version, a shared-memory read), so a
 ** change stored by any process applies to the next request.
 ** RELTO_OK; RELTO_ESTORE. */
-struct store_rules_heads {
+struct store_heads {
 	int64_t posture, policy;
+	int64_t credentials;
 };
-enum relto_err store_rules_heads(struct store_conn *c, struct store_rules_heads *out, char *err);
+enum relto_err store_heads(struct store_conn *c, struct store_heads *out, char *err);
+
+/* ---- credentials: passwords and API tokens, as Argon2id hashes ---- */
+
+struct store_credential {
+	char *id;                 /* "pw_1a2b...", "tk_...", or "config:PARTNER" */
+	char *partner;
+	char *kind;               /* "password" or "token" */
+	char *hash;               /* Argon2id string; "" for a revoked configured password */
+	char *note;
+	int64_t created, revoked; /* µs; revoked 0: in force */
+};
+void store_credential_clear(struct store_credential *cr);
+
+/* Add cr (its id new), or with revoke_id set, also revoke that one in
+** the same transaction (a rotation).  Every change counts in
+** store_heads().credentials.  RELTO_OK; RELTO_ECONFLICT (id exists);
+** RELTO_ENOTFOUND (revoke_id unknown or revoked); RELTO_ESTORE. */
+enum relto_err store_credential_put(struct store_conn *c, const struct store_credential *cr, const char *revoke_id,
+                                    char *err);
+/* Revoke id from now on.  RELTO_OK; RELTO_ENOTFOUND (unknown, or revoked
+** already); RELTO_ESTORE.  "config:PARTNER" ids are created revoked when
+** absent, so a configured password can be revoked too. */
+enum relto_err store_credential_revoke(struct store_conn *c, const char *id, const char *partner, char *err);
+/* Call fn for every credential, oldest first.  RELTO_OK; RELTO_ESTORE;
+** fn's code. */
+typedef enum relto_err (*store_credential_fn)(void *ctx, const struct store_credential *cr);
+enum relto_err store_credentials(struct store_conn *c, store_credential_fn fn, void *ctx, char *err);
 
 /* ---- what the impact report counts ---- */
 

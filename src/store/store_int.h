@@ -45,7 +45,11 @@ struct store_ops {
 	enum relto_err (*rules_get)(struct store_conn *c, const char *kind, int64_t version, struct store_rules *out,
 	                            char *err);
 	enum relto_err (*rules_log)(struct store_conn *c, const char *kind, store_rules_fn fn, void *ctx, char *err);
-	enum relto_err (*rules_heads)(struct store_conn *c, struct store_rules_heads *out, char *err);
+	enum relto_err (*heads)(struct store_conn *c, struct store_heads *out, char *err);
+	enum relto_err (*credential_put)(struct store_conn *c, const struct store_credential *cr, const char *revoke_id,
+	                                 char *err);
+	enum relto_err (*credential_revoke)(struct store_conn *c, const char *id, const char *partner, char *err);
+	enum relto_err (*credentials)(struct store_conn *c, store_credential_fn fn, void *ctx, char *err);
 	enum relto_err (*set_counts)(struct store_conn *c, store_setcount_fn fn, void *ctx, char *err);
 	enum relto_err (*status_put)(struct store_conn *c, const char *id, const char *partner,
 	                             const char *json, char *err);

@@ -39,11 +39,11 @@ struct sq_conn {
 	sqlite3 *db;
 	struct sq_stmt cache[STMT_CACHE];
 	uint64_t tick;
-	/* store_rules_heads: what this connection last read, and the
+	/* store_heads: what this connection last read, and the
 	** database's data_version when it read it. */
 	int64_t heads_data_version;
 	int heads_valid;               /* 0: read them again */
-	struct store_rules_heads heads;
+	struct store_heads heads;
 };
 
 static const char schema_v1[] =
@@ -84,6 +84,8 @@ static const char schema_v1[] =
 	"CREATE TABLE IF NOT EXISTS rules(kind TEXT NOT NULL, version INTEGER NOT NULL,"
 	" author TEXT NOT NULL, at INTEGER NOT NULL, reason TEXT NOT NULL, body TEXT NOT NULL,"
 	" PRIMARY KEY(kind, version)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS credentials(id TEXT PRIMARY KEY, partner TEXT NOT NULL, kind TEXT NOT NULL,"
+	" hash TEXT NOT NULL, note TEXT NOT NULL, created INTEGER NOT NULL, revoked INTEGER NOT NULL) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS status(id TEXT PRIMARY KEY, partner TEXT NOT NULL,"
 	" created INTEGER NOT NULL, body TEXT NOT NULL) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS status_created ON status(created);";
@@ -1020,7 +1022,7 @@ static enum relto_err sq_rules_log(struct store_conn *base, const char *kind, st
 	return rc;
 }
 
-static enum relto_err sq_rules_heads(struct store_conn *base, struct store_rules_heads *out, char *err)
+static enum relto_err sq_heads(struct store_conn *base, struct store_heads *out, char *err)
 {
 	struct sq_conn *c = (struct sq_conn *)base;
 	sqlite3_stmt *st;
@@ -1038,17 +1040,127 @@ static enum relto_err sq_rules_heads(struct store_conn *base, struct store_rules
 		return RELTO_OK;
 	}
 	if ((rc = stmt(c, "SELECT (SELECT coalesce(max(version), 0) FROM rules WHERE kind = 'posture'),"
-	                  " (SELECT coalesce(max(version), 0) FROM rules WHERE kind = 'policy')", &st, err)))
+	                  " (SELECT coalesce(max(version), 0) FROM rules WHERE kind = 'policy'),"
+	                  " (SELECT coalesce(max(value), 0) FROM meta WHERE key = 'credentials_version')", &st, err)))
 		return rc;
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		c->heads.posture = sqlite3_column_int64(st, 0);
 		c->heads.policy = sqlite3_column_int64(st, 1);
+		c->heads.credentials = sqlite3_column_int64(st, 2);
 		c->heads_data_version = dv;
 		c->heads_valid = 1;
 		*out = c->heads;
 	} else {
 		rc = sq_err(c->db, "rules", err);
 	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* One more credential change (store_heads().credentials); inside the
+** caller's transaction. */
+static enum relto_err bump_credentials(struct sq_conn *c, char *err)
+{
+	return exec(c->db, "INSERT INTO meta(key, value) VALUES('credentials_version', 1)"
+	                   " ON CONFLICT(key) DO UPDATE SET value = value + 1", err);
+}
+
+/* Revoke id (which must be in force) inside the caller's transaction. */
+static enum relto_err revoke_one(struct sq_conn *c, const char *id, char *err)
+{
+	sqlite3_stmt *st;
+	enum relto_err rc = stmt(c, "UPDATE credentials SET revoked = ?2 WHERE id = ?1 AND revoked = 0", &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, ts_now());
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = sq_err(c->db, "credentials", err);
+	else if (!sqlite3_changes(c->db))
+		rc = relto_seterr(err, RELTO_ENOTFOUND, "no credential '%.80s' in force", id);
+	sqlite3_reset(st);
+	return rc;
+}
+
+static enum relto_err sq_credential_put(struct store_conn *base, const struct store_credential *cr,
+                                        const char *revoke_id, char *err)
+{
+	struct sq_conn *c = (struct sq_conn *)base;
+	sqlite3_stmt *st;
+	enum relto_err rc = exec(c->db, "BEGIN IMMEDIATE", err);
+	if (!rc && revoke_id)
+		rc = revoke_one(c, revoke_id, err);
+	if (!rc && !(rc = stmt(c, "INSERT INTO credentials(id, partner, kind, hash, note, created, revoked)"
+	                          " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)", &st, err))) {
+		sqlite3_bind_text(st, 1, cr->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, cr->partner, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, cr->kind, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, cr->hash, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, cr->note ? cr->note : "", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 6, ts_now());
+		sqlite3_bind_int64(st, 7, cr->revoked);
+		int r = sqlite3_step(st);
+		if (r == SQLITE_CONSTRAINT)
+			rc = relto_seterr(err, RELTO_ECONFLICT, "credential '%.80s' exists already", cr->id);
+		else if (r != SQLITE_DONE)
+			rc = sq_err(c->db, "credentials", err);
+		sqlite3_reset(st);
+	}
+	if (!rc)
+		rc = bump_credentials(c, err);
+	if (!rc)
+		rc = exec(c->db, "COMMIT", err);
+	else
+		exec(c->db, "ROLLBACK", NULL);
+	c->heads_valid = 0;
+	return rc;
+}
+
+static enum relto_err sq_credential_revoke(struct store_conn *base, const char *id, const char *partner, char *err)
+{
+	struct sq_conn *c = (struct sq_conn *)base;
+	sqlite3_stmt *st;
+	enum relto_err rc = exec(c->db, "BEGIN IMMEDIATE", err);
+	/* A configured password has no row until it is revoked. */
+	if (!rc && partner && !(rc = stmt(c, "INSERT OR IGNORE INTO credentials(id, partner, kind, hash, note, created,"
+	                                     " revoked) VALUES(?1, ?2, 'password', '', 'configured', 0, 0)", &st, err))) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, partner, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = sq_err(c->db, "credentials", err);
+		sqlite3_reset(st);
+	}
+	if (!rc)
+		rc = revoke_one(c, id, err);
+	if (!rc)
+		rc = bump_credentials(c, err);
+	if (!rc)
+		rc = exec(c->db, "COMMIT", err);
+	else
+		exec(c->db, "ROLLBACK", NULL);
+	c->heads_valid = 0;
+	return rc;
+}
+
+static enum relto_err sq_credentials(struct store_conn *base, store_credential_fn fn, void *ctx, char *err)
+{
+	struct sq_conn *c = (struct sq_conn *)base;
+	sqlite3_stmt *st;
+	enum relto_err rc = stmt(c, "SELECT id, partner, kind, hash, note, created, revoked FROM credentials"
+	                            " ORDER BY created, id", &st, err);
+	if (rc)
+		return rc;
+	int r = SQLITE_DONE;
+	while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_credential cr = {
+			.id = (char *)sqlite3_column_text(st, 0), .partner = (char *)sqlite3_column_text(st, 1),
+			.kind = (char *)sqlite3_column_text(st, 2), .hash = (char *)sqlite3_column_text(st, 3),
+			.note = (char *)sqlite3_column_text(st, 4), .created = sqlite3_column_int64(st, 5),
+			.revoked = sqlite3_column_int64(st, 6)};
+		rc = fn(ctx, &cr);
+	}
+	if (!rc && r != SQLITE_DONE)
+		rc = sq_err(c->db, "credentials", err);
 	sqlite3_reset(st);
 	return rc;
 }
@@ -1140,7 +1252,10 @@ const struct store_ops store_sqlite_ops = {
 	.rules_put = sq_rules_put,
 	.rules_get = sq_rules_get,
 	.rules_log = sq_rules_log,
-	.rules_heads = sq_rules_heads,
+	.heads = sq_heads,
+	.credential_put = sq_credential_put,
+	.credential_revoke = sq_credential_revoke,
+	.credentials = sq_credentials,
 	.set_counts = sq_set_counts,
 	.status_put = sq_status_put,
 	.status_get = sq_status_get,

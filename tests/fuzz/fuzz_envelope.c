@@ -21,7 +21,9 @@
 **    callback; error messages are printable ASCII;
 **  - an object stix_validate() accepts has a canonical marking set that
 **    marking_resolve() accepts, and a copy redact_object() can make, which
-**    parses as a JSON object without duplicate keys.
+**    parses as a JSON object without duplicate keys and, unless withheld,
+**    still passes stix_validate() (redact.h: "The copy is still valid
+**    STIX 2.1").
 ** Run: tests/fuzz/run (see tests/fuzz/README.md).
 */
 #include <jansson.h>
@@ -183,6 +185,14 @@ static void serve(const struct walk *w, const struct kept *k)
 		json_t *copy = json_loadb(out.data ? out.data : "", out.len, JSON_REJECT_DUPLICATES, NULL);
 		if (!json_is_object(copy))
 			fail("partial copy is not a JSON object", out.data);
+		struct stix_meta again;
+		char why[RELTO_ERRBUF_SIZE] = "";
+		rc = stix_validate(copy, &again, why);
+		if (rc != RELTO_OK && rc != RELTO_ENOMEM) {
+			fprintf(stderr, "object: %.*s\ncopy:   %s\n", (int)k->len, k->raw, out.data);
+			fail("partial copy is not valid STIX (redact.h says it stays valid)", why);
+		}
+		stix_meta_clear(&again);
 		json_decref(copy);
 	}
 	buf_free(&out);

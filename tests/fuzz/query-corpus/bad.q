@@ -1,0 +1,1 @@
+match[type]=indicator,,malware&added_after=2024-13-01T00:00:00Z&limit=-1&match[version]=all,last

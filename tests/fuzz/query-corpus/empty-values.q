@@ -1,0 +1,1 @@
+next&limit=&match[type]&foo=bar&=x&&%zz=%4

@@ -1,0 +1,1 @@
+match%5Bid%5D=indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f,malware--31b940d4-6f7f-459a-80ea-9c1f17b5891b&match%5Bversion%5D=first,last,2016-04-06T20:07:09.000Z

@@ -1,0 +1,1 @@
+limit=3&next=AQAGYWEP-UvVAAAAAAAAAAIulmRHRz0FLSKbpmatdlZM

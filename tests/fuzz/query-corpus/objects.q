@@ -1,0 +1,1 @@
+limit=10&match[type]=indicator&added_after=2024-01-01T00:00:00Z

@@ -1,0 +1,1 @@
+match[version]=all&match[spec_version]=2.1,2.0
