@@ -37,6 +37,7 @@ LIB_SRCS = \
 	src/http/reply.c \
 	src/http/negotiate.c \
 	src/http/pagecache.c \
+	src/http/ratelimit.c \
 	src/taxii/discovery.c \
 	src/taxii/collections.c \
 	src/taxii/objects.c \

@@ -31,6 +31,7 @@ enum relto_err {
 	RELTO_EUNAUTH,      /* no valid credentials: 401 */
 	RELTO_ENOTACCEPT,   /* Accept header names no media type we serve: 406 */
 	RELTO_EMEDIATYPE,   /* Content-Type we do not take: 415 */
+	RELTO_ERATE,        /* over the partner's request rate: 429 */
 };
 
 #define RELTO_ERRBUF_SIZE 256

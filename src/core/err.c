@@ -23,7 +23,7 @@ const char *relto_strerror(enum relto_err code)
 	static const char *const names[] = {
 		"OK", "ENOMEM", "EINVAL", "ENOTFOUND", "ECONFLICT", "EDENIED",
 		"ETOOBIG", "EUNSUPPORTED", "ESTORE", "EINTERNAL", "EUNAUTH",
-		"ENOTACCEPT", "EMEDIATYPE",
+		"ENOTACCEPT", "EMEDIATYPE", "ERATE",
 	};
 	if ((unsigned)code < sizeof(names) / sizeof(names[0]))
 		return names[code];

@@ -17,6 +17,7 @@ unsigned http_status_of(enum relto_err code)
 	case RELTO_ECONFLICT: return 409;
 	case RELTO_ETOOBIG: return 413;
 	case RELTO_EMEDIATYPE: return 415;
+	case RELTO_ERATE: return 429;
 	case RELTO_EUNSUPPORTED: return 422;
 	case RELTO_ENOMEM: return 503;
 	case RELTO_ESTORE: return 503;

@@ -44,6 +44,7 @@ struct req {
 	char date_first[TS_BUFSIZE]; /* "" = no X-TAXII-Date-Added-First */
 	char date_last[TS_BUFSIZE];
 	const char *allow;           /* for a 405: the methods that are */
+	unsigned retry_after;        /* for a 429: seconds */
 	size_t sent;                 /* body bytes of the answer */
 	char err[RELTO_ERRBUF_SIZE];
 };

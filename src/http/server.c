@@ -24,6 +24,7 @@
 #include "server.h"
 #include "http.h"
 #include "pagecache.h"
+#include "ratelimit.h"
 #include "request.h"
 #include "../admin/api.h"
 #include "../policy/policy.h"
@@ -88,6 +89,11 @@ static struct MHD_Response *make_response(struct req *r, unsigned status, int is
 		                        "Basic realm=\"relto\", charset=\"UTF-8\"");
 	if (status == 405 && r->allow)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
+	if (status == 429) {
+		char secs[16];
+		snprintf(secs, sizeof(secs), "%u", r->retry_after);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+	}
 	r->sent = len;
 	return resp;
 }
@@ -417,6 +423,9 @@ static enum MHD_Result handle_synced(struct server *s, struct MHD_Connection *co
 	int admin = is_admin_path(url);
 	if ((rc = authenticate(s, conn, r)))
 		return fail(conn, r, rc, NULL);
+	if (!ratelimit_take(s->rates, r->partner, ts_now(), &r->retry_after))
+		return fail(conn, r, RELTO_ERATE, "more than %u requests per second (bursts of %u) from %s; retry in %u s",
+		            s->cfg->limits.rate, s->cfg->limits.burst, r->who->id, r->retry_after);
 	if (admin && r->who->role != ROLE_ADMIN)
 		return fail(conn, r, RELTO_EDENIED, "the admin API is for logins with the admin role");
 	if (cs->too_big)
@@ -928,6 +937,8 @@ enum relto_err server_start(struct relto_config *cfg, struct store *st, struct r
 		rc = server_refresh(s, err);
 	if (!rc && pagecache_new(cfg->limits.page_cache_bytes, &s->pages))
 		rc = relto_seterr(err, RELTO_ENOMEM, "out of memory");
+	if (!rc && ratelimit_new(cfg->npartners, cfg->limits.rate, cfg->limits.burst, &s->rates))
+		rc = relto_seterr(err, RELTO_ENOMEM, "out of memory");
 	if (!rc)
 		rc = start_daemon(s, err);
 	if (rc) {
@@ -945,6 +956,7 @@ void server_stop(struct server *s)
 	if (s->daemon)
 		MHD_stop_daemon(s->daemon);
 	pagecache_free(s->pages);
+	ratelimit_free(s->rates);
 	release_free(s->release);
 	redact_cache_free(s->partials);
 	if (s->tls_key)
