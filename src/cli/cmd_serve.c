@@ -43,6 +43,8 @@ int cmd_serve(int argc, char **argv)
 	struct store *st = NULL;
 	struct server *srv = NULL;
 	enum relto_err rc = config_load_file(path, &cfg, err);
+	if (!rc && (rc = config_check_serving(cfg, err)))
+		config_free(cfg);
 	if (rc) {
 		fprintf(stderr, "%s\n", err);
 		return rc == RELTO_ENOTFOUND ? EXIT_USAGE : cli_exit_code(rc);

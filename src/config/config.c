@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include "config.h"
 #include "yconf.h"
 #include "../util/buf.h"
@@ -156,6 +157,13 @@ static enum relto_err load_tls(struct relto_config *c, const struct yconf *y, in
 		rc = get_str(y, map, "key", 1, "tls", &c->tls.key, err);
 	if (!rc)
 		rc = get_str(y, map, "client_ca", 0, "tls", &c->tls.client_ca, err);
+	/* Said here, with the line, rather than when the server starts. */
+	const char *const keys_files[] = {"certificate", "key", "client_ca"};
+	const char *files[] = {c->tls.certificate, c->tls.key, c->tls.client_ca};
+	for (int i = 0; !rc && i < 3; i++)
+		if (files[i] && access(files[i], R_OK) != 0)
+			rc = yconf_error(y, yconf_get(y, map, keys_files[i]), err, RELTO_EINVAL, "tls: cannot read %s '%s': %s",
+			                 keys_files[i], files[i], strerror(errno));
 	return rc;
 }
 
@@ -193,13 +201,14 @@ static enum relto_err load_server(struct relto_config *c, const struct yconf *y,
 	if (!rc)
 		rc = get_str(y, map, "contact", 0, "server", &c->contact, err);
 	int tls = yconf_get(y, map, "tls");
-	if (!rc && tls)
-		rc = load_tls(c, y, tls, err);
 	if (!rc)
 		rc = get_bool(y, map, "plain_http", &c->plain_http, err);
 	if (!rc && tls && c->plain_http)
 		rc = yconf_error(y, yconf_get(y, map, "plain_http"), err, RELTO_EINVAL,
 		                 "'plain_http: true' and 'tls' exclude each other");
+	if (!rc && tls)
+		rc = load_tls(c, y, tls, err);
+	c->server_line = yconf_line(y, map);
 	return rc;
 }
 
@@ -588,6 +597,14 @@ void config_free(struct relto_config *c)
 	free(c->description);
 	free(c->contact);
 	free(c);
+}
+
+enum relto_err config_check_serving(const struct relto_config *c, char *err)
+{
+	if (c->tls.certificate || c->plain_http)
+		return RELTO_OK;
+	return relto_seterr(err, RELTO_EINVAL, "%s:%d: no server.tls: give tls (certificate, key), or 'plain_http: true' "
+	                    "to serve without TLS", c->source, c->server_line ? c->server_line : 1);
 }
 
 const struct api_root *config_find_root(const struct relto_config *c, const char *path)

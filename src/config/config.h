@@ -91,6 +91,7 @@ struct relto_config {
 	char *database;      /* store URL or path */
 	struct tls_config tls;
 	int plain_http;      /* serving without TLS was asked for explicitly */
+	int server_line;     /* line of the server section (1 when absent), for messages */
 	/* Releasability: the policy file and the posture file.  Both or
 	** neither; without them every reader of a collection receives all
 	** of it (and the server says so when it starts). */
@@ -111,6 +112,10 @@ enum relto_err config_load_file(const char *path, struct relto_config **out, cha
 enum relto_err config_load_text(const char *name, const char *text, size_t len,
                                 struct relto_config **out, char *err);
 void config_free(struct relto_config *c);
+
+/* May this configuration serve?  It needs server.tls, or plain_http:
+** true said explicitly.  RELTO_OK; RELTO_EINVAL with "file:line: ...". */
+enum relto_err config_check_serving(const struct relto_config *c, char *err);
 
 /* Lookups over the loaded config; NULL / -1 when absent. */
 const struct api_root *config_find_root(const struct relto_config *c, const char *path);

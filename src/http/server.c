@@ -702,10 +702,9 @@ static enum relto_err start_daemon(struct server *s, char *err)
 	struct sockaddr_in a4 = {0};
 	struct sockaddr *sa;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
-	if (!c->tls.certificate && !c->plain_http)
-		return relto_seterr(err, RELTO_EINVAL,
-		                    "%s: no server.tls: give tls (certificate, key) or 'plain_http: true' to serve without "
-		                    "TLS", c->source);
+	enum relto_err rc = config_check_serving(c, err);
+	if (rc)
+		return rc;
 	if (c->tls.certificate && !MHD_is_feature_supported(MHD_FEATURE_TLS))
 		return relto_seterr(err, RELTO_EINTERNAL, "this libmicrohttpd was built without TLS");
 	if (inet_pton(AF_INET6, c->listen_host, &a6.sin6_addr) == 1) {
@@ -723,7 +722,6 @@ static enum relto_err start_daemon(struct server *s, char *err)
 	unsigned threads = c->threads ? c->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
 	if (threads < 1)
 		threads = 1;
-	enum relto_err rc = RELTO_OK;
 	if (c->tls.certificate) {
 		flags |= MHD_USE_TLS;
 		rc = read_pem(c->tls.certificate, "certificate", &s->tls_cert, err);

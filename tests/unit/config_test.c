@@ -272,6 +272,8 @@ static const struct bad_case bad[] = {
 	{ DB "server:\n  plain_http: true\n  tls:\n    certificate: c.pem\n    key: k.pem\n" P R, "t.yaml:3: ",
 	  "exclude each other" },
 	{ DB "server:\n  plain_http: yes\n" P R, "t.yaml:3: ", "'plain_http' must be true or false" },
+	{ DB "server:\n  tls:\n    certificate: /nonexistent/c.pem\n    key: /nonexistent/k.pem\n" P R, "t.yaml:4: ",
+	  "tls: cannot read certificate '/nonexistent/c.pem'" },
 	{ DB "partners:\n  - id: a\n    auth: certificate\n" R, "t.yaml:3: ",
 	  "certificate authentication needs certificate_fingerprints or certificate_subjects" },
 	{ DB "partners:\n  - id: a\n    auth: token\n" R, "t.yaml:4: ", "auth must be 'password', 'certificate'" },
