@@ -38,6 +38,7 @@ LIB_SRCS = \
 	src/http/negotiate.c \
 	src/http/pagecache.c \
 	src/http/ratelimit.c \
+	src/http/metrics.c \
 	src/taxii/discovery.c \
 	src/taxii/collections.c \
 	src/taxii/objects.c \

@@ -13,7 +13,7 @@
 struct slot {
 	unsigned char key[PAGECACHE_KEY_LEN];
 	uint64_t gen;
-	uint64_t snapshot;           /* the decision snapshot it was made with */
+	struct pagecache_tag tag;
 	int64_t expires;             /* µs */
 	struct MHD_Response *resp;   /* NULL: empty */
 	size_t size;
@@ -54,7 +54,7 @@ static struct slot *slot_of(struct pagecache *pc, const unsigned char *key)
 
 int pagecache_serve(struct pagecache *pc, struct MHD_Connection *conn,
                     const unsigned char key[PAGECACHE_KEY_LEN], uint64_t gen,
-                    enum MHD_Result *ret, uint64_t *snapshot)
+                    enum MHD_Result *ret, struct pagecache_tag *tag)
 {
 	if (!pc->max_bytes)
 		return 0;
@@ -67,7 +67,7 @@ int pagecache_serve(struct pagecache *pc, struct MHD_Connection *conn,
 		/* Queued under the lock: the response gains the connection's
 		** reference before anyone can evict the slot. */
 		*ret = MHD_queue_response(conn, MHD_HTTP_OK, s->resp);
-		*snapshot = s->snapshot;
+		*tag = s->tag;
 		hit = 1;
 	}
 	pthread_mutex_unlock(&pc->lock);
@@ -75,7 +75,7 @@ int pagecache_serve(struct pagecache *pc, struct MHD_Connection *conn,
 }
 
 int pagecache_put(struct pagecache *pc, const unsigned char key[PAGECACHE_KEY_LEN], uint64_t gen,
-                  uint64_t snapshot, struct MHD_Response *resp, size_t size)
+                  const struct pagecache_tag *tag, struct MHD_Response *resp, size_t size)
 {
 	if (!pc->max_bytes || size > pc->max_bytes / 8)
 		return 0;
@@ -89,7 +89,7 @@ int pagecache_put(struct pagecache *pc, const unsigned char key[PAGECACHE_KEY_LE
 		pc->bytes = pc->bytes - freed + size;
 		memcpy(s->key, key, PAGECACHE_KEY_LEN);
 		s->gen = gen;
-		s->snapshot = snapshot;
+		s->tag = *tag;
 		s->expires = ts_now() + PAGECACHE_TTL_US;
 		s->size = size;
 		s->resp = resp;

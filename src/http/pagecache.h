@@ -37,20 +37,26 @@ struct pagecache;
 enum relto_err pagecache_new(size_t max_bytes, struct pagecache **out);
 void pagecache_free(struct pagecache *pc);
 
+/* What is remembered about a cached answer besides its bytes. */
+struct pagecache_tag {
+	uint64_t snapshot;        /* the decision snapshot it was made with */
+	size_t served;            /* objects or entries in it */
+};
+
 /* If a fresh answer for key at generation gen is cached, queue it on conn
-** as a 200 and return 1 (*ret is libmicrohttpd's result, *snapshot the
-** decision snapshot it was made with); else 0. */
+** as a 200 and return 1 (*ret is libmicrohttpd's result, *tag what was
+** remembered with it); else 0. */
 int pagecache_serve(struct pagecache *pc, struct MHD_Connection *conn,
                     const unsigned char key[PAGECACHE_KEY_LEN], uint64_t gen,
-                    enum MHD_Result *ret, uint64_t *snapshot);
+                    enum MHD_Result *ret, struct pagecache_tag *tag);
 
 /* Keep resp (a 200 answer of size body bytes, already queued by the
-** caller, decided with snapshot) under key for generation gen.  Returns 1 when the cache took
+** caller) and its tag under key for generation gen.  Returns 1 when the cache took
 ** over the caller's reference to resp (the caller must not destroy it),
 ** 0 when the entry did not fit (the caller destroys resp as usual).
 ** libmicrohttpd 0.9.75 has no call to add a reference, hence the hand
 ** over.  Cannot fail. */
 int pagecache_put(struct pagecache *pc, const unsigned char key[PAGECACHE_KEY_LEN], uint64_t gen,
-                  uint64_t snapshot, struct MHD_Response *resp, size_t size);
+                  const struct pagecache_tag *tag, struct MHD_Response *resp, size_t size);
 
 #endif

@@ -38,6 +38,9 @@ struct req {
 	const char *media_type;      /* of the answer; NULL: TAXII's */
 	struct store_conn *sc;       /* borrowed for the request */
 	uint64_t snapshot;           /* the decision snapshot used (0: none), for the log */
+	size_t served;               /* objects or entries in the answer, for metrics */
+	int cached;                  /* answered from the page cache */
+	int endpoint;                /* enum metrics_endpoint */
 	/* The answer. */
 	unsigned status;
 	struct buf out;

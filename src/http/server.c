@@ -24,6 +24,7 @@
 #include "server.h"
 #include "http.h"
 #include "pagecache.h"
+#include "metrics.h"
 #include "ratelimit.h"
 #include "request.h"
 #include "../admin/api.h"
@@ -402,10 +403,32 @@ static handler_fn pick(const struct route *rt, const char *method, struct req *r
 
 static void hide_failure(struct req *r, const char *method, const char *url, enum relto_err rc)
 {
+	if (rc == RELTO_ESTORE)
+		metrics_store_error(r->srv->metrics);
 	/* Details stay in the log: they may name internals. */
 	log_line(LOG_ERROR, "msg=\"request failed\" method=%s path=\"%.200s\" error=%s detail=\"%s\"", method, url,
 	         relto_strerror(rc), r->err);
 	snprintf(r->err, sizeof(r->err), "the server could not complete the request; try again later");
+}
+
+static enum metrics_endpoint endpoint_of(handler_fn h, int admin)
+{
+	static const struct {
+		handler_fn h;
+		enum metrics_endpoint ep;
+	} map[] = {
+		{taxii_discovery, EP_M_DISCOVERY}, {taxii_api_root, EP_M_API_ROOT}, {taxii_status, EP_M_STATUS},
+		{taxii_collections, EP_M_COLLECTIONS}, {taxii_collection, EP_M_COLLECTION},
+		{taxii_objects_get, EP_M_OBJECTS_GET}, {taxii_objects_post, EP_M_OBJECTS_POST},
+		{taxii_object_get, EP_M_OBJECT_GET}, {taxii_object_delete, EP_M_OBJECT_DELETE},
+		{taxii_manifest, EP_M_MANIFEST}, {taxii_versions, EP_M_VERSIONS},
+	};
+	if (admin)
+		return EP_M_ADMIN;
+	for (size_t i = 0; h && i < sizeof(map) / sizeof(map[0]); i++)
+		if (map[i].h == h)
+			return map[i].ep;
+	return EP_M_OTHER;
 }
 
 static int is_admin_path(const char *url)
@@ -421,8 +444,33 @@ static enum MHD_Result handle_synced(struct server *s, struct MHD_Connection *co
 	char path[4096];
 	enum relto_err rc;
 	int admin = is_admin_path(url);
+	/* Liveness for load balancers and orchestrators: no credentials, and
+	** nothing but "the store answers" (the sync above just read it). */
+	if (strcmp(url, "/healthz") == 0 && (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)) {
+		r->endpoint = EP_M_HEALTH;
+		r->media_type = "application/json";
+		r->status = 200;
+		return buf_puts(&r->out, "{\"status\":\"ok\"}") ? MHD_NO : send_answer(conn, r, 200, 1);
+	}
 	if ((rc = authenticate(s, conn, r)))
 		return fail(conn, r, rc, NULL);
+	if (strcmp(url, "/metrics") == 0) {
+		r->endpoint = EP_M_METRICS;
+		if (r->who->role != ROLE_ADMIN)
+			return fail(conn, r, RELTO_EDENIED, "the metrics are for logins with the admin role");
+		uint64_t snap = 0;
+		if (s->release) {
+			const struct release_snapshot *cur = release_get(s->release);
+			snap = cur->id;
+			release_put(s->release, cur);
+		}
+		if (metrics_render(s->metrics, atomic_load(&s->in_force_policy), atomic_load(&s->in_force_posture), snap,
+		                   &r->out))
+			return fail(conn, r, RELTO_ENOMEM, "the metrics do not fit");
+		r->media_type = "text/plain; version=0.0.4; charset=utf-8";
+		r->status = 200;
+		return send_answer(conn, r, 200, 1);
+	}
 	if (!ratelimit_take(s->rates, r->partner, ts_now(), &r->retry_after))
 		return fail(conn, r, RELTO_ERATE, "more than %u requests per second (bursts of %u) from %s; retry in %u s",
 		            s->cfg->limits.rate, s->cfg->limits.burst, r->who->id, r->retry_after);
@@ -448,6 +496,7 @@ static enum MHD_Result handle_synced(struct server *s, struct MHD_Connection *co
 	if ((rc = route(r, path, &rt)))
 		return fail(conn, r, rc, NULL);
 	handler_fn h = pick(&rt, method, r);
+	r->endpoint = endpoint_of(h, admin);
 	if (!h)
 		return send_error(conn, r, 405);
 	const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
@@ -475,8 +524,12 @@ static enum MHD_Result handle_synced(struct server *s, struct MHD_Connection *co
 	uint64_t gen = atomic_load(&s->generation);
 	if (is_page(h)) {
 		page_key(r, url, cs, key);
-		if (pagecache_serve(s->pages, conn, key, gen, &ret, &r->snapshot)) {
+		struct pagecache_tag tag;
+		if (pagecache_serve(s->pages, conn, key, gen, &ret, &tag)) {
 			r->status = 200;
+			r->snapshot = tag.snapshot;
+			r->served = tag.served;
+			r->cached = 1;
 			return ret;
 		}
 	}
@@ -493,7 +546,8 @@ static enum MHD_Result handle_synced(struct server *s, struct MHD_Connection *co
 	if (!resp)
 		return MHD_NO;
 	ret = MHD_queue_response(conn, 200, resp);
-	if (!pagecache_put(s->pages, key, gen, r->snapshot, resp, r->sent))
+	struct pagecache_tag tag = {.snapshot = r->snapshot, .served = r->served};
+	if (!pagecache_put(s->pages, key, gen, &tag, resp, r->sent))
 		MHD_destroy_response(resp);
 	return ret;
 }
@@ -572,9 +626,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	struct req r = {.srv = s, .method = method, .partner = -1};
+	struct req r = {.srv = s, .method = method, .partner = -1, .endpoint = EP_M_OTHER};
 	buf_init(&r.out, (size_t)1 << 31);
 	enum MHD_Result ret = handle(s, conn, url, method, cs, &r);
+	metrics_request(s->metrics, (enum metrics_endpoint)r.endpoint, r.status, ts_now() - cs->started, r.partner,
+	                r.status == 200 ? r.served : 0, r.cached);
 	if (s->log_requests)
 		log_line(LOG_INFO, "method=%s path=\"%.200s\" status=%u partner=%s snapshot=%llu us=%lld", method, url,
 		         r.status, r.who ? r.who->id : "-", (unsigned long long)r.snapshot,
@@ -775,8 +831,10 @@ enum relto_err server_rebuild(struct server *s, struct store_conn *c, char *err)
 	enum relto_err rc = release_rebuild(s->release, c, err);
 	/* After the swap: a request that sees the new generation also sees
 	** the new decisions, so no page cached under old ones is served. */
-	if (!rc)
+	if (!rc) {
 		atomic_fetch_add(&s->generation, 1);
+		metrics_rebuild(s->metrics);
+	}
 	return rc;
 }
 
@@ -796,6 +854,7 @@ enum relto_err server_apply_rules(struct server *s, struct store_conn *c, struct
 	atomic_store(&s->in_force_policy, next->doc[RULES_POLICY].version);
 	atomic_store(&s->in_force_posture, next->doc[RULES_POSTURE].version);
 	atomic_fetch_add(&s->generation, 1);
+	metrics_rebuild(s->metrics);
 	rules_free(old);
 	log_line(LOG_INFO, "msg=\"rules in force\" policy_version=%lld posture_version=%lld",
 	         (long long)next->doc[RULES_POLICY].version, (long long)next->doc[RULES_POSTURE].version);
@@ -922,7 +981,9 @@ enum relto_err server_start(struct relto_config *cfg, struct store *st, struct r
 	s->files = files;
 	pthread_mutex_init(&s->rules_lock, NULL);
 	s->log_requests = 1;
-	enum relto_err rc = map_collections(s, err);
+	enum relto_err rc = metrics_new(cfg, &s->metrics) ? relto_seterr(err, RELTO_ENOMEM, "out of memory") : RELTO_OK;
+	if (!rc)
+		rc = map_collections(s, err);
 	if (!rc && files)
 		rc = start_release(s, err);
 	if (!rc && redact_cache_new(16u << 20, &s->partials))
@@ -937,6 +998,7 @@ enum relto_err server_start(struct relto_config *cfg, struct store *st, struct r
 		rc = relto_seterr(err, RELTO_ENOMEM, "out of memory");
 	if (!rc && ratelimit_new(cfg->npartners, cfg->limits.rate, cfg->limits.burst, &s->rates))
 		rc = relto_seterr(err, RELTO_ENOMEM, "out of memory");
+
 	if (!rc)
 		rc = start_daemon(s, err);
 	if (rc) {
@@ -955,6 +1017,7 @@ void server_stop(struct server *s)
 		MHD_stop_daemon(s->daemon);
 	pagecache_free(s->pages);
 	ratelimit_free(s->rates);
+	metrics_free(s->metrics);
 	release_free(s->release);
 	redact_cache_free(s->partials);
 	if (s->tls_key)

@@ -27,6 +27,7 @@ struct server {
 	char *tls_cert, *tls_key, *tls_trust; /* PEM texts, kept while the daemon runs */
 	struct pagecache *pages; /* finished page answers (http/pagecache.h) */
 	struct ratelimit *rates; /* per-partner request rate (http/ratelimit.h) */
+	struct metrics *metrics; /* counters for GET /metrics (http/metrics.h) */
 	/* Releasability: all NULL when the configuration names no policy.
 	** files: the configured policy and posture (version 0).  rules: the
 	** rules in force (release/rules.h), replaced whole under rules_lock,

@@ -206,6 +206,7 @@ static enum relto_err run_page(struct req *r, struct taxii_query *q, enum page_k
 	if (!rc)
 		rc = buf_putc(&r->out, '}');
 	r->status = 200;
+	r->served = p.rows;
 	return rc;
 }
 
