@@ -34,6 +34,10 @@ LDLIBS  := $(PKG_LIBS) -lpthread -lm
 
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+DOCDIR  ?= $(PREFIX)/share/doc/relto
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 
 LIB_OBJS   := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS   := $(CLI_SRCS:%.c=$(BUILD)/%.o)
@@ -105,9 +109,21 @@ fuzz: fuzz-build
 test: $(BUILD)/relto $(UNIT_BINS)
 	tests/run --build $(BUILD)
 
+# The binary, its man page, the docs, a systemd unit, and an example
+# configuration with the demo policy and posture as starting points
+# (never over an existing configuration).
 install: $(BUILD)/relto
-	install -d $(DESTDIR)$(BINDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/relto
 	install -m 0755 $(BUILD)/relto $(DESTDIR)$(BINDIR)/relto
+	install -m 0644 packaging/relto.1 $(DESTDIR)$(MANDIR)/man1/relto.1
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	sed 's|/usr/local/bin/relto|$(BINDIR)/relto|; s|/etc/relto/|$(SYSCONFDIR)/relto/|g' packaging/relto.service \
+		> $(DESTDIR)$(UNITDIR)/relto.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/relto.service
+	install -m 0640 packaging/relto.yaml.example $(DESTDIR)$(SYSCONFDIR)/relto/relto.yaml.example
+	install -m 0644 src/demo/relto.policy $(DESTDIR)$(SYSCONFDIR)/relto/relto.policy.example
+	install -m 0644 src/demo/posture.json $(DESTDIR)$(SYSCONFDIR)/relto/posture.json.example
 
 clean:
 	rm -rf build build-san build-fuzz
