@@ -19,6 +19,7 @@
 #include "../demo/gen.h"
 #include "../policy/policy.h"
 #include "../posture/posture.h"
+#include "../release/impact.h"
 #include "../release/rules.h"
 #include "../util/buf.h"
 
@@ -179,6 +180,36 @@ static enum relto_err seed(struct store *st, struct relto_config *cfg, char *err
 	return rc;
 }
 
+/* What each partner receives under the rules in force, and why not more. */
+static void print_receiving(const struct relto_config *cfg, struct server *srv, struct store *st)
+{
+	struct store_conn *c = NULL;
+	struct buf out;
+	char err[RELTO_ERRBUF_SIZE] = "";
+	buf_init(&out, 1u << 20);
+	enum relto_err rc = store_conn_get(st, &c, err);
+	if (!rc && srv->rules) {
+		pthread_mutex_lock(&srv->rules_lock);
+		struct impact_rules now = {.policy = srv->rules->policy, .posture = srv->rules->posture};
+		rc = impact_receiving(cfg, c, &now, &out, err);
+		pthread_mutex_unlock(&srv->rules_lock);
+	}
+	store_conn_put(st, c);
+	if (!rc && out.len) {
+		printf("\n  What each partner receives (objects; withheld: by the markings of their latest version):\n");
+		for (char *line = out.data, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+			nl = strchr(line, '\n');
+			if (nl)
+				*nl = '\0';
+			printf("    %s\n", line);
+		}
+		printf("  Why, for one object:  relto policy explain --demo --partner kor --object ID\n");
+	} else if (rc) {
+		printf("\n  (what each partner receives could not be worked out: %s)\n", err);
+	}
+	buf_free(&out);
+}
+
 static void print_banner(const struct relto_config *cfg, struct server *srv, struct store *st)
 {
 	printf("\nrelto demo hub is running.\n\n");
@@ -203,6 +234,7 @@ static void print_banner(const struct relto_config *cfg, struct server *srv, str
 		}
 		store_conn_put(st, c);
 	}
+	print_receiving(cfg, srv, st);
 	printf("\n  Try: curl -u kor:demo-kor -H 'Accept: application/taxii+json;version=2.1' \\\n"
 	       "         http://%s:%u/hub/collections/intel/objects/?limit=2\n\n"
 	       "  Each partner receives what the demo policy (src/demo/relto.policy) releases\n"

@@ -660,3 +660,130 @@ enum relto_err impact_table(const struct impact_report *r, struct buf *b)
 	}
 	return rc;
 }
+
+/* ---- what each partner receives now ---- */
+
+struct reason_count {
+	const char *text;         /* points into the policy or a built-in */
+	int line;
+	int64_t n;
+};
+
+static enum relto_err count_reason(struct reason_count **v, size_t *n, const struct policy_reason *r, int64_t k)
+{
+	for (size_t i = 0; i < *n; i++)
+		if ((*v)[i].line == r->line && strcmp((*v)[i].text, r->text) == 0) {
+			(*v)[i].n += k;
+			return RELTO_OK;
+		}
+	struct reason_count *m = realloc(*v, (*n + 1) * sizeof(*m));
+	if (!m)
+		return RELTO_ENOMEM;
+	*v = m;
+	m[(*n)++] = (struct reason_count){.text = r->text, .line = r->line, .n = k};
+	return RELTO_OK;
+}
+
+/* The reason that decided a withholding: a deny or an unreadable marking
+** first; an object above the clearance is put down to the cap that set
+** the clearance, if one did; else the first reason there is. */
+static const struct policy_reason *deciding_reason(const struct policy_outcome *o, const struct policy_reason *none)
+{
+	for (size_t i = 0; i < o->nreasons; i++)
+		if (o->reasons[i].why == POLICY_WHY_DENY || o->reasons[i].why == POLICY_WHY_UNKNOWN)
+			return &o->reasons[i];
+	for (size_t i = 0; i < o->nreasons; i++)
+		if (o->reasons[i].why == POLICY_WHY_ABOVE && o->capped_by)
+			for (size_t j = 0; j < o->nreasons; j++)
+				if (o->reasons[j].why == POLICY_WHY_CAP && o->reasons[j].line == o->capped_by)
+					return &o->reasons[j];
+	for (size_t i = 0; i < o->nreasons; i++)
+		if (o->reasons[i].why != POLICY_WHY_CAP)
+			return &o->reasons[i];
+	return o->nreasons ? &o->reasons[0] : none;
+}
+
+enum relto_err impact_receiving(const struct relto_config *cfg, struct store_conn *c, const struct impact_rules *rules,
+                                struct buf *out, char *err)
+{
+	struct impact_report *r = NULL;
+	struct release_snapshot *s = NULL;
+	struct setcounts sc = {0};
+	enum relto_err rc = report_new(cfg, &r);
+	if (rc)
+		relto_seterr(err, rc, "out of memory");
+	sc.r = r;
+	if (!rc)
+		rc = release_snapshot_build(cfg, rules->policy, rules->posture, c, &s, err);
+	if (!rc)
+		rc = store_set_counts(c, keep_count, &sc, err);
+	if (!rc)
+		rc = buf_printf(out, "%-10s %9s %9s  %s\n", "partner", "receives", "withheld", "mostly because (objects)");
+	for (size_t i = 0; !rc && r && i < r->npartners; i++) {
+		size_t p = (size_t)r->partners[i].index;
+		const char *id = cfg->partners[p].id;
+		const struct posture_partner *pp = posture_find_partner(rules->posture, id);
+		struct policy_partner bound;
+		if (pp)
+			policy_partner_bind(rules->policy, rules->posture, pp, &bound);
+		int64_t received = 0, withheld = 0;
+		for (size_t k = 0; !rc && k < r->ncolls; k++) {
+			if (!r->colls[k]->can_read[p])
+				continue;
+			struct seen_list l = {0};
+			rc = visible_ids(c, s, release_variant(s, r->colls[k]), p, id, r->colls[k], &l, err);
+			received += (int64_t)l.n;
+			seen_clear(&l);
+		}
+		struct reason_count *why = NULL;
+		size_t nwhy = 0;
+		for (size_t e = 0; !rc && e < sc.n; e++) {
+			const struct setcount *x = &sc.v[e];
+			const struct collection *col = r->colls[x->k];
+			if (!col->can_read[p] || strcmp(x->posted_by, id) == 0 || x->set < 0 || (size_t)x->set >= s->nsets)
+				continue;
+			size_t v = release_variant(s, col);
+			if (visible(s->decision[at(s, v, p, (size_t)x->set)]))
+				continue;
+			withheld += x->n;
+			struct policy_outcome o;
+			struct side sd = {.rules = rules, .pp = pp, .bound = bound,
+			                  .default_level = policy_level_find(rules->policy, s->variant_names[v])};
+			if (!pp)
+				memset(&sd.bound, 0, sizeof(sd.bound));
+			outcome(&sd, &s->markings[x->set], &o);
+			static const struct policy_reason redaction = {POLICY_WHY_REDACT, 0,
+			                                               "a redaction would remove a property STIX requires"};
+			rc = count_reason(&why, &nwhy, deciding_reason(&o, &redaction), x->n);
+		}
+		if (!rc)
+			rc = buf_printf(out, "%-10s %9lld %9lld  ", id, (long long)received, (long long)withheld);
+		if (!rc && !nwhy)
+			rc = buf_puts(out, "-");
+		/* The two reasons that withhold the most, with their counts. */
+		for (int shown = 0; !rc && shown < 2 && nwhy; shown++) {
+			size_t top = 0;
+			for (size_t w = 1; w < nwhy; w++)
+				if (why[w].n > why[top].n)
+					top = w;
+			if (!why[top].n)
+				break;
+			rc = why[top].line ? buf_printf(out, "%sline %d: %s (%lld)", shown ? "; " : "", why[top].line,
+			                                why[top].text, (long long)why[top].n)
+			                   : buf_printf(out, "%s%s (%lld)", shown ? "; " : "", why[top].text,
+			                                (long long)why[top].n);
+			why[top].n = 0;
+		}
+		if (!rc)
+			rc = buf_putc(out, '\n');
+		free(why);
+	}
+	for (size_t i = 0; i < sc.n; i++)
+		free(sc.v[i].posted_by);
+	free(sc.v);
+	release_snapshot_free(s);
+	impact_free(r);
+	if (rc == RELTO_ENOMEM)
+		relto_seterr(err, rc, "out of memory");
+	return rc;
+}

@@ -92,4 +92,14 @@ enum relto_err impact_json(const struct impact_report *r, struct buf *out);
 /* The report as a table for a terminal, appended to out. */
 enum relto_err impact_table(const struct impact_report *r, struct buf *out);
 
+/* What each partner login receives under `rules` now: per partner, the
+** objects it receives (exactly, through the store's filter, summed over
+** the collections it may read), the objects withheld from it by their
+** marking set (latest versions, not its own), and the reason most of
+** those are withheld for.  Appends a table to out: one line per partner.
+** For the demo's start and operators' overviews.  RELTO_OK; RELTO_EINVAL;
+** RELTO_ESTORE; RELTO_ENOMEM. */
+enum relto_err impact_receiving(const struct relto_config *cfg, struct store_conn *c, const struct impact_rules *rules,
+                                struct buf *out, char *err);
+
 #endif

@@ -198,3 +198,42 @@ def test_delete_cannot_reach_withheld_objects():
         H.eq(r.status, 200, "the indicator is still there for the hub")
     finally:
         srv.cleanup()
+
+
+def test_demo_start_says_what_each_partner_receives_and_why():
+    """On start the demo prints, per partner, what it receives and the main
+    reasons for what it does not: kor's radio-network cap among them, and
+    not gbr's or jpn's."""
+    d = H.tempfile.mkdtemp(prefix="relto-t81-start-")
+    port = H.free_port()
+    p = subprocess.Popen([H.RELTO, "demo", "--quiet", "--listen", "127.0.0.1:%d" % port, "--db",
+                          os.path.join(d, "s.db")], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    lines = []
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            line = p.stdout.readline().decode()
+            if not line:
+                break
+            lines.append(line.rstrip("\n"))
+            if "Why, for one object" in line:
+                break
+        table = {}
+        for line in lines:
+            m = re.match(r"\s+([a-z]{3})\s+(\d+)\s+(\d+)\s+(.*)$", line)
+            if m:
+                table[m.group(1)] = (int(m.group(2)), int(m.group(3)), m.group(4))
+        H.check(set(H.PARTNERS) <= set(table), "a line per partner: %r" % lines)
+        H.check("radio access network" in table["kor"][2], "kor's cap is among its main reasons: %r" % (table["kor"],))
+        for other in ("gbr", "jpn"):
+            H.check("radio access network" not in table[other][2], "%s is not capped: %r" % (other, table[other]))
+        for who in ("kor", "gbr"):
+            H.check(table[who][0] > 0 and table[who][1] > 0, "%s receives some and not all: %r" % (who, table[who]))
+        H.eq(table["usa"][1], 0, "usa posted everything, so nothing is withheld from it")
+    finally:
+        p.send_signal(signal.SIGINT)
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+        shutil.rmtree(d, ignore_errors=True)
