@@ -343,6 +343,20 @@ static enum relto_err get_vendors(struct req *r)
 	return posture_part(r, "vendors", NULL);
 }
 
+/* What each partner receives now, by level, and why not more. */
+static enum relto_err get_receiving(struct req *r)
+{
+	struct server *s = r->srv;
+	pthread_mutex_lock(&s->rules_lock);
+	struct impact_rules now = {.policy = s->rules->policy, .posture = s->rules->posture,
+	                           .policy_version = s->rules->doc[RULES_POLICY].version,
+	                           .posture_version = s->rules->doc[RULES_POSTURE].version};
+	enum relto_err rc = impact_receiving(s->cfg, r->sc, &now, 1, &r->out, r->err);
+	pthread_mutex_unlock(&s->rules_lock);
+	r->status = 200;
+	return rc;
+}
+
 static enum relto_err get_index(struct req *r)
 {
 	struct server *s = r->srv;
@@ -525,6 +539,8 @@ enum relto_err admin_route(struct req *r, char *const *seg, int n, struct admin_
 		out->get = n == 1 ? get_partners : get_partner;
 	} else if (strcmp(seg[0], "vendors") == 0 && n == 1) {
 		out->get = get_vendors;
+	} else if (strcmp(seg[0], "receiving") == 0 && n == 1) {
+		out->get = get_receiving;
 	} else if (strcmp(seg[0], "whatif") == 0 && n == 1) {
 		out->post = post_whatif;
 		out->allow = "POST";

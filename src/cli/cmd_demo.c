@@ -191,7 +191,7 @@ static void print_receiving(const struct relto_config *cfg, struct server *srv, 
 	if (!rc && srv->rules) {
 		pthread_mutex_lock(&srv->rules_lock);
 		struct impact_rules now = {.policy = srv->rules->policy, .posture = srv->rules->posture};
-		rc = impact_receiving(cfg, c, &now, &out, err);
+		rc = impact_receiving(cfg, c, &now, 0, &out, err);
 		pthread_mutex_unlock(&srv->rules_lock);
 	}
 	store_conn_put(st, c);

@@ -703,8 +703,76 @@ static const struct policy_reason *deciding_reason(const struct policy_outcome *
 	return o->nreasons ? &o->reasons[0] : none;
 }
 
+/* Per level: objects received and withheld. */
+struct level_rw {
+	char name[32];
+	int64_t received, withheld;
+};
+
+static struct level_rw *level_rw_of(struct level_rw **v, size_t *n, const char *name)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*v)[i].name, name) == 0)
+			return &(*v)[i];
+	struct level_rw *m = realloc(*v, (*n + 1) * sizeof(*m));
+	if (!m)
+		return NULL;
+	*v = m;
+	memset(&m[*n], 0, sizeof(m[*n]));
+	snprintf(m[*n].name, sizeof(m[*n].name), "%s", name);
+	return &m[(*n)++];
+}
+
+static int by_count_desc(const void *a, const void *b)
+{
+	int64_t x = ((const struct reason_count *)a)->n, y = ((const struct reason_count *)b)->n;
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static enum relto_err receiving_line(struct buf *out, int json, int first, const char *id, int admin, int64_t received,
+                                     int64_t withheld, const struct level_rw *lv, size_t nlv,
+                                     const struct reason_count *why, size_t nwhy)
+{
+	enum relto_err rc;
+	if (!json) {
+		rc = buf_printf(out, "%-10s %9lld %9lld  ", id, (long long)received, (long long)withheld);
+		if (!rc && !nwhy)
+			rc = buf_puts(out, admin ? "(not filtered)" : "-");
+		/* The two reasons that withhold the most, with their counts. */
+		for (size_t i = 0; !rc && i < nwhy && i < 2; i++)
+			rc = why[i].line ? buf_printf(out, "%sline %d: %s (%lld)", i ? "; " : "", why[i].line, why[i].text,
+			                              (long long)why[i].n)
+			                 : buf_printf(out, "%s%s (%lld)", i ? "; " : "", why[i].text, (long long)why[i].n);
+		return rc ? rc : buf_putc(out, '\n');
+	}
+	rc = buf_printf(out, "%s{\"partner\": ", first ? "" : ", ");
+	if (!rc)
+		rc = buf_put_json_string(out, id);
+	if (!rc)
+		rc = buf_printf(out, ", \"receives\": %lld, \"withheld\": %lld, \"levels\": [", (long long)received,
+		                (long long)withheld);
+	for (size_t i = 0; !rc && i < nlv; i++) {
+		rc = buf_printf(out, "%s{\"level\": ", i ? ", " : "");
+		if (!rc)
+			rc = buf_put_json_string(out, lv[i].name);
+		if (!rc)
+			rc = buf_printf(out, ", \"receives\": %lld, \"withheld\": %lld}", (long long)lv[i].received,
+			                (long long)lv[i].withheld);
+	}
+	if (!rc)
+		rc = buf_puts(out, "], \"reasons\": [");
+	for (size_t i = 0; !rc && i < nwhy; i++) {
+		rc = buf_printf(out, "%s{\"line\": %d, \"rule\": ", i ? ", " : "", why[i].line);
+		if (!rc)
+			rc = buf_put_json_string(out, why[i].text);
+		if (!rc)
+			rc = buf_printf(out, ", \"objects\": %lld}", (long long)why[i].n);
+	}
+	return rc ? rc : buf_puts(out, "]}");
+}
+
 enum relto_err impact_receiving(const struct relto_config *cfg, struct store_conn *c, const struct impact_rules *rules,
-                                struct buf *out, char *err)
+                                int json, struct buf *out, char *err)
 {
 	struct impact_report *r = NULL;
 	struct release_snapshot *s = NULL;
@@ -718,21 +786,34 @@ enum relto_err impact_receiving(const struct relto_config *cfg, struct store_con
 	if (!rc)
 		rc = store_set_counts(c, keep_count, &sc, err);
 	if (!rc)
-		rc = buf_printf(out, "%-10s %9s %9s  %s\n", "partner", "receives", "withheld", "mostly because (objects)");
+		rc = json ? buf_puts(out, "{\"partners\": [")
+		          : buf_printf(out, "%-10s %9s %9s  %s\n", "partner", "receives", "withheld", "mostly because (objects)");
 	for (size_t i = 0; !rc && r && i < r->npartners; i++) {
 		size_t p = (size_t)r->partners[i].index;
 		const char *id = cfg->partners[p].id;
 		const struct posture_partner *pp = posture_find_partner(rules->posture, id);
 		struct policy_partner bound;
+		memset(&bound, 0, sizeof(bound));
 		if (pp)
 			policy_partner_bind(rules->policy, rules->posture, pp, &bound);
 		int64_t received = 0, withheld = 0;
+		struct level_rw *lv = NULL;
+		size_t nlv = 0;
 		for (size_t k = 0; !rc && k < r->ncolls; k++) {
 			if (!r->colls[k]->can_read[p])
 				continue;
 			struct seen_list l = {0};
-			rc = visible_ids(c, s, release_variant(s, r->colls[k]), p, id, r->colls[k], &l, err);
+			size_t v = release_variant(s, r->colls[k]);
+			rc = visible_ids(c, s, v, p, id, r->colls[k], &l, err);
 			received += (int64_t)l.n;
+			for (size_t j = 0; !rc && j < l.n; j++) {
+				struct level_rw *e = l.v[j].set >= 0 && (size_t)l.v[j].set < s->nsets
+				                     ? level_rw_of(&lv, &nlv, level_of(s, v, (size_t)l.v[j].set)) : NULL;
+				if (e)
+					e->received++;
+				else if (l.v[j].set >= 0 && (size_t)l.v[j].set < s->nsets)
+					rc = RELTO_ENOMEM;
+			}
 			seen_clear(&l);
 		}
 		struct reason_count *why = NULL;
@@ -746,38 +827,30 @@ enum relto_err impact_receiving(const struct relto_config *cfg, struct store_con
 			if (visible(s->decision[at(s, v, p, (size_t)x->set)]))
 				continue;
 			withheld += x->n;
+			struct level_rw *lw = level_rw_of(&lv, &nlv, level_of(s, v, (size_t)x->set));
+			if (!lw) {
+				rc = RELTO_ENOMEM;
+				break;
+			}
+			lw->withheld += x->n;
 			struct policy_outcome o;
 			struct side sd = {.rules = rules, .pp = pp, .bound = bound,
 			                  .default_level = policy_level_find(rules->policy, s->variant_names[v])};
-			if (!pp)
-				memset(&sd.bound, 0, sizeof(sd.bound));
 			outcome(&sd, &s->markings[x->set], &o);
 			static const struct policy_reason redaction = {POLICY_WHY_REDACT, 0,
 			                                               "a redaction would remove a property STIX requires"};
 			rc = count_reason(&why, &nwhy, deciding_reason(&o, &redaction), x->n);
 		}
+		if (nwhy)
+			qsort(why, nwhy, sizeof(*why), by_count_desc);
 		if (!rc)
-			rc = buf_printf(out, "%-10s %9lld %9lld  ", id, (long long)received, (long long)withheld);
-		if (!rc && !nwhy)
-			rc = buf_puts(out, "-");
-		/* The two reasons that withhold the most, with their counts. */
-		for (int shown = 0; !rc && shown < 2 && nwhy; shown++) {
-			size_t top = 0;
-			for (size_t w = 1; w < nwhy; w++)
-				if (why[w].n > why[top].n)
-					top = w;
-			if (!why[top].n)
-				break;
-			rc = why[top].line ? buf_printf(out, "%sline %d: %s (%lld)", shown ? "; " : "", why[top].line,
-			                                why[top].text, (long long)why[top].n)
-			                   : buf_printf(out, "%s%s (%lld)", shown ? "; " : "", why[top].text,
-			                                (long long)why[top].n);
-			why[top].n = 0;
-		}
-		if (!rc)
-			rc = buf_putc(out, '\n');
+			rc = receiving_line(out, json, i == 0, id, cfg->partners[p].role == ROLE_ADMIN, received, withheld, lv,
+			                    nlv, why, nwhy);
 		free(why);
+		free(lv);
 	}
+	if (!rc && json)
+		rc = buf_puts(out, "]}");
 	for (size_t i = 0; i < sc.n; i++)
 		free(sc.v[i].posted_by);
 	free(sc.v);

@@ -96,10 +96,13 @@ enum relto_err impact_table(const struct impact_report *r, struct buf *out);
 ** objects it receives (exactly, through the store's filter, summed over
 ** the collections it may read), the objects withheld from it by their
 ** marking set (latest versions, not its own), and the reason most of
-** those are withheld for.  Appends a table to out: one line per partner.
-** For the demo's start and operators' overviews.  RELTO_OK; RELTO_EINVAL;
+** those are withheld for.  Appends to out a table (one line per partner,
+** with the two main reasons) or, with json, {"partners": [{"partner",
+** "receives", "withheld", "levels": [{"level", "receives", "withheld"}],
+** "reasons": [{"line", "rule", "objects"}]}]} (docs/admin.md).  For the
+** demo's start, the admin API and the console.  RELTO_OK; RELTO_EINVAL;
 ** RELTO_ESTORE; RELTO_ENOMEM. */
 enum relto_err impact_receiving(const struct relto_config *cfg, struct store_conn *c, const struct impact_rules *rules,
-                                struct buf *out, char *err);
+                                int json, struct buf *out, char *err);
 
 #endif
