@@ -25,6 +25,7 @@ LIB_SRCS = \
 	src/store/store_sqlite.c \
 	src/auth/auth.c \
 	src/ingest/ingest.c \
+	src/ingest/overlay.c \
 	src/release/redact.c \
 	src/release/release.c \
 	src/release/impact.c \

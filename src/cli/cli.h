@@ -43,11 +43,13 @@ int cli_serve_until_signal(struct server *srv);
 void cli_block_signals(void);
 
 /* Import the files into collection coll (store key) as partner posted_by,
-** printing a summary per file (and a progress bar when stderr is a
-** terminal).  quiet: only errors.  Returns 0 when every file was read
+** marked by the overlay ov when not NULL (ingest/overlay.h), printing a
+** summary per file (and a progress bar when stderr is a terminal).
+** quiet: only errors.  Returns 0 when every file was read
 ** and stored (rejected objects do not count as failure), else 1. */
+struct overlay;
 int cli_import_files(struct store *st, int64_t coll, const char *posted_by, char **files, int nfiles,
-                     int quiet);
+                     const struct overlay *ov, int quiet);
 
 /* The exit status for an error code: EINVAL (bad input) is 2, others 1. */
 int cli_exit_code(enum relto_err rc);

@@ -19,6 +19,7 @@
 #include "../demo/gen.h"
 #include "../policy/policy.h"
 #include "../posture/posture.h"
+#include "../ingest/overlay.h"
 #include "../release/impact.h"
 #include "../release/rules.h"
 #include "../util/buf.h"
@@ -273,7 +274,7 @@ enum relto_err cli_demo_rules(const char *db, struct relto_config **cfg, struct 
 }
 
 static const char demo_usage[] =
-	"usage: relto demo [--listen ADDR:PORT] [--db PATH] [--import FILE...] [--quiet]\n"
+	"usage: relto demo [--listen ADDR:PORT] [--db PATH] [--import FILE... [--mark RULE]...] [--quiet]\n"
 	"Run the demo hub: USA sharing with GBR, AUS, CAN, NZL, JPN, KOR and DEU.\n"
 	"Creates the database (default ./relto-demo.db) with a generated corpus\n"
 	"if it is new, then serves until Ctrl-C.\n"
@@ -290,6 +291,7 @@ int cmd_demo(int argc, char **argv)
 	static const struct option opts[] = {{"listen", required_argument, NULL, 'l'},
 	                                     {"db", required_argument, NULL, 'd'},
 	                                     {"import", required_argument, NULL, 'i'},
+	                                     {"mark", required_argument, NULL, 'm'},
 	                                     {"quiet", no_argument, NULL, 'q'},
 	                                     {"print-config", no_argument, NULL, 'p'},
 	                                     {"no-page-cache", no_argument, NULL, 'n'},
@@ -298,17 +300,28 @@ int cmd_demo(int argc, char **argv)
 	const char *listen = "127.0.0.1:8021", *db = "relto-demo.db";
 	char **imports = calloc((size_t)argc + 1, sizeof(char *));
 	int nimports = 0, quiet = 0, print = 0, no_cache = 0, c;
+	struct overlay *ov = NULL;
+	char merr[RELTO_ERRBUF_SIZE] = "";
 	optind = 1;
 	while (imports && (c = getopt_long(argc, argv, "l:d:i:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l': listen = optarg; break;
 		case 'd': db = optarg; break;
 		case 'i': imports[nimports++] = optarg; break;
+		case 'm':
+			if (overlay_add(&ov, optarg, merr)) {
+				fprintf(stderr, "relto demo: %s\n", merr);
+				free(imports);
+				overlay_free(ov);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'q': quiet = 1; break;
 		case 'p': print = 1; break;
 		case 'n': no_cache = 1; break;
 		default:
 			free(imports);
+			overlay_free(ov);
 			fputs(demo_usage, c == 'h' ? stdout : stderr);
 			return c == 'h' ? 0 : EXIT_USAGE;
 		}
@@ -318,6 +331,7 @@ int cmd_demo(int argc, char **argv)
 		imports[nimports++] = argv[optind++];
 	if (!imports || optind != argc) {
 		free(imports);
+		overlay_free(ov);
 		fputs(demo_usage, stderr);
 		return EXIT_USAGE;
 	}
@@ -332,6 +346,7 @@ int cmd_demo(int argc, char **argv)
 		fputs(text.data, stdout);
 		buf_free(&text);
 		free(imports);
+		overlay_free(ov);
 		return 0;
 	}
 	if (!rc)
@@ -352,7 +367,7 @@ int cmd_demo(int argc, char **argv)
 			rc = store_collection(sc, ref->id, &coll, err);
 		store_conn_put(st, sc);
 		if (!rc)
-			status = cli_import_files(st, coll, "usa", imports, nimports, 0);
+			status = cli_import_files(st, coll, "usa", imports, nimports, ov, 0);
 	}
 	struct rules *files = NULL;
 	if (!rc && !status)
@@ -367,6 +382,7 @@ int cmd_demo(int argc, char **argv)
 		store_close(st);
 		config_free(cfg);
 		free(imports);
+		overlay_free(ov);
 		return rc ? cli_exit_code(rc) : status;
 	}
 	srv->log_requests = !quiet;
@@ -376,5 +392,6 @@ int cmd_demo(int argc, char **argv)
 	store_close(st);
 	config_free(cfg);
 	free(imports);
+	overlay_free(ov);
 	return 0;
 }

@@ -5,12 +5,14 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cli.h"
 #include "../config/config.h"
+#include "../ingest/overlay.h"
 
 #define IMPORT_BATCH 5000 /* objects per transaction */
 #define SHOW_REJECTS 20   /* reasons printed per file */
@@ -44,7 +46,8 @@ static void on_progress(void *ctx, size_t done, size_t total)
 	fprintf(stderr, "\r%s [%s] %3d%%", ic->file, bar, pct);
 }
 
-static int import_one(struct store_conn *c, int64_t coll, const char *posted_by, const char *file, int quiet)
+static int import_one(struct store_conn *c, int64_t coll, const char *posted_by, const char *file,
+                      const struct overlay *ov, int quiet)
 {
 	char err[RELTO_ERRBUF_SIZE] = "";
 	int fd = open(file, O_RDONLY);
@@ -64,9 +67,18 @@ static int import_one(struct store_conn *c, int64_t coll, const char *posted_by,
 	}
 	struct import_ctx ic = {.file = file, .quiet = quiet, .tty = isatty(STDERR_FILENO)};
 	struct ingest_opts opts = {.batch = IMPORT_BATCH, .posted_by = posted_by, .progress = on_progress};
-	struct ingest_stats st;
-	enum relto_err rc = ingest_body(c, coll, map, (size_t)sb.st_size, &opts, on_result, &ic, &st, err);
+	struct ingest_stats st = {0};
+	char *marked_body = NULL;
+	size_t marked_len = 0, marked = 0;
+	enum relto_err rc = ov ? overlay_apply(ov, map, (size_t)sb.st_size, &marked_body, &marked_len, &marked, err)
+	                       : RELTO_OK;
+	if (!rc)
+		rc = ingest_body(c, coll, marked_body ? marked_body : map, marked_body ? marked_len : (size_t)sb.st_size,
+		                 &opts, on_result, &ic, &st, err);
+	free(marked_body);
 	munmap(map, (size_t)sb.st_size);
+	if (!rc && ov && !quiet)
+		printf("%s: the overlay marked %zu objects\n", file, marked);
 	if (ic.tty && !quiet)
 		fputs("\r\033[K", stderr);
 	if (ic.shown > SHOW_REJECTS)
@@ -82,7 +94,7 @@ static int import_one(struct store_conn *c, int64_t coll, const char *posted_by,
 }
 
 int cli_import_files(struct store *st, int64_t coll, const char *posted_by, char **files, int nfiles,
-                     int quiet)
+                     const struct overlay *ov, int quiet)
 {
 	char err[RELTO_ERRBUF_SIZE] = "";
 	struct store_conn *c = NULL;
@@ -92,18 +104,21 @@ int cli_import_files(struct store *st, int64_t coll, const char *posted_by, char
 	}
 	int failed = 0;
 	for (int i = 0; i < nfiles; i++)
-		failed |= import_one(c, coll, posted_by, files[i], quiet);
+		failed |= import_one(c, coll, posted_by, files[i], ov, quiet);
 	store_conn_put(st, c);
 	return failed;
 }
 
 static const char import_usage[] =
-	"usage: relto import (-c FILE | --db PATH) --collection ID [--as PARTNER] FILE...\n"
+	"usage: relto import (-c FILE | --db PATH) --collection ID [--as PARTNER] [--mark RULE]... FILE...\n"
 	"Load STIX 2.1 bundles or TAXII 2.1 envelopes into a collection.  Every\n"
 	"object is validated as on POST; the same (id, version) twice is a\n"
 	"duplicate, not an error.  Prints a summary per file: added, duplicates,\n"
 	"rejected with reasons.  Safe to run beside a running server.\n"
 	"  -c, --config FILE    take the database and collections from this config\n"
+	"      --mark RULE      add a marking to the objects a rule selects, e.g.\n"
+	"                       --mark 'attack-pattern=SECRET//REL TO USA, FVEY' --mark '30%=TLP:AMBER'\n"
+	"                       --mark TLP:GREEN   (first matching rule wins; docs/markings.md)\n"
 	"      --db PATH        or name the database directly (ID must then be a UUID)\n"
 	"  -C, --collection ID  collection id (or, with -c, its alias)\n"
 	"      --as PARTNER     record this partner as the submitter (default: import)\n"
@@ -116,10 +131,13 @@ int cmd_import(int argc, char **argv)
 	                                     {"collection", required_argument, NULL, 'C'},
 	                                     {"as", required_argument, NULL, 'a'},
 	                                     {"quiet", no_argument, NULL, 'q'},
+	                                     {"mark", required_argument, NULL, 'm'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {0, 0, 0, 0}};
 	const char *config = NULL, *db = NULL, *coll_name = NULL, *as = "import";
 	int quiet = 0, c;
+	struct overlay *ov = NULL;
+	char oerr[RELTO_ERRBUF_SIZE] = "";
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:C:qh", opts, NULL)) != -1) {
 		switch (c) {
@@ -128,7 +146,15 @@ int cmd_import(int argc, char **argv)
 		case 'C': coll_name = optarg; break;
 		case 'a': as = optarg; break;
 		case 'q': quiet = 1; break;
+		case 'm':
+			if (overlay_add(&ov, optarg, oerr)) {
+				fprintf(stderr, "relto import: %s\n", oerr);
+				overlay_free(ov);
+				return EXIT_USAGE;
+			}
+			break;
 		default:
+			overlay_free(ov);
 			fputs(import_usage, c == 'h' ? stdout : stderr);
 			return c == 'h' ? 0 : EXIT_USAGE;
 		}
@@ -168,7 +194,7 @@ int cmd_import(int argc, char **argv)
 	if (rc)
 		fprintf(stderr, "relto import: %s\n", err);
 	else
-		status = cli_import_files(st, coll, as, argv + optind, argc - optind, quiet);
+		status = cli_import_files(st, coll, as, argv + optind, argc - optind, ov, quiet);
 	store_close(st);
 	config_free(cfg);
 	return status;
