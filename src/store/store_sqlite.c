@@ -674,8 +674,12 @@ static enum relto_err query_sql(const struct store_query *q, int with_raw, struc
 		rc = buf_puts(sql, " AND " ROW_VISIBLE("o"));
 	if (!rc)
 		rc = version_sql(sql, &q->versions, q->vis.on);
+	/* With match[id], the ids find the rows (objects_version); ordering
+	** by the date index instead would scan the whole collection for them
+	** (measured: 6.6 ms for one object among 20,000).  The unary + keeps
+	** SQLite from choosing the date index for the ORDER BY. */
 	if (!rc)
-		rc = buf_puts(sql, " ORDER BY o.date_added, o.seq LIMIT ?8");
+		rc = buf_puts(sql, q->nids ? " ORDER BY +o.date_added, o.seq LIMIT ?8" : " ORDER BY o.date_added, o.seq LIMIT ?8");
 	if (!rc && q->nids)
 		rc = json_list(&lists[0], q->ids, q->nids);
 	if (!rc && q->ntypes)
