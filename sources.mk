@@ -34,6 +34,7 @@ LIB_SRCS = \
 	src/taxii/cursor.c \
 	src/admin/admin.c \
 	src/admin/api.c \
+	src/admin/console.c \
 	src/http/server.c \
 	src/http/reply.c \
 	src/http/negotiate.c \
@@ -64,4 +65,5 @@ CLI_SRCS = \
 	src/cli/hub.c
 
 # Files embedded into the binary (tools/embed.c turns each into a C array).
-EMBED_FILES = src/demo/posture.json src/demo/relto.policy
+EMBED_FILES = src/demo/posture.json src/demo/relto.policy \
+	src/console/index.html src/console/console.css src/console/console.js

@@ -36,6 +36,7 @@ struct req {
 	char *const *admin_seg;      /* the path after /admin/ (admin/api.h) */
 	int admin_nseg;
 	const char *media_type;      /* of the answer; NULL: TAXII's */
+	const char *csp;             /* Content-Security-Policy of the answer (with X-Frame-Options: DENY); NULL: none */
 	struct store_conn *sc;       /* borrowed for the request */
 	uint64_t snapshot;           /* the decision snapshot used (0: none), for the log */
 	size_t served;               /* objects or entries in the answer, for metrics */

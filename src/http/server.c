@@ -28,6 +28,7 @@
 #include "ratelimit.h"
 #include "request.h"
 #include "../admin/api.h"
+#include "../admin/console.h"
 #include "../policy/policy.h"
 #include "../release/redact.h"
 #include "../release/release.h"
@@ -81,6 +82,10 @@ static struct MHD_Response *make_response(struct req *r, unsigned status, int is
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->media_type ? r->media_type : TAXII_MEDIA_TYPE);
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (r->csp) {
+		MHD_add_response_header(resp, "Content-Security-Policy", r->csp);
+		MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	}
 	if (r->date_first[0]) {
 		MHD_add_response_header(resp, "X-TAXII-Date-Added-First", r->date_first);
 		MHD_add_response_header(resp, "X-TAXII-Date-Added-Last", r->date_last);
@@ -316,8 +321,11 @@ static int basic_partner(struct server *s, struct MHD_Connection *conn, int *pre
 	size_t len = 0;
 	int partner = -1;
 	*presented = h != NULL;
-	if (h && strncasecmp(h, "Bearer ", 7) == 0) {
-		const char *tok = h + 7;
+	/* "Bearer" (RFC 6750) or "Token" (what the OASIS taxii2-client's
+	** TokenAuth, and OpenCTI's TAXII connector through it, send). */
+	int bearer = h && strncasecmp(h, "Bearer ", 7) == 0, token = h && strncasecmp(h, "Token ", 6) == 0;
+	if (bearer || token) {
+		const char *tok = h + (bearer ? 7 : 6);
 		while (*tok == ' ')
 			tok++;
 		if (auth_check_token(s->auth, tok, strlen(tok), &partner) != RELTO_OK)
@@ -436,6 +444,20 @@ static int is_admin_path(const char *url)
 	return strncmp(url, "/admin/", 7) == 0 || strcmp(url, "/admin") == 0;
 }
 
+/* The operator console's files (admin/console.h): admin role, GET only. */
+static enum MHD_Result serve_console(struct MHD_Connection *conn, struct req *r, const char *method,
+                                     const char *url)
+{
+	r->endpoint = EP_M_ADMIN;
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+		r->allow = "GET, HEAD";
+		snprintf(r->err, sizeof(r->err), "method %.20s is not allowed here (allowed: %s)", method, r->allow);
+		return send_error(conn, r, 405);
+	}
+	enum relto_err rc = console_serve(r, url);
+	return rc ? fail(conn, r, rc, NULL) : send_answer(conn, r, r->status, 1);
+}
+
 /* A request once it has a store connection and the rules and credentials
 ** in force are the latest (handle). */
 static enum MHD_Result handle_synced(struct server *s, struct MHD_Connection *conn, const char *url,
@@ -476,6 +498,9 @@ static enum MHD_Result handle_synced(struct server *s, struct MHD_Connection *co
 		            s->cfg->limits.rate, s->cfg->limits.burst, r->who->id, r->retry_after);
 	if (admin && r->who->role != ROLE_ADMIN)
 		return fail(conn, r, RELTO_EDENIED, "the admin API is for logins with the admin role");
+	if (console_is_path(url))
+		return r->who->role == ROLE_ADMIN ? serve_console(conn, r, method, url)
+		                                  : fail(conn, r, RELTO_EDENIED, "the console is for logins with the admin role");
 	if (cs->too_big)
 		return fail(conn, r, RELTO_ETOOBIG, "the request body is larger than max_content_length (%zu bytes)",
 		            s->cfg->limits.max_content_length);
@@ -558,8 +583,8 @@ static enum MHD_Result handle_synced(struct server *s, struct MHD_Connection *co
 static enum MHD_Result handle(struct server *s, struct MHD_Connection *conn, const char *url,
                               const char *method, struct conn_state *cs, struct req *r)
 {
-	if (is_admin_path(url))
-		r->media_type = "application/json";
+	if (is_admin_path(url) || console_is_path(url))
+		r->media_type = "application/json"; /* errors; the console sets its files' own */
 	enum relto_err rc = store_conn_get(s->store, &r->sc, r->err);
 	if (!rc)
 		rc = server_sync(s, r->sc, r->err);
