@@ -78,6 +78,36 @@ void metrics_store_error(struct metrics *m)
 	atomic_fetch_add_explicit(&m->store_errors, 1, memory_order_relaxed);
 }
 
+/* A label value: backslash, double quote and newline escaped. */
+static enum relto_err label(struct buf *out, const char *s)
+{
+	enum relto_err rc = RELTO_OK;
+	for (; !rc && *s; s++)
+		rc = *s == '\\' ? buf_puts(out, "\\\\") : *s == '"' ? buf_puts(out, "\\\"")
+		     : *s == '\n' ? buf_puts(out, "\\n") : buf_putc(out, *s);
+	return rc;
+}
+
+enum relto_err metrics_withheld_sample(struct buf *out, int first, const char *partner, int line, const char *rule,
+                                       int64_t objects)
+{
+	enum relto_err rc = first ? buf_puts(out, "# HELP relto_objects_withheld Objects a partner does not receive now, "
+	                                          "by the rule that withholds them (latest versions, by marking set).\n"
+	                                          "# TYPE relto_objects_withheld gauge\n")
+	                          : RELTO_OK;
+	if (!rc)
+		rc = buf_puts(out, "relto_objects_withheld{partner=\"");
+	if (!rc)
+		rc = label(out, partner);
+	if (!rc)
+		rc = buf_printf(out, "\",line=\"%d\",rule=\"", line);
+	if (!rc)
+		rc = label(out, rule);
+	if (!rc)
+		rc = buf_printf(out, "\"} %lld\n", (long long)objects);
+	return rc;
+}
+
 static uint64_t get(const _Atomic uint64_t *v)
 {
 	return atomic_load_explicit(v, memory_order_relaxed);

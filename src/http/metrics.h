@@ -6,10 +6,11 @@
 ** request a few nanoseconds.  Rendered in the Prometheus text format
 ** (version 0.0.4).
 **
-** What is not counted: objects withheld, by reason.  Withheld objects are
-** filtered out inside the store query (DESIGN.md decision 2), so a page
-** does not know how many it skipped; counting them would cost a second
-** pass over the page's range.  The audit trail (issue 5) is where they belong.
+** Objects withheld are not counted per request: they are filtered out
+** inside the store query (DESIGN.md decision 2), so a page does not know
+** how many it skipped.  Instead relto_objects_withheld is a gauge of what
+** each partner does not receive now, by the rule that withholds it,
+** worked out at each scrape (release/impact.h: by marking set, cheap).
 **
 ** Threading: metrics_* from any thread.  Ownership: metrics_free frees.
 */
@@ -42,6 +43,10 @@ void metrics_request(struct metrics *m, enum metrics_endpoint ep, unsigned statu
                      size_t served, int cached);
 void metrics_rebuild(struct metrics *m);
 void metrics_store_error(struct metrics *m);
+
+/* One relto_objects_withheld sample (the header first when first). */
+enum relto_err metrics_withheld_sample(struct buf *out, int first, const char *partner, int line, const char *rule,
+                                       int64_t objects);
 
 /* Append the text format to out; gauges given by the caller. */
 enum relto_err metrics_render(const struct metrics *m, int64_t policy_version, int64_t posture_version,

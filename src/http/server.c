@@ -31,6 +31,7 @@
 #include "../admin/console.h"
 #include "../policy/policy.h"
 #include "../release/redact.h"
+#include "../release/impact.h"
 #include "../release/release.h"
 #include "../release/rules.h"
 #include "../taxii/taxii.h"
@@ -419,6 +420,19 @@ static void hide_failure(struct req *r, const char *method, const char *url, enu
 	snprintf(r->err, sizeof(r->err), "the server could not complete the request; try again later");
 }
 
+struct withheld_ctx {
+	struct buf *out;
+	int first;
+};
+
+static enum relto_err withheld_sample(void *ctx, const char *partner, int line, const char *rule, int64_t n)
+{
+	struct withheld_ctx *w = ctx;
+	enum relto_err rc = metrics_withheld_sample(w->out, w->first, partner, line, rule, n);
+	w->first = 0;
+	return rc;
+}
+
 static enum metrics_endpoint endpoint_of(handler_fn h, int admin)
 {
 	static const struct {
@@ -489,6 +503,17 @@ static enum MHD_Result handle_synced(struct server *s, struct MHD_Connection *co
 		if (metrics_render(s->metrics, atomic_load(&s->in_force_policy), atomic_load(&s->in_force_posture), snap,
 		                   &r->out))
 			return fail(conn, r, RELTO_ENOMEM, "the metrics do not fit");
+		if (s->release) {
+			struct withheld_ctx w = {.out = &r->out, .first = 1};
+			pthread_mutex_lock(&s->rules_lock);
+			struct impact_rules now = {.policy = s->rules->policy, .posture = s->rules->posture};
+			rc = impact_withheld_each(s->cfg, r->sc, &now, withheld_sample, &w, r->err);
+			pthread_mutex_unlock(&s->rules_lock);
+			if (rc) {
+				hide_failure(r, method, url, rc);
+				return send_error(conn, r, http_status_of(rc));
+			}
+		}
 		r->media_type = "text/plain; version=0.0.4; charset=utf-8";
 		r->status = 200;
 		return send_answer(conn, r, 200, 1);

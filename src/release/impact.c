@@ -860,3 +860,55 @@ enum relto_err impact_receiving(const struct relto_config *cfg, struct store_con
 		relto_seterr(err, rc, "out of memory");
 	return rc;
 }
+
+enum relto_err impact_withheld_each(const struct relto_config *cfg, struct store_conn *c,
+                                    const struct impact_rules *rules, impact_withheld_fn fn, void *ctx, char *err)
+{
+	struct impact_report *r = NULL;
+	struct release_snapshot *s = NULL;
+	struct setcounts sc = {0};
+	enum relto_err rc = report_new(cfg, &r);
+	if (rc)
+		relto_seterr(err, rc, "out of memory");
+	sc.r = r;
+	if (!rc)
+		rc = release_snapshot_build(cfg, rules->policy, rules->posture, c, &s, err);
+	if (!rc)
+		rc = store_set_counts(c, keep_count, &sc, err);
+	for (size_t i = 0; !rc && r && i < r->npartners; i++) {
+		size_t p = (size_t)r->partners[i].index;
+		const char *id = cfg->partners[p].id;
+		const struct posture_partner *pp = posture_find_partner(rules->posture, id);
+		struct side sd = {.rules = rules, .pp = pp};
+		if (pp)
+			policy_partner_bind(rules->policy, rules->posture, pp, &sd.bound);
+		struct reason_count *why = NULL;
+		size_t nwhy = 0;
+		for (size_t e = 0; !rc && e < sc.n; e++) {
+			const struct setcount *x = &sc.v[e];
+			const struct collection *col = r->colls[x->k];
+			if (!col->can_read[p] || strcmp(x->posted_by, id) == 0 || x->set < 0 || (size_t)x->set >= s->nsets)
+				continue;
+			size_t v = release_variant(s, col);
+			if (visible(s->decision[at(s, v, p, (size_t)x->set)]))
+				continue;
+			struct policy_outcome o;
+			sd.default_level = policy_level_find(rules->policy, s->variant_names[v]);
+			outcome(&sd, &s->markings[x->set], &o);
+			static const struct policy_reason redaction = {POLICY_WHY_REDACT, 0,
+			                                               "a redaction would remove a property STIX requires"};
+			rc = count_reason(&why, &nwhy, deciding_reason(&o, &redaction), x->n);
+		}
+		for (size_t w = 0; !rc && w < nwhy; w++)
+			rc = fn(ctx, id, why[w].line, why[w].text, why[w].n);
+		free(why);
+	}
+	for (size_t i = 0; i < sc.n; i++)
+		free(sc.v[i].posted_by);
+	free(sc.v);
+	release_snapshot_free(s);
+	impact_free(r);
+	if (rc == RELTO_ENOMEM)
+		relto_seterr(err, rc, "out of memory");
+	return rc;
+}

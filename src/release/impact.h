@@ -105,4 +105,14 @@ enum relto_err impact_table(const struct impact_report *r, struct buf *out);
 enum relto_err impact_receiving(const struct relto_config *cfg, struct store_conn *c, const struct impact_rules *rules,
                                 int json, struct buf *out, char *err);
 
+/* For each partner login and each rule that decides a withholding: the
+** objects (latest versions, not the partner's own) withheld by their
+** markings for that rule, counted by marking set (cheap at any size).
+** fn gets (partner id, rule line (0: built-in), rule text, objects).  For
+** the metrics.  RELTO_OK; RELTO_ESTORE; RELTO_ENOMEM; fn's code. */
+typedef enum relto_err (*impact_withheld_fn)(void *ctx, const char *partner, int line, const char *rule,
+                                             int64_t objects);
+enum relto_err impact_withheld_each(const struct relto_config *cfg, struct store_conn *c,
+                                    const struct impact_rules *rules, impact_withheld_fn fn, void *ctx, char *err);
+
 #endif

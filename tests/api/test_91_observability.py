@@ -95,3 +95,10 @@ def test_metrics_count_requests_and_objects():
     H.check(after['relto_page_cache_hits_total'] >= before.get('relto_page_cache_hits_total', 0) + 2,
             "the repeated pages came from the page cache")
     H.check(after["relto_decision_snapshot"] >= 1, "a snapshot is in force")
+    H.eq(types.get("relto_objects_withheld"), "gauge", "withheld objects are a gauge")
+    kor_radio = [k for k in after if k.startswith('relto_objects_withheld{partner="kor"') and
+                 "radio access network" in k]
+    H.check(kor_radio and after[kor_radio[0]] > 0, "kor's radio-network cap withholds objects: %r" %
+            [k for k in after if "withheld{" in k and '"kor"' in k])
+    H.check(not [k for k in after if k.startswith('relto_objects_withheld{partner="gbr"') and
+                 "radio access network" in k], "gbr is not capped for its radio network")
