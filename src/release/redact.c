@@ -60,6 +60,13 @@ int redact_is_required(const char *type, const char *property)
 
 int redact_may_be_required(const char *selector)
 {
+	/* The markings travel whole: a copy without some of its own marking
+	** references (or granular markings) would misstate what it carries,
+	** and an emptied list is not valid STIX (found by fuzzing). */
+	size_t first = strcspn(selector, ".");
+	if ((first == 19 && strncmp(selector, "object_marking_refs", 19) == 0) ||
+	    (first == 17 && strncmp(selector, "granular_markings", 17) == 0))
+		return 1;
 	if (strchr(selector, '.'))
 		return 0; /* nested: never a top-level required property */
 	if (in_list("type spec_version id created modified", selector))
@@ -114,42 +121,73 @@ static int strip(json_t *obj, const char *type, const struct redaction *r)
 	json_t *gone = json_null();
 	for (size_t i = 0; i < r->nselectors; i++) {
 		json_t *parent;
-		char key[256];
+		/* As long as the selector: a key of any length is found (a fixed
+		** buffer once let a long property name escape redaction). */
+		size_t keysize = strlen(r->selectors[i]) + 1;
+		char *key = malloc(keysize);
 		size_t index = 0;
 		int is_index = 0;
-		if (!locate(obj, r->selectors[i], &parent, key, sizeof(key), &index, &is_index))
+		if (!key)
+			return -1; /* cannot redact: withhold */
+		if (!locate(obj, r->selectors[i], &parent, key, keysize, &index, &is_index)) {
+			free(key);
 			continue;
-		if (parent == obj && !is_index && redact_is_required(type, key))
-			return -1;
-		if (is_index)
+		}
+		int required = redact_may_be_required(r->selectors[i]) ||
+		               (parent == obj && !is_index && redact_is_required(type, key));
+		if (!required && is_index)
 			json_array_set(parent, index, gone);
-		else
+		else if (!required)
 			json_object_set(parent, key, gone);
+		free(key);
+		if (required)
+			return -1;
 	}
 	return 0;
 }
 
-static void drop_nulls(json_t *v, json_t *gone)
+/* Drop the nulls strip() left, and the lists left empty by that (STIX
+** forbids empty lists).  Returns 1 when v is a list it emptied, for the
+** caller to drop. */
+static int drop_nulls(json_t *v, json_t *gone)
 {
 	if (json_is_object(v)) {
 		const char *k;
 		json_t *x, *tmp;
 		json_object_foreach_safe(v, tmp, k, x)
 		{
-			if (x == gone)
+			if (x == gone || drop_nulls(x, gone))
 				json_object_del(v, k);
-			else
-				drop_nulls(x, gone);
 		}
 	} else if (json_is_array(v)) {
-		for (size_t i = json_array_size(v); i-- > 0;) {
+		size_t had = json_array_size(v);
+		for (size_t i = had; i-- > 0;) {
 			json_t *x = json_array_get(v, i);
-			if (x == gone)
+			if (x == gone || drop_nulls(x, gone))
 				json_array_remove(v, i);
-			else
-				drop_nulls(x, gone);
+		}
+		return had && !json_array_size(v);
+	}
+	return 0;
+}
+
+/* drop_nulls for the object itself: a required property emptied that way
+** (a report's object_refs) withholds the object.  -1 then. */
+static int drop_nulls_top(json_t *obj, const char *type, json_t *gone)
+{
+	const char *k;
+	json_t *x, *tmp;
+	json_object_foreach_safe(obj, tmp, k, x)
+	{
+		if (x == gone) {
+			json_object_del(obj, k);
+		} else if (drop_nulls(x, gone)) {
+			if (redact_is_required(type, k))
+				return -1;
+			json_object_del(obj, k);
 		}
 	}
+	return 0;
 }
 
 /* Remove hidden ids from object_refs.  -1 when none would remain. */
@@ -189,7 +227,7 @@ enum relto_err redact_object(const char *raw, size_t len, const struct redaction
 	const char *type = json_string_value(json_object_get(obj, "type"));
 	int gone = strip(obj, type ? type : "", r) != 0;
 	if (!gone)
-		drop_nulls(obj, json_null());
+		gone = drop_nulls_top(obj, type ? type : "", json_null()) != 0;
 	if (!gone && r->hidden_refs && strcmp(r->hidden_refs, "[]") != 0)
 		gone = drop_refs(obj, r->hidden_refs) != 0;
 	enum relto_err rc = RELTO_OK;

@@ -484,6 +484,14 @@ static void test_cursor_refused(void)
 		if (cursor_read(key, fp, bad_tok, &da, &seq, NULL) != RELTO_EINVAL)
 			wrong++;
 	}
+	/* A byte outside the URL-safe alphabet in place of '_' or any other
+	** character: refused, never read as '_' (a fuzzing finding). */
+	for (size_t i = 0; i < strlen(tok); i++) {
+		snprintf(bad_tok, sizeof(bad_tok), "%s", tok);
+		bad_tok[i] = (char)0x9f;
+		if (cursor_read(key, fp, bad_tok, &da, &seq, NULL) != RELTO_EINVAL)
+			wrong++;
+	}
 	const char *tails[] = {"A", "AA", "AAAA", "=", "==", " ", "\n", "%3D"};
 	for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
 		snprintf(bad_tok, sizeof(bad_tok), "%s%s", tok, tails[i]);
