@@ -50,17 +50,28 @@ static enum relto_err partial_copy(struct page *p, const struct store_row *row, 
 	int hidden = row->hidden_refs && strcmp(row->hidden_refs, "[]") != 0;
 	if (d != RELEASE_PARTIAL && !hidden)
 		return RELTO_OK; /* released in full, or the partner's own object */
-	const char *sel[64];
-	struct redaction red = {.selectors = sel, .hidden_refs = hidden ? row->hidden_refs : NULL};
+	/* Every selector of every granular marking to strip, however many (a
+	** fixed array once dropped the 65th and later, which then leaked). */
 	const struct marking_result *m = &p->snap->markings[row->marking_set];
+	size_t total = 0;
+	for (size_t g = 0; d == RELEASE_PARTIAL && g < m->ngranular && g < 64; g++)
+		if (mask >> g & 1)
+			total += m->granular[g].nselectors;
+	const char **sel = malloc((total ? total : 1) * sizeof(*sel));
+	if (!sel) {
+		*withheld = 1; /* cannot make the copy: it does not go out */
+		return RELTO_OK;
+	}
+	struct redaction red = {.selectors = sel, .hidden_refs = hidden ? row->hidden_refs : NULL};
 	for (size_t g = 0; d == RELEASE_PARTIAL && g < m->ngranular && g < 64; g++) {
 		if (!(mask >> g & 1))
 			continue;
-		for (size_t k = 0; k < m->granular[g].nselectors && red.nselectors < 64; k++)
+		for (size_t k = 0; k < m->granular[g].nselectors; k++)
 			sel[red.nselectors++] = m->granular[g].selectors[k];
 	}
 	buf_reset(&p->scratch);
 	enum relto_err rc = redact_cached(p->r->srv->partials, row->seq, *raw, *len, &red, &p->scratch, withheld);
+	free(sel);
 	*raw = p->scratch.data;
 	*len = p->scratch.len;
 	return rc;
