@@ -771,76 +771,113 @@ static enum relto_err receiving_line(struct buf *out, int json, int first, const
 	return rc ? rc : buf_puts(out, "]}");
 }
 
+/* What the rules in force decide now, for the overviews below: one
+** snapshot and the store's grouped count. */
+struct now {
+	struct impact_report *r;   /* for its partner and collection lists */
+	struct release_snapshot *s;
+	struct setcounts sc;
+};
+
+static enum relto_err now_open(const struct relto_config *cfg, struct store_conn *c, const struct impact_rules *rules,
+                               struct now *n, char *err)
+{
+	memset(n, 0, sizeof(*n));
+	enum relto_err rc = report_new(cfg, &n->r);
+	if (rc)
+		relto_seterr(err, rc, "out of memory");
+	n->sc.r = n->r;
+	if (!rc)
+		rc = release_snapshot_build(cfg, rules->policy, rules->posture, c, &n->s, err);
+	if (!rc)
+		rc = store_set_counts(c, keep_count, &n->sc, err);
+	return rc;
+}
+
+static void now_close(struct now *n)
+{
+	for (size_t i = 0; i < n->sc.n; i++)
+		free(n->sc.v[i].posted_by);
+	free(n->sc.v);
+	release_snapshot_free(n->s);
+	impact_free(n->r);
+}
+
+/* The objects withheld from partner p by their markings (latest versions,
+** not its own), by deciding rule into *why, and by level into *lv when lv
+** is not NULL; *withheld gets their number. */
+static enum relto_err withheld_by_reason(const struct now *n, const struct impact_rules *rules, size_t p,
+                                         struct reason_count **why, size_t *nwhy, struct level_rw **lv, size_t *nlv,
+                                         int64_t *withheld)
+{
+	static const struct policy_reason redaction = {POLICY_WHY_REDACT, 0,
+	                                               "a redaction would remove a property STIX requires"};
+	const struct release_snapshot *s = n->s;
+	const char *id = n->r->cfg->partners[p].id;
+	struct side sd = {.rules = rules, .pp = posture_find_partner(rules->posture, id)};
+	if (sd.pp)
+		policy_partner_bind(rules->policy, rules->posture, sd.pp, &sd.bound);
+	enum relto_err rc = RELTO_OK;
+	*withheld = 0;
+	for (size_t e = 0; !rc && e < n->sc.n; e++) {
+		const struct setcount *x = &n->sc.v[e];
+		const struct collection *col = n->r->colls[x->k];
+		if (!col->can_read[p] || strcmp(x->posted_by, id) == 0 || x->set < 0 || (size_t)x->set >= s->nsets)
+			continue;
+		size_t v = release_variant(s, col);
+		if (visible(s->decision[at(s, v, p, (size_t)x->set)]))
+			continue;
+		*withheld += x->n;
+		if (lv) {
+			struct level_rw *lw = level_rw_of(lv, nlv, level_of(s, v, (size_t)x->set));
+			if (!lw)
+				return RELTO_ENOMEM;
+			lw->withheld += x->n;
+		}
+		struct policy_outcome o;
+		sd.default_level = policy_level_find(rules->policy, s->variant_names[v]);
+		outcome(&sd, &s->markings[x->set], &o);
+		rc = count_reason(why, nwhy, deciding_reason(&o, &redaction), x->n);
+	}
+	return rc;
+}
+
 enum relto_err impact_receiving(const struct relto_config *cfg, struct store_conn *c, const struct impact_rules *rules,
                                 int json, struct buf *out, char *err)
 {
-	struct impact_report *r = NULL;
-	struct release_snapshot *s = NULL;
-	struct setcounts sc = {0};
-	enum relto_err rc = report_new(cfg, &r);
-	if (rc)
-		relto_seterr(err, rc, "out of memory");
-	sc.r = r;
-	if (!rc)
-		rc = release_snapshot_build(cfg, rules->policy, rules->posture, c, &s, err);
-	if (!rc)
-		rc = store_set_counts(c, keep_count, &sc, err);
+	struct now n;
+	enum relto_err rc = now_open(cfg, c, rules, &n, err);
 	if (!rc)
 		rc = json ? buf_puts(out, "{\"partners\": [")
 		          : buf_printf(out, "%-10s %9s %9s  %s\n", "partner", "receives", "withheld", "mostly because (objects)");
-	for (size_t i = 0; !rc && r && i < r->npartners; i++) {
-		size_t p = (size_t)r->partners[i].index;
+	for (size_t i = 0; !rc && i < n.r->npartners; i++) {
+		size_t p = (size_t)n.r->partners[i].index;
 		const char *id = cfg->partners[p].id;
-		const struct posture_partner *pp = posture_find_partner(rules->posture, id);
-		struct policy_partner bound;
-		memset(&bound, 0, sizeof(bound));
-		if (pp)
-			policy_partner_bind(rules->policy, rules->posture, pp, &bound);
 		int64_t received = 0, withheld = 0;
 		struct level_rw *lv = NULL;
 		size_t nlv = 0;
-		for (size_t k = 0; !rc && k < r->ncolls; k++) {
-			if (!r->colls[k]->can_read[p])
+		for (size_t k = 0; !rc && k < n.r->ncolls; k++) {
+			if (!n.r->colls[k]->can_read[p])
 				continue;
 			struct seen_list l = {0};
-			size_t v = release_variant(s, r->colls[k]);
-			rc = visible_ids(c, s, v, p, id, r->colls[k], &l, err);
+			size_t v = release_variant(n.s, n.r->colls[k]);
+			rc = visible_ids(c, n.s, v, p, id, n.r->colls[k], &l, err);
 			received += (int64_t)l.n;
 			for (size_t j = 0; !rc && j < l.n; j++) {
-				struct level_rw *e = l.v[j].set >= 0 && (size_t)l.v[j].set < s->nsets
-				                     ? level_rw_of(&lv, &nlv, level_of(s, v, (size_t)l.v[j].set)) : NULL;
+				if (l.v[j].set < 0 || (size_t)l.v[j].set >= n.s->nsets)
+					continue;
+				struct level_rw *e = level_rw_of(&lv, &nlv, level_of(n.s, v, (size_t)l.v[j].set));
 				if (e)
 					e->received++;
-				else if (l.v[j].set >= 0 && (size_t)l.v[j].set < s->nsets)
+				else
 					rc = RELTO_ENOMEM;
 			}
 			seen_clear(&l);
 		}
 		struct reason_count *why = NULL;
 		size_t nwhy = 0;
-		for (size_t e = 0; !rc && e < sc.n; e++) {
-			const struct setcount *x = &sc.v[e];
-			const struct collection *col = r->colls[x->k];
-			if (!col->can_read[p] || strcmp(x->posted_by, id) == 0 || x->set < 0 || (size_t)x->set >= s->nsets)
-				continue;
-			size_t v = release_variant(s, col);
-			if (visible(s->decision[at(s, v, p, (size_t)x->set)]))
-				continue;
-			withheld += x->n;
-			struct level_rw *lw = level_rw_of(&lv, &nlv, level_of(s, v, (size_t)x->set));
-			if (!lw) {
-				rc = RELTO_ENOMEM;
-				break;
-			}
-			lw->withheld += x->n;
-			struct policy_outcome o;
-			struct side sd = {.rules = rules, .pp = pp, .bound = bound,
-			                  .default_level = policy_level_find(rules->policy, s->variant_names[v])};
-			outcome(&sd, &s->markings[x->set], &o);
-			static const struct policy_reason redaction = {POLICY_WHY_REDACT, 0,
-			                                               "a redaction would remove a property STIX requires"};
-			rc = count_reason(&why, &nwhy, deciding_reason(&o, &redaction), x->n);
-		}
+		if (!rc)
+			rc = withheld_by_reason(&n, rules, p, &why, &nwhy, &lv, &nlv, &withheld);
 		if (nwhy)
 			qsort(why, nwhy, sizeof(*why), by_count_desc);
 		if (!rc)
@@ -851,11 +888,7 @@ enum relto_err impact_receiving(const struct relto_config *cfg, struct store_con
 	}
 	if (!rc && json)
 		rc = buf_puts(out, "]}");
-	for (size_t i = 0; i < sc.n; i++)
-		free(sc.v[i].posted_by);
-	free(sc.v);
-	release_snapshot_free(s);
-	impact_free(r);
+	now_close(&n);
 	if (rc == RELTO_ENOMEM)
 		relto_seterr(err, rc, "out of memory");
 	return rc;
@@ -864,50 +897,19 @@ enum relto_err impact_receiving(const struct relto_config *cfg, struct store_con
 enum relto_err impact_withheld_each(const struct relto_config *cfg, struct store_conn *c,
                                     const struct impact_rules *rules, impact_withheld_fn fn, void *ctx, char *err)
 {
-	struct impact_report *r = NULL;
-	struct release_snapshot *s = NULL;
-	struct setcounts sc = {0};
-	enum relto_err rc = report_new(cfg, &r);
-	if (rc)
-		relto_seterr(err, rc, "out of memory");
-	sc.r = r;
-	if (!rc)
-		rc = release_snapshot_build(cfg, rules->policy, rules->posture, c, &s, err);
-	if (!rc)
-		rc = store_set_counts(c, keep_count, &sc, err);
-	for (size_t i = 0; !rc && r && i < r->npartners; i++) {
-		size_t p = (size_t)r->partners[i].index;
-		const char *id = cfg->partners[p].id;
-		const struct posture_partner *pp = posture_find_partner(rules->posture, id);
-		struct side sd = {.rules = rules, .pp = pp};
-		if (pp)
-			policy_partner_bind(rules->policy, rules->posture, pp, &sd.bound);
+	struct now n;
+	enum relto_err rc = now_open(cfg, c, rules, &n, err);
+	for (size_t i = 0; !rc && i < n.r->npartners; i++) {
+		size_t p = (size_t)n.r->partners[i].index;
 		struct reason_count *why = NULL;
 		size_t nwhy = 0;
-		for (size_t e = 0; !rc && e < sc.n; e++) {
-			const struct setcount *x = &sc.v[e];
-			const struct collection *col = r->colls[x->k];
-			if (!col->can_read[p] || strcmp(x->posted_by, id) == 0 || x->set < 0 || (size_t)x->set >= s->nsets)
-				continue;
-			size_t v = release_variant(s, col);
-			if (visible(s->decision[at(s, v, p, (size_t)x->set)]))
-				continue;
-			struct policy_outcome o;
-			sd.default_level = policy_level_find(rules->policy, s->variant_names[v]);
-			outcome(&sd, &s->markings[x->set], &o);
-			static const struct policy_reason redaction = {POLICY_WHY_REDACT, 0,
-			                                               "a redaction would remove a property STIX requires"};
-			rc = count_reason(&why, &nwhy, deciding_reason(&o, &redaction), x->n);
-		}
+		int64_t withheld = 0;
+		rc = withheld_by_reason(&n, rules, p, &why, &nwhy, NULL, NULL, &withheld);
 		for (size_t w = 0; !rc && w < nwhy; w++)
-			rc = fn(ctx, id, why[w].line, why[w].text, why[w].n);
+			rc = fn(ctx, cfg->partners[p].id, why[w].line, why[w].text, why[w].n);
 		free(why);
 	}
-	for (size_t i = 0; i < sc.n; i++)
-		free(sc.v[i].posted_by);
-	free(sc.v);
-	release_snapshot_free(s);
-	impact_free(r);
+	now_close(&n);
 	if (rc == RELTO_ENOMEM)
 		relto_seterr(err, rc, "out of memory");
 	return rc;
