@@ -120,23 +120,6 @@ static const struct field fields[] = {
 	{ "hub", K_BOOL },
 };
 
-/* YYYY-MM-DD, a real day of the proleptic Gregorian calendar (the
-** loader's rule; posture.c keeps its copy private). */
-static int is_date(const char *s)
-{
-	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-		return 0;
-	for (int i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-			return 0;
-	int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-	int m = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
-	if (y == 0 || m < 1 || m > 12 || d < 1)
-		return 0;
-	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	return d <= mdays[m - 1] + (m == 2 && leap);
-}
 
 static int is_text(const json_t *v)
 {
@@ -161,7 +144,7 @@ static enum relto_err check_field(struct cx *c, const char *key, const json_t *v
 			return fail(c, "'%s' must be a non-empty string without NUL", key);
 		return RELTO_OK;
 	case K_DATE:
-		if (json_is_null(v) || (is_text(v) && is_date(json_string_value(v))))
+		if (json_is_null(v) || (is_text(v) && posture_is_date(json_string_value(v))))
 			return RELTO_OK;
 		if (json_is_string(v))
 			return fail(c, "'%s' must be a date YYYY-MM-DD or null, not '%s'", key,
@@ -750,7 +733,7 @@ static enum relto_err equipment_flag(const char *flag, const char *opname, const
 		                    text_quote(arg, strlen(arg), 80, qa));
 	}
 	int clear = date && mode == DATE_REQUIRED && strcmp(date, "none") == 0;
-	if (date && !clear && !is_date(date)) {
+	if (date && !clear && !posture_is_date(date)) {
 		enum relto_err rc = relto_seterr(err, RELTO_EINVAL, "--%s: '%s' is not a date YYYY-MM-DD",
 		                                 flag, text_quote(date, strlen(date), 40, qa));
 		free(copy);

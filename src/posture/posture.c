@@ -158,8 +158,7 @@ static int is_country(const char *s)
 	       s[2] >= 'A' && s[2] <= 'Z';
 }
 
-/* YYYY-MM-DD, a real day of the proleptic Gregorian calendar. */
-static int is_date(const char *s)
+int posture_is_date(const char *s)
 {
 	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
@@ -231,7 +230,7 @@ static int is_list_entry(const char *s)
 		return 0;
 	memcpy(name, s, n);
 	name[n] = '\0';
-	return is_token(name, 0) && (!colon || is_date(colon + 1));
+	return is_token(name, 0) && (!colon || posture_is_date(colon + 1));
 }
 
 static enum relto_err check_vendor_lists(struct pctx *c, const json_t *v, const char *path)
@@ -328,7 +327,7 @@ static enum relto_err load_equipment(struct pctx *c, const json_t *e, const char
 		rc = get_str(c, e, path, "removal_deadline", &deadline);
 	if (!rc && deadline) {
 		sub_key(sp, path, "removal_deadline");
-		if (!is_date(deadline))
+		if (!posture_is_date(deadline))
 			return fail(c, sp, "'%s' is not a date YYYY-MM-DD", q40(deadline, qv));
 		q->has_deadline = 1;
 		memcpy(q->deadline, deadline, sizeof(q->deadline));

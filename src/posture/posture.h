@@ -81,6 +81,11 @@ enum relto_err posture_load(const char *name, const char *json, size_t len, stru
                             char *err);
 void posture_free(struct posture *p);
 
+/* Is s a removal deadline as the format writes them: YYYY-MM-DD, a real
+** day of the proleptic Gregorian calendar?  (Change operations check
+** theirs the same way.) */
+int posture_is_date(const char *s);
+
 /* Lookups; NULL when absent. */
 const struct posture_partner *posture_find_partner(const struct posture *p, const char *id);
 const struct posture_vendor *posture_find_vendor(const struct posture *p, const char *id);
