@@ -25,12 +25,6 @@
 extern const unsigned char embed_relto_policy[];
 extern const size_t embed_relto_policy_len;
 
-static int cmp(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 int main(int argc, char **argv)
 {
 	size_t npartners = argc > 1 ? strtoul(argv[1], NULL, 10) : 1000;
@@ -65,7 +59,7 @@ int main(int argc, char **argv)
 			die("rebuild", err);
 		t[i] = ts_now() - t0;
 	}
-	qsort(t, RUNS, sizeof(t[0]), cmp);
+	qsort(t, RUNS, sizeof(t[0]), cmp_int64);
 	printf("decision cache rebuild: %zu partners x %zu marking sets (%zu decisions, %.0f%% released): "
 	       "best %.1f ms, median %.1f ms (%d runs)\n",
 	       npartners, sets, npartners * sets, 100.0 * (double)released / (double)(npartners * sets),

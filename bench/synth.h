@@ -142,4 +142,11 @@ static inline struct posture *make_posture(size_t npartners)
 	return pos;
 }
 
+/* qsort order for run times. */
+static inline int cmp_int64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
 #endif

@@ -26,12 +26,6 @@
 extern const unsigned char embed_relto_policy[];
 extern const size_t embed_relto_policy_len;
 
-static int cmp(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 int main(int argc, char **argv)
 {
 	size_t nobjects = argc > 1 ? strtoul(argv[1], NULL, 10) : 1000000;
@@ -87,7 +81,7 @@ int main(int argc, char **argv)
 		impact_free(impact);
 		rules_free(next);
 	}
-	qsort(t, RUNS, sizeof(t[0]), cmp);
+	qsort(t, RUNS, sizeof(t[0]), cmp_int64);
 	printf("what-if \"zte becomes high risk\" by marking set: %zu objects, %zu marking sets, %zu partners: "
 	       "best %.1f ms, median %.1f ms (%d runs); %zu partners lose %lld objects in all\n",
 	       nobjects, nsets, npartners, (double)t[0] / 1000.0, (double)t[RUNS / 2] / 1000.0, RUNS, affected,

@@ -264,18 +264,23 @@ static void segments(struct dx *d, const char *prefix, const json_t *a, const js
 			keyed_diff(d, prefix, k, k, v, NULL, "vendor", equipment);
 }
 
+/* "PREFIX added" or "PREFIX removed" when one side lacks the entry:
+** 1 then, 0 when both have it (the caller compares them). */
+static int added_or_removed(struct dx *d, const char *p, const json_t *a, const json_t *b)
+{
+	if (a && b)
+		return 0;
+	put(d, p);
+	put(d, a ? "removed\n" : "added\n");
+	return 1;
+}
+
 static void operator(struct dx *d, const char *prefix, const char *ctx, const char *id,
                      const json_t *a, const json_t *b)
 {
 	static const char *const skip[] = { "name", "segments", NULL };
 	char *p = pfx(d, prefix, "operator ", id, ": ");
-	if (p && !a) {
-		put(d, p);
-		put(d, "added\n");
-	} else if (p && !b) {
-		put(d, p);
-		put(d, "removed\n");
-	} else if (p) {
+	if (p && !added_or_removed(d, p, a, b)) {
 		fields(d, p, a, b, skip);
 		segments(d, p, json_object_get(a, "segments"), json_object_get(b, "segments"));
 	}
@@ -287,13 +292,7 @@ static void partner(struct dx *d, const char *prefix, const char *ctx, const cha
 {
 	static const char *const skip[] = { "id", "operators", NULL };
 	char *p = pfx(d, prefix, "partner ", id, ": ");
-	if (p && !a) {
-		put(d, p);
-		put(d, "added\n");
-	} else if (p && !b) {
-		put(d, p);
-		put(d, "removed\n");
-	} else if (p) {
+	if (p && !added_or_removed(d, p, a, b)) {
 		fields(d, p, a, b, skip);
 		keyed_diff(d, p, "operators", NULL, json_object_get(a, "operators"),
 		           json_object_get(b, "operators"), "name", operator);

@@ -106,6 +106,16 @@ static enum relto_err exec(sqlite3 *db, const char *sql, char *err)
 	return RELTO_OK;
 }
 
+/* End the write transaction the caller began: commit if rc is RELTO_OK,
+** else roll back and keep rc. */
+static enum relto_err end_tx(struct sq_conn *c, enum relto_err rc, char *err)
+{
+	if (!rc)
+		return exec(c->db, "COMMIT", err);
+	exec(c->db, "ROLLBACK", NULL);
+	return rc;
+}
+
 static enum relto_err open_db(const char *path, sqlite3 **out, char *err)
 {
 	sqlite3 *db = NULL;
@@ -838,10 +848,7 @@ static enum relto_err sq_delete(struct store_conn *base, int64_t coll, const cha
 		rc = delete_step(c, sql.data, coll, id, &specs, &ats, vis, &bits, deleted, err);
 	if (!rc && *deleted)
 		rc = refresh_flags(c, coll, id, err);
-	if (!rc)
-		rc = exec(c->db, "COMMIT", err);
-	else
-		exec(c->db, "ROLLBACK", NULL);
+	rc = end_tx(c, rc, err);
 	buf_free(&sel);
 	buf_free(&sql);
 	buf_free(&specs);
@@ -956,10 +963,7 @@ static enum relto_err sq_rules_put(struct store_conn *base, const char *kind, co
 			;
 		sqlite3_reset(st);
 	}
-	if (!rc)
-		rc = exec(c->db, "COMMIT", err);
-	else
-		exec(c->db, "ROLLBACK", NULL);
+	rc = end_tx(c, rc, err);
 	c->heads_valid = 0;
 	return rc;
 }
@@ -1112,10 +1116,7 @@ static enum relto_err sq_credential_put(struct store_conn *base, const struct st
 	}
 	if (!rc)
 		rc = bump_credentials(c, err);
-	if (!rc)
-		rc = exec(c->db, "COMMIT", err);
-	else
-		exec(c->db, "ROLLBACK", NULL);
+	rc = end_tx(c, rc, err);
 	c->heads_valid = 0;
 	return rc;
 }
@@ -1138,10 +1139,7 @@ static enum relto_err sq_credential_revoke(struct store_conn *base, const char *
 		rc = revoke_one(c, id, err);
 	if (!rc)
 		rc = bump_credentials(c, err);
-	if (!rc)
-		rc = exec(c->db, "COMMIT", err);
-	else
-		exec(c->db, "ROLLBACK", NULL);
+	rc = end_tx(c, rc, err);
 	c->heads_valid = 0;
 	return rc;
 }

@@ -20,30 +20,7 @@ extern const size_t embed_posture_json_len;
 
 #define DEMO ((const char *)embed_posture_json)
 
-/* A small valid posture (the one of posture_load_test.c). */
-static const char base[] =
-	"{\n"
-	"  \"format\": \"relto-posture/1\",\n"
-	"  \"levels\": [\"UNCLASSIFIED\", \"SECRET\"],\n"
-	"  \"vendors\": [\n"
-	"    {\"id\": \"huawei\", \"name\": \"Huawei\", \"country\": \"CHN\", \"risk\": \"high\",\n"
-	"     \"lists\": [\"fcc-covered-list:2021-03-12\", \"eu-2023-higher-risk\"], \"source\": \"FCC\"},\n"
-	"    {\"id\": \"nokia\", \"name\": \"Nokia\", \"country\": \"FIN\", \"risk\": \"none\", \"lists\": [],\n"
-	"     \"source\": \"none\"}\n"
-	"  ],\n"
-	"  \"partners\": [\n"
-	"    {\"id\": \"usa\", \"name\": \"Hub\", \"country\": \"USA\", \"groups\": [\"fvey\"],\n"
-	"     \"agreement_level\": \"SECRET\", \"hub\": true, \"source\": \"demo\", \"operators\": []},\n"
-	"    {\"id\": \"kor\", \"name\": \"Korea\", \"country\": \"KOR\", \"groups\": [],\n"
-	"     \"agreement_level\": \"UNCLASSIFIED\", \"hub\": false, \"source\": \"demo\", \"operators\": [\n"
-	"       {\"name\": \"LG Uplus\", \"segments\": {\n"
-	"         \"ran\": [{\"vendor\": \"huawei\", \"source\": \"press\"},\n"
-	"                 {\"vendor\": \"nokia\", \"removal_deadline\": \"2028-02-29\", \"source\": \"x\"}],\n"
-	"         \"core\": [{\"vendor\": \"nokia\", \"source\": \"y\"}]}}\n"
-	"     ]}\n"
-	"  ],\n"
-	"  \"sources\": \"test\"\n"
-	"}\n";
+#include "posture_fixture.h"
 
 /* Apply the change list written as JSON text to posture. */
 static enum relto_err apply(const char *posture, const char *changes, char **out, char *err)
