@@ -23,6 +23,9 @@ LIB_SRCS = \
 	src/config/config.c \
 	src/store/store.c \
 	src/store/store_sqlite.c \
+	src/store/trail_sqlite.c \
+	src/audit/audit.c \
+	src/audit/verify.c \
 	src/auth/auth.c \
 	src/ingest/ingest.c \
 	src/ingest/overlay.c \
@@ -62,6 +65,7 @@ CLI_SRCS = \
 	src/cli/cmd_policy.c \
 	src/cli/cmd_rules.c \
 	src/cli/cmd_credential.c \
+	src/cli/cmd_audit.c \
 	src/cli/hub.c
 
 # Files embedded into the binary (tools/embed.c turns each into a C array).

@@ -26,6 +26,7 @@ struct token {
 /* The stored credentials as the checks use them (auth_load_stored). */
 struct stored {
 	char (*password)[crypto_pwhash_STRBYTES]; /* per partner: "" = none stored */
+	char (*password_id)[32];                  /* per partner: its credential id */
 	unsigned char *config_revoked;            /* per partner */
 	struct token *tokens;
 	size_t ntokens, room;
@@ -77,6 +78,7 @@ enum relto_err auth_new(const struct relto_config *cfg, struct auth **out, char 
 static void stored_free(struct stored *st)
 {
 	free(st->password);
+	free(st->password_id);
 	free(st->config_revoked);
 	if (st->tokens)
 		sodium_memzero(st->tokens, st->room * sizeof(*st->tokens));
@@ -122,6 +124,7 @@ static enum relto_err keep_credential(void *ctx, const struct store_credential *
 	if (strcmp(cr->kind, "password") == 0) {
 		/* Oldest first: the newest password in force wins. */
 		snprintf(l->st.password[p], crypto_pwhash_STRBYTES, "%s", cr->hash);
+		snprintf(l->st.password_id[p], sizeof(l->st.password_id[p]), "%s", cr->id);
 		return RELTO_OK;
 	}
 	if (strcmp(cr->kind, "token") != 0 || strlen(cr->id) >= sizeof(l->st.tokens->id))
@@ -149,8 +152,9 @@ enum relto_err auth_load_stored(struct auth *a, struct store_conn *c, char *err)
 	size_t np = a->cfg->npartners;
 	struct load_ctx l = {.cfg = a->cfg};
 	l.st.password = calloc(np + 1, sizeof(*l.st.password));
+	l.st.password_id = calloc(np + 1, sizeof(*l.st.password_id));
 	l.st.config_revoked = calloc(np + 1, 1);
-	enum relto_err rc = l.st.password && l.st.config_revoked ? RELTO_OK : RELTO_ENOMEM;
+	enum relto_err rc = l.st.password && l.st.password_id && l.st.config_revoked ? RELTO_OK : RELTO_ENOMEM;
 	if (!rc)
 		rc = store_credentials(c, keep_credential, &l, err);
 	if (rc) {
@@ -304,4 +308,16 @@ enum relto_err auth_check(struct auth *a, const char *user, size_t ulen,
 	cache_store(a, d, p, now, gen);
 	*partner = p;
 	return RELTO_OK;
+}
+
+void auth_password_id(struct auth *a, int partner, char *out, size_t size)
+{
+	pthread_mutex_lock(&a->lock);
+	if (partner >= 0 && (size_t)partner < a->cfg->npartners && a->stored.password && a->stored.password[partner][0])
+		snprintf(out, size, "%s", a->stored.password_id[partner]);
+	else if (partner >= 0 && (size_t)partner < a->cfg->npartners)
+		snprintf(out, size, "config:%s", a->cfg->partners[partner].id);
+	else if (size)
+		out[0] = '\0';
+	pthread_mutex_unlock(&a->lock);
 }

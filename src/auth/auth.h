@@ -43,6 +43,11 @@ void auth_free(struct auth *a);
 enum relto_err auth_check(struct auth *a, const char *user, size_t ulen,
                           const char *pass, size_t plen, int *partner);
 
+/* The id of the password partner logs in with now, for the audit trail:
+** a stored credential's ("pw_..."), else "config:PARTNER".  Never the
+** secret.  Thread-safe. */
+void auth_password_id(struct auth *a, int partner, char *out, size_t size);
+
 /* Check an API token (len bytes).  RELTO_OK and *partner; RELTO_EUNAUTH. */
 enum relto_err auth_check_token(struct auth *a, const char *token, size_t len, int *partner);
 

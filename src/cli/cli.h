@@ -78,5 +78,6 @@ enum relto_err cli_hub_open(const char *config, int demo, const char *db, int ne
 void cli_hub_close(struct cli_hub *h);
 
 int cmd_credential(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 #endif

@@ -24,6 +24,8 @@ static const char usage[] =
 	"  whatif CHANGE...           what a posture or policy change would do, per partner\n"
 	"  credential add|rotate|revoke|list\n"
 	"                             passwords and API tokens kept (hashed) in the store\n"
+	"  audit verify|show|export|who-got|pubkey\n"
+	"                             the tamper-evident record of every release (docs/audit.md)\n"
 	"  hash-password              read a password, print its Argon2id hash for a config\n"
 	"  --version                  print the version\n"
 	"\n"
@@ -53,6 +55,8 @@ int main(int argc, char **argv)
 		return cmd_import(argc - 1, argv + 1);
 	if (strcmp(cmd, "posture") == 0)
 		return cmd_posture(argc - 1, argv + 1);
+	if (strcmp(cmd, "audit") == 0)
+		return cmd_audit(argc - 1, argv + 1);
 	if (strcmp(cmd, "credential") == 0)
 		return cmd_credential(argc - 1, argv + 1);
 	if (strcmp(cmd, "whatif") == 0)

@@ -265,6 +265,31 @@ static enum relto_err load_limits(struct relto_config *c, const struct yconf *y,
 	return rc;
 }
 
+static enum relto_err load_audit(struct relto_config *c, const struct yconf *y, int map, char *err)
+{
+	static const char *const keys[] = {"enabled", "key", "checkpoint_seconds", NULL};
+	unsigned long long every = c->audit.checkpoint_seconds;
+	enum relto_err rc = yconf_is_map(y, map) ? yconf_check_keys(y, map, "audit", keys, err)
+	                    : yconf_error(y, map, err, RELTO_EINVAL, "'audit' must be a map (enabled, key, checkpoint_seconds)");
+	if (!rc)
+		rc = get_bool(y, map, "enabled", &c->audit.enabled, err);
+	if (!rc)
+		rc = get_str(y, map, "key", 0, "audit", &c->audit.key, err);
+	if (!rc)
+		rc = get_uint(y, map, "checkpoint_seconds", 1, 86400, &every, err);
+	c->audit.checkpoint_seconds = (unsigned)every;
+	return rc;
+}
+
+int config_audit_key_path(const struct relto_config *c, char *out, size_t size)
+{
+	const char *db = c->database;
+	if (!c->audit.key && strncmp(db, "sqlite:", 7) == 0)
+		db += 7;
+	int n = c->audit.key ? snprintf(out, size, "%s", c->audit.key) : snprintf(out, size, "%s.audit-key", db);
+	return n > 0 && (size_t)n < size;
+}
+
 /* "sha256:AB:CD:..." or 64 hex digits, in place, to 64 lower-case hex
 ** digits; 0 if it is neither. */
 static int normalize_fingerprint(char *s)
@@ -480,8 +505,8 @@ static enum relto_err load_list(struct relto_config *c, const struct yconf *y, i
 
 static enum relto_err load_doc(struct relto_config *c, const struct yconf *y, char *err)
 {
-	static const char *const keys[] = {"server", "database", "policy", "posture", "limits", "partners",
-	                                   "api_roots", NULL};
+	static const char *const keys[] = {"server", "database", "policy", "posture", "limits", "audit",
+	                                   "partners", "api_roots", NULL};
 	int root = yconf_root(y);
 	enum relto_err rc = yconf_check_keys(y, root, "the top level", keys, err);
 	int n;
@@ -502,6 +527,8 @@ static enum relto_err load_doc(struct relto_config *c, const struct yconf *y, ch
 		                 "'policy' and 'posture' go together: give both or neither");
 	if (!rc && (n = yconf_get(y, root, "limits")))
 		rc = load_limits(c, y, n, err);
+	if (!rc && (n = yconf_get(y, root, "audit")))
+		rc = load_audit(c, y, n, err);
 	if (!rc)
 		rc = load_list(c, y, root, "partners", err);
 	if (!rc)
@@ -534,6 +561,8 @@ enum relto_err config_load_text(const char *name, const char *text, size_t len,
 	c->limits.max_connections = 1024;
 	c->limits.connection_timeout = 30;
 	c->limits.page_cache_bytes = 64u << 20;
+	c->audit.enabled = 1;
+	c->audit.checkpoint_seconds = 1;
 	rc = load_doc(c, y, err);
 	yconf_free(y);
 	if (rc) {
@@ -567,6 +596,7 @@ void config_free(struct relto_config *c)
 		free_list(c->partners[i].cert_subjects, c->partners[i].ncert_subjects);
 	}
 	free(c->partners);
+	free(c->audit.key);
 	for (size_t i = 0; i < c->nroots; i++) {
 		struct api_root *r = &c->roots[i];
 		for (size_t j = 0; j < r->ncollections; j++) {

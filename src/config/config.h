@@ -83,6 +83,13 @@ struct limits {
 	size_t page_cache_bytes;    /* finished pages kept in memory; 0 = none */
 };
 
+/* The audit trail (docs/audit.md). */
+struct audit_config {
+	int enabled;                /* default 1 */
+	char *key;                  /* the signing key file; NULL: DATABASE.audit-key */
+	unsigned checkpoint_seconds; /* at most this long between checkpoints (default 1) */
+};
+
 struct relto_config {
 	char *source;        /* file name, for messages */
 	char *listen_host;   /* "127.0.0.1", "::1", "0.0.0.0" */
@@ -99,6 +106,7 @@ struct relto_config {
 	char *posture;
 	char *title, *description, *contact;
 	struct limits limits;
+	struct audit_config audit;
 	struct partner *partners;
 	size_t npartners;
 	struct api_root *roots;
@@ -116,6 +124,10 @@ void config_free(struct relto_config *c);
 /* May this configuration serve?  It needs server.tls, or plain_http:
 ** true said explicitly.  RELTO_OK; RELTO_EINVAL with "file:line: ...". */
 enum relto_err config_check_serving(const struct relto_config *c, char *err);
+
+/* The audit key file: audit.key, or the database path + ".audit-key".
+** Writes at most size bytes; 0 when it does not fit. */
+int config_audit_key_path(const struct relto_config *c, char *out, size_t size);
 
 /* Lookups over the loaded config; NULL / -1 when absent. */
 const struct api_root *config_find_root(const struct relto_config *c, const char *path);

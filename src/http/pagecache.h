@@ -41,22 +41,38 @@ void pagecache_free(struct pagecache *pc);
 struct pagecache_tag {
 	uint64_t snapshot;        /* the decision snapshot it was made with */
 	size_t served;            /* objects or entries in it */
+	void *audit;              /* what it released and withheld (owned:
+	                          ** freed with audit_free), NULL: none */
+	void (*audit_free)(void *);
 };
 
-/* If a fresh answer for key at generation gen is cached, queue it on conn
-** as a 200 and return 1 (*ret is libmicrohttpd's result, *tag what was
-** remembered with it); else 0. */
-int pagecache_serve(struct pagecache *pc, struct MHD_Connection *conn,
-                    const unsigned char key[PAGECACHE_KEY_LEN], uint64_t gen,
-                    enum MHD_Result *ret, struct pagecache_tag *tag);
+/* A finished answer: a libmicrohttpd response and its tag, reference-
+** counted by the cache's lock (libmicrohttpd 0.9.75 has no call to add a
+** reference to a response, so entries count their own users: a request
+** may hold one across a suspension, while the cache evicts it). */
+struct pagecache_entry {
+	struct MHD_Response *resp;
+	size_t size;
+	struct pagecache_tag tag;
+	int refs;
+};
 
-/* Keep resp (a 200 answer of size body bytes, already queued by the
-** caller) and its tag under key for generation gen.  Returns 1 when the cache took
-** over the caller's reference to resp (the caller must not destroy it),
-** 0 when the entry did not fit (the caller destroys resp as usual).
-** libmicrohttpd 0.9.75 has no call to add a reference, hence the hand
-** over.  Cannot fail. */
-int pagecache_put(struct pagecache *pc, const unsigned char key[PAGECACHE_KEY_LEN], uint64_t gen,
-                  const struct pagecache_tag *tag, struct MHD_Response *resp, size_t size);
+/* A new entry holding resp (the caller's reference passes to it) and tag
+** (its audit passes to it too), with one reference: the caller's.  NULL
+** when out of memory (then nothing was taken). */
+struct pagecache_entry *pagecache_entry_new(struct MHD_Response *resp, size_t size,
+                                            const struct pagecache_tag *tag);
+/* Give back a reference; the last one destroys the response.  NULL ok. */
+void pagecache_drop(struct pagecache *pc, struct pagecache_entry *e);
+
+/* A fresh entry for key at generation gen, with a reference for the
+** caller (pagecache_drop it), or NULL. */
+struct pagecache_entry *pagecache_take(struct pagecache *pc, const unsigned char key[PAGECACHE_KEY_LEN],
+                                       uint64_t gen);
+
+/* Keep e (a 200 answer) under key for generation gen: the cache takes a
+** reference of its own when it fits.  Cannot fail. */
+void pagecache_put(struct pagecache *pc, const unsigned char key[PAGECACHE_KEY_LEN], uint64_t gen,
+                   struct pagecache_entry *e);
 
 #endif

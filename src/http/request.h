@@ -17,6 +17,23 @@
 #include "../util/ts.h"
 #include "../taxii/query.h"
 #include "server.h"
+#include "../audit/audit.h"
+
+/* What an answer released and withheld, for its audit record (docs/
+** audit.md).  A cached page keeps a copy, so that a page served again is
+** recorded the same. */
+#define ANSWER_REASONS 8
+struct answer_audit {
+	int on;                      /* the handler filled what follows */
+	struct buf list;             /* [["id","version"],...]; empty: nothing released */
+	int hashed;                  /* list_hash is list's (set once the answer is made) */
+	unsigned char list_hash[AUDIT_HASH_LEN];
+	size_t nwithheld;
+	struct {
+		char reason[160];
+		int64_t n;
+	} withheld[ANSWER_REASONS];
+};
 
 struct req {
 	struct server *srv;
@@ -42,6 +59,9 @@ struct req {
 	size_t served;               /* objects or entries in the answer, for metrics */
 	int cached;                  /* answered from the page cache */
 	int endpoint;                /* enum metrics_endpoint */
+	int want_audit;              /* the handler should fill audit */
+	char credential[48];         /* which credential authenticated, for the audit */
+	struct answer_audit audit;
 	/* The answer. */
 	unsigned status;
 	struct buf out;

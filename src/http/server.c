@@ -50,6 +50,14 @@ struct conn_state {
 	struct qparam params[MAX_PARAMS];
 	size_t nparams;
 	int too_many_params;
+	/* An answer suspended until its audit record is durable (send_audited);
+	** the writer thread sets audit_rc and audited, then resumes. */
+	struct pagecache_entry *pending;
+	unsigned pending_status;
+	_Atomic int audited;
+	enum relto_err audit_rc;
+	struct MHD_Connection *conn;
+	struct server *srv;
 };
 
 /* Per-connection state: who the client certificate of a TLS connection
@@ -58,6 +66,7 @@ struct conn_state {
 struct conn_ident {
 	int done;
 	int partner; /* CERT_NONE, CERT_REFUSED, or an index into cfg->partners */
+	char fingerprint[17]; /* the certificate's SHA-256, first 16 hex digits */
 };
 
 #define CERT_NONE (-1)    /* no client certificate presented */
@@ -261,7 +270,7 @@ static enum relto_err route(struct req *r, char *path, struct route *out)
 
 /* Which partner the connection's client certificate is: verified against
 ** tls.client_ca, then matched by SHA-256 fingerprint or subject DN. */
-static int cert_partner(const struct server *s, struct MHD_Connection *conn)
+static int cert_partner(const struct server *s, struct MHD_Connection *conn, char fp[17])
 {
 	const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 	gnutls_session_t sess = info ? (gnutls_session_t)info->tls_session : NULL;
@@ -275,6 +284,7 @@ static int cert_partner(const struct server *s, struct MHD_Connection *conn)
 	char hex[2 * crypto_hash_sha256_BYTES + 1];
 	crypto_hash_sha256(sha, chain[0].data, chain[0].size);
 	sodium_bin2hex(hex, sizeof(hex), sha, sizeof(sha));
+	snprintf(fp, 17, "%.16s", hex);
 	gnutls_x509_crt_t crt = NULL;
 	gnutls_datum_t dn = {NULL, 0};
 	if (gnutls_x509_crt_init(&crt) == 0 && gnutls_x509_crt_import(crt, &chain[0], GNUTLS_X509_FMT_DER) == 0)
@@ -296,18 +306,20 @@ static int cert_partner(const struct server *s, struct MHD_Connection *conn)
 }
 
 /* The connection's certificate identity, worked out on its first request. */
-static int connection_cert(const struct server *s, struct MHD_Connection *conn)
+static int connection_cert(const struct server *s, struct MHD_Connection *conn, char fp[17])
 {
+	fp[0] = '\0';
 	if (!s->cfg->tls.client_ca)
 		return CERT_NONE;
 	const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	struct conn_ident *id = info ? info->socket_context : NULL;
 	if (!id)
-		return cert_partner(s, conn);
+		return cert_partner(s, conn, fp);
 	if (!id->done) {
-		id->partner = cert_partner(s, conn);
+		id->partner = cert_partner(s, conn, id->fingerprint);
 		id->done = 1;
 	}
+	memcpy(fp, id->fingerprint, 17);
 	return id->partner;
 }
 
@@ -315,7 +327,7 @@ static int connection_cert(const struct server *s, struct MHD_Connection *conn)
 ** the scheme is matched case-insensitively and the decoded credentials
 ** keep their exact length: "usa:demo-usa\0" must not pass as
 ** "usa:demo-usa". */
-static int basic_partner(struct server *s, struct MHD_Connection *conn, int *presented)
+static int basic_partner(struct server *s, struct MHD_Connection *conn, int *presented, char token_id[32])
 {
 	const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	unsigned char decoded[512];
@@ -331,6 +343,9 @@ static int basic_partner(struct server *s, struct MHD_Connection *conn, int *pre
 			tok++;
 		if (auth_check_token(s->auth, tok, strlen(tok), &partner) != RELTO_OK)
 			partner = -1;
+		/* relto_<id>_<secret>: the id names the credential in the audit. */
+		else if (strlen(tok) > 6)
+			snprintf(token_id, 32, "%.*s", (int)strcspn(tok + 6, "_"), tok + 6);
 	} else if (h && strncasecmp(h, "Basic ", 6) == 0) {
 		const char *b64 = h + 6;
 		while (*b64 == ' ')
@@ -356,8 +371,9 @@ static int basic_partner(struct server *s, struct MHD_Connection *conn, int *pre
 static enum relto_err authenticate(struct server *s, struct MHD_Connection *conn, struct req *r)
 {
 	int presented = 0;
-	int cert = connection_cert(s, conn);
-	int pass = cert == CERT_REFUSED ? -1 : basic_partner(s, conn, &presented);
+	char fp[17], token_id[32] = "";
+	int cert = connection_cert(s, conn, fp);
+	int pass = cert == CERT_REFUSED ? -1 : basic_partner(s, conn, &presented, token_id);
 	int who = -1;
 	if (cert == CERT_REFUSED)
 		who = -1;                 /* an unknown or invalid certificate is refused outright */
@@ -371,6 +387,13 @@ static enum relto_err authenticate(struct server *s, struct MHD_Connection *conn
 		                    s->cfg->tls.client_ca ? " and/or a client certificate" : "");
 	r->partner = who;
 	r->who = &s->cfg->partners[who];
+	/* Which credential it was, for the audit trail (never the secret). */
+	char pw[32] = "";
+	if (presented && !token_id[0])
+		auth_password_id(s->auth, who, pw, sizeof(pw));
+	const char *first = token_id[0] ? token_id : pw;
+	snprintf(r->credential, sizeof(r->credential), "%s%s%s%s", first, first[0] && cert >= 0 ? "+" : "",
+	         cert >= 0 ? "cert:" : "", cert >= 0 ? fp : "");
 	return RELTO_OK;
 }
 
@@ -470,6 +493,162 @@ static enum MHD_Result serve_console(struct MHD_Connection *conn, struct req *r,
 	}
 	enum relto_err rc = console_serve(r, url);
 	return rc ? fail(conn, r, rc, NULL) : send_answer(conn, r, r->status, 1);
+}
+
+/* ---- answers that wait for their audit record ---- */
+
+static void answer_audit_free(void *p)
+{
+	struct answer_audit *a = p;
+	buf_free(&a->list);
+	free(a);
+}
+
+/* Move r's audit summary to the heap (for a page-cache entry), hashing
+** its list once.  NULL when out of memory. */
+static struct answer_audit *answer_audit_take(struct req *r)
+{
+	struct answer_audit *a = malloc(sizeof(*a));
+	if (!a)
+		return NULL;
+	*a = r->audit;
+	buf_init(&r->audit.list, r->audit.list.cap);
+	a->hashed = a->list.len > 0;
+	if (a->hashed)
+		audit_list_hash(a->list.data, a->list.len, a->list_hash);
+	return a;
+}
+
+/* Called by the audit writer when the batch holding the record is
+** durable (or failed): the connection resumes and on_request sends. */
+static void audit_done(void *ctx, enum relto_err rc)
+{
+	struct conn_state *cs = ctx;
+	struct server *s = cs->srv;
+	struct MHD_Connection *conn = cs->conn;
+	cs->audit_rc = rc;
+	atomic_store(&cs->audited, 1);
+	/* After this, cs may be freed at any moment: it is not touched again. */
+	MHD_resume_connection(conn);
+	atomic_fetch_sub(&s->audit_waiting, 1);
+}
+
+/* The request's id: its X-Request-ID when that is 1-64 characters of
+** [A-Za-z0-9._-], else a new random one. */
+static void request_id(struct MHD_Connection *conn, char out[65])
+{
+	static const char ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-";
+	const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-ID");
+	size_t n = h ? strlen(h) : 0;
+	if (n >= 1 && n <= 64 && strspn(h, ok) == n) {
+		memcpy(out, h, n + 1);
+		return;
+	}
+	unsigned char rnd[16];
+	randombytes_buf(rnd, sizeof(rnd));
+	sodium_bin2hex(out, 33, rnd, sizeof(rnd));
+}
+
+/* Send e's answer (status) once its audit record is durable: the record
+** is queued, the connection suspended; audit_done resumes it and
+** on_request queues the answer.  Takes e over. */
+static enum MHD_Result send_audited(struct server *s, struct MHD_Connection *conn, struct conn_state *cs,
+                                    struct req *r, const char *url, struct pagecache_entry *e, unsigned status)
+{
+	const struct answer_audit *aa = e->tag.audit;
+	struct buf body, query;
+	buf_init(&body, 1u << 20);
+	buf_init(&query, 1u << 20);
+	char rid[65];
+	request_id(conn, rid);
+	enum relto_err rc = RELTO_OK;
+	for (size_t i = 0; i < cs->nparams && !rc; i++)
+		rc = buf_printf(&query, "%s%s=%s", i ? "&" : "", cs->params[i].key,
+		                cs->params[i].value ? cs->params[i].value : "");
+	struct audit_withheld w[ANSWER_REASONS];
+	size_t nw = aa ? aa->nwithheld : 0;
+	for (size_t i = 0; i < nw; i++)
+		w[i] = (struct audit_withheld){.reason = aa->withheld[i].reason, .n = aa->withheld[i].n};
+	struct audit_read ar = {
+		.at = ts_now(),
+		.type = strcmp(r->method, "DELETE") == 0 ? "delete" : "read",
+		.partner = r->who->id,
+		.credential = r->credential,
+		.request_id = rid,
+		.method = r->method,
+		.path = url,
+		.query = query.data ? query.data : "",
+		.status = status,
+		.policy_version = atomic_load(&s->in_force_policy),
+		.posture_version = atomic_load(&s->in_force_posture),
+		.snapshot = r->snapshot,
+		.released = status == 200 ? r->served : 0,
+		.list = aa && aa->hashed ? aa->list_hash : NULL,
+		.withheld = w,
+		.nwithheld = nw,
+	};
+	if (!rc)
+		rc = audit_body_read(&body, &ar);
+	buf_free(&query);
+	/* Counted before `stopping` is read (server_stop does the reverse),
+	** so a stop never misses an answer about to be suspended. */
+	atomic_fetch_add(&s->audit_waiting, 1);
+	if (rc || atomic_load(&s->stopping)) {
+		atomic_fetch_sub(&s->audit_waiting, 1);
+		buf_free(&body);
+		pagecache_drop(s->pages, e);
+		buf_reset(&r->out);
+		return fail(conn, r, rc ? RELTO_EINTERNAL : RELTO_ESTORE, "%s",
+		            rc ? "the audit record does not fit" : "the server is stopping; try again");
+	}
+	cs->pending = e;
+	cs->pending_status = status;
+	cs->conn = conn;
+	cs->srv = s;
+	atomic_store(&cs->audited, 0);
+	MHD_suspend_connection(conn);
+	audit_submit_hashed(s->audit, body.data, body.len, aa && aa->hashed ? aa->list.data : NULL,
+	                    aa ? aa->list.len : 0, aa && aa->hashed ? aa->list_hash : NULL, audit_done, cs);
+	buf_free(&body);
+	return MHD_YES;
+}
+
+/* r's answer (status, body in r->out), recorded in the audit trail first. */
+static enum MHD_Result answer_audited(struct server *s, struct MHD_Connection *conn, struct conn_state *cs,
+                                      struct req *r, const char *url, unsigned status)
+{
+	struct pagecache_tag tag = {.snapshot = r->snapshot, .served = r->served, .audit = answer_audit_take(r),
+	                            .audit_free = answer_audit_free};
+	struct MHD_Response *resp = tag.audit ? make_response(r, status, 1) : NULL;
+	struct pagecache_entry *e = resp ? pagecache_entry_new(resp, r->sent, &tag) : NULL;
+	if (!e) {
+		if (resp)
+			MHD_destroy_response(resp);
+		if (tag.audit)
+			answer_audit_free(tag.audit);
+		return MHD_NO;
+	}
+	return send_audited(s, conn, cs, r, url, e, status);
+}
+
+/* The answer waiting in cs, now that its record is durable (or not). */
+static enum MHD_Result send_pending(struct server *s, struct MHD_Connection *conn, struct conn_state *cs)
+{
+	struct pagecache_entry *e = cs->pending;
+	cs->pending = NULL;
+	enum MHD_Result ret;
+	if (cs->audit_rc == RELTO_OK) {
+		ret = MHD_queue_response(conn, cs->pending_status, e->resp);
+	} else {
+		/* Fail closed: what cannot be recorded is not sent. */
+		struct req r = {.srv = s, .method = "GET", .partner = -1};
+		buf_init(&r.out, 4096);
+		ret = fail(conn, &r, RELTO_ESTORE, "the server cannot record this answer in its audit trail; nothing was "
+		                                   "sent; try again later");
+		buf_free(&r.out);
+	}
+	pagecache_drop(s->pages, e);
+	return ret;
 }
 
 /* A request once it has a store connection and the rules and credentials
@@ -574,31 +753,59 @@ static enum MHD_Result handle_synced(struct server *s, struct MHD_Connection *co
 	uint64_t gen = atomic_load(&s->generation);
 	if (is_page(h)) {
 		page_key(r, url, cs, key);
-		struct pagecache_tag tag;
-		if (pagecache_serve(s->pages, conn, key, gen, &ret, &tag)) {
+		struct pagecache_entry *e = pagecache_take(s->pages, key, gen);
+		if (e) {
 			r->status = 200;
-			r->snapshot = tag.snapshot;
-			r->served = tag.served;
+			r->snapshot = e->tag.snapshot;
+			r->served = e->tag.served;
 			r->cached = 1;
+			if (s->audit)
+				return send_audited(s, conn, cs, r, url, e, 200);
+			ret = MHD_queue_response(conn, 200, e->resp);
+			pagecache_drop(s->pages, e);
 			return ret;
 		}
 	}
+	r->want_audit = s->audit && (is_page(h) || h == taxii_object_delete);
 	rc = h(r);
 	if (!rc && (h == taxii_objects_post || h == taxii_object_delete))
 		atomic_fetch_add(&s->generation, 1);
 	if (rc == RELTO_ESTORE || rc == RELTO_EINTERNAL || rc == RELTO_ENOMEM)
 		hide_failure(r, method, url, rc);
+	/* A 404 of an object endpoint may hide withheld objects: recorded. */
+	if (rc == RELTO_ENOTFOUND && r->want_audit) {
+		r->status = 404;
+		r->served = 0;
+		r->date_first[0] = r->date_last[0] = '\0';
+		buf_reset(&r->out);
+		if (http_error_body(&r->out, 404, r->err))
+			buf_reset(&r->out);
+		return answer_audited(s, conn, cs, r, url, 404);
+	}
 	if (rc)
 		return send_error(conn, r, http_status_of(rc));
+	if (r->want_audit && h == taxii_object_delete)
+		return answer_audited(s, conn, cs, r, url, r->status);
 	if (!is_page(h) || r->status != 200)
 		return send_answer(conn, r, r->status, 1);
-	struct MHD_Response *resp = make_response(r, 200, 1);
-	if (!resp)
-		return MHD_NO;
-	ret = MHD_queue_response(conn, 200, resp);
 	struct pagecache_tag tag = {.snapshot = r->snapshot, .served = r->served};
-	if (!pagecache_put(s->pages, key, gen, &tag, resp, r->sent))
-		MHD_destroy_response(resp);
+	if (r->want_audit && !(tag.audit = answer_audit_take(r)))
+		return MHD_NO;
+	tag.audit_free = answer_audit_free;
+	struct MHD_Response *resp = make_response(r, 200, 1);
+	struct pagecache_entry *e = resp ? pagecache_entry_new(resp, r->sent, &tag) : NULL;
+	if (!e) {
+		if (resp)
+			MHD_destroy_response(resp);
+		if (tag.audit)
+			answer_audit_free(tag.audit);
+		return MHD_NO;
+	}
+	pagecache_put(s->pages, key, gen, e);
+	if (s->audit)
+		return send_audited(s, conn, cs, r, url, e, 200);
+	ret = MHD_queue_response(conn, 200, e->resp);
+	pagecache_drop(s->pages, e);
 	return ret;
 }
 
@@ -666,6 +873,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*con_cls = cs;
 		return early_check(s, conn, method);
 	}
+	if (cs->pending) {
+		/* Resumed: the audit record is durable, or could not be written. */
+		return atomic_load(&cs->audited) ? send_pending(s, conn, cs) : MHD_YES;
+	}
 	if (*upload_data_size) {
 		/* Past the cap, keep reading (and dropping) so the client gets
 		** its 413 instead of a reset connection. */
@@ -678,7 +889,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	struct req r = {.srv = s, .method = method, .partner = -1, .endpoint = EP_M_OTHER};
 	buf_init(&r.out, (size_t)1 << 31);
+	buf_init(&r.audit.list, 64u << 20);
 	enum MHD_Result ret = handle(s, conn, url, method, cs, &r);
+	buf_free(&r.audit.list);
 	metrics_request(s->metrics, (enum metrics_endpoint)r.endpoint, r.status, ts_now() - cs->started, r.partner,
 	                r.status == 200 ? r.served : 0, r.cached);
 	if (s->log_requests)
@@ -693,11 +906,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
 	struct conn_state *cs = *con_cls;
-	(void)cls;
+	struct server *s = cls;
 	(void)conn;
 	(void)toe;
 	if (!cs)
 		return;
+	pagecache_drop(s->pages, cs->pending);
 	buf_free(&cs->body);
 	free(cs);
 	*con_cls = NULL;
@@ -808,6 +1022,8 @@ static enum relto_err start_daemon(struct server *s, char *err)
 	struct sockaddr_in a4 = {0};
 	struct sockaddr *sa;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	if (s->audit)
+		flags |= MHD_ALLOW_SUSPEND_RESUME;
 	enum relto_err rc = config_check_serving(c, err);
 	if (rc)
 		return rc;
@@ -1018,6 +1234,24 @@ static enum relto_err start_release(struct server *s, char *err)
 	return rc;
 }
 
+/* The audit writer, with the signing key (created on first start). */
+static enum relto_err start_audit(struct server *s, char *err)
+{
+	char path[4096];
+	struct audit_key key;
+	if (!config_audit_key_path(s->cfg, path, sizeof(path)))
+		return relto_seterr(err, RELTO_EINVAL, "audit.key: the path is too long");
+	enum relto_err rc = audit_key_load(path, 1, &key, err);
+	if (rc)
+		return rc;
+	s->audit_pub = key;
+	sodium_memzero(s->audit_pub.sk, sizeof(s->audit_pub.sk));
+	s->audit_pub.has_secret = 0;
+	rc = audit_open(s->store, &key, (int64_t)s->cfg->audit.checkpoint_seconds * 1000000, &s->audit, err);
+	audit_key_wipe(&key);
+	return rc;
+}
+
 enum relto_err server_start(struct relto_config *cfg, struct store *st, struct rules *files,
                             struct server **out, char *err)
 {
@@ -1048,6 +1282,8 @@ enum relto_err server_start(struct relto_config *cfg, struct store *st, struct r
 		rc = relto_seterr(err, RELTO_ENOMEM, "out of memory");
 	if (!rc && ratelimit_new(cfg->npartners, cfg->limits.rate, cfg->limits.burst, &s->rates))
 		rc = relto_seterr(err, RELTO_ENOMEM, "out of memory");
+	if (!rc && cfg->audit.enabled)
+		rc = start_audit(s, err);
 
 	if (!rc)
 		rc = start_daemon(s, err);
@@ -1063,8 +1299,15 @@ void server_stop(struct server *s)
 {
 	if (!s)
 		return;
+	/* Answers waiting for their audit record go out first: libmicrohttpd
+	** must not stop with suspended connections.  New ones get a 503. */
+	atomic_store(&s->stopping, 1);
+	for (int i = 0; i < 30000 && atomic_load(&s->audit_waiting) > 0; i++)
+		usleep(1000);
 	if (s->daemon)
 		MHD_stop_daemon(s->daemon);
+	audit_close(s->audit);
+	audit_key_wipe(&s->audit_pub);
 	pagecache_free(s->pages);
 	ratelimit_free(s->rates);
 	metrics_free(s->metrics);

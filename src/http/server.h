@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include "../relto.h"
+#include "../audit/audit.h"
 #include "../auth/auth.h"
 #include "../config/config.h"
 #include "../store/store.h"
@@ -46,6 +47,14 @@ struct server {
 	** could contain (objects added or deleted; later policy, posture):
 	** cached pages of older generations are never served. */
 	_Atomic uint64_t generation;
+	/* The audit trail (audit/audit.h), NULL when audit.enabled is false.
+	** Answers it records wait, suspended, for their record to be durable;
+	** audit_waiting counts them so that server_stop can let them finish
+	** (libmicrohttpd must not stop with suspended connections). */
+	struct audit *audit;
+	struct audit_key audit_pub;   /* the public half, for the console's status */
+	_Atomic int stopping;
+	_Atomic int audit_waiting;
 	int log_requests;
 	uint16_t port;  /* the port actually bound (useful with port 0) */
 };

@@ -231,3 +231,19 @@ const char *policy_decision_name(enum policy_decision d)
 	}
 	return "withhold";
 }
+
+const struct policy_reason *policy_main_reason(const struct policy_outcome *o, const struct policy_reason *none)
+{
+	for (size_t i = 0; i < o->nreasons; i++)
+		if (o->reasons[i].why == POLICY_WHY_DENY || o->reasons[i].why == POLICY_WHY_UNKNOWN)
+			return &o->reasons[i];
+	for (size_t i = 0; i < o->nreasons; i++)
+		if (o->reasons[i].why == POLICY_WHY_ABOVE && o->capped_by)
+			for (size_t j = 0; j < o->nreasons; j++)
+				if (o->reasons[j].why == POLICY_WHY_CAP && o->reasons[j].line == o->capped_by)
+					return &o->reasons[j];
+	for (size_t i = 0; i < o->nreasons; i++)
+		if (o->reasons[i].why != POLICY_WHY_CAP)
+			return &o->reasons[i];
+	return o->nreasons ? &o->reasons[0] : none;
+}

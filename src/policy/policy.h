@@ -152,6 +152,12 @@ void policy_eval(const struct policy *p, const struct posture *posture,
                  const struct posture_partner *partner, const struct marking_result *m,
                  int default_level, struct policy_outcome *out);
 
+/* The reason that decided a withholding, for summaries (impact reports,
+** the audit trail): a deny or an unreadable marking first; an object above
+** the clearance is put down to the cap that set the clearance, if one
+** did; else the first reason there is; none when there are no reasons. */
+const struct policy_reason *policy_main_reason(const struct policy_outcome *o, const struct policy_reason *none);
+
 /* "release", "redact" or "withhold". */
 const char *policy_decision_name(enum policy_decision d);
 

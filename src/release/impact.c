@@ -684,25 +684,6 @@ static enum relto_err count_reason(struct reason_count **v, size_t *n, const str
 	return RELTO_OK;
 }
 
-/* The reason that decided a withholding: a deny or an unreadable marking
-** first; an object above the clearance is put down to the cap that set
-** the clearance, if one did; else the first reason there is. */
-static const struct policy_reason *deciding_reason(const struct policy_outcome *o, const struct policy_reason *none)
-{
-	for (size_t i = 0; i < o->nreasons; i++)
-		if (o->reasons[i].why == POLICY_WHY_DENY || o->reasons[i].why == POLICY_WHY_UNKNOWN)
-			return &o->reasons[i];
-	for (size_t i = 0; i < o->nreasons; i++)
-		if (o->reasons[i].why == POLICY_WHY_ABOVE && o->capped_by)
-			for (size_t j = 0; j < o->nreasons; j++)
-				if (o->reasons[j].why == POLICY_WHY_CAP && o->reasons[j].line == o->capped_by)
-					return &o->reasons[j];
-	for (size_t i = 0; i < o->nreasons; i++)
-		if (o->reasons[i].why != POLICY_WHY_CAP)
-			return &o->reasons[i];
-	return o->nreasons ? &o->reasons[0] : none;
-}
-
 /* Per level: objects received and withheld. */
 struct level_rw {
 	char name[32];
@@ -837,7 +818,7 @@ static enum relto_err withheld_by_reason(const struct now *n, const struct impac
 		struct policy_outcome o;
 		sd.default_level = policy_level_find(rules->policy, s->variant_names[v]);
 		outcome(&sd, &s->markings[x->set], &o);
-		rc = count_reason(why, nwhy, deciding_reason(&o, &redaction), x->n);
+		rc = count_reason(why, nwhy, policy_main_reason(&o, &redaction), x->n);
 	}
 	return rc;
 }

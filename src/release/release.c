@@ -47,6 +47,10 @@ void release_snapshot_free(struct release_snapshot *s)
 	free(s->decision);
 	free(s->redact);
 	free(s->unfiltered);
+	for (size_t i = 0; s->reasons && i < s->nreasons; i++)
+		free(s->reasons[i]);
+	free(s->reasons);
+	free(s->why);
 	free(s);
 }
 
@@ -114,27 +118,64 @@ static void sets_free(struct sets *s)
 ** requires withholds instead: the decision is made per marking set, before
 ** the object's type is known, and every list (objects, manifest,
 ** versions) must agree on what exists. */
+static const struct policy_reason no_posture = {POLICY_WHY_DENY, 0, "the partner has no posture entry"};
+static const struct policy_reason required_redaction = {
+	POLICY_WHY_REDACT, 0, "a redaction would remove a property STIX requires"};
+
 static enum release_decision decide(const struct policy_partner *b, const struct marking_result *m,
-                                    int default_level, uint64_t *redact)
+                                    int default_level, uint64_t *redact, struct policy_reason *why)
 {
 	struct policy_outcome out;
+	static const struct policy_reason none = {POLICY_WHY_DENY, 0, "withheld by the policy"};
 	*redact = 0;
-	if (!b)
+	why->text = NULL; /* released: no reason */
+	if (!b) {
+		*why = no_posture;
 		return RELEASE_WITHHOLD;
+	}
 	policy_eval_bound(b, m, default_level, &out);
 	if (out.decision == POLICY_RELEASE)
 		return RELEASE_FULL;
-	if (out.decision != POLICY_REDACT)
+	if (out.decision != POLICY_REDACT) {
+		/* A copy: the outcome is on this stack; the text (the policy's,
+		** or a built-in's constant) outlives it. */
+		*why = *policy_main_reason(&out, &none);
 		return RELEASE_WITHHOLD;
+	}
 	for (size_t g = 0; g < m->ngranular; g++) {
 		if (!(out.redact >> g & 1))
 			continue;
 		for (size_t k = 0; k < m->granular[g].nselectors; k++)
-			if (redact_may_be_required(m->granular[g].selectors[k]))
+			if (redact_may_be_required(m->granular[g].selectors[k])) {
+				*why = required_redaction;
 				return RELEASE_WITHHOLD;
+			}
 	}
 	*redact = out.redact;
 	return RELEASE_PARTIAL;
+}
+
+/* The index of why's text in s->reasons, added if new; 0 when out of
+** memory (no reason is better than no snapshot). */
+static uint16_t intern_reason(struct release_snapshot *s, const struct policy_reason *why)
+{
+	char label[300];
+	if (why->line)
+		snprintf(label, sizeof(label), "policy line %d: %s", why->line, why->text);
+	else
+		snprintf(label, sizeof(label), "%s", why->text);
+	for (size_t i = 1; i < s->nreasons; i++)
+		if (strcmp(s->reasons[i], label) == 0)
+			return (uint16_t)i;
+	if (s->nreasons >= UINT16_MAX)
+		return 0;
+	char **r = realloc(s->reasons, (s->nreasons + 1) * sizeof(*r));
+	if (!r)
+		return 0;
+	s->reasons = r;
+	if (!(r[s->nreasons] = strdup(label)))
+		return 0;
+	return (uint16_t)s->nreasons++;
 }
 
 static enum relto_err fill(const struct rules_view *rv, struct release_snapshot *s)
@@ -148,6 +189,11 @@ static enum relto_err fill(const struct rules_view *rv, struct release_snapshot 
 	for (size_t p = 0; p < np; p++)
 		if (rv->pp[p])
 			policy_partner_bind(rv->pol, rv->pos, rv->pp[p], &bound[p]);
+	/* Reasons repeat (one rule withholds many sets): the last one seen is
+	** remembered by line and text pointer, so a label is made once. */
+	const char *last_text = NULL;
+	int last_line = -1;
+	uint16_t last_index = 0;
 	for (size_t v = 0; v < s->nvariants; v++) {
 		for (size_t p = 0; p < np; p++) {
 			size_t row = v * np + p;
@@ -159,9 +205,16 @@ static enum relto_err fill(const struct rules_view *rv, struct release_snapshot 
 			s->released[row] = list;
 			for (size_t set = 0; set < ns; set++) {
 				size_t at = row * ns + set;
+				struct policy_reason why;
 				enum release_decision d = decide(rv->pp[p] ? &bound[p] : NULL, &s->markings[set],
-				                                 rv->variant_level[v], &s->redact[at]);
+				                                 rv->variant_level[v], &s->redact[at], &why);
 				s->decision[at] = (unsigned char)d;
+				if (why.text && (why.text != last_text || why.line != last_line)) {
+					last_text = why.text;
+					last_line = why.line;
+					last_index = intern_reason(s, &why);
+				}
+				s->why[at] = why.text ? last_index : 0;
 				if (d != RELEASE_WITHHOLD)
 					list[s->nreleased[row]++] = (int64_t)set;
 			}
@@ -193,9 +246,13 @@ static enum relto_err build(const struct relto_config *cfg, const struct rules_v
 		s->nreleased = calloc(nv * np + 1, sizeof(size_t));
 		s->unfiltered = calloc(np + 1, 1);
 		s->markings = calloc(ns + 1, sizeof(struct marking_result));
+		s->why = calloc(nv * np * ns + 1, sizeof(uint16_t));
+		s->reasons = calloc(1, sizeof(char *));
+		if (s->reasons && (s->reasons[0] = strdup("")))
+			s->nreasons = 1;
 		s->variant_names = calloc(nv + 1, sizeof(char *));
 		if (!s->decision || !s->redact || !s->released || !s->nreleased || !s->unfiltered || !s->markings ||
-		    !s->variant_names)
+		    !s->variant_names || !s->why || !s->nreasons)
 			rc = relto_seterr(err, RELTO_ENOMEM, "out of memory");
 	}
 	for (size_t v = 0; !rc && v < nv; v++)
@@ -476,4 +533,16 @@ enum release_decision release_decide(const struct release_snapshot *s, size_t va
 	size_t at = (variant * s->npartners + (size_t)partner) * s->nsets + (size_t)set;
 	*redact = s->redact[at];
 	return (enum release_decision)s->decision[at];
+}
+
+const char *release_reason(const struct release_snapshot *s, size_t variant, int partner, int64_t set)
+{
+	if (partner < 0 || (size_t)partner >= s->npartners || variant >= s->nvariants)
+		return "not decided";
+	if (set < 0 || (size_t)set >= s->nsets)
+		return "marking set not decided yet";
+	size_t at = (variant * s->npartners + (size_t)partner) * s->nsets + (size_t)set;
+	if (s->decision[at] != RELEASE_WITHHOLD)
+		return "refers to an object that is withheld";
+	return s->why[at] && s->why[at] < s->nreasons ? s->reasons[s->why[at]] : "withheld by the policy";
 }

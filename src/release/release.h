@@ -50,6 +50,12 @@ struct release_snapshot {
 	unsigned char *unfiltered; /* per partner: admin, sees everything */
 	struct marking_result *markings; /* per set, for redaction */
 	size_t ndefinitions;       /* marking definitions it was built from */
+	/* Why each withholding (same index as decision): reasons[why[i]], a
+	** short text for the audit trail ("policy line 9: not on the REL TO
+	** list"); why 0 and reasons[0] "" for decisions that release. */
+	uint16_t *why;
+	char **reasons;
+	size_t nreasons;
 	int refs;                  /* guarded by the holder's lock */
 };
 
@@ -114,5 +120,11 @@ size_t release_variant(const struct release_snapshot *s, const struct collection
 ** that follows their ingest. */
 enum release_decision release_decide(const struct release_snapshot *s, size_t variant, int partner,
                                      int64_t set, uint64_t *redact);
+
+/* Why objects of set are withheld from partner: the snapshot's reason,
+** or a fixed text for sets the snapshot does not know and for sets that
+** are released (then the object was withheld through its references).
+** Never NULL; valid while s is held. */
+const char *release_reason(const struct release_snapshot *s, size_t variant, int partner, int64_t set);
 
 #endif

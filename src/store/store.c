@@ -225,3 +225,61 @@ enum relto_err store_status_get(struct store_conn *c, const char *id, const char
 {
 	return ops_of(c)->status_get(c, id, partner, json, err);
 }
+
+/* ---- the audit trail ---- */
+
+enum relto_err store_trail_open(struct store *s, struct store_trail **out, char *err)
+{
+	return s->ops->trail_open(s->state, out, err);
+}
+
+void store_trail_close(struct store_trail *t)
+{
+	if (t)
+		t->ops->close(t);
+}
+
+enum relto_err store_trail_begin(struct store_trail *t, int64_t *seq, unsigned char hash[STORE_HASH_LEN],
+                                 char *err)
+{
+	return t->ops->begin(t, seq, hash, err);
+}
+
+enum relto_err store_trail_add(struct store_trail *t, const struct store_trail_record *r, char *err)
+{
+	return t->ops->add(t, r, err);
+}
+
+enum relto_err store_trail_add_list(struct store_trail *t, const unsigned char hash[STORE_HASH_LEN],
+                                    const char *body, size_t len, char *err)
+{
+	return t->ops->add_list(t, hash, body, len, err);
+}
+
+enum relto_err store_trail_add_checkpoint(struct store_trail *t, const struct store_trail_checkpoint *cp,
+                                          char *err)
+{
+	return t->ops->add_checkpoint(t, cp, err);
+}
+
+enum relto_err store_trail_end(struct store_trail *t, enum relto_err rc, char *err)
+{
+	return t->ops->end(t, rc, err);
+}
+
+enum relto_err store_trail_records(struct store_trail *t, const struct store_trail_select *sel,
+                                   store_trail_fn fn, void *ctx, char *err)
+{
+	return t->ops->records(t, sel, fn, ctx, err);
+}
+
+enum relto_err store_trail_list(struct store_trail *t, const unsigned char hash[STORE_HASH_LEN], char **body,
+                                size_t *len, char *err)
+{
+	return t->ops->list(t, hash, body, len, err);
+}
+
+enum relto_err store_trail_checkpoints(struct store_trail *t, store_checkpoint_fn fn, void *ctx, char *err)
+{
+	return t->ops->checkpoints(t, fn, ctx, err);
+}

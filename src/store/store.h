@@ -112,6 +112,21 @@ struct store_visibility {
 	const char *originator;   /* the partner asking */
 };
 
+/* With a visibility filter, the rows a query passed over because they are
+** not visible, counted by marking set: rows that match every other filter
+** (and, when the first or last version is asked for, are the first or
+** last version).  Counted as the walk goes, so the caller can tell which
+** were passed over before each row it is given.  For the audit trail:
+** withheld objects are counted, never named. */
+#define STORE_WITHHELD_SETS 32
+struct store_withheld {
+	size_t n;
+	struct {
+		int64_t set, count;
+	} by_set[STORE_WITHHELD_SETS];
+	int64_t other;            /* in sets beyond the first STORE_WITHHELD_SETS */
+};
+
 struct store_query {
 	int64_t coll;
 	int64_t added_after;      /* only rows added after this µs ... */
@@ -128,11 +143,14 @@ struct store_query {
 	int64_t after_date_added, after_seq;
 	size_t limit;             /* at most this many rows (>= 1) */
 	struct store_visibility vis;
+	struct store_withheld *withheld; /* NULL: not counted */
+	int with_ids;             /* with_raw: also fill id and version_text */
 };
 
 /* One row as a query yields it.  A query for bytes (with_raw) fills raw
-** and leaves id, version_text and spec_version NULL; one without fills
-** those and leaves raw NULL (each costs decoding per row). */
+** and leaves id, version_text and spec_version NULL (id and version_text
+** too when with_ids); one without fills those and leaves raw NULL (each
+** costs decoding per row). */
 struct store_row {
 	int64_t seq, date_added, version;
 	const char *id;
@@ -274,5 +292,75 @@ enum relto_err store_status_put(struct store_conn *c, const char *id, const char
 ** such status exists or it belongs to another partner; RELTO_ESTORE. */
 enum relto_err store_status_get(struct store_conn *c, const char *id, const char *partner,
                                 char **json, char *err);
+
+/* ---- the audit trail's storage (audit/audit.h makes and checks it) ----
+**
+** Records, the released lists they name, and signed checkpoints, kept
+** apart from the objects (SQLite: a file of its own, STORE.audit) so that
+** writing the trail never waits for an ingest and an ingest never waits
+** for the trail.  A trail handle is one connection, used by one thread at
+** a time.  Appending is one transaction: store_trail_begin (which gives
+** the newest record, so several writers, even in several processes, make
+** one chain), store_trail_add..., store_trail_end. */
+
+#define STORE_HASH_LEN 32
+
+struct store_trail;
+
+struct store_trail_record {
+	int64_t seq, at;          /* at: µs */
+	const char *type, *partner;
+	const char *body;         /* the record's exact bytes (JSON) */
+	size_t len;
+	unsigned char hash[STORE_HASH_LEN];
+	int has_list;
+	unsigned char list[STORE_HASH_LEN]; /* the released list it names */
+};
+
+struct store_trail_checkpoint {
+	int64_t seq, at;          /* the record it signs; when (µs) */
+	unsigned char hash[STORE_HASH_LEN];
+	unsigned char pubkey[32], sig[64];
+};
+
+/* RELTO_OK and *out; RELTO_ESTORE. */
+enum relto_err store_trail_open(struct store *s, struct store_trail **out, char *err);
+void store_trail_close(struct store_trail *t);
+
+/* Begin appending: *seq and hash get the newest record's (0 and zeros for
+** an empty trail).  Waits for another writer's transaction.  RELTO_OK;
+** RELTO_ESTORE. */
+enum relto_err store_trail_begin(struct store_trail *t, int64_t *seq, unsigned char hash[STORE_HASH_LEN],
+                                 char *err);
+enum relto_err store_trail_add(struct store_trail *t, const struct store_trail_record *r, char *err);
+/* Keep a released list under its hash, unless it is there already. */
+enum relto_err store_trail_add_list(struct store_trail *t, const unsigned char hash[STORE_HASH_LEN],
+                                    const char *body, size_t len, char *err);
+enum relto_err store_trail_add_checkpoint(struct store_trail *t, const struct store_trail_checkpoint *cp,
+                                          char *err);
+/* rc RELTO_OK: commit (on disk when this returns RELTO_OK); otherwise roll
+** back and return rc. */
+enum relto_err store_trail_end(struct store_trail *t, enum relto_err rc, char *err);
+
+/* Which records store_trail_records yields, oldest first. */
+struct store_trail_select {
+	int64_t from_seq;         /* seq >= this (0: from the start) */
+	const char *partner;      /* NULL: any */
+	const char *type;         /* NULL: any */
+	int64_t since, until;     /* at within [since, until] µs (0: open) */
+	const char *list_contains; /* records whose released list holds this text */
+	const char *where_json;   /* one of "released", "withheld" or NULL */
+	int64_t limit;            /* 0: all */
+};
+typedef enum relto_err (*store_trail_fn)(void *ctx, const struct store_trail_record *r);
+enum relto_err store_trail_records(struct store_trail *t, const struct store_trail_select *sel,
+                                   store_trail_fn fn, void *ctx, char *err);
+/* The list kept under hash: *body malloc'd (caller frees).  RELTO_OK;
+** RELTO_ENOTFOUND; RELTO_ESTORE. */
+enum relto_err store_trail_list(struct store_trail *t, const unsigned char hash[STORE_HASH_LEN], char **body,
+                                size_t *len, char *err);
+/* Every checkpoint, oldest first. */
+typedef enum relto_err (*store_checkpoint_fn)(void *ctx, const struct store_trail_checkpoint *cp);
+enum relto_err store_trail_checkpoints(struct store_trail *t, store_checkpoint_fn fn, void *ctx, char *err);
 
 #endif

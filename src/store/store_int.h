@@ -55,6 +55,27 @@ struct store_ops {
 	                             const char *json, char *err);
 	enum relto_err (*status_get)(struct store_conn *c, const char *id, const char *partner,
 	                             char **json, char *err);
+	/* The audit trail (store.h); a trail starts with struct store_trail. */
+	enum relto_err (*trail_open)(void *state, struct store_trail **out, char *err);
+};
+
+struct store_trail_ops {
+	void (*close)(struct store_trail *t);
+	enum relto_err (*begin)(struct store_trail *t, int64_t *seq, unsigned char hash[STORE_HASH_LEN], char *err);
+	enum relto_err (*add)(struct store_trail *t, const struct store_trail_record *r, char *err);
+	enum relto_err (*add_list)(struct store_trail *t, const unsigned char hash[STORE_HASH_LEN], const char *body,
+	                           size_t len, char *err);
+	enum relto_err (*add_checkpoint)(struct store_trail *t, const struct store_trail_checkpoint *cp, char *err);
+	enum relto_err (*end)(struct store_trail *t, enum relto_err rc, char *err);
+	enum relto_err (*records)(struct store_trail *t, const struct store_trail_select *sel, store_trail_fn fn,
+	                          void *ctx, char *err);
+	enum relto_err (*list)(struct store_trail *t, const unsigned char hash[STORE_HASH_LEN], char **body,
+	                       size_t *len, char *err);
+	enum relto_err (*checkpoints)(struct store_trail *t, store_checkpoint_fn fn, void *ctx, char *err);
+};
+
+struct store_trail {
+	const struct store_trail_ops *ops;
 };
 
 extern const struct store_ops store_sqlite_ops;

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "store_int.h"
+#include "sqlite_int.h"
 #include "../util/buf.h"
 #include "../util/ts.h"
 
@@ -90,12 +91,12 @@ static const char schema_v1[] =
 	" created INTEGER NOT NULL, body TEXT NOT NULL) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS status_created ON status(created);";
 
-static enum relto_err sq_err(sqlite3 *db, const char *what, char *err)
+enum relto_err sq_err(sqlite3 *db, const char *what, char *err)
 {
 	return relto_seterr(err, RELTO_ESTORE, "sqlite: %s: %s", what, db ? sqlite3_errmsg(db) : "no database");
 }
 
-static enum relto_err exec(sqlite3 *db, const char *sql, char *err)
+enum relto_err sq_exec(sqlite3 *db, const char *sql, char *err)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -111,12 +112,12 @@ static enum relto_err exec(sqlite3 *db, const char *sql, char *err)
 static enum relto_err end_tx(struct sq_conn *c, enum relto_err rc, char *err)
 {
 	if (!rc)
-		return exec(c->db, "COMMIT", err);
-	exec(c->db, "ROLLBACK", NULL);
+		return sq_exec(c->db, "COMMIT", err);
+	sq_exec(c->db, "ROLLBACK", NULL);
 	return rc;
 }
 
-static enum relto_err open_db(const char *path, sqlite3 **out, char *err)
+enum relto_err sq_open_db(const char *path, sqlite3 **out, char *err)
 {
 	sqlite3 *db = NULL;
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
@@ -127,7 +128,7 @@ static enum relto_err open_db(const char *path, sqlite3 **out, char *err)
 		return rc;
 	}
 	sqlite3_busy_timeout(db, 10000);
-	enum relto_err rc = exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+	enum relto_err rc = sq_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 	                             "PRAGMA foreign_keys=OFF; PRAGMA cache_size=-16000;"
 	                             "PRAGMA mmap_size=268435456;", err);
 	if (rc) {
@@ -140,15 +141,15 @@ static enum relto_err open_db(const char *path, sqlite3 **out, char *err)
 
 static enum relto_err migrate(sqlite3 *db, char *err)
 {
-	enum relto_err rc = exec(db, "BEGIN IMMEDIATE", err);
+	enum relto_err rc = sq_exec(db, "BEGIN IMMEDIATE", err);
 	if (rc)
 		return rc;
-	rc = exec(db, schema_v1, err);
+	rc = sq_exec(db, schema_v1, err);
 	if (!rc) {
 		char sql[128];
 		snprintf(sql, sizeof(sql),
 		         "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', %d)", SCHEMA_VERSION);
-		rc = exec(db, sql, err);
+		rc = sq_exec(db, sql, err);
 	}
 	sqlite3_stmt *st = NULL;
 	if (!rc && sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key='schema_version'", -1, &st, NULL))
@@ -159,10 +160,10 @@ static enum relto_err migrate(sqlite3 *db, char *err)
 		                  sqlite3_column_int(st, 0), SCHEMA_VERSION);
 	sqlite3_finalize(st);
 	if (rc) {
-		exec(db, "ROLLBACK", NULL);
+		sq_exec(db, "ROLLBACK", NULL);
 		return rc;
 	}
-	return exec(db, "COMMIT", err);
+	return sq_exec(db, "COMMIT", err);
 }
 
 static enum relto_err sq_open(const char *target, void **state, char *err)
@@ -174,7 +175,7 @@ static enum relto_err sq_open(const char *target, void **state, char *err)
 	** already initialized, e.g. by a second store in the same process.) */
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	sqlite3 *db = NULL;
-	enum relto_err rc = open_db(target, &db, err);
+	enum relto_err rc = sq_open_db(target, &db, err);
 	if (!rc)
 		rc = migrate(db, err);
 	sqlite3_close(db);
@@ -189,6 +190,11 @@ static enum relto_err sq_open(const char *target, void **state, char *err)
 	return RELTO_OK;
 }
 
+const char *sq_state_path(void *state)
+{
+	return ((struct sq_state *)state)->path;
+}
+
 static void sq_close(void *state)
 {
 	struct sq_state *s = state;
@@ -198,6 +204,7 @@ static void sq_close(void *state)
 }
 
 static void released_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+static void withheld_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
 static enum relto_err sq_conn_open(void *state, struct store_conn **out, char *err)
 {
@@ -205,12 +212,14 @@ static enum relto_err sq_conn_open(void *state, struct store_conn **out, char *e
 	struct sq_conn *c = calloc(1, sizeof(*c));
 	if (!c)
 		return relto_seterr(err, RELTO_ENOMEM, "out of memory");
-	enum relto_err rc = open_db(s->path, &c->db, err);
+	enum relto_err rc = sq_open_db(s->path, &c->db, err);
 	if (rc) {
 		free(c);
 		return rc;
 	}
 	if (sqlite3_create_function(c->db, "relto_released", 2, SQLITE_UTF8 | SQLITE_INNOCUOUS, NULL, released_fn,
+	                            NULL, NULL) != SQLITE_OK ||
+	    sqlite3_create_function(c->db, "relto_withheld", 3, SQLITE_UTF8 | SQLITE_INNOCUOUS, NULL, withheld_fn,
 	                            NULL, NULL) != SQLITE_OK) {
 		rc = sq_err(c->db, "function", err);
 		sqlite3_close(c->db);
@@ -524,7 +533,7 @@ static enum relto_err sq_put(struct store_conn *base, int64_t coll, const char *
 	for (size_t i = 0; i < n; i++)
 		if (objs[i].raw_len > INT32_MAX)
 			return relto_seterr(err, RELTO_ETOOBIG, "object %s is larger than 2 GiB", objs[i].id);
-	enum relto_err rc = exec(c->db, "BEGIN IMMEDIATE", err);
+	enum relto_err rc = sq_exec(c->db, "BEGIN IMMEDIATE", err);
 	if (rc)
 		return rc;
 	int64_t first = 0, set_num = 0;
@@ -537,9 +546,9 @@ static enum relto_err sq_put(struct store_conn *base, int64_t coll, const char *
 			date_added[i] = first + (int64_t)i;
 	}
 	if (!rc)
-		rc = exec(c->db, "COMMIT", err);
+		rc = sq_exec(c->db, "COMMIT", err);
 	if (rc)
-		exec(c->db, "ROLLBACK", NULL);
+		sq_exec(c->db, "ROLLBACK", NULL);
 	return rc;
 }
 
@@ -598,6 +607,36 @@ static void released_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	const struct released_bits *b = sqlite3_value_pointer(argv[0], RELEASED_BITS);
 	sqlite3_int64 set = sqlite3_value_int64(argv[1]);
 	sqlite3_result_int(ctx, b && set >= 0 && set < b->n && (b->bits[set / 8] >> (set % 8) & 1));
+}
+
+/* relto_withheld(counts, set, counted): count a row the visibility filter
+** passes over, when `counted` (it is the version asked for); always false,
+** so that `visible OR relto_withheld(...)` keeps the filter as it is.
+** SQLite evaluates the terms with correlated subqueries (the visibility
+** filter) after the plain ones (collection, range, type, id), so only
+** rows that matched every other filter get here; store tests check it. */
+#define WITHHELD_COUNTS "relto_withheld_counts"
+
+static void withheld_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	struct store_withheld *w = sqlite3_value_pointer(argv[0], WITHHELD_COUNTS);
+	if (w && sqlite3_value_int(argv[2])) {
+		sqlite3_int64 set = sqlite3_value_int64(argv[1]);
+		size_t i = 0;
+		while (i < w->n && w->by_set[i].set != set)
+			i++;
+		if (i < w->n)
+			w->by_set[i].count++;
+		else if (w->n < STORE_WITHHELD_SETS)
+		{
+			w->by_set[w->n].set = set;
+			w->by_set[w->n++].count = 1;
+		}
+		else
+			w->other++;
+	}
+	sqlite3_result_int(ctx, 0);
 }
 
 /* "Row x is visible": its marking set is released (?10, a JSON list) or
@@ -680,8 +719,19 @@ static enum relto_err query_sql(const struct store_query *q, int with_raw, struc
 		rc = buf_puts(sql, " AND o.type IN (SELECT value FROM json_each(?6))");
 	if (!rc && q->nspec_versions)
 		rc = buf_puts(sql, " AND o.spec_version IN (SELECT value FROM json_each(?7))");
-	if (!rc && q->vis.on)
+	if (!rc && q->vis.on && !q->withheld)
 		rc = buf_puts(sql, " AND " ROW_VISIBLE("o"));
+	if (!rc && q->vis.on && q->withheld) {
+		/* The row is withheld: counted when it is the version asked for. */
+		const struct store_versions *v = &q->versions;
+		rc = buf_puts(sql, " AND (" ROW_VISIBLE("o") " OR relto_withheld(?12, o.marking_set, ");
+		if (!rc)
+			rc = v->all ? buf_puts(sql, "1") : buf_printf(sql, "0%s%s%s", v->first ? " OR o.is_first" : "",
+			                                                v->last ? " OR o.is_last" : "",
+			                                                v->nat ? " OR o.version IN (SELECT value FROM json_each(?9))" : "");
+		if (!rc)
+			rc = buf_puts(sql, "))");
+	}
 	if (!rc)
 		rc = version_sql(sql, &q->versions, q->vis.on);
 	/* With match[id], the ids find the rows (objects_version); ordering
@@ -731,6 +781,8 @@ static enum relto_err sq_query(struct store_conn *base, const struct store_query
 		if (q->vis.on) {
 			sqlite3_bind_pointer(st, 10, &bits, RELEASED_BITS, NULL);
 			sqlite3_bind_text(st, 11, q->vis.originator ? q->vis.originator : "", -1, SQLITE_STATIC);
+			if (q->withheld)
+				sqlite3_bind_pointer(st, 12, q->withheld, WITHHELD_COUNTS, NULL);
 		}
 	}
 	int r = SQLITE_DONE;
@@ -751,11 +803,12 @@ static enum relto_err sq_query(struct store_conn *base, const struct store_query
 			row.hidden_refs = (const char *)sqlite3_column_text(st, with_raw ? 8 : 7);
 			row.own = sqlite3_column_int(st, with_raw ? 9 : 8);
 		}
-		if (!with_raw) {
+		if (!with_raw || q->with_ids) {
 			row.id = (const char *)sqlite3_column_text(st, 3);
 			row.version_text = (const char *)sqlite3_column_text(st, 4);
-			row.spec_version = (const char *)sqlite3_column_text(st, 5);
 		}
+		if (!with_raw)
+			row.spec_version = (const char *)sqlite3_column_text(st, 5);
 		rc = fn(ctx, &row);
 	}
 	if (!rc && r != SQLITE_DONE)
@@ -840,7 +893,7 @@ static enum relto_err sq_delete(struct store_conn *base, int64_t coll, const cha
 		rc = relto_seterr(err, rc, "delete query too large");
 	*deleted = 0;
 	if (!rc)
-		rc = exec(c->db, "BEGIN IMMEDIATE", err);
+		rc = sq_exec(c->db, "BEGIN IMMEDIATE", err);
 	if (!rc && !(rc = buf_printf(&sql, "DELETE FROM refs WHERE seq IN (%s)", sel.data)))
 		rc = delete_step(c, sql.data, coll, id, &specs, &ats, vis, &bits, NULL, err);
 	buf_reset(&sql);
@@ -931,7 +984,7 @@ static enum relto_err sq_rules_put(struct store_conn *base, const char *kind, co
                                    char *err)
 {
 	struct sq_conn *c = (struct sq_conn *)base;
-	enum relto_err rc = exec(c->db, "BEGIN IMMEDIATE", err);
+	enum relto_err rc = sq_exec(c->db, "BEGIN IMMEDIATE", err);
 	sqlite3_stmt *st = NULL;
 	if (!rc && expect >= 0 &&
 	    !(rc = stmt(c, "SELECT coalesce(max(version), 0) FROM rules WHERE kind = ?1", &st, err))) {
@@ -1069,7 +1122,7 @@ static enum relto_err sq_heads(struct store_conn *base, struct store_heads *out,
 ** caller's transaction. */
 static enum relto_err bump_credentials(struct sq_conn *c, char *err)
 {
-	return exec(c->db, "INSERT INTO meta(key, value) VALUES('credentials_version', 1)"
+	return sq_exec(c->db, "INSERT INTO meta(key, value) VALUES('credentials_version', 1)"
 	                   " ON CONFLICT(key) DO UPDATE SET value = value + 1", err);
 }
 
@@ -1095,7 +1148,7 @@ static enum relto_err sq_credential_put(struct store_conn *base, const struct st
 {
 	struct sq_conn *c = (struct sq_conn *)base;
 	sqlite3_stmt *st;
-	enum relto_err rc = exec(c->db, "BEGIN IMMEDIATE", err);
+	enum relto_err rc = sq_exec(c->db, "BEGIN IMMEDIATE", err);
 	if (!rc && revoke_id)
 		rc = revoke_one(c, revoke_id, err);
 	if (!rc && !(rc = stmt(c, "INSERT INTO credentials(id, partner, kind, hash, note, created, revoked)"
@@ -1125,7 +1178,7 @@ static enum relto_err sq_credential_revoke(struct store_conn *base, const char *
 {
 	struct sq_conn *c = (struct sq_conn *)base;
 	sqlite3_stmt *st;
-	enum relto_err rc = exec(c->db, "BEGIN IMMEDIATE", err);
+	enum relto_err rc = sq_exec(c->db, "BEGIN IMMEDIATE", err);
 	/* A configured password has no row until it is revoked. */
 	if (!rc && partner && !(rc = stmt(c, "INSERT OR IGNORE INTO credentials(id, partner, kind, hash, note, created,"
 	                                     " revoked) VALUES(?1, ?2, 'password', '', 'configured', 0, 0)", &st, err))) {
@@ -1261,4 +1314,5 @@ const struct store_ops store_sqlite_ops = {
 	.set_counts = sq_set_counts,
 	.status_put = sq_status_put,
 	.status_get = sq_status_get,
+	.trail_open = sq_trail_open,
 };

@@ -16,6 +16,7 @@
 #include "../ingest/ingest.h"
 #include "../release/redact.h"
 #include "../release/release.h"
+#include "../audit/audit.h"
 #include "../stix/stix.h"
 #include "../store/store.h"
 
@@ -33,7 +34,38 @@ struct page {
 	const struct release_snapshot *snap; /* NULL: no releasability filter */
 	size_t variant;
 	struct buf scratch;                  /* a partial copy being made */
+	/* For the audit trail (r->want_audit): what the store passed over, as
+	** it goes and as it was at the last row served (rows passed over
+	** after it belong to the next page). */
+	struct store_withheld counted, at_last;
+	int64_t unmade;                      /* partial copies that could not be made */
 };
+
+static void counts_copy(struct store_withheld *dst, const struct store_withheld *src)
+{
+	dst->n = src->n;
+	dst->other = src->other;
+	memcpy(dst->by_set, src->by_set, src->n * sizeof(src->by_set[0]));
+}
+
+/* Add n objects withheld for reason to the answer's audit, merging equal
+** reasons; past ANSWER_REASONS distinct ones, the last slot takes the
+** rest. */
+static void audit_withheld(struct answer_audit *a, const char *reason, int64_t n)
+{
+	size_t i = 0;
+	while (i < a->nwithheld && strcmp(a->withheld[i].reason, reason) != 0)
+		i++;
+	if (i == ANSWER_REASONS) {
+		i = ANSWER_REASONS - 1;
+		snprintf(a->withheld[i].reason, sizeof(a->withheld[i].reason), "other reasons");
+	} else if (i == a->nwithheld) {
+		snprintf(a->withheld[i].reason, sizeof(a->withheld[i].reason), "%s", reason);
+		a->withheld[i].n = 0;
+		a->nwithheld++;
+	}
+	a->withheld[i].n += n;
+}
 
 /* The copy of an object a partner may receive only in part: granular
 ** markings it may not see, references to objects it may not see.
@@ -86,6 +118,7 @@ static enum relto_err add_row(void *ctx, const struct store_row *row)
 		p->more = 1; /* the one extra row asked for only says there is more */
 		return RELTO_OK;
 	}
+	struct answer_audit *audit = p->r->want_audit ? &p->r->audit : NULL;
 	/* A row withheld below is still "seen": the next page starts after it. */
 	p->seen_date_added = row->date_added;
 	p->seen_seq = row->seq;
@@ -95,8 +128,16 @@ static enum relto_err add_row(void *ctx, const struct store_row *row)
 	enum relto_err rc = RELTO_OK;
 	if (p->snap && p->kind == PAGE_OBJECTS)
 		rc = partial_copy(p, row, &raw, &raw_len, &withheld);
+	p->unmade += withheld;
 	if (rc || withheld)
 		return rc;
+	if (audit) {
+		char v[TS_BUFSIZE];
+		rc = audit_list_add(&audit->list, row->id, row->version_text ? row->version_text : ts_format(row->version, v));
+		counts_copy(&p->at_last, &p->counted);
+		if (rc)
+			return rc;
+	}
 	rc = buf_puts(b, p->rows ? "," : p->kind == PAGE_VERSIONS ? "{\"versions\":[" : "{\"objects\":[");
 	if (rc)
 		return rc;
@@ -182,8 +223,26 @@ static enum relto_err run_page(struct req *r, struct taxii_query *q, enum page_k
 	struct page p = {.r = r, .kind = kind, .limit = q->limit};
 	buf_init(&p.scratch, r->srv->cfg->limits.max_content_length * 2);
 	p.snap = take_snapshot(r, &p.variant, &sq.vis);
+	if (r->want_audit) {
+		r->audit.on = 1;
+		sq.with_ids = 1;
+		if (p.snap)
+			sq.withheld = &p.counted;
+	}
 	if (!rc)
 		rc = store_query(r->sc, &sq, kind == PAGE_OBJECTS, add_row, &p, r->err);
+	if (!rc && r->want_audit && p.snap) {
+		/* Reasons come from the snapshot, so they are read before it is
+		** given back. */
+		const struct store_withheld *w = p.more ? &p.at_last : &p.counted;
+		for (size_t i = 0; i < w->n; i++)
+			audit_withheld(&r->audit, release_reason(p.snap, p.variant, r->partner, w->by_set[i].set),
+			               w->by_set[i].count);
+		if (w->other)
+			audit_withheld(&r->audit, "other reasons", w->other);
+		if (p.unmade)
+			audit_withheld(&r->audit, "no valid partial copy could be made", p.unmade);
+	}
 	if (p.snap)
 		release_put(r->srv->release, p.snap);
 	buf_free(&p.scratch);

@@ -1,0 +1,683 @@
+/*
+** audit.c: records, the key, and the writer thread of the audit trail
+** (audit.h).  Checking the trail is in verify.c.
+*/
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "audit.h"
+#include "audit_int.h"
+#include "../util/ts.h"
+
+/* ---- text ---- */
+
+/* Length of the valid UTF-8 sequence at p (1..4), 0 if there is none. */
+static size_t utf8_seq(const unsigned char *p)
+{
+	if (p[0] < 0x80)
+		return 1;
+	size_t n = (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3 : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
+	if (!n || p[0] == 0xc0 || p[0] == 0xc1 || p[0] > 0xf4)
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if (n == 3 && p[0] == 0xe0 && p[1] < 0xa0)
+		return 0; /* overlong */
+	if (n == 3 && p[0] == 0xed && p[1] >= 0xa0)
+		return 0; /* a surrogate */
+	if (n == 4 && ((p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90)))
+		return 0;
+	return n;
+}
+
+enum relto_err audit__put_text(struct buf *b, const char *s)
+{
+	/* Records must be valid JSON whatever a client sent: bytes that are
+	** not UTF-8 become U+FFFD (the rest is escaped as JSON requires). */
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	int clean = 1;
+	for (const unsigned char *q = p; *q && clean;) {
+		size_t n = utf8_seq(q);
+		clean = n != 0;
+		q += n ? n : 1;
+	}
+	if (clean)
+		return buf_put_json_string(b, (const char *)p);
+	struct buf tmp;
+	buf_init(&tmp, b->cap);
+	enum relto_err rc = RELTO_OK;
+	while (*p && !rc) {
+		size_t n = utf8_seq(p);
+		rc = n ? buf_append(&tmp, p, n) : buf_puts(&tmp, "\xef\xbf\xbd");
+		p += n ? n : 1;
+	}
+	if (!rc)
+		rc = buf_put_json_string(b, tmp.data ? tmp.data : "");
+	buf_free(&tmp);
+	return rc;
+}
+
+void audit__hex(const unsigned char *p, size_t n, char *out)
+{
+	sodium_bin2hex(out, n * 2 + 1, p, n);
+}
+
+/* ---- the key ---- */
+
+#define KEY_HEADER "relto audit signing key (Ed25519): keep it secret, outside the store\n"
+#define KEY_SECRET "ed25519-secret:"
+#define KEY_PUBLIC "ed25519:"
+
+void audit_key_wipe(struct audit_key *k)
+{
+	sodium_memzero(k, sizeof(*k));
+}
+
+void audit_pubkey_text(const struct audit_key *k, char *out, size_t size)
+{
+	char hex[65];
+	audit__hex(k->pk, sizeof(k->pk), hex);
+	snprintf(out, size, KEY_PUBLIC "%s\n", hex);
+}
+
+/* Read a key text: the secret form (the key file) or the public one. */
+static enum relto_err parse_key(const char *path, const char *text, struct audit_key *out, char *err)
+{
+	memset(out, 0, sizeof(*out));
+	const char *s = strstr(text, KEY_SECRET);
+	size_t used = 0;
+	if (s && sodium_hex2bin(out->sk, sizeof(out->sk), s + strlen(KEY_SECRET), 128, NULL, &used, NULL) == 0 &&
+	    used == sizeof(out->sk)) {
+		crypto_sign_ed25519_sk_to_pk(out->pk, out->sk);
+		out->has_secret = 1;
+		return RELTO_OK;
+	}
+	const char *p = strstr(text, KEY_PUBLIC);
+	if (!s && p && (p == text || p[-1] == '\n') &&
+	    sodium_hex2bin(out->pk, sizeof(out->pk), p + strlen(KEY_PUBLIC), 64, NULL, &used, NULL) == 0 &&
+	    used == sizeof(out->pk))
+		return RELTO_OK;
+	audit_key_wipe(out);
+	return relto_seterr(err, RELTO_EINVAL, "%s: not a relto audit key (expected a line \"" KEY_PUBLIC
+	                                       "<64 hex digits>\" or a key file relto made)", path);
+}
+
+static enum relto_err read_small(const char *path, char *text, size_t size, char *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return relto_seterr(err, errno == ENOENT ? RELTO_ENOTFOUND : RELTO_EINVAL, "%s: %s", path,
+		                    strerror(errno));
+	ssize_t n = read(fd, text, size - 1);
+	close(fd);
+	if (n < 0)
+		return relto_seterr(err, RELTO_EINVAL, "%s: %s", path, strerror(errno));
+	text[n] = '\0';
+	return RELTO_OK;
+}
+
+static enum relto_err create_key(const char *path, char *err)
+{
+	unsigned char pk[32], sk[64];
+	crypto_sign_keypair(pk, sk);
+	char text[sizeof(KEY_HEADER) + sizeof(KEY_SECRET) + 130];
+	char hex[129];
+	audit__hex(sk, sizeof(sk), hex);
+	int len = snprintf(text, sizeof(text), KEY_HEADER KEY_SECRET "%s\n", hex);
+	sodium_memzero(sk, sizeof(sk));
+	sodium_memzero(hex, sizeof(hex));
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		sodium_memzero(text, sizeof(text));
+		if (errno == EEXIST)
+			return RELTO_OK; /* another process made it first: use that one */
+		return relto_seterr(err, RELTO_EINTERNAL, "%s: cannot create the audit key: %s", path, strerror(errno));
+	}
+	int ok = write(fd, text, (size_t)len) == len && fsync(fd) == 0;
+	sodium_memzero(text, sizeof(text));
+	close(fd);
+	if (!ok) {
+		unlink(path);
+		return relto_seterr(err, RELTO_EINTERNAL, "%s: cannot write the audit key", path);
+	}
+	return RELTO_OK;
+}
+
+enum relto_err audit_key_load(const char *path, int create, struct audit_key *out, char *err)
+{
+	char text[1024];
+	enum relto_err rc = read_small(path, text, sizeof(text), err);
+	if (rc == RELTO_ENOTFOUND && create) {
+		if (err)
+			err[0] = '\0';
+		rc = create_key(path, err);
+		if (!rc)
+			rc = read_small(path, text, sizeof(text), err);
+	}
+	if (!rc)
+		rc = parse_key(path, text, out, err);
+	if (!rc && !out->has_secret) {
+		audit_key_wipe(out);
+		rc = relto_seterr(err, RELTO_EINVAL, "%s: a public key, not the signing key", path);
+	}
+	sodium_memzero(text, sizeof(text));
+	return rc;
+}
+
+enum relto_err audit_pubkey_load(const char *path, struct audit_key *out, char *err)
+{
+	char text[1024];
+	enum relto_err rc = read_small(path, text, sizeof(text), err);
+	if (!rc)
+		rc = parse_key(path, text, out, err);
+	sodium_memzero(text, sizeof(text));
+	/* Only the public half is wanted here. */
+	sodium_memzero(out->sk, sizeof(out->sk));
+	out->has_secret = 0;
+	return rc;
+}
+
+void audit__checkpoint_message(int64_t seq, int64_t at, const unsigned char hash[AUDIT_HASH_LEN],
+                               unsigned char out[AUDIT_CP_MSG_LEN])
+{
+	static const char tag[] = "relto-audit-checkpoint-v1";
+	memcpy(out, tag, sizeof(tag) - 1);
+	size_t o = sizeof(tag) - 1;
+	for (int i = 7; i >= 0; i--)
+		out[o++] = (unsigned char)((uint64_t)seq >> (i * 8));
+	for (int i = 7; i >= 0; i--)
+		out[o++] = (unsigned char)((uint64_t)at >> (i * 8));
+	memcpy(out + o, hash, AUDIT_HASH_LEN);
+}
+
+/* ---- records ---- */
+
+enum relto_err audit_body_read(struct buf *b, const struct audit_read *r)
+{
+	char at[TS_BUFSIZE], list[AUDIT_HASH_LEN * 2 + 1];
+	enum relto_err rc = buf_printf(b, "\"at\":\"%s\",\"type\":", ts_format(r->at, at));
+	if (!rc)
+		rc = audit__put_text(b, r->type);
+	if (!rc)
+		rc = buf_puts(b, ",\"partner\":");
+	if (!rc)
+		rc = audit__put_text(b, r->partner);
+	if (!rc)
+		rc = buf_puts(b, ",\"credential\":");
+	if (!rc)
+		rc = audit__put_text(b, r->credential);
+	if (!rc)
+		rc = buf_puts(b, ",\"request_id\":");
+	if (!rc)
+		rc = audit__put_text(b, r->request_id);
+	if (!rc)
+		rc = buf_puts(b, ",\"method\":");
+	if (!rc)
+		rc = audit__put_text(b, r->method);
+	if (!rc)
+		rc = buf_puts(b, ",\"path\":");
+	if (!rc)
+		rc = audit__put_text(b, r->path);
+	if (!rc)
+		rc = buf_puts(b, ",\"query\":");
+	if (!rc)
+		rc = audit__put_text(b, r->query);
+	if (!rc)
+		rc = buf_printf(b, ",\"status\":%u,\"policy_version\":%lld,\"posture_version\":%lld,\"snapshot\":%llu,"
+		                   "\"released\":{\"count\":%zu,\"list\":",
+		                r->status, (long long)r->policy_version, (long long)r->posture_version,
+		                (unsigned long long)r->snapshot, r->released);
+	if (!rc && r->list)
+		audit__hex(r->list, AUDIT_HASH_LEN, list);
+	if (!rc)
+		rc = r->list ? buf_printf(b, "\"%s\"}", list) : buf_puts(b, "null}");
+	if (!rc)
+		rc = buf_puts(b, ",\"withheld\":{");
+	for (size_t i = 0; !rc && i < r->nwithheld; i++) {
+		if (i)
+			rc = buf_putc(b, ',');
+		if (!rc)
+			rc = audit__put_text(b, r->withheld[i].reason);
+		if (!rc)
+			rc = buf_printf(b, ":%lld", (long long)r->withheld[i].n);
+	}
+	if (!rc)
+		rc = buf_putc(b, '}');
+	return rc;
+}
+
+enum relto_err audit_body_admin(struct buf *b, const struct audit_admin *a)
+{
+	char at[TS_BUFSIZE], digest[AUDIT_HASH_LEN * 2 + 1];
+	enum relto_err rc = buf_printf(b, "\"at\":\"%s\",\"type\":\"admin\",\"partner\":", ts_format(a->at, at));
+	if (!rc)
+		rc = audit__put_text(b, a->partner);
+	if (!rc)
+		rc = buf_puts(b, ",\"credential\":");
+	if (!rc)
+		rc = audit__put_text(b, a->credential);
+	if (!rc)
+		rc = buf_puts(b, ",\"action\":");
+	if (!rc)
+		rc = audit__put_text(b, a->action);
+	if (!rc)
+		rc = buf_puts(b, ",\"subject\":");
+	if (!rc)
+		rc = audit__put_text(b, a->subject);
+	if (!rc)
+		rc = buf_printf(b, ",\"version\":%lld,\"reason\":", (long long)a->version);
+	if (!rc)
+		rc = audit__put_text(b, a->reason);
+	if (!rc && a->digest)
+		audit__hex(a->digest, AUDIT_HASH_LEN, digest);
+	if (!rc)
+		rc = a->digest ? buf_printf(b, ",\"digest\":\"%s\"", digest) : buf_puts(b, ",\"digest\":null");
+	return rc;
+}
+
+enum relto_err audit_list_add(struct buf *b, const char *id, const char *version)
+{
+	/* The list stays a complete JSON array after every call: the closing
+	** bracket is taken off and put back. */
+	size_t was = b->len;
+	enum relto_err rc;
+	if (b->len) {
+		b->data[--b->len] = '\0';
+		rc = buf_puts(b, ",[");
+	} else {
+		rc = buf_puts(b, "[[");
+	}
+	if (!rc)
+		rc = audit__put_text(b, id);
+	if (!rc)
+		rc = buf_putc(b, ',');
+	if (!rc)
+		rc = audit__put_text(b, version);
+	if (!rc)
+		rc = buf_puts(b, "]]");
+	if (rc && was) {
+		b->len = was - 1; /* back to the list as it was */
+		b->data[b->len] = '\0';
+		buf_putc(b, ']');
+	} else if (rc) {
+		buf_reset(b);
+	}
+	return rc;
+}
+
+void audit_list_hash(const char *list, size_t len, unsigned char out[AUDIT_HASH_LEN])
+{
+	crypto_generichash(out, AUDIT_HASH_LEN, (const unsigned char *)list, len, NULL, 0);
+}
+
+/* The columns a record is selected by, read from the start of a body made
+** by audit_body_* ("at":"TS","type":"T","partner":"P",...). */
+static enum relto_err body_columns(const char *body, size_t len, int64_t *at, char type[16], char partner[80])
+{
+	const char *end = body + len, *p = body;
+	if (len < 8 || strncmp(p, "\"at\":\"", 6) != 0)
+		return RELTO_EINVAL;
+	p += 6;
+	const char *q = memchr(p, '"', (size_t)(end - p));
+	if (!q || ts_parse(p, (size_t)(q - p), at, NULL))
+		return RELTO_EINVAL;
+	p = q + 1;
+	struct {
+		const char *key;
+		char *out;
+		size_t size;
+	} f[2] = {{",\"type\":\"", type, 16}, {",\"partner\":\"", partner, 80}};
+	for (int i = 0; i < 2; i++) {
+		size_t k = strlen(f[i].key);
+		if ((size_t)(end - p) < k || strncmp(p, f[i].key, k) != 0)
+			return RELTO_EINVAL;
+		p += k;
+		q = memchr(p, '"', (size_t)(end - p));
+		if (!q || (size_t)(q - p) >= f[i].size || memchr(p, '\\', (size_t)(q - p)))
+			return RELTO_EINVAL;
+		memcpy(f[i].out, p, (size_t)(q - p));
+		f[i].out[q - p] = '\0';
+		p = q + 1;
+	}
+	return RELTO_OK;
+}
+
+/* ---- appending ---- */
+
+struct item {
+	struct item *next;
+	char *body;
+	size_t len;
+	char *list;               /* NULL: none */
+	size_t list_len;
+	int hashed;               /* list_hash is known */
+	unsigned char list_hash[AUDIT_HASH_LEN];
+	audit_done_fn done;
+	void *ctx;
+};
+
+#define SEEN_SLOTS 4096 /* released lists known to be stored, by hash */
+
+struct audit {
+	struct store *st;
+	struct audit_key key;
+	int64_t checkpoint_us;
+	struct store_trail *trail;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	struct item *head, **tail;
+	int stopping;
+	/* The writer thread's own. */
+	int64_t last_checkpoint_at;
+	int64_t unsigned_seq;     /* newest record not under a checkpoint, 0 if none */
+	unsigned char (*seen)[AUDIT_HASH_LEN];
+};
+
+/* One transaction: the items in order, then a checkpoint when sign_now
+** says so (or when the key has its secret and force_checkpoint is set).
+** seen (may be NULL) skips lists known to be stored; the lists written
+** are marked in it only once the commit succeeded. */
+static enum relto_err append(struct store_trail *t, struct item *items, const struct audit_key *key,
+                             int checkpoint, unsigned char (*seen)[AUDIT_HASH_LEN], int64_t *last_seq,
+                             char *err)
+{
+	int64_t seq;
+	unsigned char prev[AUDIT_HASH_LEN];
+	enum relto_err rc = store_trail_begin(t, &seq, prev, err);
+	if (rc)
+		return rc;
+	struct buf body;
+	buf_init(&body, (size_t)1 << 30);
+	size_t nlists = 0;
+	unsigned char (*written)[AUDIT_HASH_LEN] = NULL;
+	for (struct item *it = items; it; it = it->next)
+		nlists += it->list != NULL;
+	if (nlists && !(written = malloc(nlists * sizeof(*written))))
+		rc = relto_seterr(err, RELTO_ENOMEM, "out of memory");
+	nlists = 0;
+	for (struct item *it = items; !rc && it; it = it->next) {
+		struct store_trail_record rec = {.seq = ++seq};
+		char type[16], partner[80], prev_hex[AUDIT_HASH_LEN * 2 + 1];
+		if (body_columns(it->body, it->len, &rec.at, type, partner)) {
+			rc = relto_seterr(err, RELTO_EINTERNAL, "an audit record that audit_body_* did not make");
+			break;
+		}
+		rec.type = type;
+		rec.partner = partner;
+		audit__hex(prev, AUDIT_HASH_LEN, prev_hex);
+		buf_reset(&body);
+		rc = buf_printf(&body, "{\"seq\":%lld,", (long long)rec.seq);
+		if (!rc)
+			rc = buf_append(&body, it->body, it->len);
+		if (!rc)
+			rc = buf_printf(&body, ",\"prev\":\"%s\"}", prev_hex);
+		if (rc) {
+			rc = relto_seterr(err, rc, "an audit record too large");
+			break;
+		}
+		rec.body = body.data;
+		rec.len = body.len;
+		crypto_generichash(rec.hash, AUDIT_HASH_LEN, (const unsigned char *)body.data, body.len, NULL, 0);
+		if (it->list) {
+			rec.has_list = 1;
+			if (it->hashed)
+				memcpy(rec.list, it->list_hash, AUDIT_HASH_LEN);
+			else
+				audit_list_hash(it->list, it->list_len, rec.list);
+			size_t slot = (rec.list[0] | (size_t)rec.list[1] << 8) % SEEN_SLOTS;
+			if (!seen || memcmp(seen[slot], rec.list, AUDIT_HASH_LEN) != 0) {
+				rc = store_trail_add_list(t, rec.list, it->list, it->list_len, err);
+				memcpy(written[nlists++], rec.list, AUDIT_HASH_LEN);
+			}
+		}
+		if (!rc)
+			rc = store_trail_add(t, &rec, err);
+		memcpy(prev, rec.hash, AUDIT_HASH_LEN);
+	}
+	buf_free(&body);
+	if (!rc && checkpoint && key->has_secret && seq > 0) {
+		struct store_trail_checkpoint cp = {.seq = seq, .at = ts_now()};
+		unsigned char msg[AUDIT_CP_MSG_LEN];
+		memcpy(cp.hash, prev, AUDIT_HASH_LEN);
+		memcpy(cp.pubkey, key->pk, sizeof(cp.pubkey));
+		audit__checkpoint_message(cp.seq, cp.at, cp.hash, msg);
+		crypto_sign_detached(cp.sig, NULL, msg, sizeof(msg), key->sk);
+		rc = store_trail_add_checkpoint(t, &cp, err);
+	}
+	rc = store_trail_end(t, rc, err);
+	if (!rc && seen)
+		for (size_t i = 0; i < nlists; i++)
+			memcpy(seen[(written[i][0] | (size_t)written[i][1] << 8) % SEEN_SLOTS], written[i], AUDIT_HASH_LEN);
+	free(written);
+	if (!rc && last_seq)
+		*last_seq = seq;
+	return rc;
+}
+
+static void free_items(struct item *it, enum relto_err rc)
+{
+	while (it) {
+		struct item *next = it->next;
+		if (it->done)
+			it->done(it->ctx, rc);
+		free(it);
+		it = next;
+	}
+}
+
+#define BATCH_MAX 2048
+
+static void *writer(void *arg)
+{
+	struct audit *a = arg;
+	pthread_mutex_lock(&a->lock);
+	for (;;) {
+		int64_t now = ts_now();
+		int due = a->unsigned_seq && now - a->last_checkpoint_at >= a->checkpoint_us;
+		if (!a->head && !a->stopping && !due) {
+			if (a->unsigned_seq) {
+				/* Sleep until the checkpoint is due. */
+				int64_t until = a->last_checkpoint_at + a->checkpoint_us;
+				struct timespec ts = {.tv_sec = (time_t)(until / 1000000),
+				                      .tv_nsec = (long)(until % 1000000) * 1000};
+				pthread_cond_timedwait(&a->wake, &a->lock, &ts);
+			} else {
+				pthread_cond_wait(&a->wake, &a->lock);
+			}
+			continue;
+		}
+		if (!a->head && a->stopping && !a->unsigned_seq)
+			break;
+		/* Take what is queued, at most BATCH_MAX. */
+		struct item *batch = a->head, *last = NULL;
+		size_t n = 0;
+		for (struct item *it = a->head; it && n < BATCH_MAX; it = it->next, n++)
+			last = it;
+		if (last) {
+			a->head = last->next;
+			last->next = NULL;
+			if (!a->head)
+				a->tail = &a->head;
+		} else {
+			batch = NULL;
+		}
+		int stopping = a->stopping;
+		pthread_mutex_unlock(&a->lock);
+
+		int sign = due || (stopping && !a->head);
+		char err[RELTO_ERRBUF_SIZE] = "";
+		int64_t seq = 0;
+		enum relto_err rc = append(a->trail, batch, &a->key, sign, a->seen, &seq, err);
+		if (rc) {
+			fprintf(stderr, "relto: the audit trail cannot be written: %s\n", err);
+		} else if (sign) {
+			a->last_checkpoint_at = ts_now();
+			a->unsigned_seq = 0;
+		} else if (batch) {
+			a->unsigned_seq = seq;
+		}
+		free_items(batch, rc);
+		pthread_mutex_lock(&a->lock);
+		if (rc && !batch && a->stopping)
+			break; /* a last checkpoint that cannot be written: give up */
+		if (rc && sign)
+			a->last_checkpoint_at = ts_now(); /* retry later, not in a loop */
+	}
+	pthread_mutex_unlock(&a->lock);
+	return NULL;
+}
+
+enum relto_err audit_open(struct store *st, const struct audit_key *key, int64_t checkpoint_us,
+                          struct audit **out, char *err)
+{
+	struct audit *a = calloc(1, sizeof(*a));
+	if (!a || !(a->seen = calloc(SEEN_SLOTS, AUDIT_HASH_LEN))) {
+		free(a);
+		return relto_seterr(err, RELTO_ENOMEM, "out of memory");
+	}
+	a->st = st;
+	a->key = *key;
+	a->checkpoint_us = checkpoint_us > 0 ? checkpoint_us : 1000000;
+	a->tail = &a->head;
+	a->last_checkpoint_at = ts_now();
+	enum relto_err rc = store_trail_open(st, &a->trail, err);
+	if (rc) {
+		audit_key_wipe(&a->key);
+		free(a->seen);
+		free(a);
+		return rc;
+	}
+	pthread_mutex_init(&a->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_REALTIME);
+	pthread_cond_init(&a->wake, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&a->thread, NULL, writer, a) != 0) {
+		store_trail_close(a->trail);
+		pthread_mutex_destroy(&a->lock);
+		pthread_cond_destroy(&a->wake);
+		audit_key_wipe(&a->key);
+		free(a->seen);
+		free(a);
+		return relto_seterr(err, RELTO_EINTERNAL, "cannot start the audit writer");
+	}
+	*out = a;
+	return RELTO_OK;
+}
+
+void audit_close(struct audit *a)
+{
+	if (!a)
+		return;
+	pthread_mutex_lock(&a->lock);
+	a->stopping = 1;
+	/* A last checkpoint over whatever the trail holds unsigned. */
+	if (!a->unsigned_seq)
+		a->unsigned_seq = -1;
+	pthread_cond_signal(&a->wake);
+	pthread_mutex_unlock(&a->lock);
+	pthread_join(a->thread, NULL);
+	free_items(a->head, RELTO_ESTORE);
+	store_trail_close(a->trail);
+	pthread_mutex_destroy(&a->lock);
+	pthread_cond_destroy(&a->wake);
+	audit_key_wipe(&a->key);
+	free(a->seen);
+	free(a);
+}
+
+void audit_submit(struct audit *a, const char *body, size_t len, const char *list, size_t list_len,
+                  audit_done_fn done, void *ctx)
+{
+	audit_submit_hashed(a, body, len, list, list_len, NULL, done, ctx);
+}
+
+void audit_submit_hashed(struct audit *a, const char *body, size_t len, const char *list, size_t list_len,
+                         const unsigned char list_hash[AUDIT_HASH_LEN], audit_done_fn done, void *ctx)
+{
+	struct item *it = malloc(sizeof(*it) + len + (list ? list_len : 0) + 2);
+	if (!it) {
+		if (done)
+			done(ctx, RELTO_ENOMEM);
+		return;
+	}
+	it->next = NULL;
+	it->body = (char *)(it + 1);
+	memcpy(it->body, body, len);
+	it->body[len] = '\0';
+	it->len = len;
+	it->list = NULL;
+	it->list_len = 0;
+	it->hashed = list && list_hash;
+	if (it->hashed)
+		memcpy(it->list_hash, list_hash, AUDIT_HASH_LEN);
+	if (list) {
+		it->list = it->body + len + 1;
+		memcpy(it->list, list, list_len);
+		it->list[list_len] = '\0';
+		it->list_len = list_len;
+	}
+	it->done = done;
+	it->ctx = ctx;
+	pthread_mutex_lock(&a->lock);
+	*a->tail = it;
+	a->tail = &it->next;
+	pthread_cond_signal(&a->wake);
+	pthread_mutex_unlock(&a->lock);
+}
+
+struct waiter {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int done;
+	enum relto_err rc;
+};
+
+static void wake_waiter(void *ctx, enum relto_err rc)
+{
+	struct waiter *w = ctx;
+	pthread_mutex_lock(&w->lock);
+	w->done = 1;
+	w->rc = rc;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+enum relto_err audit_submit_wait(struct audit *a, const char *body, size_t len, char *err)
+{
+	struct waiter w = {.done = 0};
+	pthread_mutex_init(&w.lock, NULL);
+	pthread_cond_init(&w.cond, NULL);
+	audit_submit(a, body, len, NULL, 0, wake_waiter, &w);
+	pthread_mutex_lock(&w.lock);
+	while (!w.done)
+		pthread_cond_wait(&w.cond, &w.lock);
+	pthread_mutex_unlock(&w.lock);
+	pthread_mutex_destroy(&w.lock);
+	pthread_cond_destroy(&w.cond);
+	if (w.rc)
+		return relto_seterr(err, w.rc, "the audit trail cannot be written (the server log says why)");
+	return RELTO_OK;
+}
+
+enum relto_err audit_append_now(struct store *st, const struct audit_key *key, const char *body, size_t len,
+                                char *err)
+{
+	struct store_trail *t = NULL;
+	enum relto_err rc = store_trail_open(st, &t, err);
+	if (rc)
+		return rc;
+	struct item it = {.body = (char *)body, .len = len};
+	rc = append(t, &it, key, 1, NULL, NULL, err);
+	store_trail_close(t);
+	return rc;
+}
