@@ -9,6 +9,7 @@
 #include "admin.h"
 #include "change.h"
 #include "diff.h"
+#include "../audit/audit.h"
 #include "../jsonh/jsonh.h"
 #include "../release/release.h"
 #include "../util/ts.h"
@@ -371,6 +372,32 @@ static enum relto_err get_index(struct req *r)
 	                  (unsigned long long)r->snapshot);
 }
 
+/* The audit trail's state: its size and its newest checkpoint, checked
+** (signature and the record it signs) with the server's public key. */
+static enum relto_err get_audit(struct req *r)
+{
+	struct server *s = r->srv;
+	r->status = 200;
+	if (!s->audit)
+		return buf_puts(&r->out, "{\"enabled\": false}");
+	struct audit_status st;
+	enum relto_err rc = audit_status(s->store, &s->audit_pub, &st, r->err);
+	if (rc)
+		return rc;
+	char key[100], at[TS_BUFSIZE];
+	audit_pubkey_text(&s->audit_pub, key, sizeof(key));
+	key[strcspn(key, "\n")] = '\0';
+	rc = buf_printf(&r->out, "{\"enabled\": true, \"records\": %lld, \"checkpoints\": %lld, \"pubkey\": \"%s\", "
+	                         "\"checkpoint\": ",
+	                (long long)st.records, (long long)st.checkpoints, key);
+	if (!rc && st.checkpoints)
+		rc = buf_printf(&r->out, "{\"seq\": %lld, \"at\": \"%s\", \"valid\": %s}", (long long)st.checkpoint_seq,
+		                ts_format(st.checkpoint_at, at), st.checkpoint_valid ? "true" : "false");
+	else if (!rc)
+		rc = buf_puts(&r->out, "null");
+	return rc ? rc : buf_putc(&r->out, '}');
+}
+
 /* ---- changing ---- */
 
 enum change_kind { CHANGE_OPS, CHANGE_POSTURE, CHANGE_POLICY, CHANGE_WHATIF };
@@ -466,7 +493,26 @@ static enum relto_err change(struct req *r, enum change_kind kind)
 		rc = server_apply_rules(s, r->sc, next, r->err);
 		next = NULL;
 	}
+	/* The audit record of the change, made from the rules now in force. */
+	struct buf record;
+	buf_init(&record, 1u << 20);
+	if (!rc && kind != CHANGE_WHATIF && s->audit) {
+		const struct rules_doc *d = &s->rules->doc[kind == CHANGE_POLICY ? RULES_POLICY : RULES_POSTURE];
+		unsigned char digest[AUDIT_HASH_LEN];
+		audit_list_hash(d->text, d->len, digest);
+		static const char *const action[] = {[CHANGE_OPS] = "posture.change", [CHANGE_POSTURE] = "posture.replace",
+		                                     [CHANGE_POLICY] = "policy.apply"};
+		struct audit_admin a = {.at = ts_now(), .partner = r->who->id, .credential = r->credential,
+		                        .action = action[kind], .subject = "", .author = r->who->id, .version = d->version,
+		                        .reason = reason, .digest = digest};
+		rc = audit_body_admin(&record, &a);
+	}
 	pthread_mutex_unlock(&s->rules_lock);
+	/* The change is in force: a trail that cannot record it is said so,
+	** not hidden. */
+	if (!rc && record.len && audit_submit_wait(s->audit, record.data, record.len, r->err))
+		rc = relto_seterr(r->err, RELTO_ESTORE, "the change is in force, but the audit trail could not record it");
+	buf_free(&record);
 	if (!rc && kind != CHANGE_WHATIF) {
 		int64_t v = kind == CHANGE_POLICY ? impact->after.policy_version : impact->after.posture_version;
 		rc = buf_printf(&r->out, "{\"version\": %lld, \"impact\": ", (long long)v);
@@ -517,6 +563,10 @@ enum relto_err admin_route(struct req *r, char *const *seg, int n, struct admin_
 	out->allow = "GET, HEAD";
 	if (n == 0) {
 		out->get = get_index;
+		return RELTO_OK;
+	}
+	if (n == 1 && strcmp(seg[0], "audit") == 0) {
+		out->get = get_audit;
 		return RELTO_OK;
 	}
 	if (!r->srv->release)

@@ -4,6 +4,7 @@
 */
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -272,6 +273,10 @@ enum relto_err audit_body_admin(struct buf *b, const struct audit_admin *a)
 	if (!rc)
 		rc = audit__put_text(b, a->subject);
 	if (!rc)
+		rc = buf_puts(b, ",\"author\":");
+	if (!rc)
+		rc = audit__put_text(b, a->author ? a->author : "");
+	if (!rc)
 		rc = buf_printf(b, ",\"version\":%lld,\"reason\":", (long long)a->version);
 	if (!rc)
 		rc = audit__put_text(b, a->reason);
@@ -318,8 +323,9 @@ void audit_list_hash(const char *list, size_t len, unsigned char out[AUDIT_HASH_
 }
 
 /* The columns a record is selected by, read from the start of a body made
-** by audit_body_* ("at":"TS","type":"T","partner":"P",...). */
-static enum relto_err body_columns(const char *body, size_t len, int64_t *at, char type[16], char partner[80])
+** by audit_body_* ("at":"TS","type":"T","partner":"P",...): the fast
+** way, for the plain ids of every request. */
+static enum relto_err scan_columns(const char *body, size_t len, int64_t *at, char type[AUDIT_TYPE_MAX], char partner[AUDIT_PARTNER_MAX])
 {
 	const char *end = body + len, *p = body;
 	if (len < 8 || strncmp(p, "\"at\":\"", 6) != 0)
@@ -333,7 +339,7 @@ static enum relto_err body_columns(const char *body, size_t len, int64_t *at, ch
 		const char *key;
 		char *out;
 		size_t size;
-	} f[2] = {{",\"type\":\"", type, 16}, {",\"partner\":\"", partner, 80}};
+	} f[2] = {{",\"type\":\"", type, AUDIT_TYPE_MAX}, {",\"partner\":\"", partner, AUDIT_PARTNER_MAX}};
 	for (int i = 0; i < 2; i++) {
 		size_t k = strlen(f[i].key);
 		if ((size_t)(end - p) < k || strncmp(p, f[i].key, k) != 0)
@@ -347,6 +353,33 @@ static enum relto_err body_columns(const char *body, size_t len, int64_t *at, ch
 		p = q + 1;
 	}
 	return RELTO_OK;
+}
+
+/* The same for any body audit_body_* made (a partner or type with escapes
+** or too long for the fast way): parsed.  RELTO_EINVAL for anything else. */
+static enum relto_err body_columns(const char *body, size_t len, int64_t *at, char type[AUDIT_TYPE_MAX], char partner[AUDIT_PARTNER_MAX])
+{
+	if (!scan_columns(body, len, at, type, partner))
+		return RELTO_OK;
+	struct buf whole;
+	buf_init(&whole, len + 2);
+	enum relto_err rc = buf_putc(&whole, '{');
+	if (!rc)
+		rc = buf_append(&whole, body, len);
+	if (!rc)
+		rc = buf_putc(&whole, '}');
+	json_t *v = rc ? NULL : json_loadb(whole.data, whole.len, JSON_REJECT_DUPLICATES, NULL);
+	buf_free(&whole);
+	json_t *a = json_object_get(v, "at"), *t = json_object_get(v, "type"), *p = json_object_get(v, "partner");
+	rc = json_is_string(a) && json_is_string(t) && json_is_string(p) &&
+	     !ts_parse(json_string_value(a), json_string_length(a), at, NULL) ? RELTO_OK : RELTO_EINVAL;
+	if (!rc) {
+		/* Columns are for selecting; the body keeps the whole text. */
+		snprintf(type, AUDIT_TYPE_MAX, "%s", json_string_value(t));
+		snprintf(partner, AUDIT_PARTNER_MAX, "%s", json_string_value(p));
+	}
+	json_decref(v);
+	return rc;
 }
 
 /* ---- appending ---- */
@@ -375,10 +408,7 @@ struct audit {
 	pthread_cond_t wake;
 	struct item *head, **tail;
 	int stopping;
-	/* The writer thread's own. */
-	int64_t last_checkpoint_at;
-	int64_t unsigned_seq;     /* newest record not under a checkpoint, 0 if none */
-	unsigned char (*seen)[AUDIT_HASH_LEN];
+	unsigned char (*seen)[AUDIT_HASH_LEN]; /* the writer thread's own */
 };
 
 /* One transaction: the items in order, then a checkpoint when sign_now
@@ -405,7 +435,7 @@ static enum relto_err append(struct store_trail *t, struct item *items, const st
 	nlists = 0;
 	for (struct item *it = items; !rc && it; it = it->next) {
 		struct store_trail_record rec = {.seq = ++seq};
-		char type[16], partner[80], prev_hex[AUDIT_HASH_LEN * 2 + 1];
+		char type[AUDIT_TYPE_MAX], partner[AUDIT_PARTNER_MAX], prev_hex[AUDIT_HASH_LEN * 2 + 1];
 		if (body_columns(it->body, it->len, &rec.at, type, partner)) {
 			rc = relto_seterr(err, RELTO_EINTERNAL, "an audit record that audit_body_* did not make");
 			break;
@@ -478,14 +508,17 @@ static void free_items(struct item *it, enum relto_err rc)
 static void *writer(void *arg)
 {
 	struct audit *a = arg;
+	/* The writer's own: when it last signed, and the newest record it
+	** wrote that no checkpoint covers yet. */
+	int64_t last_checkpoint_at = ts_now(), unsigned_seq = 0;
 	pthread_mutex_lock(&a->lock);
 	for (;;) {
 		int64_t now = ts_now();
-		int due = a->unsigned_seq && now - a->last_checkpoint_at >= a->checkpoint_us;
+		int due = unsigned_seq && now - last_checkpoint_at >= a->checkpoint_us;
 		if (!a->head && !a->stopping && !due) {
-			if (a->unsigned_seq) {
+			if (unsigned_seq) {
 				/* Sleep until the checkpoint is due. */
-				int64_t until = a->last_checkpoint_at + a->checkpoint_us;
+				int64_t until = last_checkpoint_at + a->checkpoint_us;
 				struct timespec ts = {.tv_sec = (time_t)(until / 1000000),
 				                      .tv_nsec = (long)(until % 1000000) * 1000};
 				pthread_cond_timedwait(&a->wake, &a->lock, &ts);
@@ -494,8 +527,6 @@ static void *writer(void *arg)
 			}
 			continue;
 		}
-		if (!a->head && a->stopping && !a->unsigned_seq)
-			break;
 		/* Take what is queued, at most BATCH_MAX. */
 		struct item *batch = a->head, *last = NULL;
 		size_t n = 0;
@@ -506,33 +537,27 @@ static void *writer(void *arg)
 			last->next = NULL;
 			if (!a->head)
 				a->tail = &a->head;
-		} else {
-			batch = NULL;
 		}
-		int stopping = a->stopping;
+		/* Stopping with nothing left: a last checkpoint over whatever the
+		** trail holds (also a tail a crash left unsigned), then out. */
+		int final = a->stopping && !a->head;
 		pthread_mutex_unlock(&a->lock);
 
-		int sign = due || (stopping && !a->head);
+		int sign = due || final;
 		char err[RELTO_ERRBUF_SIZE] = "";
 		int64_t seq = 0;
 		enum relto_err rc = append(a->trail, batch, &a->key, sign, a->seen, &seq, err);
-		if (rc) {
+		if (rc)
 			fprintf(stderr, "relto: the audit trail cannot be written: %s\n", err);
-		} else if (sign) {
-			a->last_checkpoint_at = ts_now();
-			a->unsigned_seq = 0;
-		} else if (batch) {
-			a->unsigned_seq = seq;
-		}
+		if (sign)
+			last_checkpoint_at = ts_now(); /* after a failure too: retried later, not in a loop */
+		if (!rc)
+			unsigned_seq = sign ? 0 : batch ? seq : unsigned_seq;
 		free_items(batch, rc);
+		if (final)
+			return NULL;
 		pthread_mutex_lock(&a->lock);
-		if (rc && !batch && a->stopping)
-			break; /* a last checkpoint that cannot be written: give up */
-		if (rc && sign)
-			a->last_checkpoint_at = ts_now(); /* retry later, not in a loop */
 	}
-	pthread_mutex_unlock(&a->lock);
-	return NULL;
 }
 
 enum relto_err audit_open(struct store *st, const struct audit_key *key, int64_t checkpoint_us,
@@ -547,7 +572,6 @@ enum relto_err audit_open(struct store *st, const struct audit_key *key, int64_t
 	a->key = *key;
 	a->checkpoint_us = checkpoint_us > 0 ? checkpoint_us : 1000000;
 	a->tail = &a->head;
-	a->last_checkpoint_at = ts_now();
 	enum relto_err rc = store_trail_open(st, &a->trail, err);
 	if (rc) {
 		audit_key_wipe(&a->key);
@@ -580,9 +604,6 @@ void audit_close(struct audit *a)
 		return;
 	pthread_mutex_lock(&a->lock);
 	a->stopping = 1;
-	/* A last checkpoint over whatever the trail holds unsigned. */
-	if (!a->unsigned_seq)
-		a->unsigned_seq = -1;
 	pthread_cond_signal(&a->wake);
 	pthread_mutex_unlock(&a->lock);
 	pthread_join(a->thread, NULL);

@@ -79,6 +79,7 @@ struct audit_admin {
 	const char *credential;   /* or the OS user for the CLI ("os:NAME") */
 	const char *action;       /* "posture.change", "policy.apply", "credential.add", ... */
 	const char *subject;      /* what it applies to (a partner, a credential id), "" */
+	const char *author;       /* who the change names as its author, "" (NULL: "") */
 	int64_t version;          /* the rules version it made, 0 when none */
 	const char *reason;       /* as given by the author, "" */
 	const unsigned char *digest; /* BLAKE2b-256 of the new document, NULL */

@@ -6,6 +6,11 @@
 
 #include "audit.h"
 
+/* The record's type and partner as columns (for selecting) are cut to
+** these sizes (NUL included); verify compares them so cut. */
+#define AUDIT_TYPE_MAX 64
+#define AUDIT_PARTNER_MAX 256
+
 /* s as a JSON string; bytes that are not UTF-8 become U+FFFD. */
 enum relto_err audit__put_text(struct buf *b, const char *s);
 /* n bytes as 2n lowercase hex digits and a NUL. */

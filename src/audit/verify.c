@@ -24,6 +24,7 @@
 
 struct problem {
 	int64_t seq;
+	size_t order;             /* when it was found: ties keep it */
 	char text[240];
 };
 
@@ -139,13 +140,25 @@ static void problem(struct walk *w, int64_t seq, const char *fmt, ...)
 {
 	if (w->nproblems == MAX_PROBLEMS)
 		return;
-	struct problem *p = &w->problems[w->nproblems++];
+	struct problem *p = &w->problems[w->nproblems];
 	p->seq = seq;
+	p->order = w->nproblems++;
 	int n = snprintf(p->text, sizeof(p->text), "record %lld: ", (long long)seq);
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(p->text + n, sizeof(p->text) - (size_t)n, fmt, ap);
 	va_end(ap);
+}
+
+/* Does a column hold the body's value, cut as the writer cuts it? */
+static int same_column(const json_t *v, const char *column, size_t max)
+{
+	if (!json_is_string(v))
+		return 0;
+	size_t n = json_string_length(v);
+	if (n > max - 1)
+		n = max - 1;
+	return strlen(column) == n && memcmp(json_string_value(v), column, n) == 0;
 }
 
 /* Check the released list a record names; 0 when good. */
@@ -230,8 +243,8 @@ static enum relto_err check_record(void *ctx, const struct store_trail_record *r
 		char hex[AUDIT_HASH_LEN * 2 + 1] = "";
 		if (r->has_list)
 			audit__hex(r->list, AUDIT_HASH_LEN, hex);
-		if (!json_is_string(type) || strcmp(json_string_value(type), r->type) != 0 || !json_is_string(partner) ||
-		    strcmp(json_string_value(partner), r->partner) != 0 || at_us != r->at ||
+		if (!same_column(type, r->type, AUDIT_TYPE_MAX) || !same_column(partner, r->partner, AUDIT_PARTNER_MAX) ||
+		    at_us != r->at ||
 		    (r->has_list ? !json_is_string(list) || strcmp(json_string_value(list), hex) != 0
 		                 : list != NULL && !json_is_null(list))) {
 			problem(w, r->seq, "its index columns (time, type, partner or list) disagree with its content");
@@ -263,8 +276,10 @@ static enum relto_err check_record(void *ctx, const struct store_trail_record *r
 
 static int by_seq(const void *a, const void *b)
 {
-	int64_t x = ((const struct problem *)a)->seq, y = ((const struct problem *)b)->seq;
-	return x < y ? -1 : x > y;
+	const struct problem *x = a, *y = b;
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
 }
 
 enum relto_err audit_verify(struct store *st, const struct audit_key *keys, size_t nkeys, struct buf *out,

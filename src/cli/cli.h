@@ -68,6 +68,7 @@ struct cli_hub {
 	struct rules *files;
 	struct store *st;
 	struct store_conn *c;
+	const char *db;           /* the store's path when there is no configuration */
 };
 /* Open from -c CONFIG, --demo [--db PATH] or --db PATH (exactly one way;
 ** need_rules: not --db alone, and the configuration must name a policy).
@@ -76,6 +77,15 @@ struct cli_hub {
 enum relto_err cli_hub_open(const char *config, int demo, const char *db, int need_rules, struct cli_hub *h,
                             char *err);
 void cli_hub_close(struct cli_hub *h);
+
+/* Record an admin change made from the command line in the audit trail
+** (partner "cli", credential "os:USER"): action, what it applies to, the
+** author it names, the version it made (0: none), the author's reason, and the new document
+** (its digest is recorded; NULL: none).  Signs a checkpoint when the
+** server's key file is readable.  Prints a warning and returns 1 when the
+** trail cannot be written (the change itself is already stored). */
+int cli_audit_admin(const struct cli_hub *h, const char *action, const char *subject, const char *author,
+                    int64_t version, const char *reason, const char *document);
 
 int cmd_credential(int argc, char **argv);
 int cmd_audit(int argc, char **argv);

@@ -94,6 +94,7 @@ static int add(struct cli_hub *h, const char *partner, const char *kind, const c
 		return cli_exit_code(rc);
 	}
 	printf("credential %s added: %s for %s\n", id, kind, partner);
+	cli_audit_admin(h, "credential.add", id, "", 0, note, NULL);
 	return 0;
 }
 
@@ -120,6 +121,9 @@ static int rotate(struct cli_hub *h, const char *old)
 		return cli_exit_code(rc);
 	}
 	printf("credential %s replaces %s (%s for %s); %s is revoked\n", id, old, f.kind, f.partner, old);
+	char what[80];
+	snprintf(what, sizeof(what), "%s (replaces %s)", id, old);
+	cli_audit_admin(h, "credential.rotate", what, "", 0, "", NULL);
 	return 0;
 }
 
@@ -137,6 +141,7 @@ static int revoke(struct cli_hub *h, const char *id)
 		return rc == RELTO_ENOTFOUND ? EXIT_USAGE : cli_exit_code(rc);
 	}
 	printf("credential %s revoked\n", id);
+	cli_audit_admin(h, "credential.revoke", id, "", 0, "", NULL);
 	return 0;
 }
 

@@ -295,6 +295,11 @@ static int change_verb(const char *what, const struct opts *o, int commit)
 			if (texts[k] && !o->json)
 				printf("%s version %lld stored (%s: %s)\n", rules_kind_name((enum rules_kind)k),
 				       (long long)next->doc[k].version, o->author, o->reason);
+		for (int k = 0; commit && k < 2; k++)
+			if (texts[k])
+				cli_audit_admin(&h, k == RULES_POLICY ? "policy.apply" : strcmp(what, "posture import") == 0
+				                ? "posture.import" : "posture.change", "", o->author, next->doc[k].version, o->reason,
+				                next->doc[k].text);
 		status = print_report(impact, o->json);
 	}
 	free(texts[0]);
@@ -327,6 +332,8 @@ static int import_bare(const struct opts *o)
 		fprintf(stderr, "relto posture import: %s\n", err);
 	else
 		printf("posture version %lld stored (%s: %s)\n", (long long)version, o->author, o->reason);
+	if (!rc)
+		cli_audit_admin(&h, "posture.import", "", o->author, version, o->reason, text);
 	posture_free(pos);
 	free(text);
 	if (h.st)

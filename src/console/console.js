@@ -467,6 +467,29 @@
 
   // ---- the audit panel ----
 
+  function renderAudit() {
+    var a = state.audit || {};
+    var p = clear($('audit-state'));
+    if (!a.enabled) {
+      p.className = 'audit-none';
+      add(p, h('strong', null, 'Audit trail off.'));
+      add(p, ' This server does not record releases (audit.enabled is false in its configuration).');
+      return;
+    }
+    var cp = a.checkpoint;
+    if (!cp) {
+      p.className = 'audit-none';
+      add(p, h('strong', null, 'No checkpoint yet.'));
+      add(p, ' ' + a.records + ' records; the first checkpoint is signed within seconds of the first record.');
+      return;
+    }
+    p.className = cp.valid ? 'audit-ok' : 'audit-bad';
+    add(p, h('strong', null, cp.valid ? 'Last checkpoint verified.' : 'Last checkpoint does NOT verify.'));
+    add(p, ' Record ' + cp.seq + ' of ' + a.records + ', signed ' + cp.at + ' (' + a.checkpoints + ' checkpoints).');
+    add(p, h('br'));
+    add(p, h('span', { class: 'audit-key' }, 'Signing key: ' + a.pubkey));
+  }
+
   function renderLog() {
     var ol = clear($('posture-log'));
     var list = (state.versions && state.versions.versions) || [];
@@ -485,13 +508,14 @@
     setStatus('Loading…');
     return Promise.all([
       api('GET', '/admin/'), api('GET', '/admin/receiving'), api('GET', '/admin/partners'),
-      api('GET', '/admin/vendors'), api('GET', '/admin/posture/versions')
+      api('GET', '/admin/vendors'), api('GET', '/admin/posture/versions'), api('GET', '/admin/audit')
     ]).then(function (d) {
       state.index = d[0];
       state.receiving = d[1];
       state.partners = d[2];
       state.vendors = d[3];
       state.versions = d[4];
+      state.audit = d[5];
       var fromHash = /(?:^#|&)partner=([^&]+)/.exec(location.hash);
       var wanted = fromHash ? decodeURIComponent(fromHash[1]) : state.selected;
       if (!wanted || !receivingOf(wanted)) wanted = state.receiving.partners.length ? state.receiving.partners[0].partner : null;
@@ -503,6 +527,7 @@
       fillVendors();
       formFor(wanted);
       renderLog();
+      renderAudit();
       document.body.setAttribute('data-loaded', 'true');
       setStatus('Loaded at ' + new Date().toLocaleTimeString('en-GB') + '.');
     }).catch(function (e) {

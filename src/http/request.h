@@ -60,7 +60,7 @@ struct req {
 	int cached;                  /* answered from the page cache */
 	int endpoint;                /* enum metrics_endpoint */
 	int want_audit;              /* the handler should fill audit */
-	char credential[48];         /* which credential authenticated, for the audit */
+	char credential[64];         /* which credential authenticated, for the audit */
 	struct answer_audit audit;
 	/* The answer. */
 	unsigned status;

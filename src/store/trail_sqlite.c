@@ -75,7 +75,7 @@ enum relto_err sq_trail_open(void *state, struct store_trail **out, char *err)
 	if (!rc)
 		rc = prepare(t, "INSERT OR IGNORE INTO lists(hash, body) VALUES(?,?)", &t->add_list, err);
 	if (!rc)
-		rc = prepare(t, "INSERT INTO checkpoints(seq, at, hash, pubkey, sig) VALUES(?,?,?,?,?)", &t->add_cp, err);
+		rc = prepare(t, "INSERT OR IGNORE INTO checkpoints(seq, at, hash, pubkey, sig) VALUES(?,?,?,?,?)", &t->add_cp, err);
 	if (rc) {
 		tr_close(&t->base);
 		return rc;

@@ -4,8 +4,9 @@ served with their media types and a strict Content-Security-Policy and
 load nothing from elsewhere; and, end to end in headless Chromium (Debian's
 `chromium` package), the page renders the partners x levels matrix from
 the admin API, kor's SECRET cell at 0 received and gbr's above 0, kor's
-high-risk vendor (huawei) highlighted and the audit panel saying there is
-no audit trail yet.  The screenshot is copied to tests/api/out/console.png.
+high-risk vendor (huawei) highlighted and the audit panel showing the
+newest checkpoint of the audit trail, verified (after a partner read a page
+and the writer signed it).  The screenshot is copied to tests/api/out/console.png.
 
 Without chromium the browser test FAILS, unless RELTO_NO_BROWSER=1 (then it
 is skipped).
@@ -159,6 +160,19 @@ def test_console_in_headless_chromium():
         receiving = H.request("GET", "/admin/receiving", user="admin", accept="application/json",
                               server=srv, checks=False)
         H.eq(receiving.status, 200, "GET /admin/receiving")
+        # A partner reads a page: one audit record, signed within a second.
+        page = H.request("GET", H.coll_path("intel", "objects/"), params={"limit": "5"}, user="kor", server=srv,
+                         checks=False)
+        H.eq(page.status, 200, "kor reads a page")
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            st = H.request("GET", "/admin/audit", user="admin", accept="application/json", server=srv,
+                           checks=False)
+            if st.status == 200 and st.json and st.json.get("checkpoint"):
+                break
+            time.sleep(0.2)
+        H.check(st.json and st.json.get("checkpoint") and st.json["checkpoint"].get("valid") is True,
+                "GET /admin/audit shows a valid checkpoint: %r" % (st.json,))
         work = srv.dir
         dump = run_browser(exe, srv, work, "--dump-dom")
         with open(os.path.join(work, "console-dom.html"), "w") as f:
@@ -197,7 +211,8 @@ def test_console_in_headless_chromium():
         H.eq(dom.text.get("v-posture"), "v0", "posture version in the header")
         H.eq(dom.text.get("v-policy"), "v0", "policy version in the header")
         audit = " ".join(dom.text.get("audit-panel", "").split())
-        H.check("No audit trail yet" in audit, "the audit panel says there is no audit trail yet: %r" % audit)
+        H.check("Last checkpoint verified" in audit and "ed25519:" in audit,
+                "the audit panel shows the newest checkpoint, verified, and the key: %r" % audit)
         H.check("w-partner" in dom.ids and "run-whatif" in dom.ids and "reason" in dom.ids,
                 "the what-if form is there")
 

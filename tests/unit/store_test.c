@@ -645,6 +645,65 @@ static void test_many_query_shapes(void)
 	fix_close(&f);
 }
 
+/* Withheld rows are counted by marking set, only among rows that match
+** every other filter (the type here) and are the version asked for; the
+** rows given and the LIMIT are those of the visibility filter alone.
+** This also pins down that SQLite evaluates the counting term after the
+** plain filters (store_sqlite.c, relto_withheld). */
+static void test_withheld_counts(void)
+{
+	struct fix f;
+	CHECK(fix_open(&f) == 0);
+	struct store_new b[] = {
+		obj(IND, "indicator", V1, "2.1", "{\"i\":1}"),
+		obj(MAL, "malware", V1, "2.1", "{\"m\":1}"),
+		obj(IP, "ipv4-addr", NULL, "2.1", "{\"ip\":1}"),
+		obj(IND, "indicator", V2, "2.1", "{\"i\":2}"),
+		obj("indicator--11111111-2222-4333-8444-000000000009", "indicator", V1, "2.1", "{\"j\":1}"),
+	};
+	b[0].marking_canon = "set-a";
+	b[1].marking_canon = "set-b";
+	b[2].marking_canon = "set-a";
+	b[3].marking_canon = "set-b"; /* the indicator's latest version is withheld */
+	b[4].marking_canon = "set-b";
+	CHECK(put(&f, f.coll, b, 5, NULL, NULL) == 0);
+	struct rows g;
+	CHECK(run(f.c, &(struct store_query){.coll = f.coll, .limit = 100, .versions.all = 1}, 0, &g) == 5);
+	int64_t set_a = g.r[0].marking_set, set_b = g.r[1].marking_set;
+	CHECK(set_a != set_b);
+
+	static const char *const ind[] = {"indicator"};
+	struct store_withheld w = {0};
+	struct store_query q = {.coll = f.coll, .limit = 100, .types = ind, .ntypes = 1, .withheld = &w, .with_ids = 1};
+	q.versions.last = 1;
+	q.vis = (struct store_visibility){.on = 1, .sets = &set_a, .nsets = 1, .originator = "nobody"};
+	/* Served: IND at V1 (its latest *visible* version).  Counted: IND at V2
+	** (the latest, withheld) and the other indicator; not the malware. */
+	CHECK(run(f.c, &q, 1, &g) == 1);
+	CHECK(strcmp(g.r[0].version_text, V1) == 0);
+	CHECK(w.n == 1 && w.by_set[0].set == set_b && w.by_set[0].count == 2 && w.other == 0);
+
+	/* Every version, every type: three rows of set-b pass over. */
+	memset(&w, 0, sizeof(w));
+	q.types = NULL;
+	q.ntypes = 0;
+	q.versions = (struct store_versions){.all = 1};
+	CHECK(run(f.c, &q, 0, &g) == 2);
+	CHECK(w.n == 1 && w.by_set[0].count == 3);
+
+	/* The partner's own objects are visible, so never counted. */
+	memset(&w, 0, sizeof(w));
+	q.vis.nsets = 0;
+	CHECK(run(f.c, &q, 0, &g) == 0);
+	CHECK(w.n == 2 && w.by_set[0].count + w.by_set[1].count == 5);
+
+	/* Without a place to count, nothing changes in what is served. */
+	q.withheld = NULL;
+	q.vis.nsets = 1;
+	CHECK(run(f.c, &q, 0, &g) == 2);
+	fix_close(&f);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/relto-store-XXXXXX");
@@ -666,6 +725,7 @@ int main(void)
 	RUN(test_status);
 	RUN(test_bytes_identical);
 	RUN(test_many_query_shapes);
+	RUN(test_withheld_counts);
 	remove_files(); /* in case a test stopped early */
 	rmdir(dir);
 	return TEST_DONE();
