@@ -43,6 +43,25 @@ enum relto_err audit__put_text(struct buf *b, const char *s)
 	/* Records must be valid JSON whatever a client sent: bytes that are
 	** not UTF-8 become U+FFFD (the rest is escaped as JSON requires). */
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	/* Most text (ids, versions, paths) is printable ASCII with nothing to
+	** escape: copied as it is, between quotes. */
+	size_t plain = 0;
+	while (p[plain] >= 0x20 && p[plain] < 0x7f && p[plain] != '"' && p[plain] != '\\')
+		plain++;
+	if (!p[plain]) {
+		size_t was = b->len;
+		enum relto_err rc = buf_putc(b, '"');
+		if (!rc)
+			rc = buf_append(b, p, plain);
+		if (!rc)
+			rc = buf_putc(b, '"');
+		if (rc) {
+			b->len = was;
+			if (b->data)
+				b->data[was] = '\0';
+		}
+		return rc;
+	}
 	int clean = 1;
 	for (const unsigned char *q = p; *q && clean;) {
 		size_t n = utf8_seq(q);

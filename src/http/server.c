@@ -519,6 +519,15 @@ static struct answer_audit *answer_audit_take(struct req *r)
 	return a;
 }
 
+static char request_prefix[17]; /* set once (pthread_once), then only read */
+
+static void new_request_prefix(void)
+{
+	unsigned char rnd[8];
+	randombytes_buf(rnd, sizeof(rnd));
+	sodium_bin2hex(request_prefix, sizeof(request_prefix), rnd, sizeof(rnd));
+}
+
 /* Called by the audit writer when the batch holding the record is
 ** durable (or failed): the connection resumes and on_request sends. */
 static void audit_done(void *ctx, enum relto_err rc)
@@ -534,19 +543,21 @@ static void audit_done(void *ctx, enum relto_err rc)
 }
 
 /* The request's id: its X-Request-ID when that is 1-64 characters of
-** [A-Za-z0-9._-], else a new random one. */
+** [A-Za-z0-9._-], else one made here: a random prefix drawn once per
+** process and a counter (no system call per request). */
 static void request_id(struct MHD_Connection *conn, char out[65])
 {
 	static const char ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-";
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	static _Atomic uint64_t counter;
 	const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-ID");
 	size_t n = h ? strlen(h) : 0;
 	if (n >= 1 && n <= 64 && strspn(h, ok) == n) {
 		memcpy(out, h, n + 1);
 		return;
 	}
-	unsigned char rnd[16];
-	randombytes_buf(rnd, sizeof(rnd));
-	sodium_bin2hex(out, 33, rnd, sizeof(rnd));
+	pthread_once(&once, new_request_prefix);
+	snprintf(out, 65, "%s-%llu", request_prefix, (unsigned long long)atomic_fetch_add(&counter, 1) + 1);
 }
 
 /* Send e's answer (status) once its audit record is durable: the record
