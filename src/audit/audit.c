@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <dirent.h>
 #include <unistd.h>
 #include "audit.h"
 #include "audit_int.h"
@@ -407,10 +409,11 @@ struct item {
 	struct item *next;
 	char *body;
 	size_t len;
-	char *list;               /* NULL: none */
+	char *list;               /* NULL: none (or, when hashed, one the trail holds) */
 	size_t list_len;
 	int hashed;               /* list_hash is known */
 	unsigned char list_hash[AUDIT_HASH_LEN];
+	int64_t n;                /* its entry in the journal, 0: none */
 	audit_done_fn done;
 	void *ctx;
 };
@@ -427,16 +430,32 @@ struct audit {
 	pthread_cond_t wake;
 	struct item *head, **tail;
 	int stopping;
-	unsigned char (*seen)[AUDIT_HASH_LEN]; /* the writer thread's own */
+	/* Released lists known to be in the trail, by hash: marked by the
+	** writer after a commit, read by audit_record (so a journal entry
+	** need not carry a list the trail holds).  Under lock. */
+	unsigned char (*seen)[AUDIT_HASH_LEN];
+	/* Durability "os" (audit_open_journaled): this process's journal. */
+	int journal;              /* its descriptor, -1: none */
+	char *journal_name;       /* its file name (the trail's journals table) */
+	char *journal_path;
+	enum relto_err last_rc;   /* of the writer's last commit */
+	int64_t journal_n;        /* entries written so far (under lock) */
+	int writer_idle;          /* the writer waits for work: wake it (under lock) */
+	size_t journal_bytes;     /* its size (under lock) */
 };
+
+static size_t seen_slot(const unsigned char *hash)
+{
+	return (hash[0] | (size_t)hash[1] << 8) % SEEN_SLOTS;
+}
 
 /* One transaction: the items in order, then a checkpoint when sign_now
 ** says so (or when the key has its secret and force_checkpoint is set).
 ** seen (may be NULL) skips lists known to be stored; the lists written
 ** are marked in it only once the commit succeeded. */
 static enum relto_err append(struct store_trail *t, struct item *items, const struct audit_key *key,
-                             int checkpoint, unsigned char (*seen)[AUDIT_HASH_LEN], int64_t *last_seq,
-                             char *err)
+                             int checkpoint, unsigned char (*seen)[AUDIT_HASH_LEN], pthread_mutex_t *seen_lock,
+                             const char *journal, int64_t *last_seq, char *err)
 {
 	int64_t seq;
 	unsigned char prev[AUDIT_HASH_LEN];
@@ -445,6 +464,7 @@ static enum relto_err append(struct store_trail *t, struct item *items, const st
 		return rc;
 	struct buf body;
 	buf_init(&body, (size_t)1 << 30);
+	int64_t journal_last = 0;
 	size_t nlists = 0;
 	unsigned char (*written)[AUDIT_HASH_LEN] = NULL;
 	for (struct item *it = items; it; it = it->next)
@@ -475,23 +495,36 @@ static enum relto_err append(struct store_trail *t, struct item *items, const st
 		rec.body = body.data;
 		rec.len = body.len;
 		crypto_generichash(rec.hash, AUDIT_HASH_LEN, (const unsigned char *)body.data, body.len, NULL, 0);
-		if (it->list) {
+		if (it->list || it->hashed) {
 			rec.has_list = 1;
 			if (it->hashed)
 				memcpy(rec.list, it->list_hash, AUDIT_HASH_LEN);
 			else
 				audit_list_hash(it->list, it->list_len, rec.list);
-			size_t slot = (rec.list[0] | (size_t)rec.list[1] << 8) % SEEN_SLOTS;
-			if (!seen || memcmp(seen[slot], rec.list, AUDIT_HASH_LEN) != 0) {
+			/* A list the trail holds is not written again (a journal entry
+			** without its list names one the trail held already). */
+			int known = 0;
+			if (seen && seen_lock) {
+				pthread_mutex_lock(seen_lock);
+				known = memcmp(seen[seen_slot(rec.list)], rec.list, AUDIT_HASH_LEN) == 0;
+				pthread_mutex_unlock(seen_lock);
+			}
+			if (!known && it->list) {
 				rc = store_trail_add_list(t, rec.list, it->list, it->list_len, err);
 				memcpy(written[nlists++], rec.list, AUDIT_HASH_LEN);
 			}
 		}
+		if (it->n > journal_last)
+			journal_last = it->n;
 		if (!rc)
 			rc = store_trail_add(t, &rec, err);
 		memcpy(prev, rec.hash, AUDIT_HASH_LEN);
 	}
 	buf_free(&body);
+	/* How far this process's journal is in the trail: in the same
+	** transaction, so a replay after a crash neither loses nor repeats. */
+	if (!rc && journal && journal_last)
+		rc = store_trail_journal_put(t, journal, journal_last, err);
 	if (!rc && checkpoint && key->has_secret && seq > 0) {
 		struct store_trail_checkpoint cp = {.seq = seq, .at = ts_now()};
 		unsigned char msg[AUDIT_CP_MSG_LEN];
@@ -502,9 +535,12 @@ static enum relto_err append(struct store_trail *t, struct item *items, const st
 		rc = store_trail_add_checkpoint(t, &cp, err);
 	}
 	rc = store_trail_end(t, rc, err);
-	if (!rc && seen)
+	if (!rc && seen && seen_lock) {
+		pthread_mutex_lock(seen_lock);
 		for (size_t i = 0; i < nlists; i++)
-			memcpy(seen[(written[i][0] | (size_t)written[i][1] << 8) % SEEN_SLOTS], written[i], AUDIT_HASH_LEN);
+			memcpy(seen[seen_slot(written[i])], written[i], AUDIT_HASH_LEN);
+		pthread_mutex_unlock(seen_lock);
+	}
 	free(written);
 	if (!rc && last_seq)
 		*last_seq = seq;
@@ -524,6 +560,12 @@ static void free_items(struct item *it, enum relto_err rc)
 
 #define BATCH_MAX 2048
 
+/* Journaled: nobody waits for a commit, so the writer gathers this long
+** (or BATCH_MAX records) before one, and truncates the journal when all
+** of it is in the trail and it has grown past JOURNAL_TRUNCATE. */
+#define JOURNAL_GATHER_US 5000
+#define JOURNAL_TRUNCATE ((size_t)1 << 20)
+
 static void *writer(void *arg)
 {
 	struct audit *a = arg;
@@ -535,6 +577,7 @@ static void *writer(void *arg)
 		int64_t now = ts_now();
 		int due = unsigned_seq && now - last_checkpoint_at >= a->checkpoint_us;
 		if (!a->head && !a->stopping && !due) {
+			a->writer_idle = 1;
 			if (unsigned_seq) {
 				/* Sleep until the checkpoint is due. */
 				int64_t until = last_checkpoint_at + a->checkpoint_us;
@@ -544,7 +587,15 @@ static void *writer(void *arg)
 			} else {
 				pthread_cond_wait(&a->wake, &a->lock);
 			}
+			a->writer_idle = 0;
 			continue;
+		}
+		if (a->journal >= 0 && a->head && !a->stopping) {
+			/* Every record is in the journal already: gather. */
+			int64_t until = now + JOURNAL_GATHER_US;
+			struct timespec ts = {.tv_sec = (time_t)(until / 1000000), .tv_nsec = (long)(until % 1000000) * 1000};
+			while (!a->stopping && pthread_cond_timedwait(&a->wake, &a->lock, &ts) == 0)
+				;
 		}
 		/* Take what is queued, at most BATCH_MAX. */
 		struct item *batch = a->head, *last = NULL;
@@ -565,22 +616,208 @@ static void *writer(void *arg)
 		int sign = due || final;
 		char err[RELTO_ERRBUF_SIZE] = "";
 		int64_t seq = 0;
-		enum relto_err rc = append(a->trail, batch, &a->key, sign, a->seen, &seq, err);
+		enum relto_err rc = append(a->trail, batch, &a->key, sign, a->seen, &a->lock, a->journal_name, &seq, err);
 		if (rc)
 			fprintf(stderr, "relto: the audit trail cannot be written: %s\n", err);
+		a->last_rc = rc;
 		if (sign)
 			last_checkpoint_at = ts_now(); /* after a failure too: retried later, not in a loop */
 		if (!rc)
 			unsigned_seq = sign ? 0 : batch ? seq : unsigned_seq;
+		if (rc && a->journal >= 0 && batch && !final) {
+			/* The journal holds them: try again, in order, a little later
+			** (they must not be lost, nor the journal truncated past them). */
+			pthread_mutex_lock(&a->lock);
+			last->next = a->head;
+			a->head = batch;
+			if (a->tail == &a->head)
+				a->tail = &last->next;
+			pthread_mutex_unlock(&a->lock);
+			usleep(100000);
+			pthread_mutex_lock(&a->lock);
+			continue;
+		}
 		free_items(batch, rc);
 		if (final)
 			return NULL;
 		pthread_mutex_lock(&a->lock);
+		/* Everything written to the journal is in the trail now (entries
+		** are queued as they are written, under this lock). */
+		if (!rc && a->journal >= 0 && !a->head && a->journal_bytes >= JOURNAL_TRUNCATE &&
+		    ftruncate(a->journal, 0) == 0)
+			a->journal_bytes = 0;
 	}
 }
 
-enum relto_err audit_open(struct store *st, const struct audit_key *key, int64_t checkpoint_us,
-                          struct audit **out, char *err)
+static void audit_close_unstarted(struct audit *a);
+
+/* ---- the journal (durability "os") ----
+**
+** Each entry: "RJ1\n", its number n (8 bytes), the lengths of its body
+** and list (4 bytes each), a flag (1: the list's hash follows; with no
+** list text, the trail holds the list), the hash (32 bytes), the body,
+** the list, and a BLAKE2b-128 of all that: a torn last entry (a crash
+** during write) is recognised and ignored.  Numbers are little-endian. */
+
+#define JOURNAL_HEAD 56
+#define JOURNAL_SUM 16
+
+static void put_le(unsigned char *p, uint64_t v, int bytes)
+{
+	for (int i = 0; i < bytes; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t get_le(const unsigned char *p, int bytes)
+{
+	uint64_t v = 0;
+	for (int i = bytes - 1; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* Parse the entries of a journal (len bytes) and call fn for each whole
+** one; stops at the first that is not. */
+static enum relto_err journal_each(const unsigned char *p, size_t len,
+                                   enum relto_err (*fn)(void *ctx, struct item *it), void *ctx)
+{
+	size_t at = 0;
+	while (len - at >= JOURNAL_HEAD + JOURNAL_SUM && memcmp(p + at, "RJ1\n", 4) == 0) {
+		const unsigned char *e = p + at;
+		size_t blen = (size_t)get_le(e + 12, 4), llen = (size_t)get_le(e + 16, 4);
+		size_t total = JOURNAL_HEAD + blen + llen + JOURNAL_SUM;
+		if (total > len - at)
+			break;
+		unsigned char sum[JOURNAL_SUM];
+		crypto_generichash(sum, sizeof(sum), e, total - JOURNAL_SUM, NULL, 0);
+		if (memcmp(sum, e + total - JOURNAL_SUM, JOURNAL_SUM) != 0)
+			break;
+		struct item it = {.body = (char *)e + JOURNAL_HEAD, .len = blen, .n = (int64_t)get_le(e + 4, 8),
+		                  .hashed = e[20] & 1};
+		if (llen) {
+			it.list = (char *)e + JOURNAL_HEAD + blen;
+			it.list_len = llen;
+		}
+		if (it.hashed)
+			memcpy(it.list_hash, e + 24, AUDIT_HASH_LEN);
+		enum relto_err rc = fn(ctx, &it);
+		if (rc)
+			return rc;
+		at += total;
+	}
+	return RELTO_OK;
+}
+
+struct replay {
+	int64_t last;             /* entries up to this one are in the trail */
+	struct item *head, **tail;
+};
+
+static enum relto_err keep_entry(void *ctx, struct item *it)
+{
+	struct replay *r = ctx;
+	if (it->n <= r->last)
+		return RELTO_OK;
+	struct item *copy = malloc(sizeof(*copy));
+	if (!copy)
+		return RELTO_ENOMEM;
+	*copy = *it;
+	copy->next = NULL;
+	*r->tail = copy;
+	r->tail = &copy->next;
+	return RELTO_OK;
+}
+
+/* Move what the journal at path (name: its file name) holds beyond what
+** the trail has into the trail, then remove it.  The journal's owner is
+** gone: its lock could be taken. */
+static enum relto_err replay(struct store_trail *t, int fd, const char *path, const char *name, char *err)
+{
+	struct stat sb;
+	if (fstat(fd, &sb) != 0)
+		return relto_seterr(err, RELTO_EINTERNAL, "%s: %s", path, strerror(errno));
+	size_t len = (size_t)sb.st_size;
+	unsigned char *p = malloc(len ? len : 1);
+	if (!p)
+		return relto_seterr(err, RELTO_ENOMEM, "out of memory");
+	size_t got = 0;
+	while (got < len) {
+		ssize_t r = pread(fd, p + got, len - got, (off_t)got);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	struct replay r = {.tail = &r.head};
+	enum relto_err rc = store_trail_journal_get(t, name, &r.last, err);
+	if (!rc)
+		rc = journal_each(p, got, keep_entry, &r);
+	if (rc == RELTO_ENOMEM)
+		relto_seterr(err, rc, "out of memory");
+	/* In batches, each its own transaction with the journal's progress. */
+	struct item *it = r.head;
+	while (!rc && it) {
+		struct item *first = it, *end = it;
+		for (size_t n = 1; n < BATCH_MAX && end->next; n++)
+			end = end->next;
+		it = end->next;
+		end->next = NULL;
+		rc = append(t, first, &(struct audit_key){0}, 0, NULL, NULL, name, NULL, err);
+		end->next = it;
+	}
+	while (r.head) {
+		struct item *next = r.head->next;
+		free(r.head);
+		r.head = next;
+	}
+	free(p);
+	if (!rc && unlink(path) != 0)
+		rc = relto_seterr(err, RELTO_EINTERNAL, "%s: %s", path, strerror(errno));
+	return rc;
+}
+
+enum relto_err audit_recover(struct store *st, const char *prefix, size_t *recovered, char *err)
+{
+	*recovered = 0;
+	char dir[4096];
+	const char *slash = strrchr(prefix, '/');
+	const char *base = slash ? slash + 1 : prefix;
+	int n = slash ? snprintf(dir, sizeof(dir), "%.*s", (int)(slash - prefix), prefix) : snprintf(dir, sizeof(dir), ".");
+	if (n <= 0 || (size_t)n >= sizeof(dir))
+		return relto_seterr(err, RELTO_EINVAL, "audit journal: the path is too long");
+	if (!dir[0])
+		snprintf(dir, sizeof(dir), "/");
+	DIR *d = opendir(dir);
+	if (!d)
+		return RELTO_OK; /* no directory, no journals */
+	struct store_trail *t = NULL;
+	enum relto_err rc = RELTO_OK;
+	struct dirent *de;
+	while (!rc && (de = readdir(d))) {
+		if (strncmp(de->d_name, base, strlen(base)) != 0)
+			continue;
+		char path[8192];
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		int fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		/* A live process holds its journal's lock: leave it alone. */
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			if (!t)
+				rc = store_trail_open(st, &t, err);
+			if (!rc)
+				rc = replay(t, fd, path, de->d_name, err);
+			if (!rc)
+				(*recovered)++;
+		}
+		close(fd);
+	}
+	closedir(d);
+	store_trail_close(t);
+	return rc;
+}
+
+static enum relto_err open_common(struct store *st, const struct audit_key *key, int64_t checkpoint_us,
+                                  const char *journal_prefix, struct audit **out, char *err)
 {
 	struct audit *a = calloc(1, sizeof(*a));
 	if (!a || !(a->seen = calloc(SEEN_SLOTS, AUDIT_HASH_LEN))) {
@@ -591,8 +828,39 @@ enum relto_err audit_open(struct store *st, const struct audit_key *key, int64_t
 	a->key = *key;
 	a->checkpoint_us = checkpoint_us > 0 ? checkpoint_us : 1000000;
 	a->tail = &a->head;
-	enum relto_err rc = store_trail_open(st, &a->trail, err);
+	a->journal = -1;
+	enum relto_err rc = RELTO_OK;
+	if (journal_prefix) {
+		/* This process's journal: a new file, locked while it lives. */
+		unsigned char rnd[8];
+		char hex[17], path[4096];
+		randombytes_buf(rnd, sizeof(rnd));
+		sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
+		if (snprintf(path, sizeof(path), "%s%s", journal_prefix, hex) >= (int)sizeof(path))
+			rc = relto_seterr(err, RELTO_EINVAL, "audit journal: the path is too long");
+		if (!rc && (a->journal = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600)) < 0)
+			rc = relto_seterr(err, RELTO_ESTORE, "%s: cannot create the audit journal: %s", path, strerror(errno));
+		if (!rc && flock(a->journal, LOCK_EX | LOCK_NB) != 0)
+			rc = relto_seterr(err, RELTO_ESTORE, "%s: cannot lock the audit journal: %s", path, strerror(errno));
+		const char *slash = strrchr(path, '/');
+		if (!rc && !(a->journal_name = strdup(slash ? slash + 1 : path)))
+			rc = relto_seterr(err, RELTO_ENOMEM, "out of memory");
+		if (rc && a->journal >= 0) {
+			close(a->journal);
+			unlink(path);
+		}
+		if (!rc)
+			a->journal_path = strdup(path);
+	}
+	if (!rc)
+		rc = store_trail_open(st, &a->trail, err);
 	if (rc) {
+		if (a->journal >= 0) {
+			close(a->journal);
+			unlink(a->journal_path);
+		}
+		free(a->journal_path);
+		free(a->journal_name);
 		audit_key_wipe(&a->key);
 		free(a->seen);
 		free(a);
@@ -605,16 +873,118 @@ enum relto_err audit_open(struct store *st, const struct audit_key *key, int64_t
 	pthread_cond_init(&a->wake, &ca);
 	pthread_condattr_destroy(&ca);
 	if (pthread_create(&a->thread, NULL, writer, a) != 0) {
-		store_trail_close(a->trail);
-		pthread_mutex_destroy(&a->lock);
-		pthread_cond_destroy(&a->wake);
-		audit_key_wipe(&a->key);
-		free(a->seen);
-		free(a);
+		a->stopping = 1;
+		audit_close_unstarted(a);
 		return relto_seterr(err, RELTO_EINTERNAL, "cannot start the audit writer");
 	}
 	*out = a;
 	return RELTO_OK;
+}
+
+enum relto_err audit_open(struct store *st, const struct audit_key *key, int64_t checkpoint_us,
+                          struct audit **out, char *err)
+{
+	return open_common(st, key, checkpoint_us, NULL, out, err);
+}
+
+enum relto_err audit_open_journaled(struct store *st, const struct audit_key *key, int64_t checkpoint_us,
+                                    const char *journal_prefix, struct audit **out, char *err)
+{
+	size_t recovered = 0;
+	enum relto_err rc = audit_recover(st, journal_prefix, &recovered, err);
+	return rc ? rc : open_common(st, key, checkpoint_us, journal_prefix, out, err);
+}
+
+enum relto_err audit_record(struct audit *a, const char *body, size_t len, const char *list, size_t list_len,
+                            const unsigned char list_hash[AUDIT_HASH_LEN], char *err)
+{
+	if (a->journal < 0)
+		return relto_seterr(err, RELTO_EINTERNAL, "audit_record needs a journaled trail");
+	if (len > UINT32_MAX / 2 || list_len > UINT32_MAX / 2)
+		return relto_seterr(err, RELTO_ETOOBIG, "an audit record over 2 GiB");
+	pthread_mutex_lock(&a->lock);
+	/* A list the trail holds travels by its hash only. */
+	if (list && list_hash && memcmp(a->seen[seen_slot(list_hash)], list_hash, AUDIT_HASH_LEN) == 0) {
+		list = NULL;
+		list_len = 0;
+	}
+	size_t total = JOURNAL_HEAD + len + (list ? list_len : 0) + JOURNAL_SUM;
+	struct item *it = malloc(sizeof(*it) + total);
+	if (!it) {
+		pthread_mutex_unlock(&a->lock);
+		return relto_seterr(err, RELTO_ENOMEM, "out of memory");
+	}
+	unsigned char *e = (unsigned char *)(it + 1);
+	memset(e, 0, JOURNAL_HEAD);
+	memcpy(e, "RJ1\n", 4);
+	put_le(e + 4, (uint64_t)(a->journal_n + 1), 8);
+	put_le(e + 12, len, 4);
+	put_le(e + 16, list ? list_len : 0, 4);
+	if (list_hash) {
+		e[20] = 1;
+		memcpy(e + 24, list_hash, AUDIT_HASH_LEN);
+	}
+	memcpy(e + JOURNAL_HEAD, body, len);
+	if (list)
+		memcpy(e + JOURNAL_HEAD + len, list, list_len);
+	crypto_generichash(e + total - JOURNAL_SUM, JOURNAL_SUM, e, total - JOURNAL_SUM, NULL, 0);
+	/* Written before it is queued, both under the lock: the journal's
+	** order is the queue's, and an answer goes out only after this. */
+	size_t done = 0;
+	while (done < total) {
+		ssize_t w = write(a->journal, e + done, total - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		done += (size_t)w;
+	}
+	if (done != total) {
+		/* Cut back what was written of it (the journal must stay a list of
+		** whole entries), and fail: the answer is not sent. */
+		if (ftruncate(a->journal, (off_t)a->journal_bytes) != 0)
+			fprintf(stderr, "relto: the audit journal cannot be repaired: %s\n", strerror(errno));
+		pthread_mutex_unlock(&a->lock);
+		free(it);
+		return relto_seterr(err, RELTO_ESTORE, "the audit journal cannot be written: %s",
+		                    done ? "short write" : strerror(errno));
+	}
+	a->journal_bytes += total;
+	*it = (struct item){.body = (char *)e + JOURNAL_HEAD, .len = len, .n = ++a->journal_n,
+	                    .hashed = list_hash != NULL};
+	if (list) {
+		it->list = (char *)e + JOURNAL_HEAD + len;
+		it->list_len = list_len;
+	}
+	if (list_hash)
+		memcpy(it->list_hash, list_hash, AUDIT_HASH_LEN);
+	*a->tail = it;
+	a->tail = &it->next;
+	if (a->writer_idle)
+		pthread_cond_signal(&a->wake);
+	pthread_mutex_unlock(&a->lock);
+	return RELTO_OK;
+}
+
+/* Free a (its writer stopped, or never started).  The journal goes when
+** all it held is in the trail; otherwise it stays for the next start. */
+static void audit_close_unstarted(struct audit *a)
+{
+	int all_in = !a->head && a->last_rc == RELTO_OK;
+	free_items(a->head, RELTO_ESTORE);
+	if (a->journal >= 0) {
+		if (all_in)
+			unlink(a->journal_path);
+		close(a->journal);
+	}
+	free(a->journal_path);
+	free(a->journal_name);
+	store_trail_close(a->trail);
+	pthread_mutex_destroy(&a->lock);
+	pthread_cond_destroy(&a->wake);
+	audit_key_wipe(&a->key);
+	free(a->seen);
+	free(a);
 }
 
 void audit_close(struct audit *a)
@@ -626,13 +996,7 @@ void audit_close(struct audit *a)
 	pthread_cond_signal(&a->wake);
 	pthread_mutex_unlock(&a->lock);
 	pthread_join(a->thread, NULL);
-	free_items(a->head, RELTO_ESTORE);
-	store_trail_close(a->trail);
-	pthread_mutex_destroy(&a->lock);
-	pthread_cond_destroy(&a->wake);
-	audit_key_wipe(&a->key);
-	free(a->seen);
-	free(a);
+	audit_close_unstarted(a);
 }
 
 void audit_submit(struct audit *a, const char *body, size_t len, const char *list, size_t list_len,
@@ -717,7 +1081,7 @@ enum relto_err audit_append_now(struct store *st, const struct audit_key *key, c
 	if (rc)
 		return rc;
 	struct item it = {.body = (char *)body, .len = len};
-	rc = append(t, &it, key, 1, NULL, NULL, err);
+	rc = append(t, &it, key, 1, NULL, NULL, NULL, NULL, err);
 	store_trail_close(t);
 	return rc;
 }

@@ -109,6 +109,28 @@ typedef void (*audit_done_fn)(void *ctx, enum relto_err rc);
 ** RELTO_OK; RELTO_ESTORE; RELTO_ENOMEM. */
 enum relto_err audit_open(struct store *st, const struct audit_key *key, int64_t checkpoint_us,
                           struct audit **out, char *err);
+/* Durability "os": like audit_open, and records go through a journal of
+** this process's own (a new file journal_prefix + random hex, locked
+** while the process lives): audit_record writes each record there before
+** it returns, so an answer sent after it is recorded even if the process
+** is killed the next moment (the OS holds the file); the writer moves
+** the journal into the trail in batches, and truncates it.  Journals left
+** by processes that died are moved into the trail first (audit_recover).
+** A power cut can lose what the trail had not committed yet (a few ms of
+** records: the trail's own commits are fsynced).  RELTO_OK; RELTO_ESTORE;
+** RELTO_ENOMEM. */
+enum relto_err audit_open_journaled(struct store *st, const struct audit_key *key, int64_t checkpoint_us,
+                                    const char *journal_prefix, struct audit **out, char *err);
+/* Record one answer in a journaled trail (body as audit_body_* made it;
+** list and its hash may be NULL): written to the journal when this
+** returns RELTO_OK (RELTO_ESTORE: not recorded; do not send the answer). */
+enum relto_err audit_record(struct audit *a, const char *body, size_t len, const char *list, size_t list_len,
+                            const unsigned char list_hash[AUDIT_HASH_LEN], char *err);
+/* Move the journals of processes that are gone (files journal_prefix*
+** whose lock can be taken) into the trail, and remove them; *recovered
+** says how many.  RELTO_OK; RELTO_ESTORE. */
+enum relto_err audit_recover(struct store *st, const char *journal_prefix, size_t *recovered, char *err);
+
 /* Write what is queued, sign a last checkpoint, stop.  NULL ok. */
 void audit_close(struct audit *a);
 

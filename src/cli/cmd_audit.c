@@ -235,6 +235,20 @@ int cmd_audit(int argc, char **argv)
 		fprintf(stderr, "relto audit: %s\n", err);
 		return rc == RELTO_EINVAL ? EXIT_USAGE : cli_exit_code(rc);
 	}
+	/* Journals left by servers that died hold records of answers they
+	** sent: they belong in the trail before it is read. */
+	char prefix[4096];
+	int have_prefix = h.cfg ? config_audit_journal_prefix(h.cfg, prefix, sizeof(prefix))
+	                        : snprintf(prefix, sizeof(prefix), "%s.audit-journal-", o.db) < (int)sizeof(prefix);
+	size_t recovered = 0;
+	if (have_prefix && strcmp(sub, "pubkey") != 0 && (rc = audit_recover(h.st, prefix, &recovered, err))) {
+		fprintf(stderr, "relto audit: %s\n", err);
+		cli_hub_close(&h);
+		return cli_exit_code(rc);
+	}
+	if (recovered)
+		fprintf(stderr, "relto audit: moved %zu journal%s left by a server that stopped into the trail\n", recovered,
+		        recovered == 1 ? "" : "s");
 	int status = 0;
 	if (strcmp(sub, "verify") == 0) {
 		status = verify(&h, &o);

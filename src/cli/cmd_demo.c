@@ -72,8 +72,8 @@ static enum relto_err add_partner(struct buf *b, const char *id, const char *nam
 }
 
 /* The demo configuration as YAML text. */
-static enum relto_err demo_config(const char *listen, const char *db, int no_cache, int hash_it, struct buf *b,
-                                  char *err)
+static enum relto_err demo_config(const char *listen, const char *db, int no_cache, const char *durability,
+                                  int hash_it, struct buf *b, char *err)
 {
 	json_error_t je;
 	json_t *posture = json_loadb((const char *)embed_posture_json, embed_posture_json_len, 0, &je);
@@ -93,6 +93,8 @@ static enum relto_err demo_config(const char *listen, const char *db, int no_cac
 		rc = yaml_str(b, db);
 	if (!rc && no_cache)
 		rc = buf_puts(b, "\nlimits:\n  page_cache_bytes: 0");
+	if (!rc && durability)
+		rc = buf_printf(b, "\naudit:\n  durability: %s", durability);
 	if (!rc)
 		rc = buf_puts(b, "\npartners:\n");
 	struct buf ids;
@@ -259,7 +261,7 @@ enum relto_err cli_demo_rules(const char *db, struct relto_config **cfg, struct 
 	enum relto_err rc = RELTO_OK;
 	if (cfg) {
 		*cfg = NULL;
-		rc = demo_config("127.0.0.1:8021", db, 0, 0, &text, err);
+		rc = demo_config("127.0.0.1:8021", db, 0, NULL, 0, &text, err);
 		if (!rc)
 			rc = config_load_text("(demo configuration)", text.data, text.len, cfg, err);
 	}
@@ -284,6 +286,8 @@ static const char demo_usage[] =
 	"                          collection (e.g. MITRE ATT&CK files)\n"
 	"  -q, --quiet             no log line per request\n"
 	"      --no-page-cache     answer every page from the store (for benchmarks)\n"
+	"      --audit-durability os|disk  when an answer may go out: once its audit\n"
+	"                          record is written to the OS (default) or on disk\n"
 	"      --print-config      print the demo configuration and exit\n";
 
 int cmd_demo(int argc, char **argv)
@@ -295,11 +299,13 @@ int cmd_demo(int argc, char **argv)
 	                                     {"quiet", no_argument, NULL, 'q'},
 	                                     {"print-config", no_argument, NULL, 'p'},
 	                                     {"no-page-cache", no_argument, NULL, 'n'},
+	                                     {"audit-durability", required_argument, NULL, 'a'},
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {0, 0, 0, 0}};
 	const char *listen = "127.0.0.1:8021", *db = "relto-demo.db";
 	char **imports = calloc((size_t)argc + 1, sizeof(char *));
 	int nimports = 0, quiet = 0, print = 0, no_cache = 0, c;
+	const char *durability = NULL;
 	struct overlay *ov = NULL;
 	char merr[RELTO_ERRBUF_SIZE] = "";
 	optind = 1;
@@ -319,6 +325,15 @@ int cmd_demo(int argc, char **argv)
 		case 'q': quiet = 1; break;
 		case 'p': print = 1; break;
 		case 'n': no_cache = 1; break;
+		case 'a':
+			if (strcmp(optarg, "os") != 0 && strcmp(optarg, "disk") != 0) {
+				fprintf(stderr, "relto demo: --audit-durability: os or disk, not '%s'\n", optarg);
+				free(imports);
+				overlay_free(ov);
+				return EXIT_USAGE;
+			}
+			durability = optarg;
+			break;
 		default:
 			free(imports);
 			overlay_free(ov);
@@ -341,7 +356,7 @@ int cmd_demo(int argc, char **argv)
 	struct relto_config *cfg = NULL;
 	struct store *st = NULL;
 	struct server *srv = NULL;
-	enum relto_err rc = demo_config(listen, db, no_cache, 1, &text, err);
+	enum relto_err rc = demo_config(listen, db, no_cache, durability, 1, &text, err);
 	if (!rc && print) {
 		fputs(text.data, stdout);
 		buf_free(&text);

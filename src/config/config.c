@@ -267,7 +267,7 @@ static enum relto_err load_limits(struct relto_config *c, const struct yconf *y,
 
 static enum relto_err load_audit(struct relto_config *c, const struct yconf *y, int map, char *err)
 {
-	static const char *const keys[] = {"enabled", "key", "checkpoint_seconds", NULL};
+	static const char *const keys[] = {"enabled", "key", "checkpoint_seconds", "durability", NULL};
 	unsigned long long every = c->audit.checkpoint_seconds;
 	enum relto_err rc = yconf_is_map(y, map) ? yconf_check_keys(y, map, "audit", keys, err)
 	                    : yconf_error(y, map, err, RELTO_EINVAL, "'audit' must be a map (enabled, key, checkpoint_seconds)");
@@ -278,13 +278,26 @@ static enum relto_err load_audit(struct relto_config *c, const struct yconf *y, 
 	if (!rc)
 		rc = get_uint(y, map, "checkpoint_seconds", 1, 86400, &every, err);
 	c->audit.checkpoint_seconds = (unsigned)every;
+	int d = yconf_get(y, map, "durability");
+	const char *v = d ? yconf_str(y, d) : NULL;
+	if (!rc && d && (!v || (strcmp(v, "os") != 0 && strcmp(v, "disk") != 0)))
+		rc = yconf_error(y, d, err, RELTO_EINVAL, "audit: 'durability' must be os or disk");
+	if (!rc && v)
+		c->audit.durability = strcmp(v, "disk") == 0 ? AUDIT_SYNC_DISK : AUDIT_SYNC_OS;
 	return rc;
+}
+
+int config_audit_journal_prefix(const struct relto_config *c, char *out, size_t size)
+{
+	const char *db = strncmp(c->database, "sqlite:", 7) == 0 ? c->database + 7 : c->database;
+	int n = snprintf(out, size, "%s.audit-journal-", db);
+	return n > 0 && (size_t)n < size;
 }
 
 int config_audit_key_path(const struct relto_config *c, char *out, size_t size)
 {
 	const char *db = c->database;
-	if (!c->audit.key && strncmp(db, "sqlite:", 7) == 0)
+	if (strncmp(db, "sqlite:", 7) == 0)
 		db += 7;
 	int n = c->audit.key ? snprintf(out, size, "%s", c->audit.key) : snprintf(out, size, "%s.audit-key", db);
 	return n > 0 && (size_t)n < size;

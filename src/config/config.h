@@ -88,6 +88,11 @@ struct audit_config {
 	int enabled;                /* default 1 */
 	char *key;                  /* the signing key file; NULL: DATABASE.audit-key */
 	unsigned checkpoint_seconds; /* at most this long between checkpoints (default 1) */
+	/* When an answer may go out: AUDIT_SYNC_OS (default) once its record
+	** is written to the OS (a journal; survives a crash of relto), or
+	** AUDIT_SYNC_DISK once the batch holding it is fsynced (survives a
+	** power cut too, at a cost: docs/BENCHMARKS.md). */
+	enum { AUDIT_SYNC_OS = 0, AUDIT_SYNC_DISK = 1 } durability;
 };
 
 struct relto_config {
@@ -128,6 +133,9 @@ enum relto_err config_check_serving(const struct relto_config *c, char *err);
 /* The audit key file: audit.key, or the database path + ".audit-key".
 ** Writes at most size bytes; 0 when it does not fit. */
 int config_audit_key_path(const struct relto_config *c, char *out, size_t size);
+/* The prefix of the audit journals' file names: the database path +
+** ".audit-journal-".  0 when it does not fit. */
+int config_audit_journal_prefix(const struct relto_config *c, char *out, size_t size);
 
 /* Lookups over the loaded config; NULL / -1 when absent. */
 const struct api_root *config_find_root(const struct relto_config *c, const char *path);

@@ -601,6 +601,24 @@ static enum MHD_Result send_audited(struct server *s, struct MHD_Connection *con
 	if (!rc)
 		rc = audit_body_read(&body, &ar);
 	buf_free(&query);
+	if (s->cfg->audit.durability == AUDIT_SYNC_OS) {
+		/* In the journal (the OS holds it) before the answer goes out. */
+		char err[RELTO_ERRBUF_SIZE] = "";
+		if (!rc)
+			rc = audit_record(s->audit, body.data, body.len, aa && aa->hashed ? aa->list.data : NULL,
+			                  aa ? aa->list.len : 0, aa && aa->hashed ? aa->list_hash : NULL, err);
+		buf_free(&body);
+		if (rc) {
+			log_line(LOG_ERROR, "msg=\"answer not sent: not recorded\" error=\"%s\"", err);
+			pagecache_drop(s->pages, e);
+			buf_reset(&r->out);
+			return fail(conn, r, RELTO_ESTORE, "the server cannot record this answer in its audit trail; "
+			                                   "nothing was sent; try again later");
+		}
+		enum MHD_Result ret = MHD_queue_response(conn, status, e->resp);
+		pagecache_drop(s->pages, e);
+		return ret;
+	}
 	/* Counted before `stopping` is read (server_stop does the reverse),
 	** so a stop never misses an answer about to be suspended. */
 	atomic_fetch_add(&s->audit_waiting, 1);
@@ -1033,7 +1051,7 @@ static enum relto_err start_daemon(struct server *s, char *err)
 	struct sockaddr_in a4 = {0};
 	struct sockaddr *sa;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
-	if (s->audit)
+	if (s->audit && c->audit.durability == AUDIT_SYNC_DISK)
 		flags |= MHD_ALLOW_SUSPEND_RESUME;
 	enum relto_err rc = config_check_serving(c, err);
 	if (rc)
@@ -1258,7 +1276,14 @@ static enum relto_err start_audit(struct server *s, char *err)
 	s->audit_pub = key;
 	sodium_memzero(s->audit_pub.sk, sizeof(s->audit_pub.sk));
 	s->audit_pub.has_secret = 0;
-	rc = audit_open(s->store, &key, (int64_t)s->cfg->audit.checkpoint_seconds * 1000000, &s->audit, err);
+	int64_t every = (int64_t)s->cfg->audit.checkpoint_seconds * 1000000;
+	char prefix[4096];
+	if (s->cfg->audit.durability == AUDIT_SYNC_DISK)
+		rc = audit_open(s->store, &key, every, &s->audit, err);
+	else if (!config_audit_journal_prefix(s->cfg, prefix, sizeof(prefix)))
+		rc = relto_seterr(err, RELTO_EINVAL, "database: the path is too long for the audit journal");
+	else
+		rc = audit_open_journaled(s->store, &key, every, prefix, &s->audit, err);
 	audit_key_wipe(&key);
 	return rc;
 }

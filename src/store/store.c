@@ -283,3 +283,13 @@ enum relto_err store_trail_checkpoints(struct store_trail *t, store_checkpoint_f
 {
 	return t->ops->checkpoints(t, fn, ctx, err);
 }
+
+enum relto_err store_trail_journal_get(struct store_trail *t, const char *name, int64_t *last, char *err)
+{
+	return t->ops->journal_get(t, name, last, err);
+}
+
+enum relto_err store_trail_journal_put(struct store_trail *t, const char *name, int64_t last, char *err)
+{
+	return t->ops->journal_put(t, name, last, err);
+}

@@ -342,6 +342,12 @@ enum relto_err store_trail_add_checkpoint(struct store_trail *t, const struct st
 ** back and return rc. */
 enum relto_err store_trail_end(struct store_trail *t, enum relto_err rc, char *err);
 
+/* Journals (audit.h, durability "os"): how far each process's journal has
+** been moved into the trail: the number of its last entry appended
+** (0: none).  _put is part of the transaction store_trail_begin began. */
+enum relto_err store_trail_journal_get(struct store_trail *t, const char *name, int64_t *last, char *err);
+enum relto_err store_trail_journal_put(struct store_trail *t, const char *name, int64_t last, char *err);
+
 /* Which records store_trail_records yields, oldest first. */
 struct store_trail_select {
 	int64_t from_seq;         /* seq >= this (0: from the start) */

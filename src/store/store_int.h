@@ -72,6 +72,8 @@ struct store_trail_ops {
 	enum relto_err (*list)(struct store_trail *t, const unsigned char hash[STORE_HASH_LEN], char **body,
 	                       size_t *len, char *err);
 	enum relto_err (*checkpoints)(struct store_trail *t, store_checkpoint_fn fn, void *ctx, char *err);
+	enum relto_err (*journal_get)(struct store_trail *t, const char *name, int64_t *last, char *err);
+	enum relto_err (*journal_put)(struct store_trail *t, const char *name, int64_t last, char *err);
 };
 
 struct store_trail {

@@ -34,6 +34,7 @@ static const char trail_schema[] =
 	** answer's commit. */
 	"CREATE INDEX IF NOT EXISTS records_partner ON records(partner);"
 	"CREATE TABLE IF NOT EXISTS lists(hash BLOB PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS journals(name TEXT PRIMARY KEY, last INTEGER NOT NULL) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS checkpoints(seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, hash BLOB NOT NULL,"
 	" pubkey BLOB NOT NULL, sig BLOB NOT NULL);";
 
@@ -302,6 +303,34 @@ static enum relto_err tr_checkpoints(struct store_trail *base, store_checkpoint_
 	return rc;
 }
 
+static enum relto_err tr_journal_get(struct store_trail *base, const char *name, int64_t *last, char *err)
+{
+	struct sq_trail *t = (struct sq_trail *)base;
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(t->db, "SELECT last FROM journals WHERE name = ?", -1, &st, NULL) != SQLITE_OK)
+		return sq_err(t->db, "audit journals", err);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	int r = sqlite3_step(st);
+	*last = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	enum relto_err rc = r == SQLITE_ROW || r == SQLITE_DONE ? RELTO_OK : sq_err(t->db, "audit journals", err);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static enum relto_err tr_journal_put(struct store_trail *base, const char *name, int64_t last, char *err)
+{
+	struct sq_trail *t = (struct sq_trail *)base;
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(t->db, "INSERT OR REPLACE INTO journals(name, last) VALUES(?, ?)", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return sq_err(t->db, "audit journals", err);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, last);
+	enum relto_err rc = sqlite3_step(st) == SQLITE_DONE ? RELTO_OK : sq_err(t->db, "audit journals", err);
+	sqlite3_finalize(st);
+	return rc;
+}
+
 static const struct store_trail_ops sq_trail_ops = {
 	.close = tr_close,
 	.begin = tr_begin,
@@ -312,4 +341,6 @@ static const struct store_trail_ops sq_trail_ops = {
 	.records = tr_records,
 	.list = tr_list,
 	.checkpoints = tr_checkpoints,
+	.journal_get = tr_journal_get,
+	.journal_put = tr_journal_put,
 };
