@@ -29,10 +29,9 @@ struct sq_trail {
 static const char trail_schema[] =
 	"CREATE TABLE IF NOT EXISTS records(seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, type TEXT NOT NULL,"
 	" partner TEXT NOT NULL, list BLOB, body TEXT NOT NULL, hash BLOB NOT NULL);"
-	/* One index: every other selection (time, type, object) is a walk in
-	** seq order, which is also time order; each index is paid on every
-	** answer's commit. */
-	"CREATE INDEX IF NOT EXISTS records_partner ON records(partner);"
+	/* No index: selections (partner, time, type, object) are walks in seq
+	** order, which is also time order, for the CLI; an index would be paid
+	** on every answer. */
 	"CREATE TABLE IF NOT EXISTS lists(hash BLOB PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS journals(name TEXT PRIMARY KEY, last INTEGER NOT NULL) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS checkpoints(seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, hash BLOB NOT NULL,"
