@@ -499,7 +499,7 @@ static enum relto_err change(struct req *r, enum change_kind kind)
 	if (!rc && kind != CHANGE_WHATIF && s->audit) {
 		const struct rules_doc *d = &s->rules->doc[kind == CHANGE_POLICY ? RULES_POLICY : RULES_POSTURE];
 		unsigned char digest[AUDIT_HASH_LEN];
-		audit_list_hash(d->text, d->len, digest);
+		audit_hash(d->text, d->len, digest);
 		static const char *const action[] = {[CHANGE_OPS] = "posture.change", [CHANGE_POSTURE] = "posture.replace",
 		                                     [CHANGE_POLICY] = "policy.apply"};
 		struct audit_admin a = {.at = ts_now(), .partner = r->who->id, .credential = r->credential,

@@ -4,6 +4,7 @@
 */
 #include <errno.h>
 #include <fcntl.h>
+#include <gnutls/crypto.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <sodium.h>
@@ -372,9 +373,17 @@ enum relto_err audit_list_add(struct buf *b, const char *id, const char *version
 	return rc;
 }
 
+void audit_hash(const void *p, size_t len, unsigned char out[AUDIT_HASH_LEN])
+{
+	/* SHA-256 through GnuTLS (nettle), which uses the CPU's SHA
+	** instructions: 4.2 µs for a released list of 100 objects here, where
+	** BLAKE2b (libsodium) takes 11.3 (docs/BENCHMARKS.md). */
+	gnutls_hash_fast(GNUTLS_DIG_SHA256, p, len, out);
+}
+
 void audit_list_hash(const char *list, size_t len, unsigned char out[AUDIT_HASH_LEN])
 {
-	crypto_generichash(out, AUDIT_HASH_LEN, (const unsigned char *)list, len, NULL, 0);
+	audit_hash(list, len, out);
 }
 
 /* The columns a record is selected by, read from the start of a body made
@@ -529,7 +538,7 @@ static enum relto_err append(struct store_trail *t, struct item *items, const st
 		}
 		rec.body = body.data;
 		rec.len = body.len;
-		crypto_generichash(rec.hash, AUDIT_HASH_LEN, (const unsigned char *)body.data, body.len, NULL, 0);
+		audit_hash(body.data, body.len, rec.hash);
 		if (it->list || it->hashed) {
 			rec.has_list = 1;
 			if (it->hashed)

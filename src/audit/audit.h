@@ -3,8 +3,8 @@
 **
 ** One record per answer that released or withheld objects, and one per
 ** admin change.  A record is a JSON text (its exact bytes are what is
-** hashed); records form a hash chain: each carries the BLAKE2b-256 hash of
-** the previous one ("prev"), and its own hash is BLAKE2b-256 of its bytes.
+** hashed); records form a hash chain: each carries the SHA-256 hash of the
+** previous one ("prev"), and its own hash is SHA-256 of its bytes.
 ** The (id, version) pairs an answer released are kept once per distinct
 ** list ("released.list" is the list's hash), so a page sent to many
 ** partners, or many times, is stored once.  Checkpoints sign (seq, hash,
@@ -82,7 +82,7 @@ struct audit_admin {
 	const char *author;       /* who the change names as its author, "" (NULL: "") */
 	int64_t version;          /* the rules version it made, 0 when none */
 	const char *reason;       /* as given by the author, "" */
-	const unsigned char *digest; /* BLAKE2b-256 of the new document, NULL */
+	const unsigned char *digest; /* SHA-256 of the new document, NULL */
 };
 
 /* The body of a record without its first field (seq) and its last one
@@ -95,6 +95,8 @@ enum relto_err audit_body_admin(struct buf *b, const struct audit_admin *a);
 ** (audit_list_add), then hash the finished list (audit_list_hash). */
 enum relto_err audit_list_add(struct buf *b, const char *id, const char *version);
 void audit_list_hash(const char *list, size_t len, unsigned char out[AUDIT_HASH_LEN]);
+/* The trail's hash (SHA-256) of len bytes at p: records, lists, documents. */
+void audit_hash(const void *p, size_t len, unsigned char out[AUDIT_HASH_LEN]);
 
 /* ---- the writer ---- */
 

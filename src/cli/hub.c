@@ -68,7 +68,7 @@ int cli_audit_admin(const struct cli_hub *h, const char *action, const char *sub
 	snprintf(who, sizeof(who), "os:%s", pw && pw->pw_name ? pw->pw_name : "?");
 	unsigned char digest[AUDIT_HASH_LEN];
 	if (document)
-		audit_list_hash(document, strlen(document), digest);
+		audit_hash(document, strlen(document), digest);
 	struct audit_admin a = {.at = ts_now(), .partner = "cli", .credential = who, .action = action,
 	                        .subject = subject ? subject : "", .author = author ? author : "", .version = version, .reason = reason ? reason : "",
 	                        .digest = document ? digest : NULL};

@@ -5,7 +5,7 @@ directory (the trail is the SQLite file `<db>.audit` beside it, the signing
 key a file of its own), makes requests with known X-Request-ID headers, and
 reads the trail three ways: `relto audit export|who-got|show`, `relto audit
 verify`, and the SQLite file itself (python's sqlite3), where every record's
-hash is recomputed (BLAKE2b-256 of its stored bytes) and every link checked,
+hash is recomputed (SHA-256 of its stored bytes) and every link checked,
 independently of the server's code.
 
 - test_audit_records_reads: one record per object answer (objects,
@@ -238,8 +238,8 @@ def check_chain(db):
     for i, r in enumerate(recs, 1):
         seq = r["seq"]
         H.eq(seq, i, "records are numbered 1, 2, 3, ... without gaps")
-        H.eq(hashlib.blake2b(r["body"].encode("utf-8"), digest_size=32).hexdigest(), r["hash"],
-             "record %d: stored hash vs. BLAKE2b-256 of its body" % seq)
+        H.eq(hashlib.sha256(r["body"].encode("utf-8")).hexdigest(), r["hash"],
+             "record %d: stored hash vs. SHA-256 of its body" % seq)
         H.eq(r["keys"][0], "seq", "record %d: the body's first field" % seq)
         H.eq(r["keys"][-1], "prev", "record %d: the body's last field" % seq)
         H.eq(r["doc"]["seq"], seq, "record %d: seq in its body" % seq)
@@ -251,8 +251,8 @@ def check_chain(db):
         prev = r["hash"]
     for h, body in lists.items():
         text = body if isinstance(body, str) else bytes(body).decode("utf-8")
-        H.eq(hashlib.blake2b(text.encode("utf-8"), digest_size=32).hexdigest(), h,
-             "released list %s: its hash vs. BLAKE2b-256 of its body" % h)
+        H.eq(hashlib.sha256(text.encode("utf-8")).hexdigest(), h,
+             "released list %s: its hash vs. SHA-256 of its body" % h)
     hashes = {r["seq"]: r["hash"] for r in recs}
     for s, at, h, pk, sig in cps:
         H.check(s in hashes, "checkpoint signs record %d, which the trail does not hold" % s)
@@ -767,7 +767,7 @@ def test_audit_tamper():
                 "does not match its hash: %r" % first_line(out))
 
         db = fresh("rehashed")
-        h = hashlib.blake2b(changed.encode("utf-8"), digest_size=32).digest()
+        h = hashlib.sha256(changed.encode("utf-8")).digest()
         tamper(db, ("UPDATE records SET body = ?, hash = ? WHERE seq = ?", (changed, h, K)))
         out = verify_bad(db, "changing record %d and recomputing its hash" % K, K)
         H.check("%d" % (K + 1) in first_line(out),

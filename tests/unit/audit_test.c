@@ -100,7 +100,7 @@ static struct audit_key public_of(const struct audit_key *k)
 
 static void hash_of(const void *p, size_t n, unsigned char out[AUDIT_HASH_LEN])
 {
-	crypto_generichash(out, AUDIT_HASH_LEN, p, n, NULL, 0);
+	crypto_hash_sha256(out, p, n);
 }
 
 static void hex_of(const unsigned char h[AUDIT_HASH_LEN], char out[2 * AUDIT_HASH_LEN + 1])
@@ -108,9 +108,9 @@ static void hex_of(const unsigned char h[AUDIT_HASH_LEN], char out[2 * AUDIT_HAS
 	sodium_bin2hex(out, 2 * AUDIT_HASH_LEN + 1, h, AUDIT_HASH_LEN);
 }
 
-/* ---- SQL on STORE.audit, with b2b(x) = BLAKE2b-256 of x ---- */
+/* ---- SQL on STORE.audit, with h256(x) = SHA-256 of x (the trail's hash) ---- */
 
-static void sql_b2b(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+static void sql_h256(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	unsigned char h[AUDIT_HASH_LEN];
 	const void *p = sqlite3_value_blob(argv[0]);
@@ -129,7 +129,7 @@ static sqlite3 *trail_db(const char *store_path)
 		return NULL;
 	}
 	sqlite3_busy_timeout(db, 10000);
-	sqlite3_create_function(db, "b2b", 1, SQLITE_UTF8, NULL, sql_b2b, NULL, NULL);
+	sqlite3_create_function(db, "h256", 1, SQLITE_UTF8, NULL, sql_h256, NULL, NULL);
 	return db;
 }
 
@@ -849,7 +849,7 @@ static void test_tamper_body_rehashed(void)
 	int64_t bad = tampered("t-rehash.db",
 	                       "UPDATE records SET body = replace(body, '\"status\":200', '\"status\":404')"
 	                       " WHERE seq = 4;"
-	                       "UPDATE records SET hash = b2b(body) WHERE seq = 4;",
+	                       "UPDATE records SET hash = h256(body) WHERE seq = 4;",
 	                       &rep);
 	CHECK(bad == 4);
 	CHECK(names_first(&rep, 4));
@@ -905,7 +905,7 @@ static void test_tamper_checkpoint_sig(void)
 {
 	struct buf rep;
 	int64_t bad = tampered("t-sig.db",
-	                       "UPDATE checkpoints SET sig = b2b(sig) || b2b(b2b(sig))"
+	                       "UPDATE checkpoints SET sig = h256(sig) || h256(h256(sig))"
 	                       " WHERE seq = (SELECT max(seq) FROM checkpoints)",
 	                       &rep);
 	CHECK(bad > 0);
@@ -917,7 +917,7 @@ static void test_tamper_checkpoint_hash(void)
 	struct buf rep;
 	/* A checkpoint that signs a hash the trail does not hold. */
 	int64_t bad = tampered("t-cphash.db",
-	                       "UPDATE checkpoints SET hash = b2b(hash) WHERE seq = (SELECT max(seq) FROM checkpoints)",
+	                       "UPDATE checkpoints SET hash = h256(hash) WHERE seq = (SELECT max(seq) FROM checkpoints)",
 	                       &rep);
 	CHECK(bad > 0);
 	buf_free(&rep);
