@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <dirent.h>
 #include <unistd.h>
@@ -479,6 +480,7 @@ struct audit {
 	unsigned char (*seen)[AUDIT_HASH_LEN];
 	/* Durability "os" (audit_open_journaled): this process's journal. */
 	int journal;              /* its descriptor, -1: none */
+	unsigned char *jmap;      /* the file, mapped (JOURNAL_SIZE bytes) */
 	char *journal_name;       /* its file name (the trail's journals table) */
 	char *journal_path;
 	enum relto_err last_rc;   /* of the writer's last commit */
@@ -605,13 +607,14 @@ static void free_items(struct item *it, enum relto_err rc)
 #define BATCH_MAX 2048
 
 /* Journaled: nobody waits for a commit, so the writer gathers this long
-** (or BATCH_MAX records) before one, and truncates the journal when all
-** of it is in the trail and it has grown past JOURNAL_TRUNCATE.  Under
-** load the queue is rarely empty, so past JOURNAL_MAX new records wait
-** (a few ms) for the writer to drain it and truncate. */
+** (or BATCH_MAX records) before one, and starts the journal over when all
+** of it is in the trail.  The journal is a file of JOURNAL_SIZE bytes,
+** allocated at start and mapped: a record is copied into it, with no
+** system call.  Under load the queue is rarely empty, so past half of it
+** the writer stops gathering, and a record that does not fit waits (a
+** few ms) for the writer to drain the queue. */
 #define JOURNAL_GATHER_US 5000
-#define JOURNAL_TRUNCATE ((size_t)1 << 20)
-#define JOURNAL_MAX ((size_t)64 << 20)
+#define JOURNAL_SIZE ((size_t)32 << 20)
 
 static void *writer(void *arg)
 {
@@ -637,11 +640,12 @@ static void *writer(void *arg)
 			a->writer_idle = 0;
 			continue;
 		}
-		if (a->journal >= 0 && a->head && !a->stopping && a->journal_bytes < JOURNAL_MAX) {
+		if (a->journal >= 0 && a->head && !a->stopping && a->journal_bytes < JOURNAL_SIZE / 2) {
 			/* Every record is in the journal already: gather. */
 			int64_t until = now + JOURNAL_GATHER_US;
 			struct timespec ts = {.tv_sec = (time_t)(until / 1000000), .tv_nsec = (long)(until % 1000000) * 1000};
-			while (!a->stopping && pthread_cond_timedwait(&a->wake, &a->lock, &ts) == 0)
+			while (!a->stopping && a->journal_bytes < JOURNAL_SIZE / 2 &&
+			       pthread_cond_timedwait(&a->wake, &a->lock, &ts) == 0)
 				;
 		}
 		/* Take what is queued, at most BATCH_MAX. */
@@ -689,9 +693,10 @@ static void *writer(void *arg)
 			return NULL;
 		pthread_mutex_lock(&a->lock);
 		/* Everything written to the journal is in the trail now (entries
-		** are queued as they are written, under this lock). */
-		if (!rc && a->journal >= 0 && !a->head && a->journal_bytes >= JOURNAL_TRUNCATE &&
-		    ftruncate(a->journal, 0) == 0) {
+		** are queued as they are written, under this lock): start it over.
+		** What it held stays until overwritten; a recovery skips entries
+		** the trail has (their numbers are not above its mark). */
+		if (!rc && a->journal >= 0 && !a->head && a->journal_bytes) {
 			a->journal_bytes = 0;
 			pthread_cond_broadcast(&a->drained);
 		}
@@ -888,15 +893,29 @@ static enum relto_err open_common(struct store *st, const struct audit_key *key,
 		sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
 		if (snprintf(path, sizeof(path), "%s%s", journal_prefix, hex) >= (int)sizeof(path))
 			rc = relto_seterr(err, RELTO_EINVAL, "audit journal: the path is too long");
-		if (!rc && (a->journal = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600)) < 0)
+		if (!rc && (a->journal = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
 			rc = relto_seterr(err, RELTO_ESTORE, "%s: cannot create the audit journal: %s", path, strerror(errno));
 		if (!rc && flock(a->journal, LOCK_EX | LOCK_NB) != 0)
 			rc = relto_seterr(err, RELTO_ESTORE, "%s: cannot lock the audit journal: %s", path, strerror(errno));
+		/* Its blocks are allocated now: a full disk is an error at start,
+		** never a SIGBUS when a record is copied in. */
+		int e = rc ? 0 : posix_fallocate(a->journal, 0, (off_t)JOURNAL_SIZE);
+		if (e)
+			rc = relto_seterr(err, RELTO_ESTORE, "%s: cannot allocate the audit journal: %s", path, strerror(e));
+		if (!rc && (a->jmap = mmap(NULL, JOURNAL_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, a->journal, 0)) ==
+		               MAP_FAILED) {
+			a->jmap = NULL;
+			rc = relto_seterr(err, RELTO_ESTORE, "%s: cannot map the audit journal: %s", path, strerror(errno));
+		}
 		const char *slash = strrchr(path, '/');
 		if (!rc && !(a->journal_name = strdup(slash ? slash + 1 : path)))
 			rc = relto_seterr(err, RELTO_ENOMEM, "out of memory");
 		if (rc && a->journal >= 0) {
+			if (a->jmap)
+				munmap(a->jmap, JOURNAL_SIZE);
+			a->jmap = NULL;
 			close(a->journal);
+			a->journal = -1;
 			unlink(path);
 		}
 		if (!rc)
@@ -906,6 +925,7 @@ static enum relto_err open_common(struct store *st, const struct audit_key *key,
 		rc = store_trail_open(st, &a->trail, err);
 	if (rc) {
 		if (a->journal >= 0) {
+			munmap(a->jmap, JOURNAL_SIZE);
 			close(a->journal);
 			unlink(a->journal_path);
 		}
@@ -951,23 +971,35 @@ enum relto_err audit_record(struct audit *a, const char *body, size_t len, const
 {
 	if (a->journal < 0)
 		return relto_seterr(err, RELTO_EINTERNAL, "audit_record needs a journaled trail");
-	if (len > UINT32_MAX / 2 || list_len > UINT32_MAX / 2)
-		return relto_seterr(err, RELTO_ETOOBIG, "an audit record over 2 GiB");
+	struct item *it = malloc(sizeof(*it));
+	if (!it)
+		return relto_seterr(err, RELTO_ENOMEM, "out of memory");
 	pthread_mutex_lock(&a->lock);
-	while (a->journal_bytes >= JOURNAL_MAX && !a->stopping)
-		pthread_cond_wait(&a->drained, &a->lock);
 	/* A list the trail holds travels by its hash only. */
 	if (list && list_hash && memcmp(a->seen[seen_slot(list_hash)], list_hash, AUDIT_HASH_LEN) == 0) {
 		list = NULL;
 		list_len = 0;
 	}
 	size_t total = JOURNAL_HEAD + len + (list ? list_len : 0) + JOURNAL_SUM;
-	struct item *it = malloc(sizeof(*it) + total);
-	if (!it) {
+	if (total > JOURNAL_SIZE) {
 		pthread_mutex_unlock(&a->lock);
-		return relto_seterr(err, RELTO_ENOMEM, "out of memory");
+		free(it);
+		return relto_seterr(err, RELTO_ETOOBIG, "an audit record larger than the journal (%zu bytes)", total);
 	}
-	unsigned char *e = (unsigned char *)(it + 1);
+	while (a->journal_bytes + total > JOURNAL_SIZE && !a->stopping) {
+		pthread_cond_signal(&a->wake);
+		pthread_cond_wait(&a->drained, &a->lock);
+	}
+	if (a->journal_bytes + total > JOURNAL_SIZE) {
+		pthread_mutex_unlock(&a->lock);
+		free(it);
+		return relto_seterr(err, RELTO_ESTORE, "the audit journal is full and the server is stopping");
+	}
+	/* Copied into the mapped journal before it is queued, both under the
+	** lock: the journal's order is the queue's, and an answer goes out
+	** only after this.  The trailer goes last: a copy cut short by a
+	** crash has none, and is not a record. */
+	unsigned char *e = a->jmap + a->journal_bytes;
 	memset(e, 0, JOURNAL_HEAD);
 	memcpy(e, "RJ1\n", 4);
 	put_le(e + 4, (uint64_t)(a->journal_n + 1), 8);
@@ -982,28 +1014,8 @@ enum relto_err audit_record(struct audit *a, const char *body, size_t len, const
 		memcpy(e + JOURNAL_HEAD + len, list, list_len);
 	memcpy(e + total - JOURNAL_SUM, "RJ1e\0\0\0\0", 8);
 	memcpy(e + total - JOURNAL_SUM + 8, e + 4, 8);
-	/* Written before it is queued, both under the lock: the journal's
-	** order is the queue's, and an answer goes out only after this. */
-	size_t done = 0;
-	while (done < total) {
-		ssize_t w = write(a->journal, e + done, total - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		done += (size_t)w;
-	}
-	if (done != total) {
-		/* Cut back what was written of it (the journal must stay a list of
-		** whole entries), and fail: the answer is not sent. */
-		if (ftruncate(a->journal, (off_t)a->journal_bytes) != 0)
-			fprintf(stderr, "relto: the audit journal cannot be repaired: %s\n", strerror(errno));
-		pthread_mutex_unlock(&a->lock);
-		free(it);
-		return relto_seterr(err, RELTO_ESTORE, "the audit journal cannot be written: %s",
-		                    done ? "short write" : strerror(errno));
-	}
 	a->journal_bytes += total;
+	/* The entry stays in the map until the writer has it in the trail. */
 	*it = (struct item){.body = (char *)e + JOURNAL_HEAD, .len = len, .n = ++a->journal_n,
 	                    .hashed = list_hash != NULL};
 	if (list) {
@@ -1027,6 +1039,7 @@ static void audit_close_unstarted(struct audit *a)
 	int all_in = !a->head && a->last_rc == RELTO_OK;
 	free_items(a->head, RELTO_ESTORE);
 	if (a->journal >= 0) {
+		munmap(a->jmap, JOURNAL_SIZE);
 		if (all_in)
 			unlink(a->journal_path);
 		close(a->journal);

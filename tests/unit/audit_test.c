@@ -1304,11 +1304,20 @@ static void test_journal_crash(void)
 		if (strncmp(de->d_name, "journal.db.audit-journal-", 25) == 0) {
 			char j[sizeof(dir) + sizeof(de->d_name) + 2];
 			snprintf(j, sizeof(j), "%s/%s", dir, de->d_name);
-			FILE *f = fopen(j, "ab");
-			if (f) {
+			/* Right after the last whole entry (its trailer, "RJ1e",
+			** then 4 zero bytes and its number): the start of one more. */
+			FILE *f = fopen(j, "r+b");
+			static char data[40u << 20];
+			size_t n = f ? fread(data, 1, sizeof(data), f) : 0;
+			size_t end = 0;
+			for (size_t i = 0; i + 16 <= n; i++)
+				if (memcmp(data + i, "RJ1e\0\0\0\0", 8) == 0)
+					end = i + 16;
+			if (f && end && fseek(f, (long)end, SEEK_SET) == 0)
 				fwrite("RJ1\n\x07\0\0\0\0\0\0\0torn", 1, 16, f);
+			CHECK(end > 0);
+			if (f)
 				fclose(f);
-			}
 			journals++;
 		}
 	if (d)
