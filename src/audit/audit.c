@@ -232,47 +232,47 @@ void audit__checkpoint_message(int64_t seq, int64_t at, const unsigned char hash
 
 /* ---- records ---- */
 
+/* Append ,"name":"text" for each of n (name, text) pairs (NULL text: ""),
+** stopping at the first failure. */
+static enum relto_err put_fields(struct buf *b, const char *const *pairs, size_t n)
+{
+	enum relto_err rc = RELTO_OK;
+	for (size_t i = 0; !rc && i < n; i++) {
+		rc = buf_printf(b, ",\"%s\":", pairs[2 * i]);
+		if (!rc)
+			rc = audit__put_text(b, pairs[2 * i + 1] ? pairs[2 * i + 1] : "");
+	}
+	return rc;
+}
+
+/* ,"name":"HEX" or ,"name":null. */
+static enum relto_err put_hash(struct buf *b, const char *name, const unsigned char *hash)
+{
+	char hex[AUDIT_HASH_LEN * 2 + 1];
+	if (!hash)
+		return buf_printf(b, ",\"%s\":null", name);
+	audit__hex(hash, AUDIT_HASH_LEN, hex);
+	return buf_printf(b, ",\"%s\":\"%s\"", name, hex);
+}
+
 enum relto_err audit_body_read(struct buf *b, const struct audit_read *r)
 {
-	char at[TS_BUFSIZE], list[AUDIT_HASH_LEN * 2 + 1];
-	enum relto_err rc = buf_printf(b, "\"at\":\"%s\",\"type\":", ts_format(r->at, at));
+	char at[TS_BUFSIZE];
+	const char *const fields[] = {"type", r->type, "partner", r->partner, "credential", r->credential,
+	                              "request_id", r->request_id, "method", r->method, "path", r->path,
+	                              "query", r->query};
+	enum relto_err rc = buf_printf(b, "\"at\":\"%s\"", ts_format(r->at, at));
 	if (!rc)
-		rc = audit__put_text(b, r->type);
-	if (!rc)
-		rc = buf_puts(b, ",\"partner\":");
-	if (!rc)
-		rc = audit__put_text(b, r->partner);
-	if (!rc)
-		rc = buf_puts(b, ",\"credential\":");
-	if (!rc)
-		rc = audit__put_text(b, r->credential);
-	if (!rc)
-		rc = buf_puts(b, ",\"request_id\":");
-	if (!rc)
-		rc = audit__put_text(b, r->request_id);
-	if (!rc)
-		rc = buf_puts(b, ",\"method\":");
-	if (!rc)
-		rc = audit__put_text(b, r->method);
-	if (!rc)
-		rc = buf_puts(b, ",\"path\":");
-	if (!rc)
-		rc = audit__put_text(b, r->path);
-	if (!rc)
-		rc = buf_puts(b, ",\"query\":");
-	if (!rc)
-		rc = audit__put_text(b, r->query);
+		rc = put_fields(b, fields, sizeof(fields) / sizeof(fields[0]) / 2);
 	if (!rc)
 		rc = buf_printf(b, ",\"status\":%u,\"policy_version\":%lld,\"posture_version\":%lld,\"snapshot\":%llu,"
-		                   "\"released\":{\"count\":%zu,\"list\":",
+		                   "\"released\":{\"count\":%zu",
 		                r->status, (long long)r->policy_version, (long long)r->posture_version,
 		                (unsigned long long)r->snapshot, r->released);
-	if (!rc && r->list)
-		audit__hex(r->list, AUDIT_HASH_LEN, list);
 	if (!rc)
-		rc = r->list ? buf_printf(b, "\"%s\"}", list) : buf_puts(b, "null}");
+		rc = put_hash(b, "list", r->list);
 	if (!rc)
-		rc = buf_puts(b, ",\"withheld\":{");
+		rc = buf_puts(b, "},\"withheld\":{");
 	for (size_t i = 0; !rc && i < r->nwithheld; i++) {
 		if (i)
 			rc = buf_putc(b, ',');
@@ -288,34 +288,18 @@ enum relto_err audit_body_read(struct buf *b, const struct audit_read *r)
 
 enum relto_err audit_body_admin(struct buf *b, const struct audit_admin *a)
 {
-	char at[TS_BUFSIZE], digest[AUDIT_HASH_LEN * 2 + 1];
-	enum relto_err rc = buf_printf(b, "\"at\":\"%s\",\"type\":\"admin\",\"partner\":", ts_format(a->at, at));
+	char at[TS_BUFSIZE];
+	const char *const fields[] = {"type", "admin", "partner", a->partner, "credential", a->credential,
+	                              "action", a->action, "subject", a->subject, "author", a->author};
+	enum relto_err rc = buf_printf(b, "\"at\":\"%s\"", ts_format(a->at, at));
 	if (!rc)
-		rc = audit__put_text(b, a->partner);
+		rc = put_fields(b, fields, sizeof(fields) / sizeof(fields[0]) / 2);
 	if (!rc)
-		rc = buf_puts(b, ",\"credential\":");
+		rc = buf_printf(b, ",\"version\":%lld", (long long)a->version);
 	if (!rc)
-		rc = audit__put_text(b, a->credential);
+		rc = put_fields(b, (const char *const[]){"reason", a->reason}, 1);
 	if (!rc)
-		rc = buf_puts(b, ",\"action\":");
-	if (!rc)
-		rc = audit__put_text(b, a->action);
-	if (!rc)
-		rc = buf_puts(b, ",\"subject\":");
-	if (!rc)
-		rc = audit__put_text(b, a->subject);
-	if (!rc)
-		rc = buf_puts(b, ",\"author\":");
-	if (!rc)
-		rc = audit__put_text(b, a->author ? a->author : "");
-	if (!rc)
-		rc = buf_printf(b, ",\"version\":%lld,\"reason\":", (long long)a->version);
-	if (!rc)
-		rc = audit__put_text(b, a->reason);
-	if (!rc && a->digest)
-		audit__hex(a->digest, AUDIT_HASH_LEN, digest);
-	if (!rc)
-		rc = a->digest ? buf_printf(b, ",\"digest\":\"%s\"", digest) : buf_puts(b, ",\"digest\":null");
+		rc = put_hash(b, "digest", a->digest);
 	return rc;
 }
 

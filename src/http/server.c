@@ -642,22 +642,30 @@ static enum MHD_Result send_audited(struct server *s, struct MHD_Connection *con
 	return MHD_YES;
 }
 
-/* r's answer (status, body in r->out), recorded in the audit trail first. */
-static enum MHD_Result answer_audited(struct server *s, struct MHD_Connection *conn, struct conn_state *cs,
-                                      struct req *r, const char *url, unsigned status)
+/* r's answer (status, body in r->out) as a page-cache entry, with what it
+** released and withheld when r was audited.  NULL when out of memory. */
+static struct pagecache_entry *answer_entry(struct req *r, unsigned status)
 {
-	struct pagecache_tag tag = {.snapshot = r->snapshot, .served = r->served, .audit = answer_audit_take(r),
-	                            .audit_free = answer_audit_free};
-	struct MHD_Response *resp = tag.audit ? make_response(r, status, 1) : NULL;
+	struct pagecache_tag tag = {.snapshot = r->snapshot, .served = r->served, .audit_free = answer_audit_free};
+	if (r->want_audit && !(tag.audit = answer_audit_take(r)))
+		return NULL;
+	struct MHD_Response *resp = make_response(r, status, 1);
 	struct pagecache_entry *e = resp ? pagecache_entry_new(resp, r->sent, &tag) : NULL;
 	if (!e) {
 		if (resp)
 			MHD_destroy_response(resp);
 		if (tag.audit)
 			answer_audit_free(tag.audit);
-		return MHD_NO;
 	}
-	return send_audited(s, conn, cs, r, url, e, status);
+	return e;
+}
+
+/* r's answer (status, body in r->out), recorded in the audit trail first. */
+static enum MHD_Result answer_audited(struct server *s, struct MHD_Connection *conn, struct conn_state *cs,
+                                      struct req *r, const char *url, unsigned status)
+{
+	struct pagecache_entry *e = answer_entry(r, status);
+	return e ? send_audited(s, conn, cs, r, url, e, status) : MHD_NO;
 }
 
 /* The answer waiting in cs, now that its record is durable (or not). */
@@ -817,19 +825,9 @@ static enum MHD_Result handle_synced(struct server *s, struct MHD_Connection *co
 		return answer_audited(s, conn, cs, r, url, r->status);
 	if (!is_page(h) || r->status != 200)
 		return send_answer(conn, r, r->status, 1);
-	struct pagecache_tag tag = {.snapshot = r->snapshot, .served = r->served};
-	if (r->want_audit && !(tag.audit = answer_audit_take(r)))
+	struct pagecache_entry *e = answer_entry(r, 200);
+	if (!e)
 		return MHD_NO;
-	tag.audit_free = answer_audit_free;
-	struct MHD_Response *resp = make_response(r, 200, 1);
-	struct pagecache_entry *e = resp ? pagecache_entry_new(resp, r->sent, &tag) : NULL;
-	if (!e) {
-		if (resp)
-			MHD_destroy_response(resp);
-		if (tag.audit)
-			answer_audit_free(tag.audit);
-		return MHD_NO;
-	}
 	pagecache_put(s->pages, key, gen, e);
 	if (s->audit)
 		return send_audited(s, conn, cs, r, url, e, 200);
