@@ -1246,7 +1246,7 @@ static enum relto_err count_ids(void *ctx, int64_t seq, const char *body, const 
 	(void)list;
 	(void)hash;
 	const char *p = strstr(body, "\"request_id\":\"r-");
-	int i = p ? atoi(p + strlen("\"request_id\":\"r-")) : -1;
+	int i = p ? (int)strtol(p + strlen("\"request_id\":\"r-"), NULL, 10) : -1;
 	if (i >= 0 && i < 2000) {
 		c->dup |= c->ids[i];
 		c->ids[i] = 1;
