@@ -11,10 +11,15 @@
 ** time) of the newest record with the server's Ed25519 key, whose secret
 ** lives in a key file outside the store.
 **
-** Writing is batched by one writer thread (group commit): requests hand
-** over a record and are told when the batch holding it is durable; the
-** HTTP layer sends the answer only then.  So no answer waits for an fsync
-** of its own, and an answer that was fully sent is on disk.
+** Writing is batched by one writer thread (group commit).  Durability
+** "disk" (audit_open): requests hand over a record and are told when the
+** batch holding it is fsynced; the HTTP layer sends the answer only then.
+** Durability "os" (audit_open_journaled, the default): a request copies
+** its record into its process's journal, which the OS keeps if the
+** process dies, and sends at once; the writer moves the journal into the
+** trail.  Either way no answer waits for an fsync of its own, and an
+** answer that was fully sent is in the trail (or, after a crash, in a
+** journal that the next start moves there).
 **
 ** Threading: audit_submit from any thread; the rest from one thread.
 ** Errors: enum relto_err, err says why (RELTO_ESTORE for the store,

@@ -560,9 +560,12 @@ static void request_id(struct MHD_Connection *conn, char out[65])
 	snprintf(out, 65, "%s-%llu", request_prefix, (unsigned long long)atomic_fetch_add(&counter, 1) + 1);
 }
 
-/* Send e's answer (status) once its audit record is durable: the record
-** is queued, the connection suspended; audit_done resumes it and
-** on_request queues the answer.  Takes e over. */
+/* Send e's answer (status) once its audit record is written: with
+** durability "os", once audit_record copied it into the journal (then at
+** once); with "disk", the record is queued and the connection suspended
+** until its batch is committed: audit_done resumes it and on_request
+** queues the answer.  Either way a record that cannot be written stops
+** the answer (503).  Takes e over. */
 static enum MHD_Result send_audited(struct server *s, struct MHD_Connection *conn, struct conn_state *cs,
                                     struct req *r, const char *url, struct pagecache_entry *e, unsigned status)
 {
