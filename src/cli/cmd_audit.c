@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli.h"
 #include "../audit/audit.h"
 #include "../util/ts.h"
@@ -17,6 +18,7 @@ static const char audit_usage[] =
 	"       relto audit export [FILTERS] HUB\n"
 	"       relto audit who-got OBJECT_ID HUB\n"
 	"       relto audit pubkey HUB\n"
+	"       relto audit keygen HUB\n"
 	"HUB:     -c CONFIG | --demo [--db PATH] | --db PATH\n"
 	"FILTERS: --partner ID  --object ID  --since TIME  --until TIME\n"
 	"         --decision released|withheld|admin  --limit N\n"
@@ -26,7 +28,10 @@ static const char audit_usage[] =
 	"         server's own key file.\n"
 	"show:    one line per record.  export: JSON Lines (docs/audit.md).\n"
 	"who-got: every release of OBJECT_ID: time, partner, version, record.\n"
-	"pubkey:  print the public key checkpoints are signed with.\n";
+	"pubkey:  print the public key checkpoints are signed with.\n"
+	"keygen:  create the signing key (audit.key) if there is none, and print its public\n"
+	"         key; for an installation where the server may not write that directory\n"
+	"         (run it as root, then give the relto group read access).  Opens no store.\n";
 
 static int usage(int ok)
 {
@@ -168,6 +173,40 @@ static enum relto_err who_one(void *ctx, int64_t seq, const char *body, const ch
 	return RELTO_OK;
 }
 
+/* `relto audit keygen`: the configuration only, never the store (run as
+** root, opening the store would create root-owned files). */
+static int keygen(const struct opts *o)
+{
+	char err[RELTO_ERRBUF_SIZE] = "", path[4096], text[100];
+	struct relto_config *cfg = NULL;
+	enum relto_err rc = RELTO_OK;
+	int n;
+	if (!!o->config + !!o->db + (o->demo && !o->db) != 1) {
+		fputs("relto audit keygen: give -c CONFIG, --demo [--db PATH] or --db PATH\n", stderr);
+		return EXIT_USAGE;
+	}
+	if (o->config)
+		rc = config_load_file(o->config, &cfg, err);
+	if (!rc)
+		n = cfg ? config_audit_key_path(cfg, path, sizeof(path))
+		        : snprintf(path, sizeof(path), "%s.audit-key", o->db ? o->db : "relto-demo.db") < (int)sizeof(path);
+	if (!rc && !n)
+		rc = relto_seterr(err, RELTO_EINVAL, "audit.key: the path is too long");
+	int existed = !rc && access(path, F_OK) == 0;
+	struct audit_key k;
+	if (!rc)
+		rc = audit_key_load(path, 1, &k, err);
+	config_free(cfg);
+	if (rc)
+		return fail("keygen", rc, err);
+	audit_pubkey_text(&k, text, sizeof(text));
+	audit_key_wipe(&k);
+	fputs(text, stdout);
+	fprintf(stderr, "relto audit keygen: %s %s (mode 0600: give the server's user read access)\n", path,
+	        existed ? "exists already" : "created");
+	return 0;
+}
+
 int cmd_audit(int argc, char **argv)
 {
 	if (argc < 2)
@@ -222,8 +261,10 @@ int cmd_audit(int argc, char **argv)
 	if (who_got)
 		o.f.object = args[0];
 	if (strcmp(sub, "verify") && strcmp(sub, "show") && strcmp(sub, "export") && !who_got &&
-	    strcmp(sub, "pubkey"))
+	    strcmp(sub, "pubkey") && strcmp(sub, "keygen"))
 		return usage(0);
+	if (strcmp(sub, "keygen") == 0)
+		return keygen(&o);
 	if (o.f.decision && strcmp(o.f.decision, "released") && strcmp(o.f.decision, "withheld") &&
 	    strcmp(o.f.decision, "admin")) {
 		fprintf(stderr, "relto audit: --decision: expected released, withheld or admin, not '%s'\n", o.f.decision);
