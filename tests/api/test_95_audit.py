@@ -896,23 +896,35 @@ def test_audit_sigkill_disk():
     sigkill_run(["--audit-durability", "disk"])
 
 
+def page_for(srv, killed, seconds):
+    """6 Pollers (kor, gbr, usa x intel, telecom) paging for `seconds`;
+    then `killed` is set (the caller stops the server) and they are
+    returned, still running."""
+    plan = [("kor", "intel"), ("kor", "telecom"), ("gbr", "intel"), ("gbr", "telecom"),
+            ("usa", "intel"), ("usa", "telecom")]
+    pollers = [Poller(srv, i, u, c, killed) for i, (u, c) in enumerate(plan)]
+    for p in pollers:
+        p.start()
+    time.sleep(seconds)
+    killed.set()
+    return pollers
+
+
+def join_pollers(pollers, after):
+    for p in pollers:
+        p.join(30)
+        H.check(not p.is_alive(), "a client thread did not stop after %s" % after)
+
+
 def sigkill_run(extra):
     srv = start_server("relto-audit-kill", extra)
     killed = threading.Event()
     pollers = []
     try:
-        plan = [("kor", "intel"), ("kor", "telecom"), ("gbr", "intel"), ("gbr", "telecom"),
-                ("usa", "intel"), ("usa", "telecom")]
-        pollers = [Poller(srv, i, u, c, killed) for i, (u, c) in enumerate(plan)]
-        for p in pollers:
-            p.start()
-        time.sleep(2.0)
-        killed.set()
+        pollers = page_for(srv, killed, 2.0)
         srv.proc.kill()
         srv.proc.wait()
-        for p in pollers:
-            p.join(30)
-            H.check(not p.is_alive(), "a client thread did not stop after the kill")
+        join_pollers(pollers, "the kill")
         srv.stop()
         errors = [e for p in pollers for e in p.errors]
         H.check(not errors, "errors before the kill: %s" % errors[:5])
@@ -955,17 +967,9 @@ def test_audit_sigterm_under_load_disk():
     killed = threading.Event()
     pollers = []
     try:
-        plan = [("kor", "intel"), ("kor", "telecom"), ("gbr", "intel"), ("gbr", "telecom"),
-                ("usa", "intel"), ("usa", "telecom")]
-        pollers = [Poller(srv, i, u, c, killed) for i, (u, c) in enumerate(plan)]
-        for p in pollers:
-            p.start()
-        time.sleep(1.5)
-        killed.set()
+        pollers = page_for(srv, killed, 1.5)
         stop(srv)
-        for p in pollers:
-            p.join(30)
-            H.check(not p.is_alive(), "a client thread did not stop after SIGTERM")
+        join_pollers(pollers, "SIGTERM")
         done = [rid for p in pollers for rid in p.done]
         H.check(len(done) >= 30, "only %d answers in 1.5 s of paging" % len(done))
         verify_ok(srv.db, "after SIGTERM under load")
