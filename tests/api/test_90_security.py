@@ -532,21 +532,10 @@ def test_tls_port_gives_no_plain_http_answer():
     try:
         srv = env.start(tls_config(env))
         s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
-        out = b""
         try:
             s.sendall(b"GET /taxii2/ HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: " + H.TAXII_MT.encode()
                       + b"\r\nAuthorization: " + H.basic("usa", "demo-usa").encode() + b"\r\n\r\n")
-            s.settimeout(5)
-            while True:
-                try:
-                    chunk = s.recv(65536)
-                except socket.timeout:
-                    break
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                out += chunk
+            out = _read_response(s, 5)
         finally:
             s.close()
         H.check(not out.startswith(b"HTTP/"), "plain HTTP to the TLS port got an HTTP answer: %r" % out[:200])

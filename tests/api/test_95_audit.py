@@ -260,6 +260,15 @@ def check_chain(db):
     return recs, lists, cps
 
 
+def stopped_trail(srv):
+    """After the server stopped: the export, and the stored records (by
+    seq), lists and checkpoints, the chain checked."""
+    recs = export(srv.db)
+    settle(srv.db)
+    stored, lists, cps = check_chain(srv.db)
+    return recs, {s["seq"]: s for s in stored}, lists, cps
+
+
 def list_pairs(lists, h):
     body = lists[h]
     text = body if isinstance(body, str) else bytes(body).decode("utf-8")
@@ -422,11 +431,7 @@ def test_audit_records_reads():
         H.eq(r.status, 200, "GET collections as kor")
         t1 = us()
         stop(srv)
-
-        recs = export(srv.db)
-        settle(srv.db)
-        stored, lists, cps = check_chain(srv.db)
-        stored = {s["seq"]: s for s in stored}
+        recs, stored, lists, cps = stopped_trail(srv)
         H.eq(len(recs), len(stored), "export: one line per stored record")
         rids = [m[0] for m in made]
         H.check(not [x for x in recs if x.get("request_id") == coll_rid],
@@ -541,11 +546,7 @@ def test_audit_withheld_404():
             q = "limit=200&next=" + r.json["next"]
         t1 = us()
         stop(srv)
-
-        recs = export(srv.db)
-        settle(srv.db)
-        stored, lists, _ = check_chain(srv.db)
-        stored = {s["seq"]: s for s in stored}
+        recs, stored, lists, _ = stopped_trail(srv)
 
         rec = by_rid(recs, rid404)
         check_read_record(rec, stored, lists, rid404, "kor", path, "", 404, [], t0, t1)
