@@ -8,7 +8,7 @@
 include sources.mk
 
 CC      ?= cc
-PKGS    := libmicrohttpd gnutls jansson sqlite3 libsodium yaml-0.1
+PKGS    := libmicrohttpd gnutls jansson sqlite3 libpq libsodium yaml-0.1
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 
@@ -45,7 +45,7 @@ EMBED_OBJS := $(EMBED_FILES:%=$(BUILD)/gen/%.o)
 UNIT_SRCS  := $(wildcard tests/unit/*_test.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test unit clean install bench fuzz fuzz-build fuzz-bins
+.PHONY: all test test-pg unit clean install bench fuzz fuzz-build fuzz-bins
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/*.c))
 all: $(BUILD)/relto
 
@@ -108,6 +108,12 @@ fuzz: fuzz-build
 # Every test, unit and integration; the last line is "N passed, M failed".
 test: $(BUILD)/relto $(UNIT_BINS)
 	tests/run --build $(BUILD)
+
+# The store's unit tests against PostgreSQL: tests/pg/run starts a
+# throwaway server (PostgreSQL's server programs must be installed:
+# scripts/install-deps) and runs them with RELTO_TEST_PG set.
+test-pg: $(UNIT_BINS)
+	tests/pg/run --build $(BUILD)
 
 # The binary, its man page, the docs, a systemd unit, and an example
 # configuration with the demo policy and posture as starting points

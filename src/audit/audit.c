@@ -43,11 +43,24 @@ static size_t utf8_seq(const unsigned char *p)
 }
 
 /* Bytes of s that need no JSON escaping (stops at the first that does, or
-** at the end). */
+** at the end).  Eight bytes at a time: it runs over every id and version
+** of every released list (a third of an audited uncached page's cost,
+** byte by byte). */
 static size_t plain_len(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t n = 0;
+	size_t len = strlen(s), n = 0;
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	for (; n + 8 <= len; n += 8) {
+		uint64_t w;
+		memcpy(&w, p + n, 8);
+		uint64_t quote = w ^ (ones * '"'), bslash = w ^ (ones * '\\'), del = w ^ (ones * 0x7f);
+		/* A byte below 0x20, at or above 0x80, or equal to '"', '\\' or DEL. */
+		uint64_t bad = ((w - ones * 0x20) | w | ((quote - ones) & ~quote) | ((bslash - ones) & ~bslash) |
+		                ((del - ones) & ~del)) & highs;
+		if (bad)
+			break;
+	}
 	while (p[n] >= 0x20 && p[n] < 0x7f && p[n] != '"' && p[n] != '\\')
 		n++;
 	return n;
@@ -99,7 +112,13 @@ enum relto_err audit__put_text(struct buf *b, const char *s)
 
 void audit__hex(const unsigned char *p, size_t n, char *out)
 {
-	sodium_bin2hex(out, n * 2 + 1, p, n);
+	/* Hashes, not secrets: no need for sodium_bin2hex's constant time. */
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * n] = '\0';
 }
 
 /* ---- the key ---- */
@@ -238,7 +257,11 @@ static enum relto_err put_fields(struct buf *b, const char *const *pairs, size_t
 {
 	enum relto_err rc = RELTO_OK;
 	for (size_t i = 0; !rc && i < n; i++) {
-		rc = buf_printf(b, ",\"%s\":", pairs[2 * i]);
+		rc = buf_puts(b, ",\"");
+		if (!rc)
+			rc = buf_puts(b, pairs[2 * i]);
+		if (!rc)
+			rc = buf_puts(b, "\":");
 		if (!rc)
 			rc = audit__put_text(b, pairs[2 * i + 1] ? pairs[2 * i + 1] : "");
 	}
@@ -249,10 +272,28 @@ static enum relto_err put_fields(struct buf *b, const char *const *pairs, size_t
 static enum relto_err put_hash(struct buf *b, const char *name, const unsigned char *hash)
 {
 	char hex[AUDIT_HASH_LEN * 2 + 1];
-	if (!hash)
-		return buf_printf(b, ",\"%s\":null", name);
+	enum relto_err rc = buf_puts(b, ",\"");
+	if (!rc)
+		rc = buf_puts(b, name);
+	if (!rc && !hash)
+		return buf_puts(b, "\":null");
 	audit__hex(hash, AUDIT_HASH_LEN, hex);
-	return buf_printf(b, ",\"%s\":\"%s\"", name, hex);
+	if (!rc)
+		rc = buf_puts(b, "\":\"");
+	if (!rc)
+		rc = buf_puts(b, hex);
+	return rc ? rc : buf_putc(b, '"');
+}
+
+/* ,"name":N: numbers without printf (every answer makes a record). */
+static enum relto_err put_number(struct buf *b, const char *name, long long v)
+{
+	enum relto_err rc = buf_puts(b, ",\"");
+	if (!rc)
+		rc = buf_puts(b, name);
+	if (!rc)
+		rc = buf_puts(b, "\":");
+	return rc ? rc : buf_put_i64(b, v);
 }
 
 enum relto_err audit_body_read(struct buf *b, const struct audit_read *r)
@@ -261,28 +302,80 @@ enum relto_err audit_body_read(struct buf *b, const struct audit_read *r)
 	const char *const fields[] = {"type", r->type, "partner", r->partner, "credential", r->credential,
 	                              "request_id", r->request_id, "method", r->method, "path", r->path,
 	                              "query", r->query};
-	enum relto_err rc = buf_printf(b, "\"at\":\"%s\"", ts_format(r->at, at));
+	enum relto_err rc = buf_puts(b, "\"at\":\"");
+	if (!rc)
+		rc = buf_puts(b, ts_format(r->at, at));
+	if (!rc)
+		rc = buf_putc(b, '"');
 	if (!rc)
 		rc = put_fields(b, fields, sizeof(fields) / sizeof(fields[0]) / 2);
 	if (!rc)
-		rc = buf_printf(b, ",\"status\":%u,\"policy_version\":%lld,\"posture_version\":%lld,\"snapshot\":%llu,"
-		                   "\"released\":{\"count\":%zu",
-		                r->status, (long long)r->policy_version, (long long)r->posture_version,
-		                (unsigned long long)r->snapshot, r->released);
+		rc = put_number(b, "status", (long long)r->status);
+	if (!rc)
+		rc = put_number(b, "policy_version", (long long)r->policy_version);
+	if (!rc)
+		rc = put_number(b, "posture_version", (long long)r->posture_version);
+	/* The snapshot is a counter, far below 2^63. */
+	if (!rc)
+		rc = put_number(b, "snapshot", (long long)r->snapshot);
+	if (!rc)
+		rc = buf_puts(b, ",\"released\":{\"count\":");
+	if (!rc)
+		rc = buf_put_i64(b, (long long)r->released);
 	if (!rc)
 		rc = put_hash(b, "list", r->list);
 	if (!rc)
 		rc = buf_puts(b, "},\"withheld\":{");
-	for (size_t i = 0; !rc && i < r->nwithheld; i++) {
-		if (i)
-			rc = buf_putc(b, ',');
+	if (!rc && r->nwithheld) {
+		unsigned char made[AUDIT_HASH_LEN];
+		const unsigned char *reasons = r->reasons;
+		if (!reasons) {
+			struct buf list;
+			buf_init(&list, b->cap);
+			rc = audit_reasons_list(&list, r->withheld, r->nwithheld);
+			if (!rc)
+				audit_list_hash(list.data, list.len, made);
+			buf_free(&list);
+			reasons = made;
+		}
+		char hex[AUDIT_HASH_LEN * 2 + 1];
+		audit__hex(reasons, AUDIT_HASH_LEN, hex);
 		if (!rc)
-			rc = audit__put_text(b, r->withheld[i].reason);
+			rc = buf_puts(b, "\"reasons\":\"");
 		if (!rc)
-			rc = buf_printf(b, ":%lld", (long long)r->withheld[i].n);
+			rc = buf_puts(b, hex);
+		if (!rc)
+			rc = buf_puts(b, "\",\"counts\":[");
+		for (size_t i = 0; !rc && i < r->nwithheld; i++) {
+			if (i)
+				rc = buf_putc(b, ',');
+			if (!rc)
+				rc = buf_put_i64(b, (long long)r->withheld[i].n);
+		}
+		if (!rc)
+			rc = buf_putc(b, ']');
 	}
 	if (!rc)
 		rc = buf_putc(b, '}');
+	return rc;
+}
+
+enum relto_err audit_reasons_list(struct buf *b, const struct audit_withheld *w, size_t n)
+{
+	size_t was = b->len;
+	enum relto_err rc = buf_putc(b, '[');
+	for (size_t i = 0; !rc && i < n; i++) {
+		if (i)
+			rc = buf_putc(b, ',');
+		if (!rc)
+			rc = audit__put_text(b, w[i].reason);
+	}
+	if (!rc)
+		rc = buf_putc(b, ']');
+	if (rc && b->data) {
+		b->len = was;
+		b->data[was] = '\0';
+	}
 	return rc;
 }
 
@@ -462,6 +555,9 @@ struct audit {
 	** writer after a commit, read by audit_record (so a journal entry
 	** need not carry a list the trail holds).  Under lock. */
 	unsigned char (*seen)[AUDIT_HASH_LEN];
+	/* Lists whose text this process put in its journal (audit_record):
+	** the trail will hold them before any later entry.  Under lock. */
+	unsigned char (*sent)[AUDIT_HASH_LEN];
 	/* Durability "os" (audit_open_journaled): this process's journal. */
 	int journal;              /* its descriptor, -1: none */
 	unsigned char *jmap;      /* the file, mapped (JOURNAL_SIZE bytes) */
@@ -503,7 +599,32 @@ static enum relto_err append(struct store_trail *t, struct item *items, const st
 		rc = relto_seterr(err, RELTO_ENOMEM, "out of memory");
 	nlists = 0;
 	for (struct item *it = items; !rc && it; it = it->next) {
-		struct store_trail_record rec = {.seq = ++seq};
+		if (it->n > journal_last)
+			journal_last = it->n;
+		unsigned char list_hash[AUDIT_HASH_LEN];
+		if (it->list || it->hashed) {
+			if (it->hashed)
+				memcpy(list_hash, it->list_hash, AUDIT_HASH_LEN);
+			else
+				audit_list_hash(it->list, it->list_len, list_hash);
+			/* A list the trail holds is not written again (a journal entry
+			** without its list names one the trail held already). */
+			int known = 0;
+			if (seen && seen_lock) {
+				pthread_mutex_lock(seen_lock);
+				known = memcmp(seen[seen_slot(list_hash)], list_hash, AUDIT_HASH_LEN) == 0;
+				pthread_mutex_unlock(seen_lock);
+			}
+			if (!known && it->list) {
+				rc = store_trail_add_list(t, list_hash, it->list, it->list_len, err);
+				memcpy(written[nlists++], list_hash, AUDIT_HASH_LEN);
+			}
+		}
+		if (rc || !it->len)
+			continue; /* an item with no body only brings a list */
+		struct store_trail_record rec = {.seq = ++seq, .has_list = it->list || it->hashed};
+		if (rec.has_list)
+			memcpy(rec.list, list_hash, AUDIT_HASH_LEN);
 		char type[AUDIT_TYPE_MAX], partner[AUDIT_PARTNER_MAX], prev_hex[AUDIT_HASH_LEN * 2 + 1];
 		if (body_columns(it->body, it->len, &rec.at, type, partner)) {
 			rc = relto_seterr(err, RELTO_EINTERNAL, "an audit record that audit_body_* did not make");
@@ -513,11 +634,19 @@ static enum relto_err append(struct store_trail *t, struct item *items, const st
 		rec.partner = partner;
 		audit__hex(prev, AUDIT_HASH_LEN, prev_hex);
 		buf_reset(&body);
-		rc = buf_printf(&body, "{\"seq\":%lld,", (long long)rec.seq);
+		rc = buf_puts(&body, "{\"seq\":");
+		if (!rc)
+			rc = buf_put_i64(&body, (long long)rec.seq);
+		if (!rc)
+			rc = buf_putc(&body, ',');
 		if (!rc)
 			rc = buf_append(&body, it->body, it->len);
 		if (!rc)
-			rc = buf_printf(&body, ",\"prev\":\"%s\"}", prev_hex);
+			rc = buf_puts(&body, ",\"prev\":\"");
+		if (!rc)
+			rc = buf_puts(&body, prev_hex);
+		if (!rc)
+			rc = buf_puts(&body, "\"}");
 		if (rc) {
 			rc = relto_seterr(err, rc, "an audit record too large");
 			break;
@@ -525,29 +654,7 @@ static enum relto_err append(struct store_trail *t, struct item *items, const st
 		rec.body = body.data;
 		rec.len = body.len;
 		audit_hash(body.data, body.len, rec.hash);
-		if (it->list || it->hashed) {
-			rec.has_list = 1;
-			if (it->hashed)
-				memcpy(rec.list, it->list_hash, AUDIT_HASH_LEN);
-			else
-				audit_list_hash(it->list, it->list_len, rec.list);
-			/* A list the trail holds is not written again (a journal entry
-			** without its list names one the trail held already). */
-			int known = 0;
-			if (seen && seen_lock) {
-				pthread_mutex_lock(seen_lock);
-				known = memcmp(seen[seen_slot(rec.list)], rec.list, AUDIT_HASH_LEN) == 0;
-				pthread_mutex_unlock(seen_lock);
-			}
-			if (!known && it->list) {
-				rc = store_trail_add_list(t, rec.list, it->list, it->list_len, err);
-				memcpy(written[nlists++], rec.list, AUDIT_HASH_LEN);
-			}
-		}
-		if (it->n > journal_last)
-			journal_last = it->n;
-		if (!rc)
-			rc = store_trail_add(t, &rec, err);
+		rc = store_trail_add(t, &rec, err);
 		memcpy(prev, rec.hash, AUDIT_HASH_LEN);
 	}
 	buf_free(&body);
@@ -597,7 +704,7 @@ static void free_items(struct item *it, enum relto_err rc)
 ** system call.  Under load the queue is rarely empty, so past half of it
 ** the writer stops gathering, and a record that does not fit waits (a
 ** few ms) for the writer to drain the queue. */
-#define JOURNAL_GATHER_US 5000
+#define JOURNAL_GATHER_US 50000
 #define JOURNAL_SIZE ((size_t)32 << 20)
 
 static void *writer(void *arg)
@@ -632,10 +739,11 @@ static void *writer(void *arg)
 			       pthread_cond_timedwait(&a->wake, &a->lock, &ts) == 0)
 				;
 		}
-		/* Take what is queued, at most BATCH_MAX. */
+		/* Take what is queued, at most BATCH_MAX, never ending on an item
+		** that only brings a list for the record after it. */
 		struct item *batch = a->head, *last = NULL;
 		size_t n = 0;
-		for (struct item *it = a->head; it && n < BATCH_MAX; it = it->next, n++)
+		for (struct item *it = a->head; it && (n < BATCH_MAX || !last->len); it = it->next, n++)
 			last = it;
 		if (last) {
 			a->head = last->next;
@@ -859,7 +967,9 @@ static enum relto_err open_common(struct store *st, const struct audit_key *key,
                                   const char *journal_prefix, struct audit **out, char *err)
 {
 	struct audit *a = calloc(1, sizeof(*a));
-	if (!a || !(a->seen = calloc(SEEN_SLOTS, AUDIT_HASH_LEN))) {
+	if (!a || !(a->seen = calloc(SEEN_SLOTS, AUDIT_HASH_LEN)) || !(a->sent = calloc(SEEN_SLOTS, AUDIT_HASH_LEN))) {
+		if (a)
+			free(a->seen);
 		free(a);
 		return relto_seterr(err, RELTO_ENOMEM, "out of memory");
 	}
@@ -917,6 +1027,7 @@ static enum relto_err open_common(struct store *st, const struct audit_key *key,
 		free(a->journal_name);
 		audit_key_wipe(&a->key);
 		free(a->seen);
+		free(a->sent);
 		free(a);
 		return rc;
 	}
@@ -950,39 +1061,28 @@ enum relto_err audit_open_journaled(struct store *st, const struct audit_key *ke
 	return rc ? rc : open_common(st, key, checkpoint_us, journal_prefix, out, err);
 }
 
-enum relto_err audit_record(struct audit *a, const char *body, size_t len, const char *list, size_t list_len,
-                            const unsigned char list_hash[AUDIT_HASH_LEN], char *err)
+/* Copy one entry into the mapped journal and queue it: a record (body)
+** naming a list by its hash (list_hash, may be NULL), with the list's text
+** when the trail may not have it yet; or (len 0) only a list.  Under
+** a->lock, which it may wait on while the writer drains a full journal.
+** The entry's order in the journal is its order in the queue. */
+static enum relto_err journal_put(struct audit *a, const char *body, size_t len, const char *list, size_t list_len,
+                                  const unsigned char *list_hash, char *err)
 {
-	if (a->journal < 0)
-		return relto_seterr(err, RELTO_EINTERNAL, "audit_record needs a journaled trail");
-	struct item *it = malloc(sizeof(*it));
-	if (!it)
-		return relto_seterr(err, RELTO_ENOMEM, "out of memory");
-	pthread_mutex_lock(&a->lock);
-	/* A list the trail holds travels by its hash only. */
-	if (list && list_hash && memcmp(a->seen[seen_slot(list_hash)], list_hash, AUDIT_HASH_LEN) == 0) {
-		list = NULL;
-		list_len = 0;
-	}
 	size_t total = JOURNAL_HEAD + len + (list ? list_len : 0) + JOURNAL_SUM;
-	if (total > JOURNAL_SIZE) {
-		pthread_mutex_unlock(&a->lock);
-		free(it);
+	if (total > JOURNAL_SIZE)
 		return relto_seterr(err, RELTO_ETOOBIG, "an audit record larger than the journal (%zu bytes)", total);
-	}
 	while (a->journal_bytes + total > JOURNAL_SIZE && !a->stopping) {
 		pthread_cond_signal(&a->wake);
 		pthread_cond_wait(&a->drained, &a->lock);
 	}
-	if (a->journal_bytes + total > JOURNAL_SIZE) {
-		pthread_mutex_unlock(&a->lock);
-		free(it);
+	if (a->journal_bytes + total > JOURNAL_SIZE)
 		return relto_seterr(err, RELTO_ESTORE, "the audit journal is full and the server is stopping");
-	}
-	/* Copied into the mapped journal before it is queued, both under the
-	** lock: the journal's order is the queue's, and an answer goes out
-	** only after this.  The trailer goes last: a copy cut short by a
-	** crash has none, and is not a record. */
+	struct item *it = malloc(sizeof(*it));
+	if (!it)
+		return relto_seterr(err, RELTO_ENOMEM, "out of memory");
+	/* The trailer goes last: a copy cut short by a crash has none, and is
+	** not an entry. */
 	unsigned char *e = a->jmap + a->journal_bytes;
 	memset(e, 0, JOURNAL_HEAD);
 	memcpy(e, "RJ1\n", 4);
@@ -993,7 +1093,8 @@ enum relto_err audit_record(struct audit *a, const char *body, size_t len, const
 		e[20] = 1;
 		memcpy(e + 24, list_hash, AUDIT_HASH_LEN);
 	}
-	memcpy(e + JOURNAL_HEAD, body, len);
+	if (len)
+		memcpy(e + JOURNAL_HEAD, body, len);
 	if (list)
 		memcpy(e + JOURNAL_HEAD + len, list, list_len);
 	memcpy(e + total - JOURNAL_SUM, "RJ1e\0\0\0\0", 8);
@@ -1010,10 +1111,43 @@ enum relto_err audit_record(struct audit *a, const char *body, size_t len, const
 		memcpy(it->list_hash, list_hash, AUDIT_HASH_LEN);
 	*a->tail = it;
 	a->tail = &it->next;
-	if (a->writer_idle)
+	return RELTO_OK;
+}
+
+/* Whether the text of list l must travel with a record: not when the
+** trail holds it (seen) or an earlier journal entry carries it (sent),
+** which the trail will hold first.  Under a->lock. */
+static int list_needed(struct audit *a, const struct audit_list *l)
+{
+	size_t slot = seen_slot(l->hash);
+	return memcmp(a->seen[slot], l->hash, AUDIT_HASH_LEN) != 0 && memcmp(a->sent[slot], l->hash, AUDIT_HASH_LEN) != 0;
+}
+
+enum relto_err audit_record(struct audit *a, const char *body, size_t len, const struct audit_list *released,
+                            const struct audit_list *reasons, char *err)
+{
+	if (a->journal < 0)
+		return relto_seterr(err, RELTO_EINTERNAL, "audit_record needs a journaled trail");
+	pthread_mutex_lock(&a->lock);
+	/* The withheld reasons first, as an entry of their own when their
+	** text must travel; then the record, with the released list's text
+	** only when it must.  Both copied before the answer goes out. */
+	enum relto_err rc = RELTO_OK;
+	if (reasons && list_needed(a, reasons)) {
+		rc = journal_put(a, NULL, 0, reasons->text, reasons->len, reasons->hash, err);
+		if (!rc)
+			memcpy(a->sent[seen_slot(reasons->hash)], reasons->hash, AUDIT_HASH_LEN);
+	}
+	int with_list = released && list_needed(a, released);
+	if (!rc)
+		rc = journal_put(a, body, len, with_list ? released->text : NULL, with_list ? released->len : 0,
+		                 released ? released->hash : NULL, err);
+	if (!rc && with_list)
+		memcpy(a->sent[seen_slot(released->hash)], released->hash, AUDIT_HASH_LEN);
+	if (!rc && a->writer_idle)
 		pthread_cond_signal(&a->wake);
 	pthread_mutex_unlock(&a->lock);
-	return RELTO_OK;
+	return rc;
 }
 
 /* Free a (its writer stopped, or never started).  The journal goes when
@@ -1036,6 +1170,7 @@ static void audit_close_unstarted(struct audit *a)
 	pthread_cond_destroy(&a->drained);
 	audit_key_wipe(&a->key);
 	free(a->seen);
+	free(a->sent);
 	free(a);
 }
 
@@ -1052,29 +1187,19 @@ void audit_close(struct audit *a)
 	audit_close_unstarted(a);
 }
 
-void audit_submit(struct audit *a, const char *body, size_t len, const char *list, size_t list_len,
-                  audit_done_fn done, void *ctx)
-{
-	audit_submit_hashed(a, body, len, list, list_len, NULL, done, ctx);
-}
-
-void audit_submit_hashed(struct audit *a, const char *body, size_t len, const char *list, size_t list_len,
-                         const unsigned char list_hash[AUDIT_HASH_LEN], audit_done_fn done, void *ctx)
+/* A copy of one item: a body (len 0: none) and a list's text and/or
+** hash (NULL: none).  NULL when out of memory. */
+static struct item *item_copy(const char *body, size_t len, const char *list, size_t list_len,
+                              const unsigned char *list_hash, audit_done_fn done, void *ctx)
 {
 	struct item *it = malloc(sizeof(*it) + len + (list ? list_len : 0) + 2);
-	if (!it) {
-		if (done)
-			done(ctx, RELTO_ENOMEM);
-		return;
-	}
-	it->next = NULL;
-	it->body = (char *)(it + 1);
-	memcpy(it->body, body, len);
+	if (!it)
+		return NULL;
+	*it = (struct item){.body = (char *)(it + 1), .len = len, .hashed = list_hash != NULL, .done = done,
+	                    .ctx = ctx};
+	if (len)
+		memcpy(it->body, body, len);
 	it->body[len] = '\0';
-	it->len = len;
-	it->list = NULL;
-	it->list_len = 0;
-	it->hashed = list && list_hash;
 	if (it->hashed)
 		memcpy(it->list_hash, list_hash, AUDIT_HASH_LEN);
 	if (list) {
@@ -1083,13 +1208,51 @@ void audit_submit_hashed(struct audit *a, const char *body, size_t len, const ch
 		it->list[list_len] = '\0';
 		it->list_len = list_len;
 	}
-	it->done = done;
-	it->ctx = ctx;
+	return it;
+}
+
+/* Queue first..last (linked) at once, so that nothing comes between them. */
+static void queue_items(struct audit *a, struct item *first, struct item *last)
+{
 	pthread_mutex_lock(&a->lock);
-	*a->tail = it;
-	a->tail = &it->next;
+	*a->tail = first;
+	a->tail = &last->next;
 	pthread_cond_signal(&a->wake);
 	pthread_mutex_unlock(&a->lock);
+}
+
+void audit_submit(struct audit *a, const char *body, size_t len, audit_done_fn done, void *ctx)
+{
+	struct item *it = item_copy(body, len, NULL, 0, NULL, done, ctx);
+	if (it)
+		queue_items(a, it, it);
+	else if (done)
+		done(ctx, RELTO_ENOMEM);
+}
+
+void audit_submit_lists(struct audit *a, const char *body, size_t len, const struct audit_list *released,
+                        const struct audit_list *reasons, audit_done_fn done, void *ctx)
+{
+	/* The reasons, unless the trail holds them, as an item of their own
+	** just ahead of the record's (the writer never splits the two between
+	** batches): if storing them fails, so does the record. */
+	pthread_mutex_lock(&a->lock);
+	int send_reasons = reasons && memcmp(a->seen[seen_slot(reasons->hash)], reasons->hash, AUDIT_HASH_LEN) != 0;
+	pthread_mutex_unlock(&a->lock);
+	struct item *rec = item_copy(body, len, released ? released->text : NULL, released ? released->len : 0,
+	                             released ? released->hash : NULL, done, ctx);
+	struct item *first = rec;
+	if (rec && send_reasons) {
+		first = item_copy(NULL, 0, reasons->text, reasons->len, reasons->hash, NULL, NULL);
+		if (first)
+			first->next = rec;
+		else
+			free(rec);
+	}
+	if (first)
+		queue_items(a, first, rec);
+	else if (done)
+		done(ctx, RELTO_ENOMEM);
 }
 
 struct waiter {
@@ -1114,7 +1277,7 @@ enum relto_err audit_submit_wait(struct audit *a, const char *body, size_t len, 
 	struct waiter w = {.done = 0};
 	pthread_mutex_init(&w.lock, NULL);
 	pthread_cond_init(&w.cond, NULL);
-	audit_submit(a, body, len, NULL, 0, wake_waiter, &w);
+	audit_submit(a, body, len, wake_waiter, &w);
 	pthread_mutex_lock(&w.lock);
 	while (!w.done)
 		pthread_cond_wait(&w.cond, &w.lock);
@@ -1127,14 +1290,18 @@ enum relto_err audit_submit_wait(struct audit *a, const char *body, size_t len, 
 }
 
 enum relto_err audit_append_now(struct store *st, const struct audit_key *key, const char *body, size_t len,
-                                char *err)
+                                const struct audit_list *reasons, char *err)
 {
 	struct store_trail *t = NULL;
 	enum relto_err rc = store_trail_open(st, &t, err);
 	if (rc)
 		return rc;
 	struct item it = {.body = (char *)body, .len = len};
-	rc = append(t, &it, key, 1, NULL, NULL, NULL, NULL, err);
+	struct item with = {.list = reasons ? (char *)reasons->text : NULL, .list_len = reasons ? reasons->len : 0,
+	                    .hashed = 1, .next = &it};
+	if (reasons)
+		memcpy(with.list_hash, reasons->hash, AUDIT_HASH_LEN);
+	rc = append(t, reasons ? &with : &it, key, 1, NULL, NULL, NULL, NULL, err);
 	store_trail_close(t);
 	return rc;
 }

@@ -75,6 +75,9 @@ struct audit_read {
 	const unsigned char *list; /* hash of the released list, NULL when none */
 	const struct audit_withheld *withheld;
 	size_t nwithheld;
+	/* Hash of the reasons list (audit_reasons_list) of withheld[], or NULL
+	** to have audit_body_read make it (a cached answer hashes it once). */
+	const unsigned char *reasons;
 };
 
 /* An admin change. */
@@ -95,6 +98,20 @@ struct audit_admin {
 ** closing brace.  RELTO_OK; RELTO_ETOOBIG (b's cap). */
 enum relto_err audit_body_read(struct buf *b, const struct audit_read *r);
 enum relto_err audit_body_admin(struct buf *b, const struct audit_admin *a);
+
+/* The withheld reasons of a record, as the trail keeps them: the texts
+** once, as a list `["reason",...]` stored under its hash like a released
+** list (they repeat from answer to answer, and are most of a record's
+** bytes otherwise); the record holds that hash and the counts, in the
+** same order: "withheld":{"reasons":"HASH","counts":[N,...]}. */
+enum relto_err audit_reasons_list(struct buf *b, const struct audit_withheld *w, size_t n);
+
+/* A list a record names by its hash: released pairs or withheld reasons. */
+struct audit_list {
+	const char *text;
+	size_t len;
+	unsigned char hash[AUDIT_HASH_LEN];
+};
 
 /* A released list: `[["id","version"],...]`.  Append one entry to b
 ** (audit_list_add), then hash the finished list (audit_list_hash). */
@@ -129,10 +146,12 @@ enum relto_err audit_open(struct store *st, const struct audit_key *key, int64_t
 enum relto_err audit_open_journaled(struct store *st, const struct audit_key *key, int64_t checkpoint_us,
                                     const char *journal_prefix, struct audit **out, char *err);
 /* Record one answer in a journaled trail (body as audit_body_* made it;
-** list and its hash may be NULL): written to the journal when this
-** returns RELTO_OK (RELTO_ESTORE: not recorded; do not send the answer). */
-enum relto_err audit_record(struct audit *a, const char *body, size_t len, const char *list, size_t list_len,
-                            const unsigned char list_hash[AUDIT_HASH_LEN], char *err);
+** released and reasons: the lists its body names, NULL when none):
+** written to the journal when this returns RELTO_OK (RELTO_ESTORE: not
+** recorded; do not send the answer).  A list's text is copied only when
+** the trail may not hold it yet. */
+enum relto_err audit_record(struct audit *a, const char *body, size_t len, const struct audit_list *released,
+                            const struct audit_list *reasons, char *err);
 /* Move the journals of processes that are gone (files journal_prefix*
 ** whose lock can be taken) into the trail, and remove them; *recovered
 ** says how many.  RELTO_OK; RELTO_ESTORE. */
@@ -141,26 +160,25 @@ enum relto_err audit_recover(struct store *st, const char *journal_prefix, size_
 /* Write what is queued, sign a last checkpoint, stop.  NULL ok. */
 void audit_close(struct audit *a);
 
-/* Queue a record: body as made by audit_body_*; list (may be NULL) the
-** released list whose hash the body names.  Both are copied.  done is
-** called exactly once (possibly before this returns, on RELTO_ENOMEM).
-** Never blocks on the disk. */
-void audit_submit(struct audit *a, const char *body, size_t len, const char *list, size_t list_len,
-                  audit_done_fn done, void *ctx);
-/* audit_submit with the released list's hash (audit_list_hash) already
-** known, so the writer does not hash the list again (a cached page is
-** recorded many times). */
-void audit_submit_hashed(struct audit *a, const char *body, size_t len, const char *list, size_t list_len,
-                         const unsigned char list_hash[AUDIT_HASH_LEN], audit_done_fn done, void *ctx);
+/* Queue a record that names no list (an admin change): body as made by
+** audit_body_*, copied.  done is called exactly once (possibly before
+** this returns, on RELTO_ENOMEM).  Never blocks on the disk. */
+void audit_submit(struct audit *a, const char *body, size_t len, audit_done_fn done, void *ctx);
+/* audit_submit for a record naming lists whose hashes are known already
+** (a cached page is recorded many times): released and reasons as for
+** audit_record (NULL when none). */
+void audit_submit_lists(struct audit *a, const char *body, size_t len, const struct audit_list *released,
+                        const struct audit_list *reasons, audit_done_fn done, void *ctx);
 /* audit_submit and wait for the record to be durable (admin changes).
 ** RELTO_OK; RELTO_ESTORE; RELTO_ENOMEM. */
 enum relto_err audit_submit_wait(struct audit *a, const char *body, size_t len, char *err);
 
 /* Append one record now, in its own transaction, without a writer (the
-** CLI, when it changes rules or credentials).  Signs a checkpoint when key
-** has its secret.  RELTO_OK; RELTO_ESTORE. */
+** CLI, when it changes rules or credentials), with the list of withheld
+** reasons its body names (NULL: none).  Signs a checkpoint when key has
+** its secret.  RELTO_OK; RELTO_ESTORE. */
 enum relto_err audit_append_now(struct store *st, const struct audit_key *key, const char *body, size_t len,
-                                char *err);
+                                const struct audit_list *reasons, char *err);
 
 /* ---- reading and checking ---- */
 
@@ -194,10 +212,11 @@ struct audit_filter {
 	int64_t limit;            /* 0: no limit */
 };
 
-/* Call fn for each matching record, oldest first: its body, and its
-** released list (NULL when none). */
+/* Call fn for each matching record, oldest first: its body, its released
+** list and its list of withheld reasons (each NULL when none, or when the
+** trail lacks it: `verify` says so). */
 typedef enum relto_err (*audit_record_fn)(void *ctx, int64_t seq, const char *body, const char *list,
-                                          const unsigned char hash[AUDIT_HASH_LEN]);
+                                          const char *reasons, const unsigned char hash[AUDIT_HASH_LEN]);
 enum relto_err audit_each(struct store *st, const struct audit_filter *f, audit_record_fn fn, void *ctx,
                           char *err);
 

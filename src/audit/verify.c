@@ -126,7 +126,12 @@ struct walk {
 	size_t next_cp;           /* the first checkpoint not yet met */
 	int64_t last_good_cp;     /* seq of the last checkpoint that matched */
 	struct hashset lists;     /* released lists checked and good */
-	int64_t last_seq;         /* the row before (0: none) */
+	struct hashset reasons;   /* reasons lists checked and good */
+	int64_t last_seq;         /* the highest seq so far (0: none) */
+	int64_t gap_from, gap_to; /* records gap_from..gap_to-1 were not there (yet) */
+	int64_t head_seq;         /* the trail's head when the walk began (0: none known) */
+	unsigned char head_hash[AUDIT_HASH_LEN];
+	int head_seen;
 	unsigned char last_hash[AUDIT_HASH_LEN];
 	int last_flagged;         /* the row before was reported already */
 	int64_t records;
@@ -193,19 +198,130 @@ static int check_list(struct walk *w, const struct store_trail_record *r, json_i
 	return bad;
 }
 
+/* Check a record's withheld counts: {} (none), {"reasons": HASH,
+** "counts": [N, ...]} naming a stored list of as many reasons, or (a trail
+** written before reasons were kept once) {"REASON": N, ...}.  0: good. */
+static int check_withheld(struct walk *w, const struct store_trail_record *r, const json_t *wh)
+{
+	const json_t *hash = json_object_get(wh, "reasons"), *counts = json_object_get(wh, "counts");
+	if (!json_is_object(wh)) {
+		problem(w, r->seq, "its withheld counts are not an object");
+		return 1;
+	}
+	if (!hash) {
+		const char *reason;
+		json_t *n;
+		json_object_foreach((json_t *)wh, reason, n) {
+			if (!json_is_integer(n) || json_integer_value(n) < 1) {
+				problem(w, r->seq, "its withheld count for '%s' is not a positive number", reason);
+				return 1;
+			}
+		}
+		return 0;
+	}
+	unsigned char h[AUDIT_HASH_LEN];
+	size_t used = 0;
+	if (!json_is_string(hash) || json_string_length(hash) != AUDIT_HASH_LEN * 2 ||
+	    sodium_hex2bin(h, sizeof(h), json_string_value(hash), AUDIT_HASH_LEN * 2, NULL, &used, NULL) != 0 ||
+	    used != AUDIT_HASH_LEN || !json_is_array(counts) || json_array_size(counts) == 0) {
+		problem(w, r->seq, "its withheld counts are malformed");
+		return 1;
+	}
+	size_t i;
+	json_t *n;
+	json_array_foreach(counts, i, n) {
+		if (!json_is_integer(n) || json_integer_value(n) < 1) {
+			problem(w, r->seq, "its withheld count %zu is not a positive number", i + 1);
+			return 1;
+		}
+	}
+	/* Known good: this list with this many counts (a record naming a good
+	** list with a count too many or too few is not). */
+	unsigned char known[AUDIT_HASH_LEN + 8];
+	memcpy(known, h, AUDIT_HASH_LEN);
+	for (int b = 0; b < 8; b++)
+		known[AUDIT_HASH_LEN + b] = (unsigned char)(json_array_size(counts) >> (8 * b));
+	unsigned char key[AUDIT_HASH_LEN];
+	audit_hash(known, sizeof(known), key);
+	if (hashset_has(&w->reasons, key))
+		return 0;
+	char *body = NULL;
+	size_t len = 0;
+	if (store_trail_list(w->t, h, &body, &len, NULL)) {
+		problem(w, r->seq, "its list of withheld reasons is missing");
+		return 1;
+	}
+	unsigned char got[AUDIT_HASH_LEN];
+	audit_list_hash(body, len, got);
+	int bad = 0;
+	if (memcmp(got, h, AUDIT_HASH_LEN) != 0) {
+		problem(w, r->seq, "its list of withheld reasons was changed (its content does not match its hash)");
+		bad = 1;
+	} else {
+		json_t *v = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+		json_t *e;
+		int strings = json_is_array(v);
+		json_array_foreach(v, i, e)
+			strings = strings && json_is_string(e);
+		if (!strings || json_array_size(v) != json_array_size(counts)) {
+			problem(w, r->seq, "its list of withheld reasons does not hold the %zu reasons it counts",
+			        json_array_size(counts));
+			bad = 1;
+		}
+		json_decref(v);
+	}
+	free(body);
+	if (!bad)
+		(void)hashset_add(&w->reasons, key); /* out of memory: checked again next time */
+	return bad;
+}
+
+/* A record's hash: the one kept with it, or (a backend that keeps none)
+** the hash of its body. */
+static void record_hash(const struct store_trail_record *r, const unsigned char body_hash[AUDIT_HASH_LEN],
+                        unsigned char out[AUDIT_HASH_LEN])
+{
+	memcpy(out, r->columns ? r->hash : body_hash, AUDIT_HASH_LEN);
+}
+
+/* Where r stands: after the records before it, with no gap.  A gap is
+** reported when the record after it shows it was not a swap. */
+static int check_place(struct walk *w, const struct store_trail_record *r)
+{
+	int64_t expected = w->last_seq + 1;
+	int misplaced = 0;
+	if (w->gap_from && r->seq == w->gap_from) {
+		/* The record missing before the last one comes now: swapped. */
+		problem(w, r->seq, "out of place (it comes after record %lld: records reordered)", (long long)w->gap_to);
+		w->gap_from = 0;
+		return 1;
+	}
+	if (w->gap_from) {
+		problem(w, w->gap_from, "missing (the trail goes from %lld to %lld)", (long long)w->gap_from - 1,
+		        (long long)w->gap_to);
+		w->gap_from = 0;
+	}
+	if (r->seq > expected) {
+		w->gap_from = expected;
+		w->gap_to = r->seq;
+		misplaced = 1;
+	} else if (r->seq < expected) {
+		problem(w, r->seq, "out of place (it comes after record %lld: records reordered)", (long long)w->last_seq);
+		misplaced = 1;
+	}
+	return misplaced;
+}
+
 static enum relto_err check_record(void *ctx, const struct store_trail_record *r)
 {
 	struct walk *w = ctx;
 	w->records++;
 	int flagged = 0;
-	int64_t expected = w->last_seq + 1;
-	int gap = r->seq != expected;
-	if (gap)
-		problem(w, expected, "missing (the trail goes from %lld to %lld)", (long long)w->last_seq,
-		        (long long)r->seq);
-	unsigned char h[AUDIT_HASH_LEN];
+	int misplaced = check_place(w, r);
+	unsigned char h[AUDIT_HASH_LEN], rh[AUDIT_HASH_LEN];
 	audit_hash(r->body, r->len, h);
-	int hash_ok = memcmp(h, r->hash, AUDIT_HASH_LEN) == 0;
+	record_hash(r, h, rh);
+	int hash_ok = memcmp(h, rh, AUDIT_HASH_LEN) == 0;
 	if (!hash_ok) {
 		problem(w, r->seq, "its content does not match its hash (the record was changed)");
 		flagged = 1;
@@ -220,7 +336,7 @@ static enum relto_err check_record(void *ctx, const struct store_trail_record *r
 		problem(w, r->seq, "holds the content of record %lld (records reordered)",
 		        (long long)json_integer_value(seq));
 		flagged = 1;
-	} else if (!gap && !w->last_flagged) {
+	} else if (!misplaced && !w->last_flagged) {
 		char want[AUDIT_HASH_LEN * 2 + 1];
 		audit__hex(w->last_hash, AUDIT_HASH_LEN, want);
 		if (strcmp(json_string_value(prev), want) != 0) {
@@ -232,26 +348,44 @@ static enum relto_err check_record(void *ctx, const struct store_trail_record *r
 		}
 	}
 	if (!flagged) {
-		/* The columns records are selected by must say what the body says:
-		** otherwise a changed column could hide a record from `show`. */
 		json_t *type = json_object_get(v, "type"), *partner = json_object_get(v, "partner"),
 		       *at = json_object_get(v, "at"), *rel = json_object_get(v, "released");
 		json_t *list = json_object_get(rel, "list");
-		int64_t at_us = -1;
-		if (json_is_string(at))
-			ts_parse(json_string_value(at), json_string_length(at), &at_us, NULL);
-		char hex[AUDIT_HASH_LEN * 2 + 1] = "";
-		if (r->has_list)
-			audit__hex(r->list, AUDIT_HASH_LEN, hex);
-		if (!same_column(type, r->type, AUDIT_TYPE_MAX) || !same_column(partner, r->partner, AUDIT_PARTNER_MAX) ||
-		    at_us != r->at ||
-		    (r->has_list ? !json_is_string(list) || strcmp(json_string_value(list), hex) != 0
-		                 : list != NULL && !json_is_null(list))) {
-			problem(w, r->seq, "its index columns (time, type, partner or list) disagree with its content");
-			flagged = 1;
-		} else if (r->has_list) {
-			flagged = check_list(w, r, json_integer_value(json_object_get(rel, "count")));
+		struct store_trail_record named = *r;
+		if (r->columns) {
+			/* The columns records are selected by must say what the body
+			** says: otherwise a changed column could hide a record from
+			** `show`. */
+			int64_t at_us = -1;
+			if (json_is_string(at))
+				ts_parse(json_string_value(at), json_string_length(at), &at_us, NULL);
+			char hex[AUDIT_HASH_LEN * 2 + 1] = "";
+			if (r->has_list)
+				audit__hex(r->list, AUDIT_HASH_LEN, hex);
+			if (!same_column(type, r->type, AUDIT_TYPE_MAX) ||
+			    !same_column(partner, r->partner, AUDIT_PARTNER_MAX) || at_us != r->at ||
+			    (r->has_list ? !json_is_string(list) || strcmp(json_string_value(list), hex) != 0
+			                 : list != NULL && !json_is_null(list))) {
+				problem(w, r->seq, "its index columns (time, type, partner or list) disagree with its content");
+				flagged = 1;
+			}
+		} else {
+			/* The list the body names. */
+			size_t used = 0;
+			named.has_list = json_is_string(list) && json_string_length(list) == AUDIT_HASH_LEN * 2 &&
+			                 sodium_hex2bin(named.list, AUDIT_HASH_LEN, json_string_value(list),
+			                                AUDIT_HASH_LEN * 2, NULL, &used, NULL) == 0 &&
+			                 used == AUDIT_HASH_LEN;
+			if (!named.has_list && list != NULL && !json_is_null(list)) {
+				problem(w, r->seq, "its released list is named by something that is not a hash");
+				flagged = 1;
+			}
 		}
+		if (!flagged && named.has_list)
+			flagged = check_list(w, &named, json_integer_value(json_object_get(rel, "count")));
+		json_t *wh = json_object_get(v, "withheld");
+		if (!flagged && wh)
+			flagged = check_withheld(w, r, wh);
 	}
 	json_decref(v);
 	/* The checkpoints that sign this record. */
@@ -259,7 +393,7 @@ static enum relto_err check_record(void *ctx, const struct store_trail_record *r
 		w->next_cp++;
 	for (; w->next_cp < w->cps.n && w->cps.v[w->next_cp].seq == r->seq; w->next_cp++) {
 		const struct store_trail_checkpoint *cp = &w->cps.v[w->next_cp];
-		if (memcmp(cp->hash, r->hash, AUDIT_HASH_LEN) != 0 || !hash_ok) {
+		if (memcmp(cp->hash, rh, AUDIT_HASH_LEN) != 0 || !hash_ok) {
 			char when[TS_BUFSIZE];
 			problem(w, w->last_good_cp + 1,
 			        "records %lld to %lld were rewritten: the checkpoint of %s signs another record %lld",
@@ -268,9 +402,17 @@ static enum relto_err check_record(void *ctx, const struct store_trail_record *r
 			w->last_good_cp = r->seq;
 		}
 	}
-	w->last_seq = r->seq;
-	memcpy(w->last_hash, r->hash, AUDIT_HASH_LEN);
-	w->last_flagged = flagged;
+	/* The record the trail's head names: the newest when the walk began. */
+	if (w->head_seq && r->seq == w->head_seq) {
+		w->head_seen = 1;
+		if (memcmp(rh, w->head_hash, AUDIT_HASH_LEN) != 0)
+			problem(w, r->seq, "changed (the trail's head holds another hash for it)");
+	}
+	if (r->seq > w->last_seq) {
+		w->last_seq = r->seq;
+		memcpy(w->last_hash, rh, AUDIT_HASH_LEN);
+	}
+	w->last_flagged = flagged || misplaced;
 	return RELTO_OK;
 }
 
@@ -300,9 +442,25 @@ enum relto_err audit_verify(struct store *st, const struct audit_key *keys, size
 		else if (bad)
 			problem(&w, w.cps.v[i].seq, "its checkpoint's signature does not verify (forged or altered)");
 	}
+	/* The head, before the walk: the walk reaches it at least. */
+	if (!rc) {
+		rc = store_trail_head(w.t, &w.head_seq, w.head_hash, err);
+		if (rc == RELTO_ENOTFOUND) {
+			w.head_seq = 0;
+			rc = RELTO_OK;
+			if (err)
+				err[0] = '\0';
+		}
+	}
 	struct store_trail_select all = {0};
 	if (!rc)
 		rc = store_trail_records(w.t, &all, check_record, &w, err);
+	if (!rc && w.gap_from)
+		problem(&w, w.gap_from, "missing (the trail goes from %lld to %lld)", (long long)w.gap_from - 1,
+		        (long long)w.gap_to);
+	if (!rc && w.head_seq && !w.head_seen)
+		problem(&w, w.last_seq + 1, "missing (the trail ends at record %lld, but its head says %lld)",
+		        (long long)w.last_seq, (long long)w.head_seq);
 	/* Checkpoints past the end: the trail was cut back. */
 	if (!rc && w.cps.n && w.cps.v[w.cps.n - 1].seq > w.last_seq)
 		problem(&w, w.last_seq + 1, "missing (the trail ends at record %lld, but a checkpoint signs record %lld)",
@@ -333,6 +491,7 @@ enum relto_err audit_verify(struct store *st, const struct audit_key *keys, size
 	}
 	store_trail_close(w.t);
 	hashset_free(&w.lists);
+	hashset_free(&w.reasons);
 	free(w.cps.v);
 	free(w.problems);
 	return rc;
@@ -354,9 +513,9 @@ static enum relto_err see_record(void *ctx, const struct store_trail_record *r)
 	if (r->seq == n->want) {
 		unsigned char h[AUDIT_HASH_LEN];
 		audit_hash(r->body, r->len, h);
-		memcpy(n->hash, r->hash, AUDIT_HASH_LEN);
+		record_hash(r, h, n->hash);
 		n->found = 1;
-		n->hash_ok = memcmp(h, r->hash, AUDIT_HASH_LEN) == 0;
+		n->hash_ok = memcmp(h, n->hash, AUDIT_HASH_LEN) == 0;
 	}
 	return RELTO_OK;
 }
@@ -398,20 +557,51 @@ struct each {
 	char *err;
 };
 
+/* The list kept under hash into *text (NULL when the trail lacks it:
+** verify reports that; show what there is).  RELTO_OK; RELTO_ESTORE. */
+static enum relto_err fetch_list(struct each *e, const unsigned char *hash, char **text)
+{
+	size_t len = 0;
+	*text = NULL;
+	enum relto_err rc = store_trail_list(e->t, hash, text, &len, e->err);
+	if (rc == RELTO_ENOTFOUND) {
+		if (e->err)
+			e->err[0] = '\0';
+		rc = RELTO_OK;
+	}
+	return rc;
+}
+
+/* The hash a body names after key (where audit_body_read puts it); 0 when
+** there is none. */
+static int named_hash(const char *body, const char *key, unsigned char out[AUDIT_HASH_LEN])
+{
+	const char *at = strstr(body, key);
+	size_t used = 0;
+	return at && sodium_hex2bin(out, AUDIT_HASH_LEN, at + strlen(key), AUDIT_HASH_LEN * 2, NULL, &used, NULL) == 0 &&
+	       used == AUDIT_HASH_LEN;
+}
+
 static enum relto_err each_record(void *ctx, const struct store_trail_record *r)
 {
 	struct each *e = ctx;
-	char *list = NULL;
-	size_t len = 0;
-	if (r->has_list) {
-		enum relto_err rc = store_trail_list(e->t, r->list, &list, &len, e->err);
-		if (rc == RELTO_ENOTFOUND && e->err)
-			e->err[0] = '\0'; /* verify reports it; show what there is */
-		else if (rc)
-			return rc;
-	}
-	enum relto_err rc = e->fn(e->ctx, r->seq, r->body, list, r->hash);
+	char *list = NULL, *reasons = NULL;
+	unsigned char h[AUDIT_HASH_LEN];
+	enum relto_err rc = RELTO_OK;
+	/* (A key with its quotes cannot occur inside a JSON string: those
+	** quotes would be escaped.) */
+	if (r->columns ? r->has_list : named_hash(r->body, ",\"list\":\"", h))
+		rc = fetch_list(e, r->columns ? r->list : h, &list);
+	if (!rc && named_hash(r->body, "\"withheld\":{\"reasons\":\"", h))
+		rc = fetch_list(e, h, &reasons);
+	unsigned char bh[AUDIT_HASH_LEN], rh[AUDIT_HASH_LEN];
+	if (!r->columns)
+		audit_hash(r->body, r->len, bh);
+	record_hash(r, bh, rh);
+	if (!rc)
+		rc = e->fn(e->ctx, r->seq, r->body, list, reasons, rh);
 	free(list);
+	free(reasons);
 	return rc;
 }
 

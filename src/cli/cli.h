@@ -54,6 +54,12 @@ int cli_import_files(struct store *st, int64_t coll, const char *posted_by, char
 /* The exit status for an error code: EINVAL (bad input) is 2, others 1. */
 int cli_exit_code(enum relto_err rc);
 
+/* The file beside the --db database named by its file + suffix ("the
+** audit key"), into out: 1.  0 when the database is not a file (a
+** PostgreSQL URL, never copied: it may hold a password) or the path
+** does not fit. */
+int cli_beside_db(const char *db, const char *suffix, char *out, size_t size);
+
 /* Read a password (from the terminal without echo, or one line of
 ** standard input; at least 8 characters) and hash it with Argon2id into
 ** hash (AUTH_HASH_SIZE).  The password is wiped.  Returns 0, or an exit

@@ -52,8 +52,7 @@ static int key_path(const struct cli_hub *h, const struct opts *o, char *out, si
 {
 	if (h->cfg)
 		return config_audit_key_path(h->cfg, out, size);
-	int n = snprintf(out, size, "%s.audit-key", o->db);
-	return n > 0 && (size_t)n < size;
+	return cli_beside_db(o->db, ".audit-key", out, size);
 }
 
 static int fail(const char *what, enum relto_err rc, const char *err)
@@ -95,7 +94,7 @@ static int verify(struct cli_hub *h, const struct opts *o)
 	return bad ? 1 : 0;
 }
 
-static enum relto_err show_one(void *ctx, int64_t seq, const char *body, const char *list,
+static enum relto_err show_one(void *ctx, int64_t seq, const char *body, const char *list, const char *reasons,
                                const unsigned char hash[AUDIT_HASH_LEN])
 {
 	(void)ctx;
@@ -116,12 +115,25 @@ static enum relto_err show_one(void *ctx, int64_t seq, const char *body, const c
 		printf("%-6lld %s %-6s %-8s %s %s%s%s %lld released=%lld", (long long)seq, S("at"), S("type"), S("partner"),
 		       S("method"), S("path"), q[0] ? "?" : "", q, (long long)json_integer_value(json_object_get(v, "status")),
 		       (long long)json_integer_value(json_object_get(json_object_get(v, "released"), "count")));
-		const char *reason;
-		json_t *n;
-		int first = 1;
-		json_object_foreach(json_object_get(v, "withheld"), reason, n) {
-			printf("%s%s: %lld", first ? " withheld: " : "; ", reason, (long long)json_integer_value(n));
-			first = 0;
+		json_t *wh = json_object_get(v, "withheld"), *counts = json_object_get(wh, "counts");
+		if (json_is_array(counts)) {
+			/* Counts by position in the trail's list of reasons. */
+			json_t *texts = reasons ? json_loads(reasons, 0, NULL) : NULL, *n;
+			size_t i;
+			json_array_foreach(counts, i, n) {
+				const char *text = json_string_value(json_array_get(texts, i));
+				printf("%s%s: %lld", i ? "; " : " withheld: ", text ? text : "(reason missing from the trail)",
+				       (long long)json_integer_value(n));
+			}
+			json_decref(texts);
+		} else {
+			const char *reason; /* a record written before reasons were kept once */
+			json_t *n;
+			int first = 1;
+			json_object_foreach(wh, reason, n) {
+				printf("%s%s: %lld", first ? " withheld: " : "; ", reason, (long long)json_integer_value(n));
+				first = 0;
+			}
 		}
 		putchar('\n');
 	}
@@ -130,7 +142,7 @@ static enum relto_err show_one(void *ctx, int64_t seq, const char *body, const c
 	return RELTO_OK;
 }
 
-static enum relto_err export_one(void *ctx, int64_t seq, const char *body, const char *list,
+static enum relto_err export_one(void *ctx, int64_t seq, const char *body, const char *list, const char *reasons,
                                  const unsigned char hash[AUDIT_HASH_LEN])
 {
 	(void)ctx;
@@ -139,10 +151,12 @@ static enum relto_err export_one(void *ctx, int64_t seq, const char *body, const
 	size_t len = strlen(body);
 	for (size_t i = 0; i < AUDIT_HASH_LEN; i++)
 		snprintf(hex + 2 * i, 3, "%02x", hash[i]);
-	/* The record's own fields, then its hash and what it released. */
+	/* The record's own fields, then its hash, what it released and the
+	** texts of the reasons its withheld counts are by. */
 	if (len && body[len - 1] == '}')
 		len--;
-	printf("%.*s,\"hash\":\"%s\"%s%s}\n", (int)len, body, hex, list ? ",\"objects\":" : "", list ? list : "");
+	printf("%.*s,\"hash\":\"%s\"%s%s%s%s}\n", (int)len, body, hex, list ? ",\"objects\":" : "", list ? list : "",
+	       reasons ? ",\"withheld_reasons\":" : "", reasons ? reasons : "");
 	return ferror(stdout) ? RELTO_EINTERNAL : RELTO_OK;
 }
 
@@ -151,11 +165,12 @@ struct who {
 	size_t found;
 };
 
-static enum relto_err who_one(void *ctx, int64_t seq, const char *body, const char *list,
+static enum relto_err who_one(void *ctx, int64_t seq, const char *body, const char *list, const char *reasons,
                               const unsigned char hash[AUDIT_HASH_LEN])
 {
 	struct who *w = ctx;
 	(void)hash;
+	(void)reasons;
 	json_t *v = json_loads(body, 0, NULL), *l = list ? json_loads(list, 0, NULL) : NULL;
 	json_t *pair;
 	size_t i;
@@ -189,9 +204,10 @@ static int keygen(const struct opts *o)
 		rc = config_load_file(o->config, &cfg, err);
 	if (!rc)
 		n = cfg ? config_audit_key_path(cfg, path, sizeof(path))
-		        : snprintf(path, sizeof(path), "%s.audit-key", o->db ? o->db : "relto-demo.db") < (int)sizeof(path);
+		        : cli_beside_db(o->db ? o->db : "relto-demo.db", ".audit-key", path, sizeof(path));
 	if (!rc && !n)
-		rc = relto_seterr(err, RELTO_EINVAL, "audit.key: the path is too long");
+		rc = relto_seterr(err, RELTO_EINVAL, "audit.key: set it (the database is not a file beside which the key "
+		                                     "could be kept), or the path is too long");
 	int existed = !rc && access(path, F_OK) == 0;
 	struct audit_key k;
 	if (!rc)
@@ -280,7 +296,7 @@ int cmd_audit(int argc, char **argv)
 	** sent: they belong in the trail before it is read. */
 	char prefix[4096];
 	int have_prefix = h.cfg ? config_audit_journal_prefix(h.cfg, prefix, sizeof(prefix))
-	                        : snprintf(prefix, sizeof(prefix), "%s.audit-journal-", o.db) < (int)sizeof(prefix);
+	                        : cli_beside_db(o.db, ".audit-journal-", prefix, sizeof(prefix));
 	size_t recovered = 0;
 	if (have_prefix && strcmp(sub, "pubkey") != 0 && (rc = audit_recover(h.st, prefix, &recovered, err))) {
 		fprintf(stderr, "relto audit: %s\n", err);

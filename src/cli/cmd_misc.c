@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "../auth/auth.h"
 #include "../release/rules.h"
+#include "../store/store.h"
 #include "../util/buf.h"
 #include "../util/log.h"
 
@@ -70,6 +71,15 @@ int cli_serve_until_signal(struct server *srv)
 int cli_exit_code(enum relto_err rc)
 {
 	return rc == RELTO_OK ? 0 : rc == RELTO_EINVAL ? EXIT_USAGE : 1;
+}
+
+int cli_beside_db(const char *db, const char *suffix, char *out, size_t size)
+{
+	char file[4096];
+	if (!store_file_of(db, file, sizeof(file)))
+		return 0;
+	int n = snprintf(out, size, "%s%s", file, suffix);
+	return n > 0 && (size_t)n < size;
 }
 
 static const char hash_usage[] =

@@ -58,7 +58,7 @@ int cli_audit_admin(const struct cli_hub *h, const char *action, const char *sub
 	char path[4096], err[RELTO_ERRBUF_SIZE] = "", who[80];
 	struct audit_key key;
 	int have_path = h->cfg ? config_audit_key_path(h->cfg, path, sizeof(path))
-	                       : snprintf(path, sizeof(path), "%s.audit-key", h->db) < (int)sizeof(path);
+	                       : cli_beside_db(h->db, ".audit-key", path, sizeof(path));
 	/* Without the signing key (another user's file, or no server has run
 	** yet) the record is chained but not signed: the server's next
 	** checkpoint signs it. */
@@ -76,7 +76,7 @@ int cli_audit_admin(const struct cli_hub *h, const char *action, const char *sub
 	buf_init(&body, 1u << 20);
 	enum relto_err rc = audit_body_admin(&body, &a);
 	if (!rc)
-		rc = audit_append_now(h->st, &key, body.data, body.len, err);
+		rc = audit_append_now(h->st, &key, body.data, body.len, NULL, err);
 	buf_free(&body);
 	audit_key_wipe(&key);
 	if (rc) {

@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <unistd.h>
 #include "config.h"
+#include "../store/store.h"
 #include "yconf.h"
 #include "../util/buf.h"
 
@@ -287,19 +288,28 @@ static enum relto_err load_audit(struct relto_config *c, const struct yconf *y, 
 	return rc;
 }
 
+/* The database's file + suffix into out; 0 when the database is not a
+** file (a server's URL, never copied: it may hold a password) or it does
+** not fit. */
+static int beside_database(const struct relto_config *c, const char *suffix, char *out, size_t size)
+{
+	char db[4096];
+	if (!store_file_of(c->database, db, sizeof(db)))
+		return 0;
+	int n = snprintf(out, size, "%s%s", db, suffix);
+	return n > 0 && (size_t)n < size;
+}
+
 int config_audit_journal_prefix(const struct relto_config *c, char *out, size_t size)
 {
-	const char *db = strncmp(c->database, "sqlite:", 7) == 0 ? c->database + 7 : c->database;
-	int n = snprintf(out, size, "%s.audit-journal-", db);
-	return n > 0 && (size_t)n < size;
+	return beside_database(c, ".audit-journal-", out, size);
 }
 
 int config_audit_key_path(const struct relto_config *c, char *out, size_t size)
 {
-	const char *db = c->database;
-	if (strncmp(db, "sqlite:", 7) == 0)
-		db += 7;
-	int n = c->audit.key ? snprintf(out, size, "%s", c->audit.key) : snprintf(out, size, "%s.audit-key", db);
+	if (!c->audit.key)
+		return beside_database(c, ".audit-key", out, size);
+	int n = snprintf(out, size, "%s", c->audit.key);
 	return n > 0 && (size_t)n < size;
 }
 

@@ -130,11 +130,13 @@ void config_free(struct relto_config *c);
 ** true said explicitly.  RELTO_OK; RELTO_EINVAL with "file:line: ...". */
 enum relto_err config_check_serving(const struct relto_config *c, char *err);
 
-/* The audit key file: audit.key, or the database path + ".audit-key".
-** Writes at most size bytes; 0 when it does not fit. */
+/* The audit key file: audit.key, or the database file + ".audit-key".
+** Writes at most size bytes; 0 when it does not fit, or when audit.key
+** is not set and the database is not a file (a PostgreSQL URL). */
 int config_audit_key_path(const struct relto_config *c, char *out, size_t size);
-/* The prefix of the audit journals' file names: the database path +
-** ".audit-journal-".  0 when it does not fit. */
+/* The prefix of the audit journals' file names: the database file +
+** ".audit-journal-".  0 when it does not fit or the database is not a
+** file (durability "os" needs one; "disk" needs no journal). */
 int config_audit_journal_prefix(const struct relto_config *c, char *out, size_t size);
 
 /* Lookups over the loaded config; NULL / -1 when absent. */

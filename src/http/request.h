@@ -33,6 +33,11 @@ struct answer_audit {
 		char reason[160];
 		int64_t n;
 	} withheld[ANSWER_REASONS];
+	/* The reasons list (audit_reasons_list) and its hash, made once with
+	** list_hash when nwithheld > 0. */
+	char *reasons;
+	size_t reasons_len;
+	unsigned char reasons_hash[AUDIT_HASH_LEN];
 };
 
 struct req {

@@ -501,11 +501,12 @@ static void answer_audit_free(void *p)
 {
 	struct answer_audit *a = p;
 	buf_free(&a->list);
+	free(a->reasons);
 	free(a);
 }
 
 /* Move r's audit summary to the heap (for a page-cache entry), hashing
-** its list once.  NULL when out of memory. */
+** its lists once.  NULL when out of memory. */
 static struct answer_audit *answer_audit_take(struct req *r)
 {
 	struct answer_audit *a = malloc(sizeof(*a));
@@ -516,6 +517,23 @@ static struct answer_audit *answer_audit_take(struct req *r)
 	a->hashed = a->list.len > 0;
 	if (a->hashed)
 		audit_list_hash(a->list.data, a->list.len, a->list_hash);
+	a->reasons = NULL;
+	a->reasons_len = 0;
+	if (a->nwithheld) {
+		struct audit_withheld w[ANSWER_REASONS];
+		for (size_t i = 0; i < a->nwithheld; i++)
+			w[i] = (struct audit_withheld){.reason = a->withheld[i].reason, .n = a->withheld[i].n};
+		struct buf b;
+		buf_init(&b, 1u << 20);
+		if (audit_reasons_list(&b, w, a->nwithheld)) {
+			buf_free(&b);
+			answer_audit_free(a);
+			return NULL;
+		}
+		a->reasons_len = b.len;
+		a->reasons = buf_steal(&b);
+		audit_list_hash(a->reasons, a->reasons_len, a->reasons_hash);
+	}
 	return a;
 }
 
@@ -600,7 +618,18 @@ static enum MHD_Result send_audited(struct server *s, struct MHD_Connection *con
 		.list = aa && aa->hashed ? aa->list_hash : NULL,
 		.withheld = w,
 		.nwithheld = nw,
+		.reasons = nw ? aa->reasons_hash : NULL,
 	};
+	/* The lists the record names, by the hashes made with the answer. */
+	struct audit_list released = {0}, reasons = {0};
+	if (aa && aa->hashed) {
+		released = (struct audit_list){.text = aa->list.data, .len = aa->list.len};
+		memcpy(released.hash, aa->list_hash, AUDIT_HASH_LEN);
+	}
+	if (nw) {
+		reasons = (struct audit_list){.text = aa->reasons, .len = aa->reasons_len};
+		memcpy(reasons.hash, aa->reasons_hash, AUDIT_HASH_LEN);
+	}
 	if (!rc)
 		rc = audit_body_read(&body, &ar);
 	buf_free(&query);
@@ -608,8 +637,8 @@ static enum MHD_Result send_audited(struct server *s, struct MHD_Connection *con
 		/* In the journal (the OS holds it) before the answer goes out. */
 		char err[RELTO_ERRBUF_SIZE] = "";
 		if (!rc)
-			rc = audit_record(s->audit, body.data, body.len, aa && aa->hashed ? aa->list.data : NULL,
-			                  aa ? aa->list.len : 0, aa && aa->hashed ? aa->list_hash : NULL, err);
+			rc = audit_record(s->audit, body.data, body.len, released.text ? &released : NULL,
+			                  nw ? &reasons : NULL, err);
 		buf_free(&body);
 		if (rc) {
 			log_line(LOG_ERROR, "msg=\"answer not sent: not recorded\" error=\"%s\"", err);
@@ -639,8 +668,8 @@ static enum MHD_Result send_audited(struct server *s, struct MHD_Connection *con
 	cs->srv = s;
 	atomic_store(&cs->audited, 0);
 	MHD_suspend_connection(conn);
-	audit_submit_hashed(s->audit, body.data, body.len, aa && aa->hashed ? aa->list.data : NULL,
-	                    aa ? aa->list.len : 0, aa && aa->hashed ? aa->list_hash : NULL, audit_done, cs);
+	audit_submit_lists(s->audit, body.data, body.len, released.text ? &released : NULL, nw ? &reasons : NULL,
+	                   audit_done, cs);
 	buf_free(&body);
 	return MHD_YES;
 }
@@ -1270,7 +1299,8 @@ static enum relto_err start_audit(struct server *s, char *err)
 	char path[4096];
 	struct audit_key key;
 	if (!config_audit_key_path(s->cfg, path, sizeof(path)))
-		return relto_seterr(err, RELTO_EINVAL, "audit.key: the path is too long");
+		return relto_seterr(err, RELTO_EINVAL, "audit.key: set it (the database is not a file beside which the "
+		                                       "key could be kept), or the path is too long");
 	enum relto_err rc = audit_key_load(path, 1, &key, err);
 	if (rc)
 		return rc;
@@ -1282,7 +1312,9 @@ static enum relto_err start_audit(struct server *s, char *err)
 	if (s->cfg->audit.durability == AUDIT_SYNC_DISK)
 		rc = audit_open(s->store, &key, every, &s->audit, err);
 	else if (!config_audit_journal_prefix(s->cfg, prefix, sizeof(prefix)))
-		rc = relto_seterr(err, RELTO_EINVAL, "database: the path is too long for the audit journal");
+		rc = relto_seterr(err, RELTO_EINVAL, "audit.durability os keeps journals beside the database file: with a "
+		                                     "database on a server, set audit.durability: disk (or the database "
+		                                     "path is too long)");
 	else
 		rc = audit_open_journaled(s->store, &key, every, prefix, &s->audit, err);
 	audit_key_wipe(&key);

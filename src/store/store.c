@@ -4,6 +4,7 @@
 ** that knows which backends exist.
 */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "store_int.h"
@@ -15,24 +16,50 @@ struct store {
 	struct store_conn *free_conns;
 };
 
+extern const struct store_ops store_pg_ops, store_postgres_ops; /* store_pg.c */
+
 static const struct store_ops *const backends[] = {
 	&store_sqlite_ops,
+	&store_pg_ops,       /* postgresql://... (libpq URI) */
+	&store_postgres_ops, /* postgres://..., the same */
 };
+
+/* The length of url's scheme ("sqlite", "postgresql"), 0 when it has none
+** (a bare path; "C:\..." is a path too). */
+static size_t scheme_len(const char *url)
+{
+	const char *colon = strchr(url, ':');
+	return colon && colon - url < 16 && colon[1] != '\\' ? (size_t)(colon - url) : 0;
+}
+
+int store_file_of(const char *url, char *out, size_t size)
+{
+	size_t n = scheme_len(url);
+	if (n && !(n == 6 && strncmp(url, "sqlite", 6) == 0))
+		return 0;
+	const char *path = n ? url + n + 1 : url;
+	int w = snprintf(out, size, "%s", path);
+	return path[0] && w > 0 && (size_t)w < size;
+}
 
 enum relto_err store_open(const char *url, struct store **out, char *err)
 {
 	const struct store_ops *ops = &store_sqlite_ops; /* a bare path is SQLite */
 	const char *target = url;
-	const char *colon = strchr(url, ':');
-	if (colon && colon - url < 16 && colon[1] != '\\') {
+	size_t sn = scheme_len(url);
+	const char *colon = url + sn;
+	if (sn) {
 		ops = NULL;
 		for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
 			size_t n = strlen(backends[i]->scheme);
-			if ((size_t)(colon - url) == n && strncmp(url, backends[i]->scheme, n) == 0)
+			if (sn == n && strncmp(url, backends[i]->scheme, n) == 0)
 				ops = backends[i];
 		}
 		if (!ops)
-			return relto_seterr(err, RELTO_ESTORE, "store '%s': unknown scheme (supported: sqlite:PATH)", url);
+			/* Only the scheme is named: the rest may hold a password. */
+			return relto_seterr(err, RELTO_ESTORE,
+			                    "store: unknown scheme '%.*s:' (supported: sqlite:PATH, postgresql://..., "
+			                    "postgres://...)", (int)(colon - url), url);
 		target = colon + 1;
 	}
 	struct store *s = calloc(1, sizeof(*s));
@@ -265,6 +292,13 @@ enum relto_err store_trail_add_checkpoint(struct store_trail *t, const struct st
 enum relto_err store_trail_end(struct store_trail *t, enum relto_err rc, char *err)
 {
 	return t->ops->end(t, rc, err);
+}
+
+enum relto_err store_trail_head(struct store_trail *t, int64_t *seq, unsigned char hash[STORE_HASH_LEN], char *err)
+{
+	if (!t->ops->head)
+		return relto_seterr(err, RELTO_ENOTFOUND, "this audit trail keeps no head apart from its records");
+	return t->ops->head(t, seq, hash, err);
 }
 
 enum relto_err store_trail_records(struct store_trail *t, const struct store_trail_select *sel,

@@ -2,8 +2,8 @@
 ** store.h: the store interface (DESIGN.md decision 6).  Everything relto
 ** keeps lives behind it: objects as the exact bytes that arrived, their
 ** interned marking sets, status resources, and the server's persistent
-** secrets.  Backends: SQLite (store_sqlite.c); PostgreSQL comes later
-** behind the same table of functions.
+** secrets.  Backends: SQLite (store_sqlite.c) and PostgreSQL
+** (store_pg.c, through libpq), behind the same table of functions.
 **
 ** Objects.  Each stored row is one version of one object in one
 ** collection: (collection, id, version) is unique.  date_added is the
@@ -29,11 +29,21 @@
 struct store;
 struct store_conn;
 
-/* Open (creating and migrating if needed) the store at url: a path, or
-** "sqlite:PATH".  RELTO_OK and *out; RELTO_ESTORE (err says why). */
+/* Open (creating and migrating if needed) the store at url: a path,
+** "sqlite:PATH", or a PostgreSQL URI ("postgresql://..." or
+** "postgres://...", given to libpq whole; a database whose schema is
+** newer than this code is refused).  RELTO_OK and *out; RELTO_ESTORE (err
+** says why, never with a password). */
 enum relto_err store_open(const char *url, struct store **out, char *err);
 /* Close every connection and free.  No connection may be in use.  NULL ok. */
 void store_close(struct store *s);
+
+/* The database file a store URL names (a bare path, or sqlite:PATH) into
+** out: 1.  0 for a store on a server (postgresql://...), which has no
+** file beside which other files (the audit key, journals) could be kept,
+** or when the path does not fit.  Never copies a URL that may hold a
+** password. */
+int store_file_of(const char *url, char *out, size_t size);
 
 /* Borrow a connection (opening one if none is free).  RELTO_ESTORE. */
 enum relto_err store_conn_get(struct store *s, struct store_conn **out, char *err);
@@ -237,8 +247,9 @@ enum relto_err store_rules_log(struct store_conn *c, const char *kind, store_rul
 /* What every request checks before it is decided: the latest stored
 ** version of each rules kind (0: none) and the number of credential
 ** changes so far.  Cheap when nothing was committed since this connection
-** last looked (SQLite: PRAGMA data_version, a shared-memory read), so a
-** change stored by any process applies to the next request.
+** last looked (SQLite: PRAGMA data_version, a shared-memory read;
+** PostgreSQL: one small query each time), so a change stored by any
+** process applies to the next request.
 ** RELTO_OK; RELTO_ESTORE. */
 struct store_heads {
 	int64_t posture, policy;
@@ -295,13 +306,19 @@ enum relto_err store_status_get(struct store_conn *c, const char *id, const char
 
 /* ---- the audit trail's storage (audit/audit.h makes and checks it) ----
 **
-** Records, the released lists they name, and signed checkpoints, kept
-** apart from the objects (SQLite: a file of its own, STORE.audit) so that
-** writing the trail never waits for an ingest and an ingest never waits
-** for the trail.  A trail handle is one connection, used by one thread at
-** a time.  Appending is one transaction: store_trail_begin (which gives
-** the newest record, so several writers, even in several processes, make
-** one chain), store_trail_add..., store_trail_end. */
+** Records, the lists they name, and signed checkpoints, kept apart from
+** the objects (SQLite: files of their own, STORE.audit-records and
+** STORE.audit; PostgreSQL: tables of their own, on a connection of their
+** own) so that writing the trail never waits for an ingest and an ingest
+** never waits for the trail.  A trail handle is one connection, used by
+** one thread at a time.  Appending is one transaction: store_trail_begin
+** (which gives the newest record, so several writers, even in several
+** processes, make one chain), store_trail_add..., store_trail_end.
+** A record's body is one line of JSON starting {"seq":N,"at":"...",
+** "type":"...","partner":"...", as audit_body_* and the writer make it,
+** and naming its released list as "released":{...,"list":"HEX"}: a
+** backend may select records by what their body says (SQLite does);
+** the other fields of store_trail_record are copies it may keep. */
 
 #define STORE_HASH_LEN 32
 
@@ -312,6 +329,11 @@ struct store_trail_record {
 	const char *type, *partner;
 	const char *body;         /* the record's exact bytes (JSON) */
 	size_t len;
+	/* columns: hash, at, type, partner and list are kept apart from the
+	** body (a table's columns), and must agree with it.  0: there are no
+	** such copies; hash is zeros (the reader hashes the body), and the
+	** other fields, when filled, were read from the body. */
+	int columns;
 	unsigned char hash[STORE_HASH_LEN];
 	int has_list;
 	unsigned char list[STORE_HASH_LEN]; /* the released list it names */
@@ -333,6 +355,10 @@ void store_trail_close(struct store_trail *t);
 enum relto_err store_trail_begin(struct store_trail *t, int64_t *seq, unsigned char hash[STORE_HASH_LEN],
                                  char *err);
 enum relto_err store_trail_add(struct store_trail *t, const struct store_trail_record *r, char *err);
+/* The newest record's seq and hash as the trail's head says, outside any
+** append (0 and zeros: empty).  RELTO_OK; RELTO_ENOTFOUND when the backend
+** keeps no head apart from its records; RELTO_ESTORE. */
+enum relto_err store_trail_head(struct store_trail *t, int64_t *seq, unsigned char hash[STORE_HASH_LEN], char *err);
 /* Keep a released list under its hash, unless it is there already. */
 enum relto_err store_trail_add_list(struct store_trail *t, const unsigned char hash[STORE_HASH_LEN],
                                     const char *body, size_t len, char *err);

@@ -67,6 +67,8 @@ struct store_trail_ops {
 	                           size_t len, char *err);
 	enum relto_err (*add_checkpoint)(struct store_trail *t, const struct store_trail_checkpoint *cp, char *err);
 	enum relto_err (*end)(struct store_trail *t, enum relto_err rc, char *err);
+	/* NULL: the backend keeps no head apart from its records. */
+	enum relto_err (*head)(struct store_trail *t, int64_t *seq, unsigned char hash[STORE_HASH_LEN], char *err);
 	enum relto_err (*records)(struct store_trail *t, const struct store_trail_select *sel, store_trail_fn fn,
 	                          void *ctx, char *err);
 	enum relto_err (*list)(struct store_trail *t, const unsigned char hash[STORE_HASH_LEN], char **body,

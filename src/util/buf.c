@@ -83,6 +83,20 @@ enum relto_err buf_putc(struct buf *b, char c)
 	return buf_append(b, &c, 1);
 }
 
+enum relto_err buf_put_i64(struct buf *b, long long v)
+{
+	char d[24];
+	size_t i = sizeof(d);
+	/* Through unsigned: -LLONG_MIN does not fit a long long. */
+	unsigned long long u = v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v;
+	do
+		d[--i] = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		d[--i] = '-';
+	return buf_append(b, d + i, sizeof(d) - i);
+}
+
 enum relto_err buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 {
 	va_list ap2;

@@ -37,6 +37,9 @@ enum relto_err buf_putc(struct buf *b, char c);
 enum relto_err buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 enum relto_err buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+/* Append v in decimal: what buf_printf("%lld") does, without formatting
+** a format string twice (on paths taken for every request). */
+enum relto_err buf_put_i64(struct buf *b, long long v);
 /* Append s as a JSON string literal, quotes included, escaping as RFC 8259
 ** requires.  s must be valid UTF-8 (it is passed through unchanged). */
 enum relto_err buf_put_json_string(struct buf *b, const char *s);

@@ -46,7 +46,7 @@ static void path_of(char *out, size_t size, const char *name)
 static void remove_store(const char *p)
 {
 	static const char *const tails[] = {"", "-wal", "-shm", "-journal", ".audit", ".audit-wal",
-	                                    ".audit-shm", ".audit-journal"};
+	                                    ".audit-shm", ".audit-journal", ".audit-records"};
 	char q[256];
 	for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
 		snprintf(q, sizeof(q), "%s%s", p, tails[i]);
@@ -169,6 +169,79 @@ static int64_t trail_int(const char *store_path, const char *sql)
 	return v;
 }
 
+/* ---- the records file (STORE.audit-records: one record per line) ---- */
+
+#define MAX_LINES 4096
+
+struct lines {
+	char *v[MAX_LINES];
+	size_t n;
+};
+
+static void lines_free(struct lines *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	l->n = 0;
+}
+
+/* The records of the store at store_path, one string per line. */
+static int records_read(const char *store_path, struct lines *l)
+{
+	char p[256];
+	snprintf(p, sizeof(p), "%s.audit-records", store_path);
+	FILE *f = fopen(p, "rb");
+	l->n = 0;
+	if (!f)
+		return -1;
+	char *line = NULL;
+	size_t room = 0;
+	ssize_t n;
+	while (l->n < MAX_LINES && (n = getline(&line, &room, f)) > 0) {
+		if (line[n - 1] == '\n')
+			line[n - 1] = '\0';
+		l->v[l->n++] = strdup(line);
+	}
+	free(line);
+	fclose(f);
+	return 0;
+}
+
+/* Write l back as the store's records (each line ends with a line break). */
+static int records_write(const char *store_path, const struct lines *l)
+{
+	char p[256];
+	snprintf(p, sizeof(p), "%s.audit-records", store_path);
+	FILE *f = fopen(p, "wb");
+	if (!f)
+		return -1;
+	for (size_t i = 0; i < l->n; i++)
+		fprintf(f, "%s\n", l->v[i]);
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+/* Replace the first `from` in line seq (1-based) by `to`; -1 if absent. */
+static int line_replace(struct lines *l, size_t seq, const char *from, const char *to)
+{
+	char *at = seq >= 1 && seq <= l->n ? strstr(l->v[seq - 1], from) : NULL;
+	if (!at)
+		return -1;
+	size_t len = strlen(l->v[seq - 1]) - strlen(from) + strlen(to);
+	char *out = malloc(len + 1);
+	snprintf(out, len + 1, "%.*s%s%s", (int)(at - l->v[seq - 1]), l->v[seq - 1], to, at + strlen(from));
+	free(l->v[seq - 1]);
+	l->v[seq - 1] = out;
+	return 0;
+}
+
+/* The SHA-256 of line seq, as 64 hex digits. */
+static void line_hash_hex(const struct lines *l, size_t seq, char out[65])
+{
+	unsigned char h[AUDIT_HASH_LEN];
+	crypto_hash_sha256(h, (const unsigned char *)l->v[seq - 1], strlen(l->v[seq - 1]));
+	sodium_bin2hex(out, 65, h, AUDIT_HASH_LEN);
+}
+
 /* ---- bodies ---- */
 
 /* body wrapped as the writer wraps it (as record 1), parsed; NULL if it is
@@ -212,20 +285,45 @@ static int jint_is(const json_t *o, const char *k, json_int_t v)
 	return json_is_integer(x) && json_integer_value(x) == v;
 }
 
-/* A read record's body: partner, at, and optionally a released list hash. */
-static enum relto_err read_body(struct buf *b, const char *partner, int64_t at, const unsigned char *list,
-                                size_t released)
+/* What every read record of the tests withheld, and its reasons' list. */
+static const struct audit_withheld read_withheld[] = {{"policy line 9: not on the REL TO list", 2},
+                                                      {"classified above the partner's clearance", 1}};
+static struct audit_list read_reasons;
+
+static const struct audit_list *reasons_of_reads(void)
 {
-	static const struct audit_withheld wh[] = {{"policy line 9: not on the REL TO list", 2},
-	                                           {"classified above the partner's clearance", 1}};
+	static struct buf b;
+	if (!b.len) {
+		buf_init(&b, 1 << 16);
+		if (audit_reasons_list(&b, read_withheld, 2) != RELTO_OK)
+			return NULL;
+		read_reasons.text = b.data;
+		read_reasons.len = b.len;
+		audit_list_hash(b.data, b.len, read_reasons.hash);
+	}
+	return &read_reasons;
+}
+
+/* A read record's body: partner, at, optionally a released list hash, and
+** what it withheld (read_withheld, or nothing). */
+static enum relto_err read_body_of(struct buf *b, const char *partner, int64_t at, const unsigned char *list,
+                                   size_t released, int withheld)
+{
 	struct audit_read r = {
 		.at = at, .type = "read", .partner = partner, .credential = "config:x",
 		.request_id = "req-1", .method = "GET", .path = "/taxii2/api1/collections/c/objects/",
 		.query = "limit=10", .status = 200, .policy_version = 3, .posture_version = 4,
-		.snapshot = 7, .released = released, .list = list, .withheld = wh, .nwithheld = 2,
+		.snapshot = 7, .released = released, .list = list, .withheld = read_withheld,
+		.nwithheld = withheld ? 2 : 0,
 	};
 	buf_reset(b);
 	return audit_body_read(b, &r);
+}
+
+static enum relto_err read_body(struct buf *b, const char *partner, int64_t at, const unsigned char *list,
+                                size_t released)
+{
+	return read_body_of(b, partner, at, list, released, 1);
 }
 
 /* ---- 1. keys ---- */
@@ -376,13 +474,38 @@ static void test_body_read(void)
 	CHECK(json_is_object(rel));
 	CHECK(jint_is(rel, "count", 17));
 	CHECK_STR(jstr(rel, "list"), hex);
+	/* Withheld: the hash of the list of reasons, and the counts in its order. */
 	json_t *w = json_object_get(j, "withheld");
 	CHECK(json_is_object(w));
-	CHECK(json_object_size(w) == 4);
-	for (size_t i = 0; i < 4; i++)
-		CHECK(jint_is(w, wh[i].reason, wh[i].n));
+	CHECK(json_object_size(w) == 2);
+	struct buf rl;
+	buf_init(&rl, 1 << 16);
+	CHECK(audit_reasons_list(&rl, wh, 4) == RELTO_OK);
+	unsigned char rh[AUDIT_HASH_LEN];
+	char rhex[65];
+	audit_list_hash(rl.data, rl.len, rh);
+	hex_of(rh, rhex);
+	CHECK_STR(jstr(w, "reasons"), rhex);
+	json_t *counts = json_object_get(w, "counts");
+	CHECK(json_is_array(counts) && json_array_size(counts) == 4);
+	json_t *texts = json_loadb(rl.data, rl.len, JSON_REJECT_DUPLICATES, NULL);
+	CHECK(json_is_array(texts) && json_array_size(texts) == 4);
+	for (size_t i = 0; i < 4; i++) {
+		CHECK(json_integer_value(json_array_get(counts, i)) == wh[i].n);
+		CHECK_STR(json_string_value(json_array_get(texts, i)), wh[i].reason);
+	}
+	json_decref(texts);
 	CHECK_STR(jstr(j, "prev"), ZERO64);
 	json_decref(j);
+	/* The reasons' hash given (made once for a cached answer): the same body. */
+	struct buf again;
+	buf_init(&again, 1 << 16);
+	r.reasons = rh;
+	CHECK(audit_body_read(&again, &r) == RELTO_OK);
+	CHECK(again.len == b.len && memcmp(again.data, b.data, b.len) == 0);
+	r.reasons = NULL;
+	buf_free(&again);
+	buf_free(&rl);
 
 	/* A NULL list, nothing withheld, an empty query, a delete. */
 	struct audit_read d = {
@@ -518,6 +641,29 @@ static void test_lists(void)
 	audit_list_hash(b.data, b.len, h1);
 	CHECK(memcmp(h1, h, AUDIT_HASH_LEN) != 0);
 
+	/* Ids are checked eight bytes at a time: a byte that needs escaping
+	** (or is not ASCII) at any place of a long id, around the edges of
+	** those eight-byte words, still comes out escaped and as it was. */
+	static const char awkward[] = {'"', '\\', '\n', 0x1f, 0x7f, (char)0xc3};
+	for (size_t k = 0; k < sizeof(awkward); k++) {
+		for (size_t at = 0; at < 21; at++) {
+			char id[32], ver[] = "2024-01-01T00:00:00.000Z";
+			memset(id, 'a', 21);
+			id[21] = '\0';
+			id[at] = awkward[k];
+			if (awkward[k] == (char)0xc3) /* with its continuation: valid UTF-8 */
+				id[at + 1] = (char)0xa9;
+			static const char *one[1], *onev[1];
+			one[0] = id;
+			onev[0] = ver;
+			CHECK(build_list(&b, one, onev, 1) == RELTO_OK);
+			j = json_loadb(b.data, b.len, JSON_REJECT_DUPLICATES, &je);
+			CHECK(j != NULL);
+			CHECK_STR(json_string_value(json_array_get(json_array_get(j, 0), 0)), id);
+			json_decref(j);
+		}
+	}
+
 	/* Past the cap: RELTO_ETOOBIG. */
 	struct buf tiny;
 	buf_init(&tiny, 8);
@@ -533,6 +679,7 @@ struct seen {
 	int64_t seq[2048];
 	char partner[2048][8];
 	int64_t with_list;
+	int64_t with_reasons;
 	unsigned char prev[AUDIT_HASH_LEN]; /* the last record's hash */
 	int64_t last_seq;
 	int chained;      /* 1 while every record seen was seq+1 and linked to the one before */
@@ -548,7 +695,7 @@ static void seen_init(struct seen *s)
 /* Checks each record itself: it parses, seq is its seq, its hash is the
 ** hash of its bytes, and (when records come one after another) prev is the
 ** hash of the one before. */
-static enum relto_err collect(void *ctx, int64_t seq, const char *body, const char *list,
+static enum relto_err collect(void *ctx, int64_t seq, const char *body, const char *list, const char *reasons,
                               const unsigned char hash[AUDIT_HASH_LEN])
 {
 	struct seen *s = ctx;
@@ -600,6 +747,24 @@ static enum relto_err collect(void *ctx, int64_t seq, const char *body, const ch
 			}
 		} else if (list) {
 			fprintf(stderr, "  record %lld names no list but one came\n", (long long)seq);
+			s->bad = 1;
+		}
+		/* Withheld counts name their reasons' list, which comes too. */
+		const char *rh = jstr(json_object_get(j, "withheld"), "reasons");
+		if (rh) {
+			unsigned char got[AUDIT_HASH_LEN];
+			char ghex[65] = "";
+			if (reasons) {
+				audit_list_hash(reasons, strlen(reasons), got);
+				hex_of(got, ghex);
+			}
+			if (strcmp(ghex, rh) != 0) {
+				fprintf(stderr, "  record %lld: its reasons did not come, or do not hash to %s\n", (long long)seq, rh);
+				s->bad = 1;
+			}
+			s->with_reasons++;
+		} else if (reasons) {
+			fprintf(stderr, "  record %lld names no reasons but a list came\n", (long long)seq);
 			s->bad = 1;
 		}
 		if (s->n < 2048) {
@@ -655,7 +820,7 @@ static struct store *make_chain(const char *name, char *p, size_t size, const st
 	buf_init(&b, 1 << 16);
 	for (int i = 1; st && i <= CHAIN; i++) {
 		if (read_body(&b, i % 2 ? "kor" : "jpn", AT0 + i * INT64_C(1000000), NULL, 0) != RELTO_OK ||
-		    audit_append_now(st, k, b.data, b.len, err) != RELTO_OK) {
+		    audit_append_now(st, k, b.data, b.len, reasons_of_reads(), err) != RELTO_OK) {
 			fprintf(stderr, "  append %d: %s\n", i, err);
 			store_close(st);
 			st = NULL;
@@ -720,8 +885,10 @@ static void test_chain(void)
 	CHECK(!seen.bad);
 	CHECK(seen.chained);
 	CHECK(seen.with_list == 0);
-	/* The table holds exactly those. */
-	CHECK(trail_int(p, "SELECT count(*) FROM records") == CHAIN);
+	/* The records file holds exactly those. */
+	struct lines l;
+	CHECK(records_read(p, &l) == 0 && l.n == CHAIN);
+	lines_free(&l);
 
 	/* One partner's records only. */
 	f.partner = "jpn";
@@ -753,7 +920,7 @@ static void test_chain(void)
 	struct buf b;
 	buf_init(&b, 1 << 16);
 	CHECK(read_body(&b, "kor", AT0, NULL, 0) == RELTO_OK);
-	CHECK(audit_append_now(st, &k, b.data, b.len, err) == RELTO_OK);
+	CHECK(audit_append_now(st, &k, b.data, b.len, NULL, err) == RELTO_OK); /* its reasons are stored already */
 	buf_free(&b);
 	CHECK(audit_status(st, &pub, &s, err) == RELTO_OK);
 	CHECK(s.records == CHAIN + 1 && s.checkpoint_seq == CHAIN + 1 && s.checkpoint_valid == 1);
@@ -799,9 +966,12 @@ static void test_empty(void)
 
 /* ---- 5. tampering ---- */
 
-/* Make a chain, close it, run sql on its trail, reopen and verify with the
+/* How a test tampers with a trail (the store's path): 0 when done. */
+typedef int (*tamper_fn)(const char *store_path);
+
+/* Make a chain, close it, tamper with it, reopen and verify with the
 ** signing key's public half.  bad_seq, or -1 when something failed. */
-static int64_t tampered(const char *name, const char *sql, struct buf *rep)
+static int64_t tampered_by(const char *name, tamper_fn tamper, struct buf *rep)
 {
 	struct audit_key k;
 	char p[128], err[RELTO_ERRBUF_SIZE] = "";
@@ -816,10 +986,10 @@ static int64_t tampered(const char *name, const char *sql, struct buf *rep)
 	int64_t bad = verify(st, &pub, 1, rep);
 	buf_free(rep);
 	store_close(st);
-	if (bad != 0)
+	if (bad != 0 || tamper(p) != 0) {
+		fprintf(stderr, "  could not tamper with %s\n", p);
 		return -1;
-	if (trail_sql(p, sql) != 0)
-		return -1;
+	}
 	if (store_open(p, &st, err) != RELTO_OK) {
 		fprintf(stderr, "  reopen: %s\n", err);
 		return -1;
@@ -830,75 +1000,275 @@ static int64_t tampered(const char *name, const char *sql, struct buf *rep)
 	return bad;
 }
 
+/* The same, with SQL run on the trail's database. */
+static const char *tamper_sql_text;
+static int tamper_sql(const char *store_path)
+{
+	return trail_sql(store_path, tamper_sql_text);
+}
+
+static int64_t tampered(const char *name, const char *sql, struct buf *rep)
+{
+	tamper_sql_text = sql;
+	return tampered_by(name, tamper_sql, rep);
+}
+
+static int change_record_5(const char *p)
+{
+	struct lines l;
+	int rc = records_read(p, &l) || line_replace(&l, 5, "\"partner\":\"kor\"", "\"partner\":\"usa\"") ||
+	         records_write(p, &l) ? -1 : 0;
+	lines_free(&l);
+	return rc;
+}
+
 static void test_tamper_body(void)
 {
 	struct buf rep;
-	int64_t bad = tampered("t-body.db",
-	                       "UPDATE records SET body = replace(body, '\"partner\":\"kor\"', '\"partner\":\"usa\"')"
-	                       " WHERE seq = 5",
-	                       &rep);
+	int64_t bad = tampered_by("t-body.db", change_record_5, &rep);
 	CHECK(bad == 5);
 	CHECK(names_first(&rep, 5));
 	CHECK(strcasestr(rep.data, "not intact") != NULL);
 	buf_free(&rep);
 }
 
+/* Record 4 changed, and record 5 linked to the changed one (covering the
+** tracks one record further): the checkpoint signed when record 4 was
+** the newest finds it. */
+static int change_record_4_relinked(const char *p)
+{
+	struct lines l;
+	char old_hex[65], new_hex[65];
+	int rc = records_read(p, &l);
+	if (!rc) {
+		line_hash_hex(&l, 4, old_hex);
+		rc = line_replace(&l, 4, "\"status\":200", "\"status\":404");
+	}
+	if (!rc) {
+		line_hash_hex(&l, 4, new_hex);
+		rc = line_replace(&l, 5, old_hex, new_hex) || records_write(p, &l);
+	}
+	lines_free(&l);
+	return rc ? -1 : 0;
+}
+
 static void test_tamper_body_rehashed(void)
 {
 	struct buf rep;
-	int64_t bad = tampered("t-rehash.db",
-	                       "UPDATE records SET body = replace(body, '\"status\":200', '\"status\":404')"
-	                       " WHERE seq = 4;"
-	                       "UPDATE records SET hash = h256(body) WHERE seq = 4;",
-	                       &rep);
+	int64_t bad = tampered_by("t-rehash.db", change_record_4_relinked, &rep);
 	CHECK(bad == 4);
 	CHECK(names_first(&rep, 4));
 	buf_free(&rep);
 }
 
+static int delete_record_6(const char *p)
+{
+	struct lines l;
+	int rc = records_read(p, &l) || l.n < 6 ? -1 : 0;
+	if (!rc) {
+		free(l.v[5]);
+		memmove(&l.v[5], &l.v[6], (l.n - 6) * sizeof(l.v[0]));
+		l.n--;
+		rc = records_write(p, &l);
+	}
+	lines_free(&l);
+	return rc;
+}
+
 static void test_tamper_delete(void)
 {
 	struct buf rep;
-	int64_t bad = tampered("t-delete.db", "DELETE FROM records WHERE seq = 6", &rep);
+	int64_t bad = tampered_by("t-delete.db", delete_record_6, &rep);
 	CHECK(bad == 6);
 	CHECK(names_first(&rep, 6));
+	CHECK(strstr(rep.data, "record 6: missing") != NULL);
 	buf_free(&rep);
+}
+
+static int swap_records_3_4(const char *p)
+{
+	struct lines l;
+	int rc = records_read(p, &l) || l.n < 4 ? -1 : 0;
+	if (!rc) {
+		char *x = l.v[2];
+		l.v[2] = l.v[3];
+		l.v[3] = x;
+		rc = records_write(p, &l);
+	}
+	lines_free(&l);
+	return rc;
 }
 
 static void test_tamper_swap(void)
 {
 	struct buf rep;
-	int64_t bad = tampered("t-swap.db",
-	                       "CREATE TEMP TABLE t AS SELECT seq, body, hash FROM records WHERE seq IN (3, 4);"
-	                       "UPDATE records SET body = (SELECT body FROM t WHERE t.seq = 7 - records.seq),"
-	                       " hash = (SELECT hash FROM t WHERE t.seq = 7 - records.seq) WHERE seq IN (3, 4);",
-	                       &rep);
+	int64_t bad = tampered_by("t-swap.db", swap_records_3_4, &rep);
 	CHECK(bad == 3);
 	CHECK(names_first(&rep, 3));
+	CHECK(strstr(rep.data, "reordered") != NULL);
 	buf_free(&rep);
+}
+
+/* Records 9 and 10 cut off, and the head moved back to record 8, as one
+** who can write the trail would: the newest checkpoint (record 10) finds
+** it.  Cutting the file alone, the head finds it. */
+static int cut_after_8(const char *p, int move_head)
+{
+	struct lines l;
+	char hex[65], sql[512];
+	int rc = records_read(p, &l) || l.n != CHAIN ? -1 : 0;
+	size_t size = 0;
+	for (size_t i = 0; !rc && i < 8; i++)
+		size += strlen(l.v[i]) + 1;
+	if (!rc) {
+		line_hash_hex(&l, 8, hex);
+		for (size_t i = 8; i < l.n; i++)
+			free(l.v[i]);
+		l.n = 8;
+		rc = records_write(p, &l);
+	}
+	lines_free(&l);
+	if (!rc && move_head) {
+		snprintf(sql, sizeof(sql), "UPDATE head SET seq = 8, hash = X'%s', size = %zu", hex, size);
+		rc = trail_sql(p, sql);
+	}
+	return rc;
+}
+
+static int cut_after_8_with_head(const char *p)
+{
+	return cut_after_8(p, 1);
+}
+
+static int cut_after_8_file_only(const char *p)
+{
+	return cut_after_8(p, 0);
 }
 
 static void test_tamper_truncate(void)
 {
 	struct buf rep;
 	/* The newest checkpoint signs record 10; cut the trail after record 8. */
-	int64_t bad = tampered("t-trunc.db",
-	                       "DELETE FROM records WHERE seq > (SELECT max(seq) FROM checkpoints) - 2",
-	                       &rep);
+	int64_t bad = tampered_by("t-trunc.db", cut_after_8_with_head, &rep);
+	CHECK(bad == CHAIN - 1);
+	CHECK(names_first(&rep, CHAIN - 1));
+	buf_free(&rep);
+	bad = tampered_by("t-trunc2.db", cut_after_8_file_only, &rep);
 	CHECK(bad == CHAIN - 1);
 	CHECK(names_first(&rep, CHAIN - 1));
 	buf_free(&rep);
 }
 
-/* A column records are selected by (partner), changed to hide a record
-** from `relto audit show --partner`: it must agree with the body. */
-static void test_tamper_columns(void)
+/* The newest record changed: no record links to it, but the head and the
+** checkpoint hold its hash. */
+static int change_record_10(const char *p)
+{
+	struct lines l;
+	int rc = records_read(p, &l) || line_replace(&l, 10, "\"status\":200", "\"status\":403") ||
+	         records_write(p, &l) ? -1 : 0;
+	lines_free(&l);
+	return rc;
+}
+
+static void test_tamper_newest(void)
 {
 	struct buf rep;
-	int64_t bad = tampered("t-cols.db", "UPDATE records SET partner = 'usa' WHERE seq = 7", &rep);
-	CHECK(bad == 7);
-	CHECK(names_first(&rep, 7));
+	int64_t bad = tampered_by("t-newest.db", change_record_10, &rep);
+	CHECK(bad == CHAIN);
+	CHECK(names_first(&rep, CHAIN));
 	buf_free(&rep);
+}
+
+/* The records file past the trail's head: what a writer left that died
+** between writing its batch and committing it is not in the trail, and
+** the next append cuts it off; a file cut below the head stops appending. */
+static void test_records_file(void)
+{
+	struct audit_key k, pub;
+	char p[128], rp[160], err[RELTO_ERRBUF_SIZE] = "";
+	struct buf rep, b;
+	CHECK(signing_key(&k) == 0);
+	pub = public_of(&k);
+	struct store *st = make_chain("rfile.db", p, sizeof(p), &k);
+	CHECK(st);
+	store_close(st);
+	snprintf(rp, sizeof(rp), "%s.audit-records", p);
+	struct stat sb;
+	CHECK(stat(rp, &sb) == 0);
+	off_t committed = sb.st_size;
+	FILE *f = fopen(rp, "ab");
+	CHECK(f && fputs("{\"seq\":11,\"half a batch", f) >= 0 && fclose(f) == 0);
+	CHECK(store_open(p, &st, err) == RELTO_OK);
+	CHECK(verify(st, &pub, 1, &rep) == 0);
+	buf_free(&rep);
+	buf_init(&b, 1 << 16);
+	CHECK(read_body(&b, "kor", AT0 + 99, NULL, 0) == RELTO_OK);
+	CHECK(audit_append_now(st, &k, b.data, b.len, NULL, err) == RELTO_OK);
+	CHECK(verify(st, &pub, 1, &rep) == 0);
+	CHECK(rep.data && strstr(rep.data, "11 records"));
+	buf_free(&rep);
+	struct lines l;
+	CHECK(records_read(p, &l) == 0 && l.n == CHAIN + 1 && strncmp(l.v[CHAIN], "{\"seq\":11,\"at\"", 14) == 0);
+	lines_free(&l);
+	/* Cut below what the trail holds: nothing more is appended. */
+	CHECK(truncate(rp, committed - 10) == 0);
+	err[0] = '\0';
+	CHECK(audit_append_now(st, &k, b.data, b.len, NULL, err) == RELTO_ESTORE);
+	CHECK(strstr(err, "shorter") != NULL);
+	CHECK(verify(st, &pub, 1, &rep) > 0);
+	buf_free(&rep);
+	buf_free(&b);
+	store_close(st);
+	remove_store(p);
+}
+
+/* A trail written before records had a file of their own (a `records`
+** table) is moved into the file when opened, and verifies as before. */
+static void test_records_table_moved(void)
+{
+	struct audit_key k, pub;
+	char p[128], err[RELTO_ERRBUF_SIZE] = "";
+	struct buf rep;
+	CHECK(signing_key(&k) == 0);
+	pub = public_of(&k);
+	struct store *st = make_chain("moved.db", p, sizeof(p), &k);
+	CHECK(st);
+	store_close(st);
+	/* The older layout: the same records in a table, no head, no marks. */
+	struct lines l;
+	CHECK(records_read(p, &l) == 0 && l.n == CHAIN);
+	sqlite3 *db = trail_db(p);
+	CHECK(db);
+	CHECK(sqlite3_exec(db, "DROP TABLE head; DROP TABLE marks;"
+	                       "CREATE TABLE records(seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, type TEXT NOT NULL,"
+	                       " partner TEXT NOT NULL, list BLOB, body TEXT NOT NULL, hash BLOB NOT NULL);",
+	                   NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_stmt *ins = NULL;
+	CHECK(sqlite3_prepare_v2(db, "INSERT INTO records VALUES(?, ?, 'read', ?, NULL, ?, h256(?4))", -1, &ins, NULL) ==
+	      SQLITE_OK);
+	for (size_t i = 0; i < l.n; i++) {
+		sqlite3_bind_int64(ins, 1, (int64_t)i + 1);
+		sqlite3_bind_int64(ins, 2, AT0 + ((int64_t)i + 1) * INT64_C(1000000));
+		sqlite3_bind_text(ins, 3, (i + 1) % 2 ? "kor" : "jpn", -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 4, l.v[i], -1, SQLITE_STATIC);
+		CHECK(sqlite3_step(ins) == SQLITE_DONE);
+		sqlite3_reset(ins);
+	}
+	sqlite3_finalize(ins);
+	sqlite3_close(db);
+	lines_free(&l);
+	char rp[160];
+	snprintf(rp, sizeof(rp), "%s.audit-records", p);
+	CHECK(unlink(rp) == 0);
+	CHECK(store_open(p, &st, err) == RELTO_OK);
+	CHECK(verify(st, &pub, 1, &rep) == 0);
+	CHECK(rep.data && strstr(rep.data, "10 records"));
+	buf_free(&rep);
+	store_close(st);
+	CHECK(trail_int(p, "SELECT count(*) FROM sqlite_master WHERE name = 'records'") == 0);
+	CHECK(records_read(p, &l) == 0 && l.n == CHAIN);
+	lines_free(&l);
+	remove_store(p);
 }
 
 static void test_tamper_checkpoint_sig(void)
@@ -986,8 +1356,13 @@ static void *submitter(void *arg)
 	struct worker *w = arg;
 	for (int i = w->first; i < w->first + PER_THREAD; i++) {
 		int l = list_of[i];
-		audit_submit(w->a, bodies[i], body_lens[i], l >= 0 ? lists[l].data : NULL, l >= 0 ? lists[l].len : 0,
-		             on_done, &slots[i]);
+		struct audit_list released = {0};
+		if (l >= 0) {
+			released = (struct audit_list){.text = lists[l].data, .len = lists[l].len};
+			audit_list_hash(lists[l].data, lists[l].len, released.hash);
+		}
+		audit_submit_lists(w->a, bodies[i], body_lens[i], l >= 0 ? &released : NULL, reasons_of_reads(), on_done,
+		                   &slots[i]);
 	}
 	return NULL;
 }
@@ -1109,22 +1484,57 @@ static void test_writer(void)
 	store_close(st);
 
 	/* Each distinct list is kept once. */
-	CHECK(trail_int(p, "SELECT count(*) FROM lists") == NLISTS);
-	CHECK(trail_int(p, "SELECT count(*) FROM records") == NRECORDS);
-	CHECK(trail_int(p, "SELECT count(*) FROM records WHERE list IS NOT NULL") == NRECORDS / 3 + 1);
+	CHECK(trail_int(p, "SELECT count(*) FROM lists") == NLISTS + 1 /* and the reasons */);
+	struct lines recs;
+	CHECK(records_read(p, &recs) == 0 && recs.n == NRECORDS);
+	size_t with_list = 0;
+	for (size_t i = 0; i < recs.n; i++)
+		with_list += strstr(recs.v[i], ",\"list\":\"") != NULL;
+	CHECK(with_list == NRECORDS / 3 + 1);
 
-	/* A changed list is found: at the first record that names it. */
-	int64_t first = trail_int(p, "SELECT min(seq) FROM records WHERE list = "
-	                             "(SELECT hash FROM lists ORDER BY hash LIMIT 1)");
+	/* A changed list is found: at the first record that names it.  (A
+	** released list is a list of pairs; the reasons, of texts.) */
+	sqlite3 *tdb = trail_db(p);
+	sqlite3_stmt *q = NULL;
+	char named[80] = "";
+	if (tdb && sqlite3_prepare_v2(tdb, "SELECT lower(hex(hash)) FROM lists WHERE body LIKE '[[%' ORDER BY hash LIMIT 1",
+	                              -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+		snprintf(named, sizeof(named), "\"list\":\"%s\"", (const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	sqlite3_close(tdb);
+	int64_t first = 0;
+	for (size_t i = 0; named[0] && i < recs.n && !first; i++)
+		if (strstr(recs.v[i], named))
+			first = (int64_t)i + 1;
+	lines_free(&recs);
 	CHECK(first > 0);
 	CHECK(trail_sql(p, "UPDATE lists SET body = replace(body, '\"indicator--', '\"indicator--x')"
-	                   " WHERE hash = (SELECT hash FROM lists ORDER BY hash LIMIT 1)") == 0);
+	                   " WHERE hash = (SELECT hash FROM lists WHERE body LIKE '[[%' ORDER BY hash LIMIT 1)") == 0);
 	CHECK(store_open(p, &st, err) == RELTO_OK);
 	bad = verify(st, &pub, 1, &rep);
 	if (bad != first)
 		fprintf(stderr, "  changed list: bad_seq %lld, first record naming it %lld; report:\n%s\n",
 		        (long long)bad, (long long)first, rep.data ? rep.data : "");
 	CHECK(bad == first);
+	buf_free(&rep);
+	store_close(st);
+	CHECK(trail_sql(p, "UPDATE lists SET body = replace(body, '\"indicator--x', '\"indicator--')") == 0);
+
+	/* Changed withheld reasons are found at the first record counting by
+	** them (every record here does): record 1. */
+	CHECK(trail_sql(p, "UPDATE lists SET body = replace(body, 'REL TO', 'REL FROM') WHERE body LIKE '[\"%'") == 0);
+	CHECK(store_open(p, &st, err) == RELTO_OK);
+	bad = verify(st, &pub, 1, &rep);
+	CHECK(bad == 1);
+	CHECK(rep.data && strstr(rep.data, "record 1: its list of withheld reasons was changed"));
+	buf_free(&rep);
+	/* Deleted, they are missing. */
+	store_close(st);
+	CHECK(trail_sql(p, "DELETE FROM lists WHERE body LIKE '[\"%'") == 0);
+	CHECK(store_open(p, &st, err) == RELTO_OK);
+	bad = verify(st, &pub, 1, &rep);
+	CHECK(bad == 1);
+	CHECK(rep.data && strstr(rep.data, "record 1: its list of withheld reasons is missing"));
 	buf_free(&rep);
 	store_close(st);
 	remove_store(p);
@@ -1164,8 +1574,8 @@ static void test_submit_wait(void)
 	CHECK_STR(seen.partner[0], "admin");
 	CHECK(!seen.bad && seen.chained);
 
-	/* A second one, and the admin filter. */
-	CHECK(read_body(&b, "kor", AT0 + 1, NULL, 0) == RELTO_OK);
+	/* A second one (that names no list: audit_submit), and the admin filter. */
+	CHECK(read_body_of(&b, "kor", AT0 + 1, NULL, 0, 0) == RELTO_OK);
 	CHECK(audit_submit_wait(a, b.data, b.len, err) == RELTO_OK);
 	f.decision = "admin";
 	seen_init(&seen);
@@ -1205,7 +1615,7 @@ static void test_periodic_checkpoint(void)
 	struct audit *a = NULL;
 	CHECK(audit_open(st, &k, 1000, &a, err) == RELTO_OK);
 	buf_init(&b, 1 << 16);
-	CHECK(read_body(&b, "kor", AT0, NULL, 0) == RELTO_OK);
+	CHECK(read_body_of(&b, "kor", AT0, NULL, 0, 0) == RELTO_OK);
 	CHECK(audit_submit_wait(a, b.data, b.len, err) == RELTO_OK);
 	buf_free(&b);
 	/* Signed within a few ms (allow 5 s for a loaded machine). */
@@ -1238,7 +1648,7 @@ struct counted {
 	unsigned char ids[2000];
 };
 
-static enum relto_err count_ids(void *ctx, int64_t seq, const char *body, const char *list,
+static enum relto_err count_ids(void *ctx, int64_t seq, const char *body, const char *list, const char *reasons,
                                 const unsigned char hash[AUDIT_HASH_LEN])
 {
 	struct counted *c = ctx;
@@ -1285,12 +1695,28 @@ static void test_journal_crash(void)
 		for (int i = 0; i < 1000; i++) {
 			char rid[32];
 			snprintf(rid, sizeof(rid), "r-%d", i);
+			/* Two in three withhold something, for one of two sets of reasons. */
+			static const struct audit_withheld w1[] = {{"policy line 3: not on the REL TO list", 2}},
+			                                   w2[] = {{"refers to an object that is withheld", 1}, {"x", 4}};
+			const struct audit_withheld *w = i % 3 == 0 ? NULL : i % 3 == 1 ? w1 : w2;
+			size_t nw = !w ? 0 : w == w1 ? 1 : 2;
 			struct audit_read r = {.at = AT0 + i, .type = "read", .partner = "kor", .credential = "config:kor",
 			                       .request_id = rid, .method = "GET", .path = "/x/", .query = "", .status = 200,
-			                       .released = 1, .list = lh};
-			buf_reset(&b);
-			if (audit_body_read(&b, &r) || audit_record(a, b.data, b.len, list.data, list.len, lh, err))
+			                       .released = 1, .list = lh, .withheld = w, .nwithheld = nw};
+			struct audit_list released = {.text = list.data, .len = list.len}, reasons = {0};
+			memcpy(released.hash, lh, AUDIT_HASH_LEN);
+			struct buf rl;
+			buf_init(&rl, 1u << 16);
+			if (nw && audit_reasons_list(&rl, w, nw))
 				_exit(3);
+			if (nw) {
+				reasons = (struct audit_list){.text = rl.data, .len = rl.len};
+				audit_list_hash(rl.data, rl.len, reasons.hash);
+			}
+			buf_reset(&b);
+			if (audit_body_read(&b, &r) || audit_record(a, b.data, b.len, &released, nw ? &reasons : NULL, err))
+				_exit(3);
+			buf_free(&rl);
 		}
 		_exit(0); /* no audit_close: what a crash leaves */
 	}
@@ -1375,7 +1801,9 @@ int main(void)
 	RUN(test_tamper_delete);
 	RUN(test_tamper_swap);
 	RUN(test_tamper_truncate);
-	RUN(test_tamper_columns);
+	RUN(test_tamper_newest);
+	RUN(test_records_file);
+	RUN(test_records_table_moved);
 	RUN(test_tamper_checkpoint_sig);
 	RUN(test_tamper_checkpoint_hash);
 	RUN(test_other_pubkey);

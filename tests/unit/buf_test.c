@@ -6,7 +6,9 @@
 ** buf_read_file reads binary files exactly and refuses what it should.
 */
 #include <jansson.h>
+#include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -167,6 +169,29 @@ static void test_printf(void)
 	CHECK_STR(b.data, "1234");
 	CHECK(buf_printf(&b, "%d", 5678) == RELTO_OK);
 	CHECK_STR(b.data, "12345678");
+	buf_free(&b);
+}
+
+static void test_put_i64(void)
+{
+	struct buf b;
+	buf_init(&b, 4096);
+	const long long cases[] = {0, 7, -1, 10, 1234567890123LL, LLONG_MAX, LLONG_MIN};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char want[32];
+		snprintf(want, sizeof(want), "%lld", cases[i]);
+		buf_reset(&b);
+		CHECK(buf_put_i64(&b, cases[i]) == RELTO_OK);
+		CHECK_STR(b.data, want);
+	}
+	buf_free(&b);
+	/* Past the cap: nothing changes. */
+	buf_init(&b, 4);
+	CHECK(buf_puts(&b, "ab") == RELTO_OK);
+	CHECK(buf_put_i64(&b, 123) == RELTO_ETOOBIG);
+	CHECK_STR(b.data, "ab");
+	CHECK(buf_put_i64(&b, -9) == RELTO_OK);
+	CHECK_STR(b.data, "ab-9");
 	buf_free(&b);
 }
 
@@ -383,6 +408,7 @@ int main(void)
 	RUN(test_growth);
 	RUN(test_reset_and_steal);
 	RUN(test_printf);
+	RUN(test_put_i64);
 	RUN(test_json_string);
 	RUN(test_json_string_roundtrip);
 	RUN(test_json_string_cap_unchanged);

@@ -149,6 +149,46 @@ static void test_defaults(void)
 	config_free(c);
 }
 
+/* The audit key and journals live beside a database file; a database on a
+** server has none, and its URL (which may hold a password) never becomes
+** a path. */
+static void test_audit_paths(void)
+{
+	struct relto_config *c;
+	char err[RELTO_ERRBUF_SIZE], out[256];
+	CHECK(load(minimal, &c, err) == RELTO_OK);
+	CHECK(config_audit_key_path(c, out, sizeof(out)) && strcmp(out, "x.db.audit-key") == 0);
+	CHECK(config_audit_journal_prefix(c, out, sizeof(out)) && strcmp(out, "x.db.audit-journal-") == 0);
+	config_free(c);
+	static const char pg[] =
+		"database: \"postgresql://relto:secret@db.example/relto\"\n"
+		"partners:\n"
+		"  - id: a\n"
+		"    password_hash: " H "\n"
+		"api_roots:\n"
+		"  - path: r\n"
+		"    title: R\n";
+	CHECK(load(pg, &c, err) == RELTO_OK);
+	strcpy(out, "untouched");
+	CHECK(!config_audit_key_path(c, out, sizeof(out)));
+	CHECK(!config_audit_journal_prefix(c, out, sizeof(out)));
+	CHECK(strstr(out, "secret") == NULL);
+	config_free(c);
+	static const char pg_key[] =
+		"database: \"postgresql://relto:secret@db.example/relto\"\n"
+		"audit:\n"
+		"  key: /etc/relto/audit.key\n"
+		"partners:\n"
+		"  - id: a\n"
+		"    password_hash: " H "\n"
+		"api_roots:\n"
+		"  - path: r\n"
+		"    title: R\n";
+	CHECK(load(pg_key, &c, err) == RELTO_OK);
+	CHECK(config_audit_key_path(c, out, sizeof(out)) && strcmp(out, "/etc/relto/audit.key") == 0);
+	config_free(c);
+}
+
 struct listen_case {
 	const char *listen, *host;
 	unsigned port;
@@ -462,6 +502,7 @@ int main(void)
 {
 	RUN(test_full);
 	RUN(test_defaults);
+	RUN(test_audit_paths);
 	RUN(test_listen_forms);
 	RUN(test_page_size_rules);
 	RUN(test_errors);

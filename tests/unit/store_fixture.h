@@ -1,14 +1,22 @@
 /*
-** store_fixture.h: an empty SQLite store of its own for each unit test
-** that needs one (store_test.c, ingest_test.c).  The includer defines
+** store_fixture.h: an empty store of its own for each unit test that
+** needs one (store_test.c, ingest_test.c).  The includer defines
 ** STORE_FIXTURE_PATH (the database file, a char array it fills before the
 ** first test) and STORE_FIXTURE_URL (what store_open is given: the path
 ** itself or "sqlite:" + path) before including this file.
+**
+** With RELTO_TEST_PG set to a PostgreSQL URI (tests/pg/run sets it), the
+** same tests run on that database instead: each starts by emptying every
+** table of the database's current schema but schema_version (so use a
+** database of its own for the tests), where SQLite's start from a deleted
+** file.
 */
 #ifndef RELTO_STORE_FIXTURE_H
 #define RELTO_STORE_FIXTURE_H
 
+#include <libpq-fe.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "store/store.h"
@@ -19,23 +27,77 @@ struct fix {
 	int64_t coll;
 };
 
+/* The PostgreSQL URI the tests run on, or NULL for SQLite. */
+static inline const char *fix_pg(void)
+{
+	const char *u = getenv("RELTO_TEST_PG");
+	return u && *u ? u : NULL;
+}
+
+/* What store_open is given for the fixture's store. */
+static inline const char *fix_url(void)
+{
+	return fix_pg() ? fix_pg() : STORE_FIXTURE_URL;
+}
+
+/* The prefix of the backend's error messages. */
+static inline const char *fix_err_prefix(void)
+{
+	return fix_pg() ? "postgresql: " : "sqlite: ";
+}
+
+/* Empty every relto table (TRUNCATE, numbering restarted); a database
+** without the tables yet is fine.  0 or -1 (the reason on stderr). */
+static int empty_pg(const char *uri)
+{
+	PGconn *db = PQconnectdb(uri);
+	int ok = PQstatus(db) == CONNECTION_OK;
+	PGresult *res = NULL;
+	if (ok) {
+		/* One statement: a DO block builds the TRUNCATE from the catalog. */
+		res = PQexec(db, "SET client_min_messages = warning; DO $$ DECLARE t text; BEGIN"
+		                 " SELECT string_agg(quote_ident(tablename), ', ') INTO t FROM pg_tables"
+		                 " WHERE schemaname = current_schema() AND tablename <> 'schema_version';"
+		                 " IF t IS NOT NULL THEN EXECUTE 'TRUNCATE ' || t || ' RESTART IDENTITY'; END IF; END $$");
+		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	}
+	if (!ok)
+		fprintf(stderr, "  emptying the test database: %s", PQerrorMessage(db));
+	PQclear(res);
+	PQfinish(db);
+	return ok ? 0 : -1;
+}
+
 static void remove_files(void)
 {
-	char p[sizeof(STORE_FIXTURE_PATH) + 8];
+	char p[sizeof(STORE_FIXTURE_PATH) + 16];
 	unlink(STORE_FIXTURE_PATH);
 	snprintf(p, sizeof(p), "%s-wal", STORE_FIXTURE_PATH);
 	unlink(p);
 	snprintf(p, sizeof(p), "%s-shm", STORE_FIXTURE_PATH);
 	unlink(p);
+	snprintf(p, sizeof(p), "%s.audit", STORE_FIXTURE_PATH);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s.audit-wal", STORE_FIXTURE_PATH);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s.audit-shm", STORE_FIXTURE_PATH);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s.audit-records", STORE_FIXTURE_PATH);
+	unlink(p);
 }
 
-/* Every test starts from an empty store file, with one collection. */
+/* Every test starts from an empty store, with one collection. */
 static int fix_open(struct fix *f)
 {
 	memset(f, 0, sizeof(*f));
 	remove_files();
-	if (store_open(STORE_FIXTURE_URL, &f->s, NULL) || store_conn_get(f->s, &f->c, NULL))
+	if (fix_pg() && empty_pg(fix_pg()))
 		return -1;
+	char err[RELTO_ERRBUF_SIZE] = "";
+	if (store_open(fix_url(), &f->s, err) || store_conn_get(f->s, &f->c, err)) {
+		fprintf(stderr, "  fix_open: %s\n", err);
+		return -1;
+	}
 	return store_collection(f->c, "91a7b528-80eb-42ed-a74d-c6fbd5a26116", &f->coll, NULL) ? -1 : 0;
 }
 

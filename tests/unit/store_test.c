@@ -1,11 +1,15 @@
 /*
 ** store_test.c: unit tests for the store interface (src/store/store.h)
-** on its SQLite backend, in a fresh directory under /tmp: opening and
-** reopening, secrets and collection keys, put (added, duplicates,
-** date_added order, all-or-nothing batches), every query filter and
-** their combinations, first/last bookkeeping when versions arrive out
-** of order and after deletes, count, status resources and their owner,
-** and that stored bytes come back byte for byte.
+** on its SQLite backend, in a fresh directory under /tmp, or on
+** PostgreSQL when RELTO_TEST_PG names a database (tests/pg/run,
+** store_fixture.h): opening and reopening, secrets and collection keys,
+** put (added, duplicates, date_added order, all-or-nothing batches),
+** every query filter and their combinations, first/last bookkeeping when
+** versions arrive out of order and after deletes, count, status
+** resources and their owner, that stored bytes come back byte for byte,
+** releasability (references two levels deep, hidden references, latest
+** visible version, withheld counts, deletes), rules versions, credentials,
+** heads, what releasability reads, and the audit trail's storage.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +55,8 @@ struct row {
 	int has_id, has_version_text, has_spec, has_raw;
 	char raw[256];
 	size_t raw_len;
+	char hidden[160];
+	int has_hidden, own;
 };
 
 struct rows {
@@ -84,6 +90,8 @@ static enum relto_err collect(void *ctx, const struct store_row *in)
 	r->has_version_text = copy(r->version_text, sizeof(r->version_text), in->version_text);
 	r->has_spec = copy(r->spec_version, sizeof(r->spec_version), in->spec_version);
 	r->has_raw = in->raw != NULL;
+	r->has_hidden = copy(r->hidden, sizeof(r->hidden), in->hidden_refs);
+	r->own = in->own;
 	r->raw_len = in->raw_len <= sizeof(r->raw) ? in->raw_len : 0;
 	if (r->raw_len)
 		memcpy(r->raw, in->raw, r->raw_len);
@@ -153,6 +161,24 @@ static int64_t count(struct fix *f, int64_t coll)
 
 /* ---- tests ---- */
 
+/* Which store URLs name a file (beside which the audit key and journals
+** live), and never a server's URL (which may hold a password). */
+static void test_file_of(void)
+{
+	char out[64];
+	CHECK(store_file_of("/var/lib/relto/relto.db", out, sizeof(out)) && strcmp(out, "/var/lib/relto/relto.db") == 0);
+	CHECK(store_file_of("sqlite:rel.db", out, sizeof(out)) && strcmp(out, "rel.db") == 0);
+	CHECK(store_file_of("C:\\relto\\relto.db", out, sizeof(out)) && strcmp(out, "C:\\relto\\relto.db") == 0);
+	strcpy(out, "untouched");
+	CHECK(!store_file_of("postgresql://relto:secret@db.example/relto", out, sizeof(out)));
+	CHECK(!store_file_of("postgres://relto:secret@db.example/relto", out, sizeof(out)));
+	CHECK(strstr(out, "secret") == NULL);
+	CHECK(!store_file_of("sqlite:", out, sizeof(out)));
+	CHECK(!store_file_of("", out, sizeof(out)));
+	char tiny[4];
+	CHECK(!store_file_of("/a/long/path", tiny, sizeof(tiny)));
+}
+
 static void test_open_errors(void)
 {
 	struct store *s = (struct store *)&dir;
@@ -205,7 +231,7 @@ static void test_reopen(void)
 	/* A second store on the same file (another process) sees the same. */
 	struct store *s2;
 	struct store_conn *c2;
-	CHECK(store_open(path, &s2, NULL) == RELTO_OK); /* a bare path is SQLite */
+	CHECK(store_open(fix_pg() ? fix_pg() : path, &s2, NULL) == RELTO_OK); /* a bare path is SQLite */
 	CHECK(store_conn_get(s2, &c2, NULL) == RELTO_OK);
 	CHECK(store_secret(c2, "cursor", k3, NULL) == RELTO_OK);
 	int ok = memcmp(k1, k3, sizeof(k1)) == 0;
@@ -218,7 +244,7 @@ static void test_reopen(void)
 	/* Close and reopen: data, secrets and keys stay. */
 	store_conn_put(f.s, f.c);
 	store_close(f.s);
-	CHECK(store_open(url, &f.s, NULL) == RELTO_OK);
+	CHECK(store_open(fix_url(), &f.s, NULL) == RELTO_OK);
 	CHECK(store_conn_get(f.s, &f.c, NULL) == RELTO_OK);
 	CHECK(store_secret(f.c, "cursor", k3, NULL) == RELTO_OK);
 	CHECK(memcmp(k1, k3, sizeof(k1)) == 0);
@@ -288,7 +314,7 @@ static void test_put_all_or_nothing(void)
 	char err[RELTO_ERRBUF_SIZE] = "";
 	enum store_put_result r[2];
 	CHECK(store_put(f.c, f.coll, "kor", b, 2, r, NULL, err) == RELTO_ESTORE);
-	CHECK(strncmp(err, "sqlite: ", 8) == 0);
+	CHECK(strncmp(err, fix_err_prefix(), strlen(fix_err_prefix())) == 0);
 	CHECK(count(&f, f.coll) == 0);
 	/* Too large for the backend: refused before anything is written. */
 	b[1].type = "malware";
@@ -704,6 +730,486 @@ static void test_withheld_counts(void)
 	fix_close(&f);
 }
 
+/* ---- releasability: references, hidden references, visible versions ---- */
+
+#define REL "relationship--11111111-2222-4333-8444-000000000004"
+#define REP "report--11111111-2222-4333-8444-000000000005"
+#define REP2 "report--11111111-2222-4333-8444-000000000006"
+#define SIG "sighting--11111111-2222-4333-8444-000000000007"
+#define COA "course-of-action--11111111-2222-4333-8444-000000000008"
+
+struct setmap {
+	const char *canon;
+	int64_t num;
+};
+
+static enum relto_err find_set(void *ctx, int64_t num, const char *canon)
+{
+	struct setmap *m = ctx;
+	if (strcmp(canon, m->canon) == 0)
+		m->num = num;
+	return RELTO_OK;
+}
+
+static int64_t set_of(struct fix *f, const char *canon)
+{
+	struct setmap m = {canon, -1};
+	if (store_marking_sets(f->c, find_set, &m, NULL))
+		return -1;
+	return m.num;
+}
+
+/* IND (set-a) and MAL (set-b); REL requires both; REP names IND and MAL
+** (optional refs); REP2 names REL only and SIG requires it (two levels,
+** which relto follows); COA requires SIG (three levels: deeper than relto
+** follows, so never visible but to its submitter).  IND has a second
+** version in set-b. */
+static int load_vis(struct fix *f)
+{
+	struct store_ref rel_refs[] = {{IND, 1}, {MAL, 1}};
+	struct store_ref rep_refs[] = {{IND, 0}, {MAL, 0}};
+	struct store_ref rep2_refs[] = {{REL, 0}};
+	struct store_ref sig_refs[] = {{REL, 1}};
+	struct store_ref coa_refs[] = {{SIG, 1}};
+	struct store_new b[] = {
+		obj(IND, "indicator", V1, "2.1", "{\"i\":1}"),
+		obj(MAL, "malware", V1, "2.1", "{\"m\":1}"),
+		obj(REL, "relationship", V1, "2.1", "{\"r\":1}"),
+		obj(REP, "report", V1, "2.1", "{\"rep\":1}"),
+		obj(REP2, "report", V1, "2.1", "{\"rep2\":1}"),
+		obj(SIG, "sighting", V1, "2.1", "{\"s\":1}"),
+		obj(IND, "indicator", V2, "2.1", "{\"i\":2}"),
+		obj(COA, "course-of-action", V1, "2.1", "{\"c\":1}"),
+	};
+	b[0].marking_canon = "set-a";
+	b[1].marking_canon = "set-b";
+	b[2].marking_canon = "set-c";
+	b[3].marking_canon = "set-c";
+	b[4].marking_canon = "set-c";
+	b[5].marking_canon = "set-c";
+	b[6].marking_canon = "set-b";
+	b[2].refs = rel_refs;
+	b[2].nrefs = 2;
+	b[3].refs = rep_refs;
+	b[3].nrefs = 2;
+	b[4].refs = rep2_refs;
+	b[4].nrefs = 1;
+	b[5].refs = sig_refs;
+	b[5].nrefs = 1;
+	b[7].marking_canon = "set-c";
+	b[7].refs = coa_refs;
+	b[7].nrefs = 1;
+	return put(f, f->coll, b, 8, NULL, NULL) ? -1 : 0;
+}
+
+/* What partner "p1" sees with the released sets named in `released`. */
+static int sees(struct fix *f, const char *released, struct store_versions v, const char *want)
+{
+	int64_t sets[3];
+	size_t n = 0;
+	for (const char *c = released; *c; c++)
+		sets[n++] = set_of(f, *c == 'a' ? "set-a" : *c == 'b' ? "set-b" : "set-c");
+	struct store_query q = {.coll = f->coll, .limit = 100, .versions = v};
+	q.vis = (struct store_visibility){.on = 1, .sets = sets, .nsets = n, .originator = "p1"};
+	return shows(f->c, &q, want);
+}
+
+static void test_visibility(void)
+{
+	struct fix f;
+	CHECK(fix_open(&f) == 0);
+	CHECK(load_vis(&f) == 0);
+	struct store_versions all = {.all = 1}, last = {.last = 1}, first = {.first = 1};
+	/* Nothing released: nothing seen. */
+	CHECK(sees(&f, "", all, ""));
+	/* set-c only: REL lacks both, REP has no visible ref, REP2's REL is
+	** not visible, SIG neither. */
+	CHECK(sees(&f, "c", all, ""));
+	/* a and c: REP shows (IND visible, MAL hidden); REL needs MAL. */
+	CHECK(sees(&f, "ac", all, "indi@" V1 "|repo@" V1));
+	/* Everything released: all but COA (three levels deep). */
+	CHECK(sees(&f, "abc", all,
+	           "indi@" V1 "|malw@" V1 "|rela@" V1 "|repo@" V1 "|repo@" V1 "|sigh@" V1 "|indi@" V2));
+	/* The latest *visible* version: with a only, IND's V1. */
+	CHECK(sees(&f, "a", last, "indi@" V1));
+	CHECK(sees(&f, "ab", last, "malw@" V1 "|indi@" V2));
+	CHECK(sees(&f, "b", first, "malw@" V1 "|indi@" V2));
+
+	/* Hidden optional references, and "own". */
+	int64_t sets[2] = {set_of(&f, "set-a"), set_of(&f, "set-c")};
+	struct store_query q = {.coll = f.coll, .limit = 100, .versions.all = 1};
+	q.vis = (struct store_visibility){.on = 1, .sets = sets, .nsets = 2, .originator = "p1"};
+	struct rows g;
+	CHECK(run(f.c, &q, 1, &g) == 2);
+	CHECK(!g.r[0].has_hidden && !g.r[0].own);
+	CHECK(g.r[1].has_hidden);
+	CHECK_STR(g.r[1].hidden, "[\"" MAL "\"]");
+	/* The submitter sees everything of its own, whole. */
+	q.vis.originator = "kor";
+	q.vis.nsets = 0;
+	CHECK(run(f.c, &q, 1, &g) == 8);
+	CHECK(g.r[3].own && !g.r[3].has_hidden);
+	/* Without a filter: no hidden refs column. */
+	q.vis.on = 0;
+	CHECK(run(f.c, &q, 1, &g) == 8 && !g.r[3].has_hidden);
+
+	/* A partner can delete only what it may receive. */
+	struct store_visibility vis = {.on = 1, .sets = sets, .nsets = 1, .originator = "p1"}; /* set-a */
+	size_t deleted = 99;
+	CHECK(store_delete(f.c, f.coll, MAL, &all, NULL, 0, &vis, &deleted, NULL) == RELTO_OK && deleted == 0);
+	CHECK(store_delete(f.c, f.coll, IND, &last, NULL, 0, &vis, &deleted, NULL) == RELTO_OK && deleted == 1);
+	CHECK(count(&f, f.coll) == 7);
+	/* V1 went (the latest visible), V2 stays and is first and last now. */
+	struct store_query fl = {.coll = f.coll, .limit = 100, .ids = ids_ind, .nids = 1,
+	                         .versions = {.first = 1, .last = 1}};
+	CHECK(shows(f.c, &fl, "indi@" V2));
+	fix_close(&f);
+}
+
+/* Withheld rows counted over several batches: many withheld rows before
+** a few visible ones, and a limit smaller than what is visible. */
+static void test_withheld_many(void)
+{
+	struct fix f;
+	CHECK(fix_open(&f) == 0);
+	static char ids[40][64];
+	struct store_new b[40];
+	for (int i = 0; i < 40; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "indicator--11111111-2222-4333-8444-0000000001%02d", i);
+		b[i] = obj(ids[i], "indicator", V1, "2.1", "{}");
+		b[i].marking_canon = i % 10 == 9 ? "set-a" : "set-b"; /* rows 9, 19, 29, 39 visible */
+	}
+	enum store_put_result res[40];
+	CHECK(put(&f, f.coll, b, 40, res, NULL) == RELTO_OK);
+	int64_t a = set_of(&f, "set-a"), bset = set_of(&f, "set-b");
+	struct store_withheld w = {0};
+	struct store_query q = {.coll = f.coll, .limit = 3, .versions.last = 1, .withheld = &w};
+	q.vis = (struct store_visibility){.on = 1, .sets = &a, .nsets = 1, .originator = "p1"};
+	struct rows g;
+	CHECK(run(f.c, &q, 0, &g) == 3);
+	CHECK_STR(g.r[2].id, ids[29]);
+	/* Passed over before the third row: 27 (not the 10 after it). */
+	CHECK(w.n == 1 && w.by_set[0].set == bset && w.by_set[0].count == 27);
+	/* Paging on from there: the last visible row, and the rest counted. */
+	memset(&w, 0, sizeof(w));
+	q.has_cursor = 1;
+	q.after_date_added = g.r[2].date_added;
+	q.after_seq = g.r[2].seq;
+	q.limit = 100;
+	CHECK(run(f.c, &q, 1, &g) == 1);
+	CHECK(w.n == 1 && w.by_set[0].count == 9);
+	fix_close(&f);
+}
+
+/* ---- rules, credentials, heads ---- */
+
+static enum relto_err count_rules(void *ctx, const struct store_rules *r)
+{
+	int *n = ctx;
+	if (r->body || r->version != *n + 1)
+		return RELTO_EINTERNAL;
+	(*n)++;
+	return RELTO_OK;
+}
+
+static void test_rules(void)
+{
+	struct fix f;
+	CHECK(fix_open(&f) == 0);
+	struct store_heads h;
+	CHECK(store_heads(f.c, &h, NULL) == RELTO_OK && h.posture == 0 && h.policy == 0);
+	int64_t v = 0;
+	char err[RELTO_ERRBUF_SIZE] = "";
+	CHECK(store_rules_put(f.c, "posture", "ann", "first", "{\"p\":1}", 0, &v, NULL) == RELTO_OK && v == 1);
+	CHECK(store_rules_put(f.c, "posture", "bob", "stale", "{\"p\":9}", 0, &v, err) == RELTO_ECONFLICT);
+	CHECK(strstr(err, "version 1 is the latest") != NULL);
+	CHECK(store_rules_put(f.c, "posture", "bob", "second", "{\"p\":2}", 1, &v, NULL) == RELTO_OK && v == 2);
+	CHECK(store_rules_put(f.c, "policy", "cy", "any", "allow", -1, &v, NULL) == RELTO_OK && v == 1);
+	CHECK(store_heads(f.c, &h, NULL) == RELTO_OK && h.posture == 2 && h.policy == 1);
+	struct store_rules r = {0};
+	CHECK(store_rules_get(f.c, "posture", 0, &r, NULL) == RELTO_OK);
+	int ok = r.version == 2 && strcmp(r.author, "bob") == 0 && strcmp(r.body, "{\"p\":2}") == 0 &&
+	         strcmp(r.reason, "second") == 0 && r.at > 0;
+	store_rules_clear(&r);
+	CHECK(ok);
+	CHECK(store_rules_get(f.c, "posture", 1, &r, NULL) == RELTO_OK);
+	ok = strcmp(r.body, "{\"p\":1}") == 0;
+	store_rules_clear(&r);
+	CHECK(ok);
+	CHECK(store_rules_get(f.c, "posture", 3, &r, NULL) == RELTO_ENOTFOUND);
+	CHECK(store_rules_get(f.c, "other", 0, &r, NULL) == RELTO_ENOTFOUND);
+	int n = 0;
+	CHECK(store_rules_log(f.c, "posture", count_rules, &n, NULL) == RELTO_OK && n == 2);
+	/* Another connection (another process) sees the change at once. */
+	struct store_conn *c2 = NULL;
+	CHECK(store_conn_get(f.s, &c2, NULL) == RELTO_OK);
+	CHECK(store_heads(c2, &h, NULL) == RELTO_OK);
+	CHECK(store_rules_put(c2, "policy", "cy", "more", "deny", 1, &v, NULL) == RELTO_OK && v == 2);
+	store_conn_put(f.s, c2);
+	CHECK(store_heads(f.c, &h, NULL) == RELTO_OK && h.policy == 2);
+	fix_close(&f);
+}
+
+struct creds {
+	int n;
+	char ids[8][32];
+	int64_t revoked[8];
+};
+
+static enum relto_err keep_cred(void *ctx, const struct store_credential *cr)
+{
+	struct creds *c = ctx;
+	if (c->n == 8)
+		return RELTO_EINTERNAL;
+	snprintf(c->ids[c->n], sizeof(c->ids[c->n]), "%s", cr->id);
+	c->revoked[c->n++] = cr->revoked;
+	return RELTO_OK;
+}
+
+static void test_credentials(void)
+{
+	struct fix f;
+	CHECK(fix_open(&f) == 0);
+	struct store_heads h0, h;
+	CHECK(store_heads(f.c, &h0, NULL) == RELTO_OK);
+	struct store_credential cr = {.id = "tk_1", .partner = "hub/kor", .kind = "token", .hash = "$argon2id$x",
+	                              .note = "ci"};
+	CHECK(store_credential_put(f.c, &cr, NULL, NULL) == RELTO_OK);
+	char err[RELTO_ERRBUF_SIZE] = "";
+	CHECK(store_credential_put(f.c, &cr, NULL, err) == RELTO_ECONFLICT);
+	CHECK(strstr(err, "tk_1") != NULL);
+	/* A rotation whose old credential is unknown changes nothing. */
+	struct store_credential cr2 = cr;
+	cr2.id = "tk_2";
+	CHECK(store_credential_put(f.c, &cr2, "tk_nope", NULL) == RELTO_ENOTFOUND);
+	CHECK(store_credential_put(f.c, &cr2, "tk_1", NULL) == RELTO_OK);
+	CHECK(store_credential_revoke(f.c, "tk_1", NULL, NULL) == RELTO_ENOTFOUND); /* revoked by the rotation */
+	CHECK(store_credential_revoke(f.c, "config:hub/kor", "hub/kor", NULL) == RELTO_OK);
+	CHECK(store_credential_revoke(f.c, "config:hub/kor", "hub/kor", NULL) == RELTO_ENOTFOUND);
+	struct creds got = {0};
+	CHECK(store_credentials(f.c, keep_cred, &got, NULL) == RELTO_OK && got.n == 3);
+	CHECK_STR(got.ids[0], "config:hub/kor"); /* created 0: oldest */
+	CHECK(got.revoked[0] > 0 && got.revoked[1] > 0 && got.revoked[2] == 0);
+	CHECK(store_heads(f.c, &h, NULL) == RELTO_OK);
+	CHECK(h.credentials == h0.credentials + 3); /* put, rotation, revoke */
+	fix_close(&f);
+}
+
+/* ---- what releasability and the impact report read ---- */
+
+struct found {
+	int n;
+	int64_t colls[4];
+	char raw[4][64];
+};
+
+static enum relto_err keep_found(void *ctx, int64_t coll, const char *posted_by, const char *raw, size_t len)
+{
+	struct found *fo = ctx;
+	if (fo->n == 4 || strcmp(posted_by, "kor") != 0)
+		return RELTO_EINTERNAL;
+	fo->colls[fo->n] = coll;
+	snprintf(fo->raw[fo->n++], sizeof(fo->raw[0]), "%.*s", (int)len, raw);
+	return RELTO_OK;
+}
+
+static enum relto_err keep_def(void *ctx, const char *id, const char *raw, size_t len)
+{
+	struct found *fo = ctx;
+	if (fo->n == 4)
+		return RELTO_EINTERNAL;
+	snprintf(fo->raw[fo->n++], sizeof(fo->raw[0]), "%.8s %.*s", id, (int)len, raw);
+	return RELTO_OK;
+}
+
+struct setcounts {
+	int64_t total, rows;
+};
+
+static enum relto_err keep_count(void *ctx, int64_t coll, int64_t set, const char *posted_by, int64_t n)
+{
+	struct setcounts *sc = ctx;
+	(void)coll;
+	(void)set;
+	(void)posted_by;
+	sc->total += n;
+	sc->rows++;
+	return RELTO_OK;
+}
+
+static void test_readers(void)
+{
+	struct fix f;
+	CHECK(fix_open(&f) == 0);
+	int64_t other;
+	CHECK(store_collection(f.c, "11111111-2222-4333-8444-555555555555", &other, NULL) == RELTO_OK);
+	const char *md = "marking-definition--11111111-2222-4333-8444-000000000001";
+	struct store_new b[] = {
+		obj(md, "marking-definition", V1, "2.1", "{\"md\":1}"),
+		obj(md, "marking-definition", V2, "2.1", "{\"md\":2}"),
+		obj(IND, "indicator", V1, "2.1", "{\"i\":1}"),
+		obj(IND, "indicator", V2, "2.1", "{\"i\":2}"),
+		obj("marking-definitionX", "x", V1, "2.1", "{\"not\":1}"), /* outside the id range */
+	};
+	b[2].marking_canon = "set-x";
+	b[3].marking_canon = "set-y";
+	CHECK(put(&f, f.coll, b, 5, NULL, NULL) == RELTO_OK);
+	CHECK(put(&f, other, &b[2], 1, NULL, NULL) == RELTO_OK);
+	/* Marking sets in number order, 0 the empty one. */
+	CHECK(set_of(&f, "") == 0 && set_of(&f, "set-x") > 0 && set_of(&f, "set-y") > set_of(&f, "set-x"));
+	/* Definitions: the latest version only. */
+	struct found defs = {0};
+	CHECK(store_marking_definitions(f.c, keep_def, &defs, NULL) == RELTO_OK && defs.n == 1);
+	CHECK_STR(defs.raw[0], "marking- {\"md\":2}");
+	/* The latest version in every collection holding it. */
+	struct found fo = {0};
+	CHECK(store_find_object(f.c, IND, keep_found, &fo, NULL) == RELTO_OK && fo.n == 2);
+	CHECK(fo.colls[0] == f.coll && fo.colls[1] == other);
+	CHECK_STR(fo.raw[0], "{\"i\":2}");
+	CHECK_STR(fo.raw[1], "{\"i\":1}");
+	memset(&fo, 0, sizeof(fo));
+	CHECK(store_find_object(f.c, MAL, keep_found, &fo, NULL) == RELTO_OK && fo.n == 0);
+	/* Counts of latest versions by (collection, set, submitter). */
+	struct setcounts sc = {0};
+	CHECK(store_set_counts(f.c, keep_count, &sc, NULL) == RELTO_OK);
+	CHECK(sc.total == 4 && sc.rows == 3);
+	fix_close(&f);
+}
+
+/* ---- the audit trail's storage ---- */
+
+static enum relto_err keep_seq(void *ctx, const struct store_trail_record *r)
+{
+	struct rows *g = ctx;
+	if (g->n == 32)
+		return RELTO_EINTERNAL;
+	struct row *row = &g->r[g->n++];
+	row->seq = r->seq;
+	row->raw_len = r->len < sizeof(row->raw) ? r->len : 0;
+	memcpy(row->raw, r->body, row->raw_len);
+	row->has_hidden = r->has_list;
+	return RELTO_OK;
+}
+
+static enum relto_err keep_cp(void *ctx, const struct store_trail_checkpoint *cp)
+{
+	int64_t *seq = ctx;
+	*seq = cp->seq + (cp->sig[63] == 7 ? 1000 : 0);
+	return RELTO_OK;
+}
+
+/* A record as the audit module makes them (its own seq, at, type and
+** partner first; rest: its other fields), into body.  A trail selects
+** records by what they say (SQLite reads their fields from the text;
+** PostgreSQL also keeps copies in columns). */
+static void record_text(char *body, size_t size, int64_t seq, const char *type, const char *partner,
+                        const char *rest)
+{
+	char at[TS_BUFSIZE];
+	snprintf(body, size, "{\"seq\":%lld,\"at\":\"%s\",\"type\":\"%s\",\"partner\":\"%s\",%s}", (long long)seq,
+	         ts_format(seq * 1000, at), type, partner, rest);
+}
+
+static enum relto_err add_record(struct store_trail *t, int64_t seq, const char *type, const char *partner,
+                                 const char *rest, const unsigned char *list)
+{
+	static char bodies[8][512];
+	char *body = bodies[seq % 8];
+	record_text(body, sizeof(bodies[0]), seq, type, partner, rest);
+	struct store_trail_record r = {.seq = seq, .at = seq * 1000, .type = type, .partner = partner, .body = body,
+	                               .len = strlen(body)};
+	memset(r.hash, (int)seq, sizeof(r.hash));
+	if (list) {
+		r.has_list = 1;
+		memcpy(r.list, list, STORE_HASH_LEN);
+	}
+	return store_trail_add(t, &r, NULL);
+}
+
+static void test_trail(void)
+{
+	struct fix f;
+	CHECK(fix_open(&f) == 0);
+	struct store_trail *t = NULL;
+	CHECK(store_trail_open(f.s, &t, NULL) == RELTO_OK);
+	int64_t seq = -1;
+	unsigned char hash[STORE_HASH_LEN], zero[STORE_HASH_LEN] = {0}, lh[STORE_HASH_LEN];
+	memset(lh, 0xab, sizeof(lh));
+	CHECK(store_trail_begin(t, &seq, hash, NULL) == RELTO_OK && seq == 0 && memcmp(hash, zero, sizeof(hash)) == 0);
+	const char list[] = "[[\"indicator--1\",\"2020\"]]";
+	enum relto_err rc = store_trail_add_list(t, lh, list, strlen(list), NULL);
+	if (!rc)
+		rc = store_trail_add_list(t, lh, list, strlen(list), NULL); /* again: kept once */
+	char released[200];
+	snprintf(released, sizeof(released), "\"released\":{\"count\":1,\"list\":\"%s\"},\"withheld\":{}",
+	         "abababababababababababababababababababababababababababababababab");
+	if (!rc)
+		rc = add_record(t, 1, "read", "hub/kor", released, lh);
+	if (!rc)
+		rc = add_record(t, 2, "read", "hub/usa", "\"released\":{\"count\":0,\"list\":null},\"withheld\":{\"x\":1}", NULL);
+	if (!rc)
+		rc = add_record(t, 3, "admin", "hub/kor", "\"change\":\"caf\xc3\xa9\"", NULL);
+	if (!rc)
+		rc = store_trail_journal_put(t, "j1", 7, NULL);
+	struct store_trail_checkpoint cp = {.seq = 3, .at = 5};
+	cp.sig[63] = 7;
+	if (!rc)
+		rc = store_trail_add_checkpoint(t, &cp, NULL);
+	CHECK(store_trail_end(t, rc, NULL) == RELTO_OK && rc == RELTO_OK);
+	/* A second writer's transaction starts from the newest record. */
+	CHECK(store_trail_begin(t, &seq, hash, NULL) == RELTO_OK && seq == 3 && hash[0] == 3 && hash[31] == 3);
+	rc = add_record(t, 4, "read", "hub/kor", "\"x\":0", NULL);
+	CHECK(store_trail_end(t, rc ? rc : RELTO_EINTERNAL, NULL) == RELTO_EINTERNAL); /* rolled back */
+	CHECK(store_trail_begin(t, &seq, hash, NULL) == RELTO_OK && seq == 3);
+	CHECK(store_trail_end(t, RELTO_OK, NULL) == RELTO_OK);
+	int64_t last = -1;
+	CHECK(store_trail_journal_get(t, "j1", &last, NULL) == RELTO_OK && last == 7);
+	CHECK(store_trail_journal_get(t, "j2", &last, NULL) == RELTO_OK && last == 0);
+
+	struct rows g;
+	const struct {
+		struct store_trail_select sel;
+		const char *want; /* seqs */
+	} cases[] = {
+		{{0}, "123"},
+		{{.from_seq = 2}, "23"},
+		{{.partner = "hub/kor"}, "13"},
+		{{.type = "read"}, "12"},
+		{{.since = 2000, .until = 2000}, "2"},
+		{{.list_contains = "indicator--1"}, "1"},
+		{{.list_contains = "malware"}, ""},
+		{{.where_json = "released"}, "1"},
+		{{.where_json = "withheld"}, "2"},
+		{{.limit = 2}, "12"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&g, 0, sizeof(g));
+		CHECK(store_trail_records(t, &cases[i].sel, keep_seq, &g, NULL) == RELTO_OK);
+		char got[8] = "";
+		for (size_t k = 0; k < g.n && k < 7; k++)
+			got[k] = (char)('0' + g.r[k].seq);
+		if (strcmp(got, cases[i].want) != 0)
+			fprintf(stderr, "  case %zu: got %s want %s\n", i, got, cases[i].want);
+		CHECK(strcmp(got, cases[i].want) == 0);
+	}
+	memset(&g, 0, sizeof(g));
+	CHECK(store_trail_records(t, &(struct store_trail_select){.from_seq = 3}, keep_seq, &g, NULL) == RELTO_OK);
+	char third[512];
+	record_text(third, sizeof(third), 3, "admin", "hub/kor", "\"change\":\"caf\xc3\xa9\"");
+	CHECK(g.n == 1 && g.r[0].raw_len == strlen(third) && !g.r[0].has_hidden);
+	char *body = NULL;
+	size_t len = 0;
+	CHECK(store_trail_list(t, lh, &body, &len, NULL) == RELTO_OK);
+	int ok = len == strlen(list) && strcmp(body, list) == 0;
+	free(body);
+	CHECK(ok);
+	CHECK(store_trail_list(t, zero, &body, &len, NULL) == RELTO_ENOTFOUND);
+	int64_t cps = 0;
+	CHECK(store_trail_checkpoints(t, keep_cp, &cps, NULL) == RELTO_OK && cps == 1003);
+	store_trail_close(t);
+	fix_close(&f);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/relto-store-XXXXXX");
@@ -713,6 +1219,7 @@ int main(void)
 	}
 	snprintf(path, sizeof(path), "%s/t.db", dir);
 	snprintf(url, sizeof(url), "sqlite:%s", path);
+	RUN(test_file_of);
 	RUN(test_open_errors);
 	RUN(test_reopen);
 	RUN(test_put);
@@ -726,6 +1233,12 @@ int main(void)
 	RUN(test_bytes_identical);
 	RUN(test_many_query_shapes);
 	RUN(test_withheld_counts);
+	RUN(test_withheld_many);
+	RUN(test_visibility);
+	RUN(test_rules);
+	RUN(test_credentials);
+	RUN(test_readers);
+	RUN(test_trail);
 	remove_files(); /* in case a test stopped early */
 	rmdir(dir);
 	return TEST_DONE();

@@ -1,0 +1,329 @@
+/*
+** store_pg_test.c: what only the PostgreSQL backend (src/store/store_pg.c)
+** does: its URLs, errors that never show a password, refusing a schema
+** newer than the code, a lost connection (RELTO_ESTORE, then a new
+** session), and several writers at once (date_added strictly increasing,
+** one audit chain).  The store's behaviour itself is store_test.c's, run
+** on both backends.
+**
+** Needs RELTO_TEST_PG (a URI of a database the tests may empty;
+** tests/pg/run starts a throwaway server and sets it); without it, every
+** test is skipped.
+*/
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include "test.h"
+#include "store/store.h"
+
+static const char *pg_url;
+
+/* Run sql on a connection of the test's own.  0 or -1. */
+static int sql(const char *text)
+{
+	PGconn *db = PQconnectdb(pg_url);
+	PGresult *res = PQstatus(db) == CONNECTION_OK ? PQexec(db, text) : NULL;
+	int ok = res && (PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK);
+	if (!ok)
+		fprintf(stderr, "  SQL failed: %s: %s", text, PQerrorMessage(db));
+	PQclear(res);
+	PQfinish(db);
+	return ok ? 0 : -1;
+}
+
+/* End every session relto has open on the database (the server's view
+** of a network failure or a restart). */
+static int drop_sessions(void)
+{
+	return sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+	           " AND pid <> pg_backend_pid() AND application_name = 'relto'");
+}
+
+/* pg_url with its password replaced by `password` (into out). */
+static void with_password(const char *password, char *out, size_t size)
+{
+	const char *at = strchr(pg_url, '@'), *user = strstr(pg_url, "://");
+	const char *colon = user ? strchr(user + 3, ':') : NULL;
+	if (!at || !colon || colon > at) {
+		snprintf(out, size, "%s", pg_url);
+		return;
+	}
+	snprintf(out, size, "%.*s:%s%s", (int)(colon - pg_url), pg_url, password, at);
+}
+
+static void test_urls(void)
+{
+	struct store *s = NULL;
+	char err[RELTO_ERRBUF_SIZE] = "";
+	CHECK(store_open("pg:host=x", &s, err) == RELTO_ESTORE && strstr(err, "unknown scheme") != NULL);
+	err[0] = '\0';
+	CHECK(store_open("postgresql:host=x", &s, err) == RELTO_ESTORE);
+	CHECK(strstr(err, "postgresql://[user[:password]@]") != NULL);
+	/* A misspelt scheme names only the scheme, never what follows. */
+	err[0] = '\0';
+	CHECK(store_open("postgresq://relto:Sekr1t@localhost/x", &s, err) == RELTO_ESTORE);
+	CHECK(strstr(err, "'postgresq:'") != NULL && strstr(err, "Sekr1t") == NULL);
+	CHECK(s == NULL);
+
+	/* "postgres://" is the same backend. */
+	char alt[512];
+	snprintf(alt, sizeof(alt), "postgres%s", strchr(pg_url, ':'));
+	CHECK(store_open(alt, &s, err) == RELTO_OK);
+	store_close(s);
+	s = NULL;
+	CHECK(store_open(pg_url, &s, err) == RELTO_OK);
+	store_close(s);
+}
+
+static void test_password_never_shown(void)
+{
+	struct store *s = NULL;
+	char url[512], err[RELTO_ERRBUF_SIZE] = "";
+	with_password("Wr0ngPassw0rd", url, sizeof(url));
+	CHECK(store_open(url, &s, err) == RELTO_ESTORE);
+	CHECK(strstr(err, "postgresql: cannot connect") != NULL && strstr(err, "relto_test") != NULL);
+	CHECK(strstr(err, "Wr0ngPassw0rd") == NULL);
+	/* A malformed URI: libpq quotes the piece it cannot read. */
+	err[0] = '\0';
+	CHECK(store_open("postgresql://relto:Sekr1t%zz@127.0.0.1:1/x", &s, err) == RELTO_ESTORE);
+	CHECK(err[0] && strstr(err, "Sekr1t") == NULL);
+	err[0] = '\0';
+	CHECK(store_open("postgresql://relto@127.0.0.1:1/x?password=Sekr1t%zz", &s, err) == RELTO_ESTORE);
+	CHECK(err[0] && strstr(err, "Sekr1t") == NULL);
+	/* Nobody listens there. */
+	err[0] = '\0';
+	CHECK(store_open("postgresql://relto:Sekr1t@127.0.0.1:1/x?connect_timeout=2", &s, err) == RELTO_ESTORE);
+	CHECK(strstr(err, "cannot connect") != NULL && strstr(err, "Sekr1t") == NULL);
+	CHECK(s == NULL);
+}
+
+static void test_newer_schema_refused(void)
+{
+	struct store *s = NULL;
+	char err[RELTO_ERRBUF_SIZE] = "";
+	CHECK(store_open(pg_url, &s, err) == RELTO_OK); /* the schema exists */
+	store_close(s);
+	s = NULL;
+	CHECK(sql("UPDATE schema_version SET version = 999") == 0);
+	enum relto_err rc = store_open(pg_url, &s, err);
+	CHECK(sql("UPDATE schema_version SET version = 1") == 0);
+	CHECK(rc == RELTO_ESTORE && s == NULL);
+	CHECK(strstr(err, "schema version 999, newer than this relto") != NULL);
+	CHECK(store_open(pg_url, &s, NULL) == RELTO_OK);
+	store_close(s);
+}
+
+static void test_lost_connection(void)
+{
+	struct store *s = NULL;
+	struct store_conn *c = NULL;
+	CHECK(store_open(pg_url, &s, NULL) == RELTO_OK);
+	CHECK(store_conn_get(s, &c, NULL) == RELTO_OK);
+	int64_t coll = 0, n = -1;
+	CHECK(store_collection(c, "11111111-2222-4333-8444-000000000099", &coll, NULL) == RELTO_OK);
+	CHECK(store_count(c, coll, &n, NULL) == RELTO_OK);
+	int64_t before = n;
+
+	/* The session ends under a read: RELTO_ESTORE, then a new session. */
+	char err[RELTO_ERRBUF_SIZE] = "";
+	CHECK(drop_sessions() == 0);
+	CHECK(store_count(c, coll, &n, err) == RELTO_ESTORE);
+	CHECK(strncmp(err, "postgresql: ", 12) == 0);
+	CHECK(store_count(c, coll, &n, NULL) == RELTO_OK && n == before);
+
+	/* Under a write: nothing of it stays. */
+	struct store_new o = {.id = "indicator--11111111-2222-4333-8444-000000000099", .type = "indicator",
+	                      .spec_version = "2.1", .has_version = 1, .version = 1, .version_text = "x",
+	                      .marking_canon = "", .created_by_ref = "", .raw = "{}", .raw_len = 2};
+	enum store_put_result r;
+	CHECK(drop_sessions() == 0);
+	CHECK(store_put(c, coll, "kor", &o, 1, &r, NULL, NULL) == RELTO_ESTORE);
+	CHECK(store_count(c, coll, &n, NULL) == RELTO_OK && n == before);
+	CHECK(store_put(c, coll, "kor", &o, 1, &r, NULL, NULL) == RELTO_OK);
+
+	/* The audit trail's connection too. */
+	struct store_trail *t = NULL;
+	int64_t seq;
+	unsigned char hash[STORE_HASH_LEN];
+	CHECK(store_trail_open(s, &t, NULL) == RELTO_OK);
+	CHECK(drop_sessions() == 0);
+	enum relto_err first = store_trail_begin(t, &seq, hash, NULL);
+	if (!first)
+		store_trail_end(t, RELTO_OK, NULL);
+	enum relto_err second = store_trail_begin(t, &seq, hash, NULL);
+	if (!second)
+		second = store_trail_end(t, RELTO_OK, NULL);
+	store_trail_close(t);
+	CHECK(first == RELTO_ESTORE && second == RELTO_OK);
+
+	/* A server that went away for good: still an error, never a crash. */
+	store_conn_put(s, c);
+	store_close(s);
+}
+
+/* ---- several writers at once ---- */
+
+#define WRITERS 4
+#define BATCHES 25
+
+struct writer {
+	int n;
+	enum relto_err rc;
+	char err[RELTO_ERRBUF_SIZE];
+};
+
+/* One "process": a store of its own, batches of two objects. */
+static void *write_batches(void *arg)
+{
+	struct writer *w = arg;
+	struct store *s = NULL;
+	struct store_conn *c = NULL;
+	int64_t coll = 0;
+	w->rc = store_open(pg_url, &s, w->err);
+	if (!w->rc)
+		w->rc = store_conn_get(s, &c, w->err);
+	if (!w->rc)
+		w->rc = store_collection(c, "11111111-2222-4333-8444-000000000077", &coll, w->err);
+	for (int i = 0; !w->rc && i < BATCHES; i++) {
+		char id[2][80];
+		struct store_new o[2];
+		for (int k = 0; k < 2; k++) {
+			snprintf(id[k], sizeof(id[k]), "indicator--11111111-2222-4333-8444-%06d%06d", w->n, i * 2 + k);
+			o[k] = (struct store_new){.id = id[k], .type = "indicator", .spec_version = "2.1", .has_version = 1,
+			                          .version = 1, .version_text = "x", .marking_canon = "",
+			                          .created_by_ref = "", .raw = "{}", .raw_len = 2};
+		}
+		enum store_put_result r[2];
+		w->rc = store_put(c, coll, "kor", o, 2, r, NULL, w->err);
+	}
+	store_conn_put(s, c);
+	store_close(s);
+	return NULL;
+}
+
+struct walked {
+	int64_t n, last_date, last_seq;
+	int ordered;
+};
+
+static enum relto_err check_order(void *ctx, const struct store_row *row)
+{
+	struct walked *w = ctx;
+	if (w->n && (row->date_added <= w->last_date || row->seq <= w->last_seq))
+		w->ordered = 0;
+	w->last_date = row->date_added;
+	w->last_seq = row->seq;
+	w->n++;
+	return RELTO_OK;
+}
+
+static void test_concurrent_writers(void)
+{
+	CHECK(sql("DELETE FROM objects") == 0);
+	pthread_t th[WRITERS];
+	struct writer w[WRITERS];
+	for (int i = 0; i < WRITERS; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].n = i;
+		CHECK(pthread_create(&th[i], NULL, write_batches, &w[i]) == 0);
+	}
+	for (int i = 0; i < WRITERS; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < WRITERS; i++) {
+		if (w[i].rc)
+			fprintf(stderr, "  writer %d: %s\n", i, w[i].err);
+		CHECK(w[i].rc == RELTO_OK);
+	}
+	struct store *s = NULL;
+	struct store_conn *c = NULL;
+	int64_t coll = 0;
+	CHECK(store_open(pg_url, &s, NULL) == RELTO_OK);
+	CHECK(store_conn_get(s, &c, NULL) == RELTO_OK);
+	CHECK(store_collection(c, "11111111-2222-4333-8444-000000000077", &coll, NULL) == RELTO_OK);
+	struct store_query q = {.coll = coll, .limit = 100000, .versions.all = 1};
+	struct walked wk = {.ordered = 1};
+	enum relto_err rc = store_query(c, &q, 0, check_order, &wk, NULL);
+	store_conn_put(s, c);
+	store_close(s);
+	CHECK(rc == RELTO_OK && wk.n == WRITERS * BATCHES * 2 && wk.ordered);
+}
+
+/* Several trail writers, each on its own connection: one chain. */
+static void *append_records(void *arg)
+{
+	struct writer *w = arg;
+	struct store *s = NULL;
+	struct store_trail *t = NULL;
+	w->rc = store_open(pg_url, &s, w->err);
+	if (!w->rc)
+		w->rc = store_trail_open(s, &t, w->err);
+	for (int i = 0; !w->rc && i < BATCHES; i++) {
+		int64_t seq;
+		unsigned char prev[STORE_HASH_LEN];
+		w->rc = store_trail_begin(t, &seq, prev, w->err);
+		if (w->rc)
+			break;
+		struct store_trail_record r = {.seq = seq + 1, .at = 1, .type = "read", .partner = "p", .body = "{}",
+		                               .len = 2};
+		/* Each record's hash is its predecessor's plus one: a chain. */
+		memcpy(r.hash, prev, STORE_HASH_LEN);
+		r.hash[0]++;
+		w->rc = store_trail_end(t, store_trail_add(t, &r, w->err), w->err);
+	}
+	store_trail_close(t);
+	store_close(s);
+	return NULL;
+}
+
+static enum relto_err check_chain(void *ctx, const struct store_trail_record *r)
+{
+	struct walked *w = ctx;
+	if (r->seq != w->n + 1 || r->hash[0] != (unsigned char)(w->n + 1))
+		w->ordered = 0;
+	w->n++;
+	return RELTO_OK;
+}
+
+static void test_concurrent_trail(void)
+{
+	CHECK(sql("DELETE FROM audit_records") == 0);
+	pthread_t th[WRITERS];
+	struct writer w[WRITERS];
+	for (int i = 0; i < WRITERS; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		CHECK(pthread_create(&th[i], NULL, append_records, &w[i]) == 0);
+	}
+	for (int i = 0; i < WRITERS; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < WRITERS; i++) {
+		if (w[i].rc)
+			fprintf(stderr, "  trail writer %d: %s\n", i, w[i].err);
+		CHECK(w[i].rc == RELTO_OK);
+	}
+	struct store *s = NULL;
+	struct store_trail *t = NULL;
+	CHECK(store_open(pg_url, &s, NULL) == RELTO_OK);
+	CHECK(store_trail_open(s, &t, NULL) == RELTO_OK);
+	struct walked wk = {.ordered = 1};
+	enum relto_err rc = store_trail_records(t, &(struct store_trail_select){0}, check_chain, &wk, NULL);
+	store_trail_close(t);
+	store_close(s);
+	CHECK(rc == RELTO_OK && wk.n == WRITERS * BATCHES && wk.ordered);
+}
+
+int main(void)
+{
+	pg_url = getenv("RELTO_TEST_PG");
+	if (!pg_url || !*pg_url) {
+		fprintf(stderr, "store_pg_test: skipped: RELTO_TEST_PG is not set (tests/pg/run sets it)\n");
+		return TEST_DONE();
+	}
+	RUN(test_urls);
+	RUN(test_password_never_shown);
+	RUN(test_newer_schema_refused);
+	RUN(test_lost_connection);
+	RUN(test_concurrent_writers);
+	RUN(test_concurrent_trail);
+	return TEST_DONE();
+}
