@@ -109,10 +109,11 @@ fuzz: fuzz-build
 test: $(BUILD)/relto $(UNIT_BINS)
 	tests/run --build $(BUILD)
 
-# The store's unit tests against PostgreSQL: tests/pg/run starts a
+# The store's unit tests and the server (tests/pg/server_test.py: the same
+# answers as on SQLite) against PostgreSQL: tests/pg/run starts a
 # throwaway server (PostgreSQL's server programs must be installed:
 # scripts/install-deps) and runs them with RELTO_TEST_PG set.
-test-pg: $(UNIT_BINS)
+test-pg: $(UNIT_BINS) $(BUILD)/relto $(BUILD)/bench/gen
 	tests/pg/run --build $(BUILD)
 
 # The binary, its man page, the docs, a systemd unit, and an example

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
+#include "../store/store.h"
 #include "../config/config.h"
 #include "../policy/policy.h"
 #include "../posture/posture.h"
@@ -153,8 +154,11 @@ static int explain(const char *config, int demo, const char *db, const char *par
 	f.c = c;
 	if (!rc)
 		rc = store_find_object(c, object, explain_one, &f, err);
-	if (!rc && !f.n)
-		rc = relto_seterr(err, RELTO_ENOTFOUND, "no object %s in %s", object, cfg->database);
+	if (!rc && !f.n) {
+		char shown[1024];
+		store_url_shown(cfg->database, shown, sizeof(shown)); /* never a password */
+		rc = relto_seterr(err, RELTO_ENOTFOUND, "no object %s in %s", object, shown);
+	}
 	if (out.len)
 		fputs(out.data, stdout);
 	if (rc)

@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include "cli.h"
+#include "../store/store.h"
 #include "../release/rules.h"
 #include "../util/log.h"
 
@@ -68,8 +69,10 @@ int cmd_serve(int argc, char **argv)
 		return cli_exit_code(rc);
 	}
 	srv->log_requests = !quiet;
+	char shown[1024];
+	store_url_shown(cfg->database, shown, sizeof(shown)); /* never a password */
 	log_line(LOG_INFO, "msg=\"listening\" url=%s://%s:%u/taxii2/ database=\"%s\"%s",
-	         cfg->tls.certificate ? "https" : "http", cfg->listen_host, srv->port, cfg->database,
+	         cfg->tls.certificate ? "https" : "http", cfg->listen_host, srv->port, shown,
 	         cfg->tls.client_ca ? " client_certificates=requested" : "");
 	if (!cfg->policy)
 		log_line(LOG_WARN, "msg=\"no policy configured: every reader of a collection receives all of it\"");

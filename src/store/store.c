@@ -42,6 +42,24 @@ int store_file_of(const char *url, char *out, size_t size)
 	return path[0] && w > 0 && (size_t)w < size;
 }
 
+void store_url_shown(const char *url, char *out, size_t size)
+{
+	size_t sn = scheme_len(url);
+	if (!sn || (sn == 6 && strncmp(url, "sqlite", 6) == 0)) {
+		snprintf(out, size, "%s", url);
+		return;
+	}
+	/* scheme://[user[:password]@]host[:port][/dbname][?params] */
+	const char *rest = url + sn + 1;
+	if (strncmp(rest, "//", 2) == 0)
+		rest += 2;
+	size_t hostlen = strcspn(rest, "/?");
+	const char *at = memchr(rest, '@', hostlen);
+	const char *host = at ? at + 1 : rest;
+	size_t n = strcspn(host, "?");
+	snprintf(out, size, "%.*s://%.*s%s", (int)sn, url, (int)n, host, host[n] ? "?..." : "");
+}
+
 enum relto_err store_open(const char *url, struct store **out, char *err)
 {
 	const struct store_ops *ops = &store_sqlite_ops; /* a bare path is SQLite */

@@ -45,6 +45,11 @@ void store_close(struct store *s);
 ** password. */
 int store_file_of(const char *url, char *out, size_t size);
 
+/* url as it may be logged or shown: a file's path as it is; a server's
+** URL without its user information and parameters, where a password can
+** be (postgresql://db.internal:5432/relto).  Cut to fit size. */
+void store_url_shown(const char *url, char *out, size_t size);
+
 /* Borrow a connection (opening one if none is free).  RELTO_ESTORE. */
 enum relto_err store_conn_get(struct store *s, struct store_conn **out, char *err);
 /* Give it back.  Cannot fail; NULL is a no-op. */

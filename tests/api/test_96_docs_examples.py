@@ -51,6 +51,8 @@ SKIP = {
         "starts a server on MITRE ATT&CK files a test machine may not have; test_93_mark_overlay runs these --mark rules",
     ("docs/operations.md", "sqlite3 /var/lib/relto/relto.db \".backup /backup/relto-$(date +%F).db\""):
         "the paths of an installed hub and the sqlite3 tool",
+    ("docs/scaling.md", "PGPASSFILE=/etc/relto/pgpass relto serve -c /etc/relto/relto.yaml"):
+        "an installed hub on a PostgreSQL server; tests/pg/server_test.py serves on PostgreSQL (make test-pg)",
 }
 
 ENVELOPE = """{"objects": [{"type": "indicator", "spec_version": "2.1",

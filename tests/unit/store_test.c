@@ -177,6 +177,26 @@ static void test_file_of(void)
 	CHECK(!store_file_of("", out, sizeof(out)));
 	char tiny[4];
 	CHECK(!store_file_of("/a/long/path", tiny, sizeof(tiny)));
+
+	/* As logged: no user information, no parameters (a password can be in either). */
+	const struct {
+		const char *url, *shown;
+	} shown[] = {
+		{"/var/lib/relto/relto.db", "/var/lib/relto/relto.db"},
+		{"sqlite:rel.db", "sqlite:rel.db"},
+		{"postgresql://relto:secret@db.example:5432/relto", "postgresql://db.example:5432/relto"},
+		{"postgres://relto@db.example/relto?password=secret&sslmode=require", "postgres://db.example/relto?..."},
+		{"postgresql://db.example/relto", "postgresql://db.example/relto"},
+		{"postgresql:///relto?host=/run/postgresql&password=secret", "postgresql:///relto?..."},
+	};
+	for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
+		char got[128];
+		store_url_shown(shown[i].url, got, sizeof(got));
+		if (strcmp(got, shown[i].shown) != 0)
+			fprintf(stderr, "  store_url_shown(%s): %s\n", shown[i].url, got);
+		CHECK(strcmp(got, shown[i].shown) == 0);
+		CHECK(strstr(got, "secret") == NULL);
+	}
 }
 
 static void test_open_errors(void)

@@ -1,0 +1,275 @@
+#!/usr/bin/env python3
+"""The server on PostgreSQL answers as on SQLite (issue 7).
+
+Run by tests/pg/run (RELTO_TEST_PG: a database of a throwaway cluster):
+
+    tests/pg/run python3 tests/pg/server_test.py [--build DIR]
+
+The same generated hub (build/bench/gen: objects with TLP, classification,
+REL TO and granular markings, reports with object_refs, relationships,
+sightings, several versions; partners of narrow and wide clearance) is
+imported into a SQLite store and into the PostgreSQL database, and
+`relto serve` runs on each with the same configuration (audit trail on,
+durability disk).  Then, as every partner: full crawls of the collection
+(objects, manifest) by `next`, filters, objects by id (released and
+withheld), versions, a POST and its status; the answers must be the same
+on both backends: status, objects and `more` byte for byte, the
+[id, version] pairs of manifests.  What legitimately differs is left
+out: `next` tokens (keyed by each store's own secret), date_added values
+and X-TAXII-Date-Added headers (the time each import ran).  Finally
+`relto audit verify` must find each trail intact.  The last line is
+"pg-server: N passed, M failed".
+"""
+import base64
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+COLL = "6b1e2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+ACCEPT = "application/taxii+json;version=2.1"
+PASSWORD = "bench-password"
+passed = failed = 0   # tests (groups of checks), as the other suites count
+current = None        # the test running: [name, failures]
+
+
+def begin(name):
+    """Start a test: the checks until the next begin() or finish()."""
+    global current
+    finish()
+    current = [name, 0]
+
+
+def finish():
+    global current, passed, failed
+    if current:
+        if current[1]:
+            failed += 1
+            print("FAIL %s" % current[0], flush=True)
+        else:
+            passed += 1
+            print("ok   %s" % current[0], flush=True)
+    current = None
+
+
+def check(ok, what):
+    if not ok:
+        print("  %s" % what, flush=True)
+        if current:
+            current[1] += 1
+        else:
+            begin(what)
+            current[1] += 1
+            finish()
+    return ok
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def get(port, user, path, query="", method="GET", body=None):
+    """(status, parsed JSON or None, raw body)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    auth = base64.b64encode(("%s:%s" % (user, PASSWORD)).encode()).decode()
+    headers = {"Authorization": "Basic " + auth, "Accept": ACCEPT}
+    if body is not None:
+        headers["Content-Type"] = ACCEPT
+    conn.request(method, path + ("?" + query if query else ""), body=body, headers=headers)
+    r = conn.getresponse()
+    raw = r.read()
+    conn.close()
+    try:
+        doc = json.loads(raw) if raw else None
+    except ValueError:
+        doc = None
+    return r.status, doc, raw
+
+
+class Served:
+    """relto serve on one database (a file or a PostgreSQL URL)."""
+
+    def __init__(self, relto, work, name, database, template):
+        self.port = free_port()
+        self.name = name
+        self.cfg = os.path.join(work, name + ".yaml")
+        text = template.replace("{PORT}", str(self.port))
+        text = "\n".join('database: "%s"' % database if ln.startswith("database:") else ln
+                         for ln in text.split("\n"))
+        text += "\naudit:\n  key: %s\n  durability: disk\n" % os.path.join(work, name + ".audit-key")
+        with open(self.cfg, "w") as f:
+            f.write(text)
+        self.relto = relto
+        self.log = open(os.path.join(work, name + ".log"), "w")
+        self.proc = None
+
+    def cli(self, *args):
+        return subprocess.run([self.relto] + list(args), capture_output=True, text=True, timeout=300)
+
+    def start(self):
+        self.proc = subprocess.Popen([self.relto, "serve", "-c", self.cfg], stdout=self.log, stderr=self.log)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                status, _, _ = get(self.port, "admin", "/taxii2/")
+                if status == 200:
+                    return True
+            except OSError:
+                pass
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.2)
+        return False
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        return self.proc.returncode if self.proc else None
+
+
+def crawl(port, user, kind, query):
+    """Every page of a crawl by `next`: [(status, page without `next`)]."""
+    pages, q = [], query
+    for _ in range(10000):
+        status, doc, raw = get(port, user, "/hub/collections/%s/%s/" % (COLL, kind), q)
+        if status != 200 or not isinstance(doc, dict):
+            pages.append((status, raw[:200]))
+            return pages
+        if kind == "manifest":
+            # date_added is the import's time on each store.
+            doc["objects"] = [[o.get("id"), o.get("version")] for o in doc.get("objects", [])]
+        nxt = doc.pop("next", None)
+        pages.append((status, doc))
+        if not doc.get("more"):
+            return pages
+        q = query + ("&" if query else "") + "next=" + urllib.parse.quote(nxt or "", safe="")
+    return pages
+
+
+def main():
+    build = "build"
+    if len(sys.argv) > 2 and sys.argv[1] == "--build":
+        build = sys.argv[2]
+    relto = os.path.join(TOP, build, "relto")
+    gen = os.path.join(TOP, build, "bench", "gen")
+    url = os.environ.get("RELTO_TEST_PG")
+    if not url:
+        print("pg-server: skipped: RELTO_TEST_PG is not set (tests/pg/run sets it)", file=sys.stderr)
+        print("pg-server: 0 passed, 0 failed")
+        return 0
+    for exe in (relto, gen):
+        if not check(os.access(exe, os.X_OK), "%s is built (make %s)" % (exe, "bench" if exe == gen else "")):
+            print("pg-server: %d passed, %d failed" % (passed, failed))
+            return 1
+    begin("import the same hub into SQLite and PostgreSQL, and serve both")
+    work = tempfile.mkdtemp(prefix="relto-pg-server-")
+    subprocess.run([gen, "objects", "3000", work], check=True, capture_output=True)
+    subprocess.run([gen, "hub", "12", work], check=True, capture_output=True)
+    with open(os.path.join(work, "relto.yaml")) as f:
+        template = f.read()
+    lite = Served(relto, work, "sqlite", os.path.join(work, "lite.db"), template)
+    pg = Served(relto, work, "pg", url, template)
+    objects = sorted(os.path.join(work, f) for f in os.listdir(work) if f.startswith("objects-"))
+    for s in (lite, pg):
+        r = s.cli("import", "-q", "-c", s.cfg, "--collection", "bench", "--as", "hub", *objects)
+        check(r.returncode == 0, "relto import into %s: %s" % (s.name, r.stderr.strip()[-300:]))
+        check(s.start(), "relto serve on %s starts" % s.name)
+    try:
+        users = ["admin", "hub", "p1", "p2", "p3", "p7"]
+        seen = {}
+        for user in users:
+            begin("crawls as %s: the same pages on both backends" % user)
+            for kind, query in (("objects", "limit=100"), ("objects", "limit=37&match[type]=indicator"),
+                                ("objects", "limit=50&match[version]=all"),
+                                ("objects", "limit=50&match[version]=first"),
+                                ("manifest", "limit=200"), ("objects", "limit=1000")):
+                a, b = crawl(lite.port, user, kind, query), crawl(pg.port, user, kind, query)
+                same = a == b
+                if not same:
+                    for i, (x, y) in enumerate(zip(a, b)):
+                        if x != y:
+                            print("  %s %s?%s page %d differs:\n    sqlite %s\n    pg     %s"
+                                  % (user, kind, query, i, json.dumps(x)[:400], json.dumps(y)[:400]))
+                            break
+                check(same, "%s: crawl of %s?%s: %d pages on SQLite, %d on PostgreSQL, the same"
+                      % (user, kind, query, len(a), len(b)))
+                if query == "limit=1000":
+                    seen[user] = sum(len(p[1].get("objects", [])) for p in b if isinstance(p[1], dict))
+        # The pages compared are filtered: the narrow partner sees less.
+        begin("the policy filters: p1 (narrow) receives fewer objects than the admin")
+        check(0 < seen.get("p1", 0) < seen.get("admin", 0), "objects received: %r" % seen)
+        # Objects by id and their versions, released or withheld: the
+        # admin's ids, asked for by each partner.
+        _, doc, _ = get(lite.port, "admin", "/hub/collections/%s/objects/" % COLL, "limit=60")
+        ids = [o["id"] for o in doc.get("objects", [])]
+        for user in users:
+            begin("objects by id and versions as %s: the same answers on both backends" % user)
+            for oid in ids:
+                for sub in ("", "versions/"):
+                    path = "/hub/collections/%s/objects/%s/%s" % (COLL, oid, sub)
+                    sa, da, _ = get(lite.port, user, path)
+                    sb, db, _ = get(pg.port, user, path)
+                    check((sa, da) == (sb, db), "%s GET %s: %s on SQLite, %s on PostgreSQL" % (user, path, sa, sb))
+        # A POST, its status, and the object read back (as hub, who may write).
+        obj = {"type": "indicator", "spec_version": "2.1",
+               "id": "indicator--0b0b0b0b-1111-4222-8333-444455556666",
+               "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+               "name": "pg", "pattern": "[ipv4-addr:value = '198.51.100.7']", "pattern_type": "stix",
+               "valid_from": "2026-01-01T00:00:00Z"}
+        envelope = json.dumps({"objects": [obj]})
+        for s in (lite, pg):
+            begin("POST, its status, and the object read back, on %s" % s.name)
+            status, doc, raw = get(s.port, "hub", "/hub/collections/%s/objects/" % COLL, method="POST",
+                                   body=envelope)
+            check(status == 202 and doc and doc.get("success_count") == 1,
+                  "POST on %s: %s %s" % (s.name, status, raw[:200]))
+            sid = doc.get("id") if doc else None
+            status, st, _ = get(s.port, "hub", "/hub/status/%s/" % sid)
+            check(status == 200 and st and st.get("status") == "complete", "status on %s: %s" % (s.name, status))
+            status, doc, _ = get(s.port, "p2", "/hub/collections/%s/objects/%s/" % (COLL, obj["id"]))
+            check(status == 200 and doc and doc["objects"][0]["id"] == obj["id"],
+                  "the posted object read back on %s: %s" % (s.name, status))
+    finally:
+        begin("both servers stop cleanly")
+        for s in (lite, pg):
+            check(s.stop() == 0, "relto serve on %s stops cleanly" % s.name)
+    # The database URL's password is never logged.
+    begin("the PostgreSQL password is in no log line")
+    password = urllib.parse.urlsplit(url).password or ""
+    with open(os.path.join(work, "pg.log")) as f:
+        log = f.read()
+    check(password and password not in log and "listening" in log,
+          "the server's log holds the password, or was not written: %s" % log[:300])
+    for s in (lite, pg):
+        begin("relto audit verify on %s: intact" % s.name)
+        r = s.cli("audit", "verify", "-c", s.cfg)
+        check(r.returncode == 0 and "intact" in r.stdout,
+              "relto audit verify on %s: %s %s" % (s.name, r.stdout.strip()[-200:], r.stderr.strip()[-200:]))
+    finish()
+    if not failed:
+        shutil.rmtree(work, ignore_errors=True)
+    else:
+        print("(files kept in %s)" % work)
+    print("pg-server: %d passed, %d failed" % (passed, failed))
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
