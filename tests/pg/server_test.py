@@ -100,14 +100,15 @@ def get(port, user, path, query="", method="GET", body=None):
 class Served:
     """relto serve on one database (a file or a PostgreSQL URL)."""
 
-    def __init__(self, relto, work, name, database, template):
+    def __init__(self, relto, work, name, database, template, key=None):
         self.port = free_port()
         self.name = name
         self.cfg = os.path.join(work, name + ".yaml")
         text = template.replace("{PORT}", str(self.port))
         text = "\n".join('database: "%s"' % database if ln.startswith("database:") else ln
                          for ln in text.split("\n"))
-        text += "\naudit:\n  key: %s\n  durability: disk\n" % os.path.join(work, name + ".audit-key")
+        # Processes on one database share one signing key (docs/scaling.md).
+        text += "\naudit:\n  key: %s\n  durability: disk\n" % (key or os.path.join(work, name + ".audit-key"))
         with open(self.cfg, "w") as f:
             f.write(text)
         self.relto = relto
@@ -161,6 +162,62 @@ def crawl(port, user, kind, query):
             return pages
         q = query + ("&" if query else "") + "next=" + urllib.parse.quote(nxt or "", safe="")
     return pages
+
+
+def ids_received(port, user):
+    """The ids a full crawl of the collection gives user."""
+    pages = crawl(port, user, "objects", "limit=1000")
+    return {o["id"] for st, p in pages if st == 200 for o in p.get("objects", [])}
+
+
+def two_processes(relto, work, url, template, a):
+    """A second process (b) on the same database.  p2 (wide clearance) reads
+    through b, so b has its decisions (and its page cache) in place; then a
+    posture change through a's admin API puts high-risk equipment in p2's
+    core network.  b's next answer to p2 must already withhold what the
+    policy now withholds: the same as a (which made the change) answers."""
+    begin("two processes on one database: `next` tokens work across them, and a posture change through one "
+          "applies to the other's next request")
+    b = Served(relto, work, "pg-b", url, template, key=os.path.join(work, a.name + ".audit-key"))
+    if not check(b.start(), "a second relto serve on the same PostgreSQL database starts"):
+        return
+    try:
+        # A client load-balanced between processes: each page from the
+        # other process, following the `next` tokens the other one made.
+        alternating, q, port = [], "limit=100", a.port
+        for _ in range(1000):
+            status, doc, _ = get(port, "p3", "/hub/collections/%s/objects/" % COLL, q)
+            if not check(status == 200 and isinstance(doc, dict), "p3 page from port %d: %s" % (port, status)):
+                break
+            alternating += [o["id"] for o in doc.get("objects", [])]
+            if not doc.get("more"):
+                break
+            q = "limit=100&next=" + urllib.parse.quote(doc["next"], safe="")
+            port = b.port if port == a.port else a.port
+        whole = [o["id"] for st, p in crawl(a.port, "p3", "objects", "limit=100") if st == 200
+                 for o in p.get("objects", [])]
+        check(alternating == whole, "a crawl whose pages alternate between the processes (%d objects) is the "
+              "crawl of one process (%d)" % (len(alternating), len(whole)))
+        before = ids_received(b.port, "p2")
+        check(before == ids_received(a.port, "p2"), "p2 receives the same from both processes before the change")
+        change = {"reason": "pg test: high-risk core equipment at p2", "changes": [
+            {"op": "add-equipment", "partner": "p2", "operator": "Operator p2", "segment": "core",
+             "vendor": "huawei"}]}
+        conn = http.client.HTTPConnection("127.0.0.1", a.port, timeout=60)
+        auth = base64.b64encode(("admin:%s" % PASSWORD).encode()).decode()
+        conn.request("POST", "/admin/posture/changes", body=json.dumps(change), headers={
+            "Accept": "application/json", "Content-Type": "application/json", "Authorization": "Basic " + auth})
+        resp = conn.getresponse()
+        body = resp.read()
+        conn.close()
+        check(resp.status == 200, "POST /admin/posture/changes through process a: %s %s" % (resp.status, body[:300]))
+        after_b, after_a = ids_received(b.port, "p2"), ids_received(a.port, "p2")
+        check(after_b == after_a, "after the change, process b gives p2 what process a gives: %d against %d objects"
+              % (len(after_b), len(after_a)))
+        check(after_b < before, "after the change p2 receives fewer objects (%d, before %d)"
+              % (len(after_b), len(before)))
+    finally:
+        check(b.stop() == 0, "the second process stops cleanly")
 
 
 def main():
@@ -246,6 +303,7 @@ def main():
             status, doc, _ = get(s.port, "p2", "/hub/collections/%s/objects/%s/" % (COLL, obj["id"]))
             check(status == 200 and doc and doc["objects"][0]["id"] == obj["id"],
                   "the posted object read back on %s: %s" % (s.name, status))
+        two_processes(relto, work, url, template, pg)
     finally:
         begin("both servers stop cleanly")
         for s in (lite, pg):
