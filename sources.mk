@@ -68,6 +68,7 @@ CLI_SRCS = \
 	src/cli/cmd_rules.c \
 	src/cli/cmd_credential.c \
 	src/cli/cmd_audit.c \
+	src/cli/cmd_db.c \
 	src/cli/hub.c
 
 # Files embedded into the binary (tools/embed.c turns each into a C array).

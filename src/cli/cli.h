@@ -94,6 +94,7 @@ int cli_audit_admin(const struct cli_hub *h, const char *action, const char *sub
                     int64_t version, const char *reason, const char *document);
 
 int cmd_credential(int argc, char **argv);
+int cmd_db(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 
 #endif

@@ -26,6 +26,8 @@ static const char usage[] =
 	"                             passwords and API tokens kept (hashed) in the store\n"
 	"  audit verify|show|export|who-got|pubkey\n"
 	"                             the tamper-evident record of every release (docs/audit.md)\n"
+	"  db migrate (-c FILE | --db PATH|URL)\n"
+	"                             create or bring up to date the store's schema\n"
 	"  hash-password              read a password, print its Argon2id hash for a config\n"
 	"  --version                  print the version\n"
 	"\n"
@@ -59,6 +61,8 @@ int main(int argc, char **argv)
 		return cmd_audit(argc - 1, argv + 1);
 	if (strcmp(cmd, "credential") == 0)
 		return cmd_credential(argc - 1, argv + 1);
+	if (strcmp(cmd, "db") == 0)
+		return cmd_db(argc - 1, argv + 1);
 	if (strcmp(cmd, "whatif") == 0)
 		return cmd_whatif(argc - 1, argv + 1);
 	if (strcmp(cmd, "policy") == 0)

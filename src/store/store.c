@@ -142,6 +142,11 @@ static const struct store_ops *ops_of(const struct store_conn *c)
 	return c->ops;
 }
 
+enum relto_err store_schema(struct store_conn *c, int64_t *version, int64_t *known, char *err)
+{
+	return c->ops->schema(c, version, known, err);
+}
+
 enum relto_err store_secret(struct store_conn *c, const char *name,
                             unsigned char out[STORE_SECRET_LEN], char *err)
 {

@@ -50,6 +50,11 @@ int store_file_of(const char *url, char *out, size_t size);
 ** be (postgresql://db.internal:5432/relto).  Cut to fit size. */
 void store_url_shown(const char *url, char *out, size_t size);
 
+/* The schema version the database holds (store_open created or migrated
+** it: `relto db migrate`) and the newest this relto knows.  RELTO_OK;
+** RELTO_ESTORE. */
+enum relto_err store_schema(struct store_conn *c, int64_t *version, int64_t *known, char *err);
+
 /* Borrow a connection (opening one if none is free).  RELTO_ESTORE. */
 enum relto_err store_conn_get(struct store *s, struct store_conn **out, char *err);
 /* Give it back.  Cannot fail; NULL is a no-op. */

@@ -23,6 +23,7 @@ struct store_ops {
 	enum relto_err (*conn_open)(void *state, struct store_conn **out, char *err);
 	void (*conn_close)(struct store_conn *c);
 
+	enum relto_err (*schema)(struct store_conn *c, int64_t *version, int64_t *known, char *err);
 	enum relto_err (*secret)(struct store_conn *c, const char *name,
 	                         unsigned char out[STORE_SECRET_LEN], char *err);
 	enum relto_err (*collection)(struct store_conn *c, const char *uuid, int64_t *out, char *err);

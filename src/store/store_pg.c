@@ -1238,6 +1238,21 @@ static enum relto_err pg_count(struct store_conn *base, int64_t coll, int64_t *o
 	return rc;
 }
 
+static enum relto_err pg_schema(struct store_conn *base, int64_t *version, int64_t *known, char *err)
+{
+	struct pg_link *l = link_of(base);
+	enum relto_err rc = pg__ready(l, err);
+	PGresult *res = NULL;
+	if (!rc)
+		rc = pg__row(l, "SELECT coalesce(max(version), 0)::bigint FROM schema_version", NULL, "schema version", &res,
+		             err);
+	if (!rc)
+		*version = pg__get_i64(res, 0, 0);
+	*known = SCHEMA_VERSION;
+	PQclear(res);
+	return rc;
+}
+
 /* ---- what releasability reads ---- */
 
 static enum relto_err pg_marking_sets(struct store_conn *base, store_set_fn fn, void *ctx, char *err)
@@ -1602,6 +1617,7 @@ static enum relto_err pg_status_get(struct store_conn *base, const char *id, con
 		.set_counts = pg_set_counts,                              \
 		.status_put = pg_status_put,                              \
 		.status_get = pg_status_get,                              \
+		.schema = pg_schema,                                      \
 		.trail_open = pg_trail_open,                              \
 	}
 

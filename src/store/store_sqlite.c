@@ -1289,8 +1289,25 @@ static enum relto_err sq_status_get(struct store_conn *base, const char *id, con
 	return rc;
 }
 
+static enum relto_err sq_schema(struct store_conn *base, int64_t *version, int64_t *known, char *err)
+{
+	struct sq_conn *c = (struct sq_conn *)base;
+	sqlite3_stmt *st;
+	enum relto_err rc = stmt(c, "SELECT value FROM meta WHERE key = 'schema_version'", &st, err);
+	if (rc)
+		return rc;
+	int r = sqlite3_step(st);
+	*version = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	*known = SCHEMA_VERSION;
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		rc = sq_err(c->db, "schema version", err);
+	sqlite3_reset(st);
+	return rc;
+}
+
 const struct store_ops store_sqlite_ops = {
 	.scheme = "sqlite",
+	.schema = sq_schema,
 	.open = sq_open,
 	.close = sq_close,
 	.conn_open = sq_conn_open,

@@ -7,6 +7,8 @@ These start their own relto processes beside the shared demo server.
 import atexit
 import json
 import os
+import re
+import sqlite3
 import shutil
 import signal
 import subprocess
@@ -116,7 +118,7 @@ def test_missing_config_file_is_a_usage_error():
 
 
 def test_every_command_has_help():
-    for cmd in ("serve", "demo", "import", "hash-password", "policy", "posture"):
+    for cmd in ("serve", "demo", "import", "hash-password", "policy", "posture", "db"):
         rc, out, err = run_relto(cmd, "--help")
         H.eq(rc, 0, "%s --help exit status" % cmd)
         H.check(out.startswith("usage: relto " + cmd), "%s --help output %r" % (cmd, out[:80]))
@@ -178,6 +180,32 @@ def test_import_reports_added_duplicates_rejected():
     H.check("broken.json" in err and "line" in err, "the error says where: %r" % err)
     rc, out, err = run_relto("import", "--db", db, "--collection", "intel", path)
     H.eq(rc, 2, "with --db the collection must be a UUID")
+
+
+def test_db_migrate():
+    """`relto db migrate --db PATH` creates the schema of a new store and
+    says its version; again, it is up to date; a store whose schema is
+    newer than this relto is refused (exit 1, saying so) and left as it was."""
+    d = tempdir("relto-migrate-")
+    db = os.path.join(d, "m.db")
+    for what in ("a new store", "the same store again"):
+        rc, out, err = run_relto("db", "migrate", "--db", db)
+        H.eq(rc, 0, "relto db migrate on %s (%s)" % (what, err))
+        H.check(re.match(r"^%s: schema version 1, up to date" % re.escape(db), out),
+                "relto db migrate on %s: %r" % (what, out))
+    con = sqlite3.connect(db)
+    con.execute("UPDATE meta SET value = 99 WHERE key = 'schema_version'")
+    con.commit()
+    con.close()
+    rc, out, err = run_relto("db", "migrate", "--db", db)
+    H.eq(rc, 1, "relto db migrate on a store with a newer schema")
+    H.check("newer" in err and "99" in err, "the error says the schema is newer: %r" % err)
+    con = sqlite3.connect(db)
+    H.eq(con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0], 99,
+         "the newer store is left as it was")
+    con.close()
+    rc, out, err = run_relto("db", "migrate")
+    H.eq(rc, 2, "relto db migrate without -c or --db")
 
 
 def test_import_attack_bundle():

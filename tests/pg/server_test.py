@@ -235,7 +235,7 @@ def main():
         if not check(os.access(exe, os.X_OK), "%s is built (make %s)" % (exe, "bench" if exe == gen else "")):
             print("pg-server: %d passed, %d failed" % (passed, failed))
             return 1
-    begin("import the same hub into SQLite and PostgreSQL, and serve both")
+    begin("relto db migrate, then import the same hub into SQLite and PostgreSQL, and serve both")
     work = tempfile.mkdtemp(prefix="relto-pg-server-")
     subprocess.run([gen, "objects", "3000", work], check=True, capture_output=True)
     subprocess.run([gen, "hub", "12", work], check=True, capture_output=True)
@@ -245,6 +245,10 @@ def main():
     pg = Served(relto, work, "pg", url, template)
     objects = sorted(os.path.join(work, f) for f in os.listdir(work) if f.startswith("objects-"))
     for s in (lite, pg):
+        r = s.cli("db", "migrate", "-c", s.cfg)
+        check(r.returncode == 0 and "schema version 1, up to date" in r.stdout
+              and (urllib.parse.urlsplit(url).password or "") not in r.stdout + r.stderr,
+              "relto db migrate on %s: %s %s" % (s.name, r.stdout.strip()[-200:], r.stderr.strip()[-200:]))
         r = s.cli("import", "-q", "-c", s.cfg, "--collection", "bench", "--as", "hub", *objects)
         check(r.returncode == 0, "relto import into %s: %s" % (s.name, r.stderr.strip()[-300:]))
         check(s.start(), "relto serve on %s starts" % s.name)

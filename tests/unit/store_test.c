@@ -199,6 +199,17 @@ static void test_file_of(void)
 	}
 }
 
+/* The schema's version: the one this relto knows, once the store is open. */
+static void test_schema_version(void)
+{
+	struct fix f;
+	CHECK(fix_open(&f) == 0);
+	int64_t version = -1, known = -1;
+	CHECK(store_schema(f.c, &version, &known, NULL) == RELTO_OK);
+	CHECK(known >= 1 && version == known);
+	fix_close(&f);
+}
+
 static void test_open_errors(void)
 {
 	struct store *s = (struct store *)&dir;
@@ -1240,6 +1251,7 @@ int main(void)
 	snprintf(path, sizeof(path), "%s/t.db", dir);
 	snprintf(url, sizeof(url), "sqlite:%s", path);
 	RUN(test_file_of);
+	RUN(test_schema_version);
 	RUN(test_open_errors);
 	RUN(test_reopen);
 	RUN(test_put);
