@@ -169,7 +169,7 @@ static void test_audit_paths(void)
 		"  - path: r\n"
 		"    title: R\n";
 	CHECK(load(pg, &c, err) == RELTO_OK);
-	strcpy(out, "untouched");
+	snprintf(out, sizeof(out), "untouched");
 	CHECK(!config_audit_key_path(c, out, sizeof(out)));
 	CHECK(!config_audit_journal_prefix(c, out, sizeof(out)));
 	CHECK(strstr(out, "secret") == NULL);

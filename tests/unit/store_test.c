@@ -169,7 +169,7 @@ static void test_file_of(void)
 	CHECK(store_file_of("/var/lib/relto/relto.db", out, sizeof(out)) && strcmp(out, "/var/lib/relto/relto.db") == 0);
 	CHECK(store_file_of("sqlite:rel.db", out, sizeof(out)) && strcmp(out, "rel.db") == 0);
 	CHECK(store_file_of("C:\\relto\\relto.db", out, sizeof(out)) && strcmp(out, "C:\\relto\\relto.db") == 0);
-	strcpy(out, "untouched");
+	snprintf(out, sizeof(out), "untouched");
 	CHECK(!store_file_of("postgresql://relto:secret@db.example/relto", out, sizeof(out)));
 	CHECK(!store_file_of("postgres://relto:secret@db.example/relto", out, sizeof(out)));
 	CHECK(strstr(out, "secret") == NULL);
