@@ -204,6 +204,17 @@ def withheld_total(rec):
     return sum(withheld_by_reason(rec).values())
 
 
+def all_received_in_trail(db, done, how):
+    """Every request id in done (answers a client received) has its record
+    in the exported trail (docs/audit.md: every answer that was fully sent
+    is in the trail); returns the export."""
+    recs = export(db)
+    have = {x.get("request_id") for x in recs}
+    lost = [rid for rid in done if rid not in have]
+    H.check(not lost, "%d of %d answers %s are not in the trail, e.g. %s" % (len(lost), len(done), how, lost[:5]))
+    return recs
+
+
 def checkpoint_wal(path):
     if not os.path.exists(path):
         return
@@ -975,12 +986,7 @@ def sigkill_run(extra):
         H.check(len(done) >= 30, "only %d answers in 2 s of paging" % len(done))
 
         verify_ok(srv.db, "after SIGKILL")
-        recs = export(srv.db)
-        have = {x.get("request_id") for x in recs}
-        lost = [rid for rid in done if rid not in have]
-        H.check(not lost, "%d of %d answers fully received before the SIGKILL are not in the trail "
-                "(docs/audit.md: every answer that was fully sent is in the trail), e.g. %s"
-                % (len(lost), len(done), lost[:5]))
+        recs = all_received_in_trail(srv.db, done, "fully received before the SIGKILL")
         n_before = max(x["seq"] for x in recs)
 
         srv.start()
@@ -1016,10 +1022,7 @@ def test_audit_sigterm_under_load_disk():
         done = [rid for p in pollers for rid in p.done]
         H.check(len(done) >= 30, "only %d answers in 1.5 s of paging" % len(done))
         verify_ok(srv.db, "after SIGTERM under load")
-        recs = export(srv.db)
-        have = {x.get("request_id") for x in recs}
-        lost = [rid for rid in done if rid not in have]
-        H.check(not lost, "%d of %d answers received are not in the trail, e.g. %s" % (len(lost), len(done), lost[:5]))
+        all_received_in_trail(srv.db, done, "received")
         settle(srv.db)
         check_chain(srv.db)
     finally:

@@ -3,8 +3,8 @@
 ** audit_tamper_test.c): stores in a fresh /tmp directory, the signing
 ** key, SQL on a trail's database and edits of its records file, record
 ** bodies, reading a trail back record by record, and a chain of records
-** made by audit_append_now.  The includer defines nothing; it fills `dir`
-** (mkdtemp) before the first test and calls fixture_cleanup() last.
+** made by audit_append_now.  The includer calls fixture_start() before
+** its first test and fixture_cleanup() after its last.
 */
 #ifndef RELTO_AUDIT_FIXTURE_H
 #define RELTO_AUDIT_FIXTURE_H
@@ -485,6 +485,22 @@ static MAYBE_UNUSED struct store *make_chain(const char *name, char *p, size_t s
 	return st;
 }
 
+
+/* Before the first test: libsodium, and a fresh directory named
+** /tmp/PREFIX-XXXXXX into `dir`.  0, or -1 after saying why. */
+static MAYBE_UNUSED int fixture_start(const char *prefix)
+{
+	if (sodium_init() < 0) {
+		fprintf(stderr, "sodium_init failed\n");
+		return -1;
+	}
+	snprintf(dir, sizeof(dir), "/tmp/%s-XXXXXX", prefix);
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return -1;
+	}
+	return 0;
+}
 
 /* Remove every file of the test directory, then the directory. */
 static MAYBE_UNUSED void fixture_cleanup(void)

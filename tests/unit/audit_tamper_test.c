@@ -367,15 +367,8 @@ static void test_other_pubkey(void)
 
 int main(void)
 {
-	if (sodium_init() < 0) {
-		fprintf(stderr, "sodium_init failed\n");
+	if (fixture_start("relto-audit-t") != 0)
 		return 1;
-	}
-	snprintf(dir, sizeof(dir), "/tmp/relto-audit-t-XXXXXX");
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
-		return 1;
-	}
 	RUN(test_tamper_body);
 	RUN(test_tamper_body_rehashed);
 	RUN(test_tamper_delete);

@@ -955,15 +955,8 @@ static void test_journal_crash(void)
 
 int main(void)
 {
-	if (sodium_init() < 0) {
-		fprintf(stderr, "sodium_init failed\n");
+	if (fixture_start("relto-audit") != 0)
 		return 1;
-	}
-	snprintf(dir, sizeof(dir), "/tmp/relto-audit-XXXXXX");
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
-		return 1;
-	}
 	RUN(test_keys);
 	RUN(test_body_read);
 	RUN(test_body_admin);

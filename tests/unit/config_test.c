@@ -160,30 +160,18 @@ static void test_audit_paths(void)
 	CHECK(config_audit_key_path(c, out, sizeof(out)) && strcmp(out, "x.db.audit-key") == 0);
 	CHECK(config_audit_journal_prefix(c, out, sizeof(out)) && strcmp(out, "x.db.audit-journal-") == 0);
 	config_free(c);
-	static const char pg[] =
-		"database: \"postgresql://relto:secret@db.example/relto\"\n"
-		"partners:\n"
-		"  - id: a\n"
-		"    password_hash: " H "\n"
-		"api_roots:\n"
-		"  - path: r\n"
-		"    title: R\n";
+	/* The minimal configuration on a server's database, with and without audit.key. */
+	static const char server_db[] = "database: \"postgresql://relto:secret@db.example/relto\"\n";
+	static const char key[] = "audit:\n  key: /etc/relto/audit.key\n";
+	char pg[1024], pg_key[1024];
+	snprintf(pg, sizeof(pg), "%s%s", server_db, strchr(minimal, '\n') + 1);
+	snprintf(pg_key, sizeof(pg_key), "%s%s%s", server_db, key, strchr(minimal, '\n') + 1);
 	CHECK(load(pg, &c, err) == RELTO_OK);
 	snprintf(out, sizeof(out), "untouched");
 	CHECK(!config_audit_key_path(c, out, sizeof(out)));
 	CHECK(!config_audit_journal_prefix(c, out, sizeof(out)));
 	CHECK(strstr(out, "secret") == NULL);
 	config_free(c);
-	static const char pg_key[] =
-		"database: \"postgresql://relto:secret@db.example/relto\"\n"
-		"audit:\n"
-		"  key: /etc/relto/audit.key\n"
-		"partners:\n"
-		"  - id: a\n"
-		"    password_hash: " H "\n"
-		"api_roots:\n"
-		"  - path: r\n"
-		"    title: R\n";
 	CHECK(load(pg_key, &c, err) == RELTO_OK);
 	CHECK(config_audit_key_path(c, out, sizeof(out)) && strcmp(out, "/etc/relto/audit.key") == 0);
 	config_free(c);

@@ -70,20 +70,14 @@ static int empty_pg(const char *uri)
 
 static void remove_files(void)
 {
+	/* The store, its WAL files, and the audit trail's files beside it. */
+	static const char *const tails[] = {"", "-wal", "-shm", ".audit", ".audit-wal", ".audit-shm",
+	                                    ".audit-records"};
 	char p[sizeof(STORE_FIXTURE_PATH) + 16];
-	unlink(STORE_FIXTURE_PATH);
-	snprintf(p, sizeof(p), "%s-wal", STORE_FIXTURE_PATH);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", STORE_FIXTURE_PATH);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s.audit", STORE_FIXTURE_PATH);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s.audit-wal", STORE_FIXTURE_PATH);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s.audit-shm", STORE_FIXTURE_PATH);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s.audit-records", STORE_FIXTURE_PATH);
-	unlink(p);
+	for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+		snprintf(p, sizeof(p), "%s%s", STORE_FIXTURE_PATH, tails[i]);
+		unlink(p);
+	}
 }
 
 /* Every test starts from an empty store, with one collection. */
