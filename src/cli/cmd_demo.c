@@ -8,11 +8,13 @@
 ** text and read through the same loader as `relto serve`, so the demo
 ** exercises exactly what production runs.
 */
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli.h"
 #include "../auth/auth.h"
 #include "../config/config.h"
@@ -93,8 +95,28 @@ static enum relto_err demo_config(const char *listen, const char *db, int no_cac
 		rc = yaml_str(b, db);
 	if (!rc && no_cache)
 		rc = buf_puts(b, "\nlimits:\n  page_cache_bytes: 0");
+	/* A database on a server has no file beside which the audit key and
+	** journals could be kept: the demo keeps them in the current
+	** directory, as it does its database file otherwise. */
+	char file[4096];
+	int on_server = !store_file_of(db, file, sizeof(file));
+	if (!rc && (durability || on_server))
+		rc = buf_puts(b, "\naudit:");
 	if (!rc && durability)
-		rc = buf_printf(b, "\naudit:\n  durability: %s", durability);
+		rc = buf_printf(b, "\n  durability: %s", durability);
+	char here[2048];
+	if (!rc && on_server && !getcwd(here, sizeof(here)))
+		rc = relto_seterr(err, RELTO_EINTERNAL, "the current directory: %s", strerror(errno));
+	if (!rc && on_server) {
+		snprintf(file, sizeof(file), "%s/relto-demo.audit-key", here);
+		rc = buf_puts(b, "\n  key: ");
+		if (!rc)
+			rc = yaml_str(b, file);
+		if (!rc)
+			rc = buf_puts(b, "\n  journals: ");
+		if (!rc)
+			rc = yaml_str(b, here);
+	}
 	if (!rc)
 		rc = buf_puts(b, "\npartners:\n");
 	struct buf ids;
@@ -279,9 +301,11 @@ static const char demo_usage[] =
 	"usage: relto demo [--listen ADDR:PORT] [--db PATH] [--import FILE... [--mark RULE]...] [--quiet]\n"
 	"Run the demo hub: USA sharing with GBR, AUS, CAN, NZL, JPN, KOR and DEU.\n"
 	"Creates the database (default ./relto-demo.db) with a generated corpus\n"
-	"if it is new, then serves until Ctrl-C.\n"
+	"if it is new, then serves until Ctrl-C.  With a PostgreSQL database\n"
+	"(postgresql://...), the audit key and journals are kept in the current\n"
+	"directory (relto-demo.audit-key, audit-journal-*).\n"
 	"  -l, --listen ADDR:PORT  where to listen (default 127.0.0.1:8021)\n"
-	"  -d, --db PATH           the demo database (default relto-demo.db)\n"
+	"  -d, --db PATH|URL       the demo database (default relto-demo.db)\n"
 	"  -i, --import FILE...    also load these bundles into the 'reference'\n"
 	"                          collection (e.g. MITRE ATT&CK files)\n"
 	"  -q, --quiet             no log line per request\n"

@@ -268,14 +268,16 @@ static enum relto_err load_limits(struct relto_config *c, const struct yconf *y,
 
 static enum relto_err load_audit(struct relto_config *c, const struct yconf *y, int map, char *err)
 {
-	static const char *const keys[] = {"enabled", "key", "checkpoint_seconds", "durability", NULL};
+	static const char *const keys[] = {"enabled", "key", "checkpoint_seconds", "durability", "journals", NULL};
 	unsigned long long every = c->audit.checkpoint_seconds;
 	enum relto_err rc = yconf_is_map(y, map) ? yconf_check_keys(y, map, "audit", keys, err)
-	                    : yconf_error(y, map, err, RELTO_EINVAL, "'audit' must be a map (enabled, key, checkpoint_seconds)");
+	                    : yconf_error(y, map, err, RELTO_EINVAL, "'audit' must be a map (enabled, key, checkpoint_seconds, durability, journals)");
 	if (!rc)
 		rc = get_bool(y, map, "enabled", &c->audit.enabled, err);
 	if (!rc)
 		rc = get_str(y, map, "key", 0, "audit", &c->audit.key, err);
+	if (!rc)
+		rc = get_str(y, map, "journals", 0, "audit", &c->audit.journals, err);
 	if (!rc)
 		rc = get_uint(y, map, "checkpoint_seconds", 1, 86400, &every, err);
 	c->audit.checkpoint_seconds = (unsigned)every;
@@ -302,7 +304,10 @@ static int beside_database(const struct relto_config *c, const char *suffix, cha
 
 int config_audit_journal_prefix(const struct relto_config *c, char *out, size_t size)
 {
-	return beside_database(c, ".audit-journal-", out, size);
+	if (!c->audit.journals)
+		return beside_database(c, ".audit-journal-", out, size);
+	int n = snprintf(out, size, "%s/audit-journal-", c->audit.journals);
+	return n > 0 && (size_t)n < size;
 }
 
 int config_audit_key_path(const struct relto_config *c, char *out, size_t size)
@@ -620,6 +625,7 @@ void config_free(struct relto_config *c)
 	}
 	free(c->partners);
 	free(c->audit.key);
+	free(c->audit.journals);
 	for (size_t i = 0; i < c->nroots; i++) {
 		struct api_root *r = &c->roots[i];
 		for (size_t j = 0; j < r->ncollections; j++) {

@@ -87,6 +87,9 @@ struct limits {
 struct audit_config {
 	int enabled;                /* default 1 */
 	char *key;                  /* the signing key file; NULL: DATABASE.audit-key */
+	/* The directory of this machine's journals (durability os); NULL:
+	** beside the database file.  Required for a database on a server. */
+	char *journals;
 	unsigned checkpoint_seconds; /* at most this long between checkpoints (default 1) */
 	/* When an answer may go out: AUDIT_SYNC_OS (default) once its record
 	** is written to the OS (a journal; survives a crash of relto), or
@@ -134,8 +137,9 @@ enum relto_err config_check_serving(const struct relto_config *c, char *err);
 ** Writes at most size bytes; 0 when it does not fit, or when audit.key
 ** is not set and the database is not a file (a PostgreSQL URL). */
 int config_audit_key_path(const struct relto_config *c, char *out, size_t size);
-/* The prefix of the audit journals' file names: the database file +
-** ".audit-journal-".  0 when it does not fit or the database is not a
+/* The prefix of the audit journals' file names: audit.journals +
+** "/audit-journal-", or the database file + ".audit-journal-".  0 when it
+** does not fit, or without audit.journals when the database is not a
 ** file (durability "os" needs one; "disk" needs no journal). */
 int config_audit_journal_prefix(const struct relto_config *c, char *out, size_t size);
 

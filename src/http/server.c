@@ -1313,8 +1313,8 @@ static enum relto_err start_audit(struct server *s, char *err)
 		rc = audit_open(s->store, &key, every, &s->audit, err);
 	else if (!config_audit_journal_prefix(s->cfg, prefix, sizeof(prefix)))
 		rc = relto_seterr(err, RELTO_EINVAL, "audit.durability os keeps journals beside the database file: with a "
-		                                     "database on a server, set audit.durability: disk (or the database "
-		                                     "path is too long)");
+		                                     "database on a server, set audit.journals (a directory of this "
+		                                     "machine) or audit.durability: disk (or the path is too long)");
 	else
 		rc = audit_open_journaled(s->store, &key, every, prefix, &s->audit, err);
 	audit_key_wipe(&key);

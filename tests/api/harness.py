@@ -111,6 +111,165 @@ def _short(v, n=300):
 
 
 # --------------------------------------------------------------------------
+# The store: a SQLite file, or a PostgreSQL database (issue 7)
+# --------------------------------------------------------------------------
+#
+# Tests name their databases by file path ("{dir}/demo.db").  Run under
+# tests/pg/run (RELTO_TEST_PG set, the suite then runs on PostgreSQL:
+# `make test-api-pg`), each path stands for a database of its own on that
+# server, created empty the first time the path is named in this run; the
+# relto command lines and configuration texts the tests give are rewritten
+# to name it (map_argv, map_config), and commands that would keep files
+# beside a database file run in the path's directory, where the demo keeps
+# its audit key and journals on a server database.  A test that reads or
+# changes the SQLite files themselves calls sqlite_only(), which skips it
+# on PostgreSQL (run.py counts skips apart from passes).
+
+PG_URL = os.environ.get("RELTO_TEST_PG") or None
+_PG_DATABASES = {}  # path -> URL of its database
+
+
+def _pg_program(name, *args):
+    """Run PostgreSQL's client program `name` on the test cluster (its
+    socket: tests/pg/run exports where it is)."""
+    bindir = os.environ.get("RELTO_TEST_PG_BINDIR", "")
+    argv = [os.path.join(bindir, name) if bindir else name,
+            "-h", os.environ["RELTO_TEST_PG_HOST"], "-p", os.environ["RELTO_TEST_PG_PORT"],
+            "-U", "relto"] + list(args)
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    if p.returncode != 0:
+        raise RuntimeError("%s %s: %s" % (name, " ".join(args), p.stderr.strip()))
+
+
+def store_url(path, template=None):
+    """What relto is given for the database file `path`: the path itself,
+    or on PostgreSQL the URL of the database standing for it (created
+    empty, or as a copy of `template`'s, on first use)."""
+    if not PG_URL or path.startswith(("postgres://", "postgresql://")):
+        return path
+    path = os.path.abspath(path)
+    if path in _PG_DATABASES and template is None:
+        return _PG_DATABASES[path]
+    import hashlib
+    name = "t_" + hashlib.sha1(path.encode()).hexdigest()[:20]
+    _pg_program("dropdb", "--if-exists", name)
+    if template is not None:
+        _pg_program("createdb", "-T", store_url(template).rsplit("/", 1)[1].split("?")[0], name)
+    else:
+        _pg_program("createdb", name)
+    u = urllib.parse.urlsplit(PG_URL)
+    url = urllib.parse.urlunsplit((u.scheme, u.netloc, "/" + name, u.query, ""))
+    _PG_DATABASES[path] = url
+    return url
+
+
+def copy_store(src, dst):
+    """A copy of the store at file path src (the server using it stopped)
+    under file path dst: the SQLite files, or a database made from src's."""
+    if PG_URL:
+        store_url(dst, template=src)
+        key = os.path.join(os.path.dirname(os.path.abspath(src)), AUDIT_KEY)
+        if os.path.exists(key):
+            shutil.copyfile(key, os.path.join(os.path.dirname(os.path.abspath(dst)), AUDIT_KEY))
+        return
+    for suffix in ("", "-wal", "-shm", ".audit", ".audit-wal", ".audit-shm", ".audit-records",
+                   ".audit-key"):
+        if os.path.exists(src + suffix):
+            shutil.copyfile(src + suffix, dst + suffix)
+
+
+def pg_sql(path, sql):
+    """Run sql on the PostgreSQL database standing for file path `path`
+    (psql, on the test cluster); the rows it returns, as lists of text."""
+    import csv
+    import io
+    bindir = os.environ.get("RELTO_TEST_PG_BINDIR", "")
+    p = subprocess.run([os.path.join(bindir, "psql"), "-h", os.environ["RELTO_TEST_PG_HOST"],
+                        "-p", os.environ["RELTO_TEST_PG_PORT"], "-U", "relto", "-X", "-q", "--csv",
+                        "-v", "ON_ERROR_STOP=1", "-d", store_url(path).rsplit("/", 1)[1], "-c", sql],
+                       capture_output=True, timeout=120)
+    if p.returncode != 0:
+        raise RuntimeError("psql: %s" % p.stderr.decode().strip())
+    rows = list(csv.reader(io.StringIO(p.stdout.decode("utf-8"))))
+    return rows[1:]   # without the header line
+
+
+def store_bytes(path):
+    """Everything the store at file path `path` holds, as bytes (to look
+    for what must never be stored): its SQLite files, or a dump of the
+    database standing for it."""
+    if PG_URL:
+        bindir = os.environ.get("RELTO_TEST_PG_BINDIR", "")
+        p = subprocess.run([os.path.join(bindir, "pg_dump"), "-h", os.environ["RELTO_TEST_PG_HOST"],
+                            "-p", os.environ["RELTO_TEST_PG_PORT"], "-U", "relto", "--data-only",
+                            store_url(path).rsplit("/", 1)[1]], capture_output=True, timeout=120)
+        if p.returncode != 0:
+            raise RuntimeError("pg_dump: %s" % p.stderr.decode().strip())
+        return p.stdout
+    data = b""
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(path + suffix):
+            with open(path + suffix, "rb") as f:
+                data += f.read()
+    return data
+
+
+def map_argv(argv, cwd=None):
+    """argv with every `--db PATH` (and `-d PATH`) naming store_url(PATH);
+    and the directory a command should run in: cwd, or on PostgreSQL the
+    path's own directory (where the demo keeps its audit key)."""
+    out = list(argv)
+    for i in range(len(out) - 1):
+        if out[i] in ("--db", "-d") and isinstance(out[i + 1], str):
+            if PG_URL and cwd is None and not out[i + 1].startswith("postgres"):
+                cwd = os.path.dirname(os.path.abspath(out[i + 1]))
+            out[i + 1] = store_url(out[i + 1])
+    return out, cwd
+
+
+AUDIT_KEY = "relto-demo.audit-key"   # where the demo keeps it on a server database
+
+
+def map_config(text, directory):
+    """A configuration text with its `database:` naming store_url(); on
+    PostgreSQL also with an audit key and journals in directory, as a
+    server database needs (docs/configuration.md), unless it names them."""
+    if not PG_URL:
+        return text
+
+    def repl(m):
+        value = m.group(2).strip()
+        if value[:1] in ('"', "'"):
+            value = value[1:-1]
+        return m.group(1) + '"%s"' % store_url(value)
+    text = re.sub(r'(?m)^(database:[ \t]*)(\S.*?)[ \t]*$', repl, text)
+    lines = text.split("\n")
+    add = ['  key: "%s"' % os.path.join(directory, AUDIT_KEY), '  journals: "%s"' % directory]
+    if "audit:" not in [ln.rstrip() for ln in lines]:
+        return text.rstrip("\n") + "\naudit:\n" + "\n".join(add) + "\n"
+    i = [ln.rstrip() for ln in lines].index("audit:")
+    j = i + 1
+    while j < len(lines) and lines[j].startswith((" ", "\t")):
+        j += 1
+    block = lines[i + 1:j]
+    if any(ln.strip().startswith("key:") for ln in block):
+        return text
+    return "\n".join(lines[:i + 1] + add + lines[i + 1:])
+
+
+def sqlite_only(why):
+    """Skip the calling test on PostgreSQL: it works on the SQLite files."""
+    if PG_URL:
+        raise Skip("SQLite only: " + why)
+
+
+def run_relto(args, cwd=None, **kw):
+    """subprocess.run of the relto binary with args (--db mapped)."""
+    argv, cwd = map_argv(list(args), cwd)
+    return subprocess.run([RELTO] + argv, cwd=cwd, **kw)
+
+
+# --------------------------------------------------------------------------
 # Server process control
 # --------------------------------------------------------------------------
 
@@ -154,9 +313,11 @@ class Server:
         self.port = free_port()
         argv = [a.replace("{port}", str(self.port)).replace("{dir}", self.dir)
                 for a in self.argv_template]
+        argv, _ = map_argv(argv, cwd=self.dir)
         if getattr(self, "config_text", None) is not None:
             with open(self.config_path, "w") as f:
-                f.write(self.config_text.replace("{port}", str(self.port)).replace("{dir}", self.dir))
+                f.write(map_config(self.config_text.replace("{port}", str(self.port))
+                                   .replace("{dir}", self.dir), self.dir))
         self._err = open(self.stderr_path, "ab")
         self._out = open(self.stdout_path, "ab")
         log("starting", self.relto, " ".join(argv))

@@ -6,7 +6,11 @@
 Discovers tests/api/test_*.py (sorted by file name), runs every function
 named test_* in file order, each isolated: a failing (or crashing) test never
 stops the others.  Prints "FAIL name: reason" for each failure and finally
-exactly one line "api: N passed, M failed"; exit status 1 if any failed.
+exactly one line "api: N passed, M failed" (with " (K skipped)" when tests
+were skipped: those count in neither number); exit status 1 if any failed.
+Under tests/pg/run (RELTO_TEST_PG set) every server runs on PostgreSQL, each
+database path a test names standing for a database of its own (harness.py,
+"The store"), and the line starts "api-pg:".
 
 The real server is started once per run (`relto demo` on a free loopback
 port with a fresh database in a temporary directory) and stopped at the end.
@@ -85,7 +89,7 @@ def main():
     H.VERBOSE = args.verbose
 
     tests = discover(args.select)
-    passed = failed = 0
+    passed = failed = skips = 0
 
     try:
         if args.url:
@@ -133,11 +137,12 @@ def main():
                     break
                 continue
             dt = time.time() - t0
-            if err is None:
+            if err is None and skipped is not None:
+                skips += 1
+                print("SKIP %s: %s" % (name, skipped))
+            elif err is None:
                 passed += 1
-                if skipped is not None:
-                    print("SKIP %s: %s" % (name, skipped))
-                elif args.verbose:
+                if args.verbose:
                     print("ok   %s (%.2fs)" % (name, dt))
             else:
                 failed += 1
@@ -157,7 +162,9 @@ def main():
     for path, marker, excerpt in H.SANITIZER_REPORTS:
         failed += 1
         print("FAIL sanitizer: %s in %s\n    %s" % (marker, path, excerpt.replace("\n", "\n    ")))
-    print("api: %d passed, %d failed" % (passed, failed))
+    # Skipped tests are neither: they count in neither total.
+    print("%s: %d passed, %d failed%s" % ("api-pg" if H.PG_URL else "api", passed, failed,
+                                          " (%d skipped)" % skips if skips else ""))
     return 1 if failed else 0
 
 

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import sqlite3
+import urllib.parse
 import shutil
 import signal
 import subprocess
@@ -24,7 +25,7 @@ ATTACK_ICS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared",
 
 
 def run_relto(*args, stdin=None, timeout=60, cwd=None):
-    p = subprocess.run([H.RELTO] + list(args), input=stdin, capture_output=True, timeout=timeout,
+    p = H.run_relto(args, input=stdin, capture_output=True, timeout=timeout,
                        cwd=cwd)
     return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
 
@@ -188,22 +189,33 @@ def test_db_migrate():
     newer than this relto is refused (exit 1, saying so) and left as it was."""
     d = tempdir("relto-migrate-")
     db = os.path.join(d, "m.db")
+    # On PostgreSQL the store is shown as its URL without the password.
+    shown = db
+    if H.PG_URL:
+        u = urllib.parse.urlsplit(H.store_url(db))
+        shown = "%s://%s:%d%s" % (u.scheme, u.hostname, u.port, u.path)
     for what in ("a new store", "the same store again"):
         rc, out, err = run_relto("db", "migrate", "--db", db)
         H.eq(rc, 0, "relto db migrate on %s (%s)" % (what, err))
-        H.check(re.match(r"^%s: schema version 1, up to date" % re.escape(db), out),
+        H.check(re.match(r"^%s: schema version \d+, up to date" % re.escape(shown), out),
                 "relto db migrate on %s: %r" % (what, out))
-    con = sqlite3.connect(db)
-    con.execute("UPDATE meta SET value = 99 WHERE key = 'schema_version'")
-    con.commit()
-    con.close()
+    if H.PG_URL:
+        H.pg_sql(db, "UPDATE schema_version SET version = 99")
+    else:
+        con = sqlite3.connect(db)
+        con.execute("UPDATE meta SET value = 99 WHERE key = 'schema_version'")
+        con.commit()
+        con.close()
     rc, out, err = run_relto("db", "migrate", "--db", db)
     H.eq(rc, 1, "relto db migrate on a store with a newer schema")
     H.check("newer" in err and "99" in err, "the error says the schema is newer: %r" % err)
-    con = sqlite3.connect(db)
-    H.eq(con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0], 99,
-         "the newer store is left as it was")
-    con.close()
+    if H.PG_URL:
+        newer = int(H.pg_sql(db, "SELECT version FROM schema_version")[0][0])
+    else:
+        con = sqlite3.connect(db)
+        newer = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
+        con.close()
+    H.eq(newer, 99, "the newer store is left as it was")
     rc, out, err = run_relto("db", "migrate")
     H.eq(rc, 2, "relto db migrate without -c or --db")
 

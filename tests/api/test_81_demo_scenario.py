@@ -79,8 +79,8 @@ def setup():
     policy = os.path.join(work, "relto.policy")
     shutil.copy(os.path.join(TOP, "src", "demo", "posture.json"), posture)
     shutil.copy(os.path.join(TOP, "src", "demo", "relto.policy"), policy)
-    cfg = subprocess.run([H.RELTO, "demo", "--print-config", "--db", db], capture_output=True,
-                         check=True).stdout.decode()
+    cfg = H.run_relto(["demo", "--print-config", "--db", db], capture_output=True,
+                      check=True).stdout.decode()
     cfg = cfg.replace('listen: "127.0.0.1:8021"', "listen: 127.0.0.1:{port}")
     cfg += "policy: %s\nposture: %s\n" % (policy, posture)
     srv = H.start_custom_server(H.RELTO, cfg)
@@ -206,8 +206,8 @@ def test_demo_start_says_what_each_partner_receives_and_why():
     not gbr's or jpn's."""
     d = H.tempfile.mkdtemp(prefix="relto-t81-start-")
     port = H.free_port()
-    p = subprocess.Popen([H.RELTO, "demo", "--quiet", "--listen", "127.0.0.1:%d" % port, "--db",
-                          os.path.join(d, "s.db")], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    argv, cwd = H.map_argv(["demo", "--quiet", "--listen", "127.0.0.1:%d" % port, "--db", os.path.join(d, "s.db")])
+    p = subprocess.Popen([H.RELTO] + argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     lines = []
     try:
         deadline = time.time() + 60

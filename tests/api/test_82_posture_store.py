@@ -15,7 +15,7 @@ TOP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 
 def relto(*args):
-    p = subprocess.run([H.RELTO] + list(args), capture_output=True, timeout=60)
+    p = H.run_relto(args, capture_output=True, timeout=60)
     return p.returncode, p.stdout.decode(), p.stderr.decode()
 
 

@@ -140,7 +140,7 @@ def admin_err(srv, method, path, body, status, *needles, **kw):
 
 
 def relto(*args, timeout=120):
-    p = subprocess.run([H.RELTO] + list(args), capture_output=True, timeout=timeout)
+    p = H.run_relto(args, capture_output=True, timeout=timeout)
     return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
 
 

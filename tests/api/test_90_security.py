@@ -47,7 +47,7 @@ def tempdir(prefix):
 
 
 def run_relto(*args, stdin=None, timeout=60):
-    p = subprocess.run([H.RELTO] + list(args), input=stdin, capture_output=True, timeout=timeout)
+    p = H.run_relto(args, input=stdin, capture_output=True, timeout=timeout)
     return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
 
 
@@ -165,14 +165,11 @@ def seed():
         s.start()
     finally:
         s.stop()
-    rc, out, err = run_relto("demo", "--print-config", "--db", "@DB@")
+    # (the text only: the database line is replaced; not mapped to a store)
+    p = subprocess.run([H.RELTO, "demo", "--print-config", "--db", "@DB@"], capture_output=True, timeout=60)
+    rc, out, err = p.returncode, p.stdout.decode(), p.stderr.decode()
     H.eq(rc, 0, "relto demo --print-config exit status (%s)" % err)
-    blobs = b""
-    for suffix in ("", "-wal", "-shm"):
-        if os.path.exists(db + suffix):
-            with open(db + suffix, "rb") as f:
-                blobs += f.read()
-    _SEED.update(db=db, config=out, bytes=blobs)
+    _SEED.update(db=db, config=out, bytes=H.store_bytes(db))
     return _SEED
 
 
@@ -184,9 +181,7 @@ class Env:
         self.name = name
         self.dir = tempdir("relto-sec-%s-" % name)
         self.db = os.path.join(self.dir, "relto.db")
-        for suffix in ("", "-wal", "-shm"):
-            if os.path.exists(s["db"] + suffix):
-                shutil.copy(s["db"] + suffix, self.db + suffix)
+        H.copy_store(s["db"], self.db)
         self.servers = []
 
     def config(self, plain=True, tls=None, limits=None, partners=None, policy=False):
@@ -881,14 +876,10 @@ def test_credentials_add_rotate_revoke_list():
         used += [p for p in ("demo-kor", "demo-gbr", "demo-usa") if p.encode() not in seed_bytes]
 
         def grep_store(when):
-            for suffix in ("", "-wal", "-shm"):
-                path = env.db + suffix
-                if not os.path.exists(path):
-                    continue
-                with open(path, "rb") as f:
-                    data = f.read()
-                for s in used:
-                    H.check(s.encode() not in data, "%s: %s contains the plaintext %r" % (when, path, s))
+            data = H.store_bytes(env.db)
+            H.check(data, "%s: the store %s holds nothing" % (when, env.db))
+            for s in used:
+                H.check(s.encode() not in data, "%s: the store %s contains the plaintext %r" % (when, env.db, s))
         grep_store("server running")
         srv.stop()
         grep_store("server stopped")

@@ -4,9 +4,10 @@ Each test starts its own `relto demo` on its own database in a temporary
 directory (the trail is the SQLite file `<db>.audit` beside it, the signing
 key a file of its own), makes requests with known X-Request-ID headers, and
 reads the trail three ways: `relto audit export|who-got|show`, `relto audit
-verify`, and the SQLite file itself (python's sqlite3), where every record's
-hash is recomputed (SHA-256 of its stored bytes) and every link checked,
-independently of the server's code.
+verify`, and the stored trail itself (the SQLite files with python's sqlite3;
+on PostgreSQL its tables, through psql), where every record's hash is
+recomputed (SHA-256 of its stored bytes) and every link checked,
+independently of the server's code; tampering is done the same two ways.
 
 - test_audit_records_reads: one record per object answer (objects,
   object, versions, manifest, DELETE), with the fields of docs/audit.md;
@@ -82,7 +83,7 @@ def new_rid(tag):
 
 
 def relto(*args, timeout=120):
-    p = subprocess.run([H.RELTO] + list(args), capture_output=True, timeout=timeout)
+    p = H.run_relto(args, capture_output=True, timeout=timeout)
     return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
 
 
@@ -227,9 +228,38 @@ def checkpoint_wal(path):
 
 
 def settle(db):
-    """After the server stopped: fold the WAL files into the databases."""
+    """After the server stopped: fold the WAL files into the databases
+    (nothing to do on PostgreSQL)."""
+    if H.PG_URL:
+        return
     checkpoint_wal(db)
     checkpoint_wal(db + ".audit")
+
+
+def read_trail_pg(db):
+    """read_trail() on PostgreSQL: the tables audit_records (whose hash
+    column must be SHA-256 of the body, and whose list column the list
+    the body names), audit_lists and audit_checkpoints."""
+    recs = []
+    for seq, text, h, lst in H.pg_sql(db, "SELECT seq, convert_from(body, 'UTF8'), encode(hash, 'hex'),"
+                                          " encode(list, 'hex') FROM audit_records ORDER BY seq"):
+        pairs = json.loads(text, object_pairs_hook=lambda p: p)
+        H.check(isinstance(pairs, list), "a record that is not a JSON object: %r" % text[:300])
+        doc = H.parse_json(text.encode("utf-8"))
+        H.check(isinstance(doc, dict), "a record with duplicate keys: %r" % text[:300])
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        H.eq(h, digest, "record %s: its hash column vs. SHA-256 of its body" % seq)
+        named = (doc.get("released") or {}).get("list")
+        H.eq(lst or None, named, "record %s: its list column vs. the list its body names" % seq)
+        H.eq(int(seq), doc.get("seq"), "record %s: its seq column vs. its body's" % seq)
+        recs.append({"seq": doc.get("seq"), "body": text, "doc": doc, "keys": [k for k, _ in pairs],
+                     "hash": digest, "list": named})
+    lists = {h: b for h, b in H.pg_sql(db, "SELECT encode(hash, 'hex'), convert_from(body, 'UTF8')"
+                                           " FROM audit_lists")}
+    cps = [(int(s), int(at), h, pk, bytes.fromhex(sig))
+           for s, at, h, pk, sig in H.pg_sql(db, "SELECT seq, at, encode(hash, 'hex'), encode(pubkey, 'hex'),"
+                                                 " encode(sig, 'hex') FROM audit_checkpoints ORDER BY seq")]
+    return recs, lists, cps
 
 
 def read_trail(db):
@@ -238,7 +268,9 @@ def read_trail(db):
     STORE.audit): records a list of dicts seq, body (text), doc (parsed,
     key order kept), keys, hash (hex, SHA-256 of the body), list (hex or
     None: released.list of the body); the head (seq, hash hex, size) is
-    checked against them."""
+    checked against them.  On PostgreSQL: read_trail_pg()."""
+    if H.PG_URL:
+        return read_trail_pg(db)
     path, records = db + ".audit", db + ".audit-records"
     for f in (path, records):
         H.check(os.path.exists(f), "the trail's file %s does not exist (docs/audit.md); files: %r"
@@ -379,6 +411,9 @@ def copy_trail(src_dir, name):
     (every file beside the store whose name starts with its name, but the
     WAL index files); returns the copy's db path."""
     dst = tempfile.mkdtemp(prefix="relto-audit-%s-" % name)
+    if H.PG_URL:
+        H.copy_store(os.path.join(src_dir, DB), os.path.join(dst, DB))
+        return os.path.join(dst, DB)
     for fn in os.listdir(src_dir):
         if fn.startswith(DB) and not fn.endswith("-shm"):
             shutil.copy2(os.path.join(src_dir, fn), os.path.join(dst, fn))
@@ -818,51 +853,54 @@ def test_audit_tamper():
         verify_ok(db, "an untouched copy of the trail")
 
         changed = re.sub(r'"status":(\s*)200\b', r'"status":\g<1>201', by_seq[K]["body"], count=1)
-        db = fresh("changed")
-        tamper_records(db, lambda ls: ls[:K - 1] + [changed] + ls[K:])
-        out = verify_bad(db, "changing record %d's status" % K, K)
-        H.check("changed" in first_line(out), "verify, a changed record: the first line should say it was "
-                "changed: %r" % first_line(out))
+        if H.PG_URL:
+            tamper_test_pg(fresh, recs, lists, cps, K, S, changed)
+        else:
+            db = fresh("changed")
+            tamper_records(db, lambda ls: ls[:K - 1] + [changed] + ls[K:])
+            out = verify_bad(db, "changing record %d's status" % K, K)
+            H.check("changed" in first_line(out), "verify, a changed record: the first line should say it was "
+                    "changed: %r" % first_line(out))
 
-        db = fresh("deleted")
-        tamper_records(db, lambda ls: ls[:K - 1] + ls[K:])
-        out = verify_bad(db, "deleting record %d" % K, K)
-        H.check("missing" in first_line(out), "verify, a deleted record: %r" % first_line(out))
+            db = fresh("deleted")
+            tamper_records(db, lambda ls: ls[:K - 1] + ls[K:])
+            out = verify_bad(db, "deleting record %d" % K, K)
+            H.check("missing" in first_line(out), "verify, a deleted record: %r" % first_line(out))
 
-        db = fresh("swapped")
-        tamper_records(db, lambda ls: ls[:K - 1] + [ls[K], ls[K - 1]] + ls[K + 1:])
-        out = verify_bad(db, "swapping records %d and %d" % (K, K + 1), K)
-        H.check("reorder" in first_line(out), "verify, swapped records: %r" % first_line(out))
+            db = fresh("swapped")
+            tamper_records(db, lambda ls: ls[:K - 1] + [ls[K], ls[K - 1]] + ls[K + 1:])
+            out = verify_bad(db, "swapping records %d and %d" % (K, K + 1), K)
+            H.check("reorder" in first_line(out), "verify, swapped records: %r" % first_line(out))
 
-        # Cut back past the last checkpoint, the head moved back with it
-        # (what someone who can write the trail's files would do).
-        db = fresh("truncated")
-        kept = S - 3
-        size = sum(len(r["body"].encode("utf-8")) + 1 for r in recs[:kept])
-        tamper_records(db, lambda ls: ls[:kept])
-        tamper(db, ("UPDATE head SET seq = ?, hash = ?, size = ?",
-                    (kept, bytes.fromhex(by_seq[kept]["hash"]), size)))
-        out = verify_bad(db, "deleting the records after %d (the last checkpoint signs %d)" % (kept, S), kept + 1)
-        H.check("missing" in first_line(out) and str(S) in first_line(out),
-                "verify, truncation: the first line should say record %d is missing and name the "
-                "checkpoint of record %d: %r" % (kept + 1, S, first_line(out)))
+            # Cut back past the last checkpoint, the head moved back with it
+            # (what someone who can write the trail's files would do).
+            db = fresh("truncated")
+            kept = S - 3
+            size = sum(len(r["body"].encode("utf-8")) + 1 for r in recs[:kept])
+            tamper_records(db, lambda ls: ls[:kept])
+            tamper(db, ("UPDATE head SET seq = ?, hash = ?, size = ?",
+                        (kept, bytes.fromhex(by_seq[kept]["hash"]), size)))
+            out = verify_bad(db, "deleting the records after %d (the last checkpoint signs %d)" % (kept, S), kept + 1)
+            H.check("missing" in first_line(out) and str(S) in first_line(out),
+                    "verify, truncation: the first line should say record %d is missing and name the "
+                    "checkpoint of record %d: %r" % (kept + 1, S, first_line(out)))
 
-        named = [r for r in recs if r["list"]]
-        H.check(named, "no record names a released list")
-        lh = named[len(named) // 2]["list"]
-        first_naming = min(r["seq"] for r in recs if r["list"] == lh)
-        pairs = list_pairs(lists, lh)
-        pairs[0][1] = "1999-01-01T00:00:00.000Z" if pairs[0][1] != "1999-01-01T00:00:00.000Z" else "2000-01-01T00:00:00.000Z"
-        db = fresh("list")
-        tamper(db, ("UPDATE lists SET body = ? WHERE hash = ?",
-                    (json.dumps(pairs, separators=(",", ":")), bytes.fromhex(lh))))
-        verify_bad(db, "changing the released list %s" % lh, first_naming)
+            named = [r for r in recs if r["list"]]
+            H.check(named, "no record names a released list")
+            lh = named[len(named) // 2]["list"]
+            first_naming = min(r["seq"] for r in recs if r["list"] == lh)
+            pairs = list_pairs(lists, lh)
+            pairs[0][1] = "1999-01-01T00:00:00.000Z" if pairs[0][1] != "1999-01-01T00:00:00.000Z" else "2000-01-01T00:00:00.000Z"
+            db = fresh("list")
+            tamper(db, ("UPDATE lists SET body = ? WHERE hash = ?",
+                        (json.dumps(pairs, separators=(",", ":")), bytes.fromhex(lh))))
+            verify_bad(db, "changing the released list %s" % lh, first_naming)
 
-        db = fresh("checkpoint")
-        s0, _, _, _, sig = cps[0]
-        bad = bytes([sig[0] ^ 1]) + sig[1:]
-        tamper(db, ("UPDATE checkpoints SET sig = ? WHERE seq = ?", (bad, s0)))
-        verify_bad(db, "altering the signature of the checkpoint of record %d" % s0)
+            db = fresh("checkpoint")
+            s0, _, _, _, sig = cps[0]
+            bad = bytes([sig[0] ^ 1]) + sig[1:]
+            tamper(db, ("UPDATE checkpoints SET sig = ? WHERE seq = ?", (bad, s0)))
+            verify_bad(db, "altering the signature of the checkpoint of record %d" % s0)
 
         db = fresh("pubkey")
         other = os.path.join(os.path.dirname(db), "other.pub")
@@ -879,6 +917,65 @@ def test_audit_tamper():
         srv.cleanup()
         for d in copies:
             shutil.rmtree(d, ignore_errors=True)
+
+
+def bytea(data):
+    """A bytea literal of data (bytes or text)."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return "'\\x%s'::bytea" % data.hex()
+
+
+def tamper_test_pg(fresh, recs, lists, cps, K, S, changed):
+    """test_audit_tamper's alterations of a trail on PostgreSQL, in its
+    tables, as someone who can write them would: each on a copy of the
+    database (fresh(name) -> its path), `relto audit verify` names the
+    record."""
+    db = fresh("changed")   # the body changed, its hash column recomputed
+    H.pg_sql(db, "UPDATE audit_records SET body = %s, hash = %s WHERE seq = %d"
+             % (bytea(changed), bytea(hashlib.sha256(changed.encode()).digest()), K))
+    out = verify_bad(db, "changing record %d's status (and its hash column)" % K, K)
+    H.check("changed" in first_line(out), "verify, a changed record: %r" % first_line(out))
+
+    db = fresh("changed-body")   # the body alone
+    H.pg_sql(db, "UPDATE audit_records SET body = %s WHERE seq = %d" % (bytea(changed), K))
+    out = verify_bad(db, "changing record %d's status (not its hash column)" % K, K)
+    H.check("changed" in first_line(out), "verify, a changed record body: %r" % first_line(out))
+
+    db = fresh("deleted")
+    H.pg_sql(db, "DELETE FROM audit_records WHERE seq = %d" % K)
+    out = verify_bad(db, "deleting record %d" % K, K)
+    H.check("missing" in first_line(out), "verify, a deleted record: %r" % first_line(out))
+
+    db = fresh("swapped")   # records K and K+1 trade places
+    H.pg_sql(db, "UPDATE audit_records SET seq = -1 WHERE seq = %d; UPDATE audit_records SET seq = %d WHERE"
+                 " seq = %d; UPDATE audit_records SET seq = %d WHERE seq = -1" % (K, K, K + 1, K + 1))
+    out = verify_bad(db, "swapping records %d and %d" % (K, K + 1), K)
+    H.check("reorder" in first_line(out), "verify, swapped records: %r" % first_line(out))
+
+    db = fresh("truncated")
+    kept = S - 3
+    H.pg_sql(db, "DELETE FROM audit_records WHERE seq > %d" % kept)
+    out = verify_bad(db, "deleting the records after %d (the last checkpoint signs %d)" % (kept, S), kept + 1)
+    H.check("missing" in first_line(out) and str(S) in first_line(out),
+            "verify, truncation: the first line should say record %d is missing and name the "
+            "checkpoint of record %d: %r" % (kept + 1, S, first_line(out)))
+
+    named = [r for r in recs if r["list"]]
+    H.check(named, "no record names a released list")
+    lh = named[len(named) // 2]["list"]
+    first_naming = min(r["seq"] for r in recs if r["list"] == lh)
+    pairs = list_pairs(lists, lh)
+    pairs[0][1] = "1999-01-01T00:00:00.000Z" if pairs[0][1] != "1999-01-01T00:00:00.000Z" else "2000-01-01T00:00:00.000Z"
+    db = fresh("list")
+    H.pg_sql(db, "UPDATE audit_lists SET body = %s WHERE hash = %s"
+             % (bytea(json.dumps(pairs, separators=(",", ":"))), bytea(bytes.fromhex(lh))))
+    verify_bad(db, "changing the released list %s" % lh, first_naming)
+
+    db = fresh("checkpoint")
+    s0, _, _, _, sig = cps[0]
+    H.pg_sql(db, "UPDATE audit_checkpoints SET sig = %s WHERE seq = %d" % (bytea(bytes([sig[0] ^ 1]) + sig[1:]), s0))
+    verify_bad(db, "altering the signature of the checkpoint of record %d" % s0)
 
 
 class Poller(threading.Thread):
