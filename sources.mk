@@ -27,6 +27,7 @@ LIB_SRCS = \
 	src/store/pg_link.c \
 	src/store/store_pg.c \
 	src/store/trail_pg.c \
+	src/audit/entry.c \
 	src/audit/audit.c \
 	src/audit/verify.c \
 	src/auth/auth.c \

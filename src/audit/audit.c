@@ -18,97 +18,10 @@
 #include <unistd.h>
 #include "audit.h"
 #include "audit_int.h"
+#include "entry.h"
 #include "../util/ts.h"
 
 /* ---- text ---- */
-
-/* Length of the valid UTF-8 sequence at p (1..4), 0 if there is none. */
-static size_t utf8_seq(const unsigned char *p)
-{
-	if (p[0] < 0x80)
-		return 1;
-	size_t n = (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3 : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
-	if (!n || p[0] == 0xc0 || p[0] == 0xc1 || p[0] > 0xf4)
-		return 0;
-	for (size_t i = 1; i < n; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	if (n == 3 && p[0] == 0xe0 && p[1] < 0xa0)
-		return 0; /* overlong */
-	if (n == 3 && p[0] == 0xed && p[1] >= 0xa0)
-		return 0; /* a surrogate */
-	if (n == 4 && ((p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90)))
-		return 0;
-	return n;
-}
-
-/* Bytes of s that need no JSON escaping (stops at the first that does, or
-** at the end).  Eight bytes at a time: it runs over every id and version
-** of every released list (a third of an audited uncached page's cost,
-** byte by byte). */
-static size_t plain_len(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t len = strlen(s), n = 0;
-	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-	for (; n + 8 <= len; n += 8) {
-		uint64_t w;
-		memcpy(&w, p + n, 8);
-		uint64_t quote = w ^ (ones * '"'), bslash = w ^ (ones * '\\'), del = w ^ (ones * 0x7f);
-		/* A byte below 0x20, at or above 0x80, or equal to '"', '\\' or DEL. */
-		uint64_t bad = ((w - ones * 0x20) | w | ((quote - ones) & ~quote) | ((bslash - ones) & ~bslash) |
-		                ((del - ones) & ~del)) & highs;
-		if (bad)
-			break;
-	}
-	while (p[n] >= 0x20 && p[n] < 0x7f && p[n] != '"' && p[n] != '\\')
-		n++;
-	return n;
-}
-
-enum relto_err audit__put_text(struct buf *b, const char *s)
-{
-	/* Records must be valid JSON whatever a client sent: bytes that are
-	** not UTF-8 become U+FFFD (the rest is escaped as JSON requires). */
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	/* Most text (ids, versions, paths) is printable ASCII with nothing to
-	** escape: copied as it is, between quotes. */
-	size_t plain = plain_len((const char *)p);
-	if (!p[plain]) {
-		size_t was = b->len;
-		enum relto_err rc = buf_putc(b, '"');
-		if (!rc)
-			rc = buf_append(b, p, plain);
-		if (!rc)
-			rc = buf_putc(b, '"');
-		if (rc) {
-			b->len = was;
-			if (b->data)
-				b->data[was] = '\0';
-		}
-		return rc;
-	}
-	int clean = 1;
-	for (const unsigned char *q = p; *q && clean;) {
-		size_t n = utf8_seq(q);
-		clean = n != 0;
-		q += n ? n : 1;
-	}
-	if (clean)
-		return buf_put_json_string(b, (const char *)p);
-	struct buf tmp;
-	buf_init(&tmp, b->cap);
-	enum relto_err rc = RELTO_OK;
-	while (*p && !rc) {
-		size_t n = utf8_seq(p);
-		rc = n ? buf_append(&tmp, p, n) : buf_puts(&tmp, "\xef\xbf\xbd");
-		p += n ? n : 1;
-	}
-	if (!rc)
-		rc = buf_put_json_string(b, tmp.data ? tmp.data : "");
-	buf_free(&tmp);
-	return rc;
-}
 
 void audit__hex(const unsigned char *p, size_t n, char *out)
 {
@@ -263,7 +176,7 @@ static enum relto_err put_fields(struct buf *b, const char *const *pairs, size_t
 		if (!rc)
 			rc = buf_puts(b, "\":");
 		if (!rc)
-			rc = audit__put_text(b, pairs[2 * i + 1] ? pairs[2 * i + 1] : "");
+			rc = entry_put_text(b, pairs[2 * i + 1] ? pairs[2 * i + 1] : "");
 	}
 	return rc;
 }
@@ -324,6 +237,8 @@ enum relto_err audit_body_read(struct buf *b, const struct audit_read *r)
 		rc = buf_put_i64(b, (long long)r->released);
 	if (!rc)
 		rc = put_hash(b, "list", r->list);
+	if (!rc && r->list && r->list_by_entries)
+		rc = buf_puts(b, ",\"list_by\":\"entries\"");
 	if (!rc)
 		rc = buf_puts(b, "},\"withheld\":{");
 	if (!rc && r->nwithheld) {
@@ -368,7 +283,7 @@ enum relto_err audit_reasons_list(struct buf *b, const struct audit_withheld *w,
 		if (i)
 			rc = buf_putc(b, ',');
 		if (!rc)
-			rc = audit__put_text(b, w[i].reason);
+			rc = entry_put_text(b, w[i].reason);
 	}
 	if (!rc)
 		rc = buf_putc(b, ']');
@@ -396,59 +311,71 @@ enum relto_err audit_body_admin(struct buf *b, const struct audit_admin *a)
 	return rc;
 }
 
-enum relto_err audit_list_add(struct buf *b, const char *id, const char *version)
+void audit_entries_init(struct audit_entries *e, size_t cap)
 {
-	/* The list stays a complete JSON array after every call: the closing
-	** bracket is taken off and put back. */
-	size_t was = b->len;
-	size_t il = plain_len(id), vl = plain_len(version);
-	if (!id[il] && !version[vl] && il + vl < 480) {
-		/* The usual entry (a STIX id, a timestamp): one append. */
-		char e[512];
-		size_t n = 0;
-		e[n++] = was ? ',' : '[';
-		e[n++] = '[';
-		e[n++] = '"';
-		memcpy(e + n, id, il);
-		n += il;
-		memcpy(e + n, "\",\"", 3);
-		n += 3;
-		memcpy(e + n, version, vl);
-		n += vl;
-		memcpy(e + n, "\"]]", 3);
-		n += 3;
-		if (was)
-			b->data[--b->len] = '\0';
-		enum relto_err rc = buf_append(b, e, n);
-		if (rc && was) {
-			b->data[b->len++] = ']';
-			b->data[b->len] = '\0';
-		}
+	buf_init(&e->text, cap);
+	buf_init(&e->hashes, cap);
+	e->n = 0;
+}
+
+void audit_entries_reset(struct audit_entries *e)
+{
+	buf_reset(&e->text);
+	buf_reset(&e->hashes);
+	e->n = 0;
+}
+
+void audit_entries_free(struct audit_entries *e)
+{
+	buf_free(&e->text);
+	buf_free(&e->hashes);
+	e->n = 0;
+}
+
+enum relto_err audit_entries_add(struct audit_entries *e, const void *entry, size_t len)
+{
+	const char *p = entry;
+	if (len < ENTRY_HASH_LEN + 2 || p[ENTRY_HASH_LEN] != '[' || p[len - 1] != ']')
+		return RELTO_EINVAL;
+	/* Once per object of every audited answer: room made once, then
+	** copied.  The text stays a complete JSON array: its closing bracket
+	** is written over and put back after the entry. */
+	size_t tl = len - ENTRY_HASH_LEN;
+	enum relto_err rc = buf_reserve(&e->text, tl + 2);
+	if (!rc)
+		rc = buf_reserve(&e->hashes, ENTRY_HASH_LEN);
+	if (rc)
 		return rc;
-	}
-	enum relto_err rc;
-	if (b->len) {
-		b->data[--b->len] = '\0';
-		rc = buf_puts(b, ",[");
-	} else {
-		rc = buf_puts(b, "[[");
-	}
+	char *d = e->text.data;
+	size_t at = e->text.len ? e->text.len - 1 : 0;
+	d[at++] = e->text.len ? ',' : '[';
+	memcpy(d + at, p + ENTRY_HASH_LEN, tl);
+	at += tl;
+	d[at++] = ']';
+	d[at] = '\0';
+	e->text.len = at;
+	memcpy(e->hashes.data + e->hashes.len, p, ENTRY_HASH_LEN);
+	e->hashes.len += ENTRY_HASH_LEN;
+	e->hashes.data[e->hashes.len] = '\0';
+	e->n++;
+	return RELTO_OK;
+}
+
+enum relto_err audit_entries_add_pair(struct audit_entries *e, const char *id, size_t il, const char *version,
+                                      size_t vl)
+{
+	struct buf one;
+	buf_init(&one, e->text.cap);
+	enum relto_err rc = entry_make(&one, id, il, version, vl);
 	if (!rc)
-		rc = audit__put_text(b, id);
-	if (!rc)
-		rc = buf_putc(b, ',');
-	if (!rc)
-		rc = audit__put_text(b, version);
-	if (!rc)
-		rc = buf_puts(b, "]]");
-	if (rc && was) {
-		b->len = was - 1; /* back to the list as it was */
-		b->data[b->len] = '\0';
-		buf_putc(b, ']');
-	} else if (rc) {
-		buf_reset(b);
-	}
+		rc = audit_entries_add(e, one.data, one.len);
+	buf_free(&one);
 	return rc;
+}
+
+void audit_entries_hash(const struct audit_entries *e, unsigned char out[AUDIT_HASH_LEN])
+{
+	entry_sha256(e->hashes.data ? e->hashes.data : "", e->hashes.len, out);
 }
 
 void audit_hash(const void *p, size_t len, unsigned char out[AUDIT_HASH_LEN])

@@ -73,6 +73,8 @@ struct audit_read {
 	uint64_t snapshot;
 	size_t released;          /* objects or entries in the answer */
 	const unsigned char *list; /* hash of the released list, NULL when none */
+	int list_by_entries;      /* it hashes its entries (audit_entries_hash);
+	                          ** 0: its text (older trails, tests) */
 	const struct audit_withheld *withheld;
 	size_t nwithheld;
 	/* Hash of the reasons list (audit_reasons_list) of withheld[], or NULL
@@ -113,9 +115,27 @@ struct audit_list {
 	unsigned char hash[AUDIT_HASH_LEN];
 };
 
-/* A released list: `[["id","version"],...]`.  Append one entry to b
-** (audit_list_add), then hash the finished list (audit_list_hash). */
-enum relto_err audit_list_add(struct buf *b, const char *id, const char *version);
+/* A released list being made (entry.h): its text `[["id","version"],...]`,
+** a complete JSON array after every addition, and its entries' hashes,
+** which hash to the list's hash (audit_entries_hash; the record says so:
+** audit_read.list_by_entries).  Add each entry as the store keeps it
+** (its hash, then its text: audit_entries_add; RELTO_EINVAL when it is
+** not one), or make it from the id and version, il and vl bytes
+** (audit_entries_add_pair).  RELTO_OK; RELTO_ETOOBIG (the list as it
+** was). */
+struct audit_entries {
+	struct buf text, hashes;
+	size_t n;
+};
+void audit_entries_init(struct audit_entries *e, size_t cap);
+void audit_entries_reset(struct audit_entries *e);
+void audit_entries_free(struct audit_entries *e);
+enum relto_err audit_entries_add(struct audit_entries *e, const void *entry, size_t len);
+enum relto_err audit_entries_add_pair(struct audit_entries *e, const char *id, size_t il, const char *version,
+                                      size_t vl);
+void audit_entries_hash(const struct audit_entries *e, unsigned char out[AUDIT_HASH_LEN]);
+/* The hash of a list by its text: withheld reasons, and the released
+** lists of records made before entries were kept (without "list_by"). */
 void audit_list_hash(const char *list, size_t len, unsigned char out[AUDIT_HASH_LEN]);
 /* The trail's hash (SHA-256) of len bytes at p: records, lists, documents. */
 void audit_hash(const void *p, size_t len, unsigned char out[AUDIT_HASH_LEN]);

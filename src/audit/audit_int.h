@@ -11,8 +11,6 @@
 #define AUDIT_TYPE_MAX 64
 #define AUDIT_PARTNER_MAX 256
 
-/* s as a JSON string; bytes that are not UTF-8 become U+FFFD. */
-enum relto_err audit__put_text(struct buf *b, const char *s);
 /* n bytes as 2n lowercase hex digits and a NUL. */
 void audit__hex(const unsigned char *p, size_t n, char *out);
 

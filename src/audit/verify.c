@@ -17,6 +17,7 @@
 #include <string.h>
 #include "audit.h"
 #include "audit_int.h"
+#include "entry.h"
 #include "../util/ts.h"
 
 #define MAX_PROBLEMS 1000
@@ -166,10 +167,20 @@ static int same_column(const json_t *v, const char *column, size_t max)
 	return strlen(column) == n && memcmp(json_string_value(v), column, n) == 0;
 }
 
-/* Check the released list a record names; 0 when good. */
-static int check_list(struct walk *w, const struct store_trail_record *r, json_int_t count)
+/* Check the released list a record names, hashed by its entries (the
+** record says "list_by":"entries") or by its text (trails written before
+** entries were kept); 0 when good. */
+static int check_list(struct walk *w, const struct store_trail_record *r, json_int_t count, int by_entries)
 {
-	if (hashset_has(&w->lists, r->list))
+	/* Known good: this list, so hashed, with this many entries (a record
+	** naming a good list with a count too many or too few is not). */
+	unsigned char known[AUDIT_HASH_LEN + 9], key[AUDIT_HASH_LEN];
+	memcpy(known, r->list, AUDIT_HASH_LEN);
+	for (int b = 0; b < 8; b++)
+		known[AUDIT_HASH_LEN + b] = (unsigned char)((uint64_t)count >> (8 * b));
+	known[AUDIT_HASH_LEN + 8] = (unsigned char)by_entries;
+	audit_hash(known, sizeof(known), key);
+	if (hashset_has(&w->lists, key))
 		return 0;
 	char *body = NULL;
 	size_t len = 0;
@@ -179,21 +190,28 @@ static int check_list(struct walk *w, const struct store_trail_record *r, json_i
 		return 1;
 	}
 	unsigned char h[AUDIT_HASH_LEN];
-	audit_list_hash(body, len, h);
+	size_t n = 0;
 	int bad = 0;
-	if (memcmp(h, r->list, AUDIT_HASH_LEN) != 0) {
-		problem(w, r->seq, "its released list was changed (its content does not match its hash)");
-		bad = 1;
-	} else {
-		json_t *v = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
-		if (!json_is_array(v) || (json_int_t)json_array_size(v) != count) {
-			problem(w, r->seq, "its released list does not hold the %lld entries it counts", (long long)count);
+	if (by_entries) {
+		if (!entry_list_check(body, len, &n, h)) {
+			problem(w, r->seq, "its released list was changed (it is not a list of entries as relto writes one)");
 			bad = 1;
 		}
+	} else {
+		audit_list_hash(body, len, h);
+		json_t *v = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+		n = json_is_array(v) ? json_array_size(v) : 0;
 		json_decref(v);
 	}
+	if (!bad && memcmp(h, r->list, AUDIT_HASH_LEN) != 0) {
+		problem(w, r->seq, "its released list was changed (its content does not match its hash)");
+		bad = 1;
+	} else if (!bad && (json_int_t)n != count) {
+		problem(w, r->seq, "its released list does not hold the %lld entries it counts", (long long)count);
+		bad = 1;
+	}
 	free(body);
-	if (!bad && hashset_add(&w->lists, r->list))
+	if (!bad && hashset_add(&w->lists, key))
 		return 0; /* out of memory: it is checked again next time */
 	return bad;
 }
@@ -381,8 +399,13 @@ static enum relto_err check_record(void *ctx, const struct store_trail_record *r
 				flagged = 1;
 			}
 		}
+		json_t *by = json_object_get(rel, "list_by");
+		if (!flagged && by && !(json_is_string(by) && strcmp(json_string_value(by), "entries") == 0)) {
+			problem(w, r->seq, "its released list is hashed in a way relto does not know");
+			flagged = 1;
+		}
 		if (!flagged && named.has_list)
-			flagged = check_list(w, &named, json_integer_value(json_object_get(rel, "count")));
+			flagged = check_list(w, &named, json_integer_value(json_object_get(rel, "count")), by != NULL);
 		json_t *wh = json_object_get(v, "withheld");
 		if (!flagged && wh)
 			flagged = check_withheld(w, r, wh);

@@ -25,7 +25,7 @@
 #define ANSWER_REASONS 8
 struct answer_audit {
 	int on;                      /* the handler filled what follows */
-	struct buf list;             /* [["id","version"],...]; empty: nothing released */
+	struct audit_entries list;   /* [["id","version"],...]; none: nothing released */
 	int hashed;                  /* list_hash is list's (set once the answer is made) */
 	unsigned char list_hash[AUDIT_HASH_LEN];
 	size_t nwithheld;

@@ -500,7 +500,7 @@ static enum MHD_Result serve_console(struct MHD_Connection *conn, struct req *r,
 static void answer_audit_free(void *p)
 {
 	struct answer_audit *a = p;
-	buf_free(&a->list);
+	audit_entries_free(&a->list);
 	free(a->reasons);
 	free(a);
 }
@@ -513,10 +513,10 @@ static struct answer_audit *answer_audit_take(struct req *r)
 	if (!a)
 		return NULL;
 	*a = r->audit;
-	buf_init(&r->audit.list, r->audit.list.cap);
-	a->hashed = a->list.len > 0;
+	audit_entries_init(&r->audit.list, r->audit.list.text.cap);
+	a->hashed = a->list.n > 0;
 	if (a->hashed)
-		audit_list_hash(a->list.data, a->list.len, a->list_hash);
+		audit_entries_hash(&a->list, a->list_hash);
 	a->reasons = NULL;
 	a->reasons_len = 0;
 	if (a->nwithheld) {
@@ -616,6 +616,7 @@ static enum MHD_Result send_audited(struct server *s, struct MHD_Connection *con
 		.snapshot = r->snapshot,
 		.released = status == 200 ? r->served : 0,
 		.list = aa && aa->hashed ? aa->list_hash : NULL,
+		.list_by_entries = 1,
 		.withheld = w,
 		.nwithheld = nw,
 		.reasons = nw ? aa->reasons_hash : NULL,
@@ -623,7 +624,7 @@ static enum MHD_Result send_audited(struct server *s, struct MHD_Connection *con
 	/* The lists the record names, by the hashes made with the answer. */
 	struct audit_list released = {0}, reasons = {0};
 	if (aa && aa->hashed) {
-		released = (struct audit_list){.text = aa->list.data, .len = aa->list.len};
+		released = (struct audit_list){.text = aa->list.text.data, .len = aa->list.text.len};
 		memcpy(released.hash, aa->list_hash, AUDIT_HASH_LEN);
 	}
 	if (nw) {
@@ -948,9 +949,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	struct req r = {.srv = s, .method = method, .partner = -1, .endpoint = EP_M_OTHER};
 	buf_init(&r.out, (size_t)1 << 31);
-	buf_init(&r.audit.list, 64u << 20);
+	audit_entries_init(&r.audit.list, 64u << 20);
 	enum MHD_Result ret = handle(s, conn, url, method, cs, &r);
-	buf_free(&r.audit.list);
+	audit_entries_free(&r.audit.list);
 	metrics_request(s->metrics, (enum metrics_endpoint)r.endpoint, r.status, ts_now() - cs->started, r.partner,
 	                r.status == 200 ? r.served : 0, r.cached);
 	if (s->log_requests)

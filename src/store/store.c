@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "store_int.h"
+#include "../audit/entry.h"
+#include "../util/ts.h"
 
 struct store {
 	const struct store_ops *ops;
@@ -349,4 +351,11 @@ enum relto_err store_trail_journal_get(struct store_trail *t, const char *name, 
 enum relto_err store_trail_journal_put(struct store_trail *t, const char *name, int64_t last, char *err)
 {
 	return t->ops->journal_put(t, name, last, err);
+}
+
+enum relto_err store__entry(struct buf *b, const char *id, const char *version_text, int64_t version)
+{
+	char ts[TS_BUFSIZE];
+	const char *v = version_text ? version_text : ts_format(version, ts);
+	return entry_make(b, id, strlen(id), v, strlen(v));
 }

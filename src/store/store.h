@@ -164,19 +164,22 @@ struct store_query {
 	size_t limit;             /* at most this many rows (>= 1) */
 	struct store_visibility vis;
 	struct store_withheld *withheld; /* NULL: not counted */
-	int with_ids;             /* with_raw: also fill id and version_text */
+	int with_entries;         /* also fill entry (the audit trail's) */
 };
 
 /* One row as a query yields it.  A query for bytes (with_raw) fills raw
-** and leaves id, version_text and spec_version NULL (id and version_text
-** too when with_ids); one without fills those and leaves raw NULL (each
-** costs decoding per row). */
+** and leaves id, version_text and spec_version NULL; one without fills
+** those and leaves raw NULL (each costs decoding per row). */
 struct store_row {
 	int64_t seq, date_added, version;
 	const char *id;
 	const char *version_text; /* the version as the object wrote it; NULL
 	                             for unversioned objects (use version) */
 	const char *spec_version;
+	/* With with_entries: the row's entry in a released list, kept with it
+	** since ingest: its SHA-256, then its text (audit/entry.h). */
+	const void *entry;
+	size_t entry_len;
 	const char *raw;
 	size_t raw_len;
 	int64_t marking_set;

@@ -9,6 +9,7 @@
 #define RELTO_STORE_INT_H
 
 #include "store.h"
+#include "../util/buf.h"
 
 struct store_conn {
 	const struct store_ops *ops; /* set by store.c when handed out */
@@ -84,5 +85,11 @@ struct store_trail {
 };
 
 extern const struct store_ops store_sqlite_ops;
+
+/* Append to b the entry a row keeps for the audit trail (audit/entry.h):
+** of id at version_text, or for an unversioned object (version_text
+** NULL) at its version (µs), as the trail writes it.  RELTO_OK;
+** RELTO_ETOOBIG. */
+enum relto_err store__entry(struct buf *b, const char *id, const char *version_text, int64_t version);
 
 #endif

@@ -28,7 +28,7 @@
 #include "../util/buf.h"
 #include "../util/ts.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 /* PostgreSQL keeps at most 1 GiB in one value. */
 #define PG_VALUE_MAX ((size_t)1 << 30)
 
@@ -66,7 +66,9 @@ static enum relto_err int_array(struct buf *b, const int64_t *v, size_t n)
 
 /* Text columns compare as bytes (COLLATE "C"), as SQLite's do: ids sort
 ** and match by range the same way whatever the database's locale. */
-static const char schema_v1[] =
+/* The schema as a new database gets it (version 2; a version 1 database
+** is brought to it by upgrade_to_2()). */
+static const char schema[] =
 	"CREATE TABLE schema_version(version integer NOT NULL);"
 	"CREATE TABLE counters(name text COLLATE \"C\" PRIMARY KEY, value bigint NOT NULL);"
 	"CREATE TABLE secrets(name text COLLATE \"C\" PRIMARY KEY, value bytea NOT NULL);"
@@ -90,7 +92,8 @@ static const char schema_v1[] =
 	" is_last boolean NOT NULL,"           /* the latest version of its id */
 	" nreq integer NOT NULL,"              /* its required references (refs) */
 	" nopt integer NOT NULL,"              /* its optional references */
-	" raw bytea NOT NULL);"
+	" raw bytea NOT NULL,"
+	" entry bytea NOT NULL);"              /* its entry in a released list (audit/entry.h) */
 	/* "Is some version of this id visible" reads the index alone. */
 	"CREATE UNIQUE INDEX objects_version ON objects(coll, id, version)"
 	" INCLUDE (marking_set, posted_by, nreq, nopt, seq);"
@@ -148,8 +151,44 @@ static enum relto_err schema_version_of(struct pg_link *l, int64_t *out, char *e
 	return RELTO_OK;
 }
 
-/* Create the schema if absent (several processes may open at once: an
-** advisory lock makes them take turns) and refuse a newer one. */
+/* Version 1 to 2: every row gets its entry (audit/entry.h), a thousand
+** rows at a time, by seq. */
+static enum relto_err upgrade_to_2(struct pg_link *l, char *err)
+{
+	enum relto_err rc = pg__exec(l, "ALTER TABLE objects ADD COLUMN IF NOT EXISTS entry bytea", "schema version 2", err);
+	int64_t after = 0;
+	int n = 1;
+	struct buf entry;
+	buf_init(&entry, (size_t)1 << 20);
+	while (!rc && n) {
+		PGresult *res = NULL;
+		struct pg_params p = {0};
+		pg__i64(&p, after);
+		rc = pg__run(l, "SELECT seq, id, version_text, version FROM objects WHERE seq > $1 AND entry IS NULL"
+		                " ORDER BY seq LIMIT 1000",
+		             &p, "schema version 2", &res, err);
+		n = rc ? 0 : PQntuples(res);
+		for (int i = 0; !rc && i < n; i++) {
+			after = pg__get_i64(res, i, 0);
+			buf_reset(&entry);
+			rc = store__entry(&entry, pg__get_text(res, i, 1), pg__get_text(res, i, 2), pg__get_i64(res, i, 3));
+			struct pg_params u = {0};
+			pg__i64(&u, after);
+			pg__bytes(&u, entry.data, entry.len);
+			if (!rc)
+				rc = pg__run(l, "UPDATE objects SET entry = $2 WHERE seq = $1", &u, "schema version 2", NULL, err);
+		}
+		PQclear(res);
+	}
+	buf_free(&entry);
+	if (!rc)
+		rc = pg__exec(l, "ALTER TABLE objects ALTER COLUMN entry SET NOT NULL", "schema version 2", err);
+	return rc;
+}
+
+/* Create the schema if absent, or bring it to SCHEMA_VERSION (several
+** processes may open at once: an advisory lock makes them take turns),
+** and refuse a newer one. */
 static enum relto_err migrate(struct pg_link *l, char *err)
 {
 	enum relto_err rc = pg__exec(l, "BEGIN; SELECT pg_advisory_xact_lock(7402148157)", "schema", err);
@@ -163,9 +202,16 @@ static enum relto_err migrate(struct pg_link *l, char *err)
 	if (!rc && version == 0) {
 		char sql[96];
 		snprintf(sql, sizeof(sql), "INSERT INTO schema_version(version) VALUES(%d)", SCHEMA_VERSION);
-		rc = pg__exec(l, schema_v1, "creating the schema", err);
+		rc = pg__exec(l, schema, "creating the schema", err);
 		if (!rc)
 			rc = pg__exec(l, sql, "creating the schema", err);
+	}
+	if (!rc && version == 1)
+		rc = upgrade_to_2(l, err);
+	if (!rc && version >= 1 && version < SCHEMA_VERSION) {
+		char sql[96];
+		snprintf(sql, sizeof(sql), "UPDATE schema_version SET version = %d", SCHEMA_VERSION);
+		rc = pg__exec(l, sql, "migrating the schema", err);
 	}
 	if (!rc)
 		rc = pg__exec(l, seed_rows, "creating the schema", err);
@@ -462,12 +508,19 @@ static enum relto_err insert_row(struct pg_link *l, int64_t coll, const char *po
 	pg__i64(&p, (int64_t)o->nrefs - nreq);
 	pg__array(&p, PG_TEXT_ARRAY, ids.data);
 	pg__array(&p, PG_BOOL_ARRAY, required.data);
-	rc = pg__run(l, "WITH o AS (INSERT INTO objects(coll, id, type, version, version_text, spec_version,"
-	                " date_added, marking_set, created_by_ref, posted_by, raw, is_first, is_last, nreq, nopt)"
-	                " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING seq)"
-	                " INSERT INTO refs(seq, pos, ref, required) SELECT o.seq, u.pos, u.ref, u.required"
-	                " FROM o, unnest($16, $17) WITH ORDINALITY AS u(ref, required, pos)",
-	             &p, "insert", NULL, err);
+	struct buf entry;
+	buf_init(&entry, (size_t)1 << 20);
+	if (store__entry(&entry, o->id, o->has_version ? o->version_text : NULL, version))
+		rc = relto_seterr(err, RELTO_ETOOBIG, "object %s: its audit entry is too long", o->id);
+	pg__bytes(&p, entry.data, entry.len);
+	if (!rc)
+		rc = pg__run(l, "WITH o AS (INSERT INTO objects(coll, id, type, version, version_text, spec_version,"
+		                " date_added, marking_set, created_by_ref, posted_by, raw, is_first, is_last, nreq, nopt,"
+		                " entry) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $18)"
+		                " RETURNING seq) INSERT INTO refs(seq, pos, ref, required) SELECT o.seq, u.pos, u.ref,"
+		                " u.required FROM o, unnest($16, $17) WITH ORDINALITY AS u(ref, required, pos)",
+		             &p, "insert", NULL, err);
+	buf_free(&entry);
 	buf_free(&ids);
 	buf_free(&required);
 	return rc;
@@ -613,6 +666,8 @@ static enum relto_err query_sql(const struct store_query *q, const struct query_
 {
 	enum relto_err rc = buf_puts(sql, "SELECT o.seq, o.date_added, o.version, o.id, o.version_text,"
 	                                  " o.spec_version, o.marking_set");
+	if (!rc && q->with_entries)
+		rc = buf_puts(sql, ", o.entry");
 	if (!rc && shape->with_raw)
 		rc = buf_puts(sql, ", o.raw");
 	if (!rc && q->vis.on)
@@ -723,18 +778,22 @@ static struct store_row row_of(const PGresult *res, int i, const struct store_qu
 		.marking_set = pg__get_i64(res, i, 6),
 	};
 	int col = 7;
+	if (q->with_entries) {
+		size_t n = 0;
+		row.entry = pg__get_bytes(res, i, col++, &n);
+		row.entry_len = n;
+	}
 	if (with_raw)
 		row.raw = pg__get_bytes(res, i, col++, &row.raw_len);
 	if (q->vis.on) {
 		row.hidden_refs = pg__get_text(res, i, col++);
 		row.own = pg__get_bool(res, i, col++);
 	}
-	if (!with_raw || q->with_ids) {
+	if (!with_raw) {
 		row.id = pg__get_text(res, i, 3);
 		row.version_text = pg__get_text(res, i, 4);
-	}
-	if (!with_raw)
 		row.spec_version = pg__get_text(res, i, 5);
+	}
 	return row;
 }
 
@@ -752,7 +811,7 @@ static enum relto_err walk_batch(const PGresult *res, const struct store_query *
                                  struct walk *w, store_row_fn fn, void *ctx, int *more)
 {
 	int n = PQntuples(res);
-	int vis_col = 7 + (shape->with_raw ? 1 : 0) + (q->vis.on ? 2 : 0);
+	int vis_col = 7 + (q->with_entries ? 1 : 0) + (shape->with_raw ? 1 : 0) + (q->vis.on ? 2 : 0);
 	*more = 0;
 	for (int i = 0; i < n && w->remaining; i++) {
 		if (shape->counting && !pg__get_bool(res, i, vis_col)) {

@@ -22,7 +22,7 @@
 #include "../util/buf.h"
 #include "../util/ts.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 #define STMT_CACHE 48
 
 struct sq_state {
@@ -47,7 +47,9 @@ struct sq_conn {
 	struct store_heads heads;
 };
 
-static const char schema_v1[] =
+/* The schema as a new database gets it (version 2).  A version 1 database
+** is brought to it by upgrade_to_2(). */
+static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS collections(num INTEGER PRIMARY KEY, uuid TEXT NOT NULL UNIQUE);"
 	"CREATE TABLE IF NOT EXISTS marking_sets(num INTEGER PRIMARY KEY, canon TEXT NOT NULL UNIQUE);"
@@ -68,6 +70,10 @@ static const char schema_v1[] =
 	" is_last INTEGER NOT NULL,"         /* the latest version of its id */
 	" nreq INTEGER NOT NULL,"            /* its required references (refs table) */
 	" nopt INTEGER NOT NULL,"            /* its optional references */
+	/* Its entry in a released list (audit/entry.h), made at ingest; before
+	** raw, so that reading it does not walk raw's overflow pages (version
+	** 1 databases have it last: upgrade_to_2). */
+	" entry BLOB NOT NULL,"
 	" raw BLOB NOT NULL);"
 	"CREATE UNIQUE INDEX IF NOT EXISTS objects_version ON objects(coll, id, version);"
 	"CREATE INDEX IF NOT EXISTS objects_added ON objects(coll, date_added);"
@@ -139,26 +145,85 @@ enum relto_err sq_open_db(const char *path, sqlite3 **out, char *err)
 	return RELTO_OK;
 }
 
+/* Version 1 to 2: every row gets its entry (audit/entry.h).  ALTER TABLE
+** adds the column last, after raw (a new database has it before); the
+** rows are read and written a thousand at a time, by seq. */
+static enum relto_err upgrade_to_2(sqlite3 *db, char *err)
+{
+	enum relto_err rc = sq_exec(db, "ALTER TABLE objects ADD COLUMN entry BLOB", err);
+	sqlite3_stmt *get = NULL, *put = NULL;
+	if (!rc && (sqlite3_prepare_v2(db, "SELECT seq, id, version_text, version FROM objects WHERE seq > ?1"
+	                                   " ORDER BY seq LIMIT 1000", -1, &get, NULL) ||
+	            sqlite3_prepare_v2(db, "UPDATE objects SET entry = ?2 WHERE seq = ?1", -1, &put, NULL)))
+		rc = sq_err(db, "schema version 2", err);
+	struct buf entries;
+	buf_init(&entries, (size_t)1 << 30);
+	int64_t seqs[1000], after = 0;
+	size_t n = 1;
+	while (!rc && n) {
+		/* A batch read, then written: no update under an open scan. */
+		size_t offsets[1001];
+		n = 0;
+		buf_reset(&entries);
+		sqlite3_bind_int64(get, 1, after);
+		int r;
+		while (!rc && (r = sqlite3_step(get)) == SQLITE_ROW) {
+			seqs[n] = sqlite3_column_int64(get, 0);
+			offsets[n] = entries.len;
+			rc = store__entry(&entries, (const char *)sqlite3_column_text(get, 1),
+			                  (const char *)sqlite3_column_text(get, 2), sqlite3_column_int64(get, 3));
+			n++;
+		}
+		if (!rc && r != SQLITE_DONE)
+			rc = sq_err(db, "schema version 2", err);
+		sqlite3_reset(get);
+		offsets[n] = entries.len;
+		for (size_t i = 0; !rc && i < n; i++) {
+			sqlite3_bind_int64(put, 1, seqs[i]);
+			sqlite3_bind_blob(put, 2, entries.data + offsets[i], (int)(offsets[i + 1] - offsets[i]), SQLITE_STATIC);
+			if (sqlite3_step(put) != SQLITE_DONE)
+				rc = sq_err(db, "schema version 2", err);
+			sqlite3_reset(put);
+		}
+		if (n)
+			after = seqs[n - 1];
+	}
+	buf_free(&entries);
+	sqlite3_finalize(get);
+	sqlite3_finalize(put);
+	return rc;
+}
+
+/* Create the schema of a new database, or bring an older one to
+** SCHEMA_VERSION, in one transaction; refuse a newer one. */
 static enum relto_err migrate(sqlite3 *db, char *err)
 {
 	enum relto_err rc = sq_exec(db, "BEGIN IMMEDIATE", err);
 	if (rc)
 		return rc;
-	rc = sq_exec(db, schema_v1, err);
-	if (!rc) {
-		char sql[128];
-		snprintf(sql, sizeof(sql),
-		         "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', %d)", SCHEMA_VERSION);
-		rc = sq_exec(db, sql, err);
-	}
+	rc = sq_exec(db, "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID;", err);
 	sqlite3_stmt *st = NULL;
+	int version = 0; /* 0: a new database */
 	if (!rc && sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key='schema_version'", -1, &st, NULL))
 		rc = sq_err(db, "schema version", err);
-	if (!rc && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > SCHEMA_VERSION)
-		rc = relto_seterr(err, RELTO_ESTORE,
-		                  "sqlite: the database has schema version %d, newer than this relto (%d)",
-		                  sqlite3_column_int(st, 0), SCHEMA_VERSION);
+	if (!rc && sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
+	if (!rc && version > SCHEMA_VERSION)
+		rc = relto_seterr(err, RELTO_ESTORE, "sqlite: the database has schema version %d, newer than this relto (%d)",
+		                  version, SCHEMA_VERSION);
+	/* Every table and index IF NOT EXISTS: also what a database made by
+	** an earlier relto of the same version may lack. */
+	if (!rc)
+		rc = sq_exec(db, schema, err);
+	if (!rc && version == 1)
+		rc = upgrade_to_2(db, err);
+	if (!rc && version < SCHEMA_VERSION) {
+		char sql[128];
+		snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', %d)",
+		         SCHEMA_VERSION);
+		rc = sq_exec(db, sql, err);
+	}
 	if (rc) {
 		sq_exec(db, "ROLLBACK", NULL);
 		return rc;
@@ -493,11 +558,18 @@ static enum relto_err insert_one(struct sq_conn *c, int64_t coll, const char *po
 		return RELTO_OK;
 	}
 	sqlite3_stmt *st;
-	rc = stmt(c, "INSERT INTO objects(coll, id, type, version, version_text, spec_version,"
-	             " date_added, marking_set, created_by_ref, posted_by, is_first, is_last, nreq, nopt, raw)"
-	             " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?12, ?13, ?14, ?15, ?11)", &st, err);
-	if (rc)
+	struct buf entry;
+	buf_init(&entry, (size_t)1 << 20);
+	if (store__entry(&entry, o->id, o->has_version ? o->version_text : NULL, version))
+		rc = relto_seterr(err, RELTO_ETOOBIG, "object %s: its audit entry is too long", o->id);
+	if (!rc)
+		rc = stmt(c, "INSERT INTO objects(coll, id, type, version, version_text, spec_version,"
+		             " date_added, marking_set, created_by_ref, posted_by, is_first, is_last, nreq, nopt, entry, raw)"
+		             " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?12, ?13, ?14, ?15, ?16, ?11)", &st, err);
+	if (rc) {
+		buf_free(&entry);
 		return rc;
+	}
 	sqlite3_bind_int64(st, 1, coll);
 	sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, o->type, -1, SQLITE_STATIC);
@@ -517,8 +589,10 @@ static enum relto_err insert_one(struct sq_conn *c, int64_t coll, const char *po
 		nreq += o->refs[i].required != 0;
 	sqlite3_bind_int(st, 14, nreq);
 	sqlite3_bind_int(st, 15, (int)o->nrefs - nreq);
+	sqlite3_bind_blob(st, 16, entry.data, (int)entry.len, SQLITE_STATIC);
 	int r = sqlite3_step(st);
 	sqlite3_reset(st);
+	buf_free(&entry);
 	if (r != SQLITE_DONE)
 		return sq_err(c->db, "insert", err);
 	*result = STORE_ADDED;
@@ -699,8 +773,10 @@ static enum relto_err version_sql(struct buf *sql, const struct store_versions *
 static enum relto_err query_sql(const struct store_query *q, int with_raw, struct buf *sql,
                                 struct buf lists[4])
 {
+	/* Columns 0-7 always (each is decoded only when read), then raw, then
+	** what visibility adds. */
 	enum relto_err rc = buf_puts(sql, "SELECT o.seq, o.date_added, o.version, o.id, o.version_text,"
-	                                  " o.spec_version, o.marking_set");
+	                                  " o.spec_version, o.marking_set, o.entry");
 	if (!rc && with_raw)
 		rc = buf_puts(sql, ", o.raw");
 	if (!rc && q->vis.on)
@@ -796,19 +872,22 @@ static enum relto_err sq_query(struct store_conn *base, const struct store_query
 			.marking_set = sqlite3_column_int64(st, 6),
 		};
 		if (with_raw) {
-			row.raw = sqlite3_column_blob(st, 7);
-			row.raw_len = (size_t)sqlite3_column_bytes(st, 7);
+			row.raw = sqlite3_column_blob(st, 8);
+			row.raw_len = (size_t)sqlite3_column_bytes(st, 8);
 		}
 		if (q->vis.on) {
-			row.hidden_refs = (const char *)sqlite3_column_text(st, with_raw ? 8 : 7);
-			row.own = sqlite3_column_int(st, with_raw ? 9 : 8);
+			row.hidden_refs = (const char *)sqlite3_column_text(st, with_raw ? 9 : 8);
+			row.own = sqlite3_column_int(st, with_raw ? 10 : 9);
 		}
-		if (!with_raw || q->with_ids) {
+		if (q->with_entries) {
+			row.entry = sqlite3_column_blob(st, 7);
+			row.entry_len = (size_t)sqlite3_column_bytes(st, 7);
+		}
+		if (!with_raw) {
 			row.id = (const char *)sqlite3_column_text(st, 3);
 			row.version_text = (const char *)sqlite3_column_text(st, 4);
-		}
-		if (!with_raw)
 			row.spec_version = (const char *)sqlite3_column_text(st, 5);
+		}
 		rc = fn(ctx, &row);
 	}
 	if (!rc && r != SQLITE_DONE)

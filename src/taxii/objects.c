@@ -132,8 +132,11 @@ static enum relto_err add_row(void *ctx, const struct store_row *row)
 	if (rc || withheld)
 		return rc;
 	if (audit) {
-		char v[TS_BUFSIZE];
-		rc = audit_list_add(&audit->list, row->id, row->version_text ? row->version_text : ts_format(row->version, v));
+		/* The row's entry as the store keeps it (made at ingest). */
+		rc = audit_entries_add(&audit->list, row->entry, row->entry_len);
+		if (rc == RELTO_EINVAL)
+			rc = relto_seterr(p->r->err, RELTO_ESTORE, "the audit entry stored with row %lld is damaged",
+			                  (long long)row->seq);
 		counts_copy(&p->at_last, &p->counted);
 		if (rc)
 			return rc;
@@ -225,7 +228,12 @@ static enum relto_err run_page(struct req *r, struct taxii_query *q, enum page_k
 	p.snap = take_snapshot(r, &p.variant, &sq.vis);
 	if (r->want_audit) {
 		r->audit.on = 1;
-		sq.with_ids = 1;
+		sq.with_entries = 1;
+		/* Room for a page of entries at once (about 90 bytes each, and a
+		** hash), not grown by doubling as they come; a failure here only
+		** means growing after all. */
+		(void)buf_reserve(&r->audit.list.text, sq.limit * 96);
+		(void)buf_reserve(&r->audit.list.hashes, sq.limit * AUDIT_HASH_LEN);
 		if (p.snap)
 			sq.withheld = &p.counted;
 	}

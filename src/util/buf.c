@@ -41,7 +41,7 @@ char *buf_steal(struct buf *b)
 /* Make room for n more bytes plus the NUL.  Growth doubles so appends are
 ** amortized O(1); the check against cap comes before any arithmetic that
 ** could overflow. */
-static enum relto_err reserve(struct buf *b, size_t n)
+enum relto_err buf_reserve(struct buf *b, size_t n)
 {
 	if (n > b->cap || b->len > b->cap - n)
 		return RELTO_ETOOBIG;
@@ -63,7 +63,7 @@ static enum relto_err reserve(struct buf *b, size_t n)
 
 enum relto_err buf_append(struct buf *b, const void *p, size_t n)
 {
-	enum relto_err rc = reserve(b, n);
+	enum relto_err rc = buf_reserve(b, n);
 	if (rc)
 		return rc;
 	if (n)
@@ -105,7 +105,7 @@ enum relto_err buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 	va_end(ap2);
 	if (n < 0)
 		return RELTO_EINVAL;
-	enum relto_err rc = reserve(b, (size_t)n);
+	enum relto_err rc = buf_reserve(b, (size_t)n);
 	if (rc)
 		return rc;
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);

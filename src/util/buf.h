@@ -34,6 +34,10 @@ char *buf_steal(struct buf *b);
 enum relto_err buf_append(struct buf *b, const void *p, size_t n);
 enum relto_err buf_puts(struct buf *b, const char *s);
 enum relto_err buf_putc(struct buf *b, char c);
+/* Make room for n more bytes (and the NUL) at once, so that they can be
+** written at data + len directly (then len moved past them, and a NUL
+** put after).  RELTO_OK; RELTO_ETOOBIG; RELTO_ENOMEM. */
+enum relto_err buf_reserve(struct buf *b, size_t n);
 enum relto_err buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 enum relto_err buf_vprintf(struct buf *b, const char *fmt, va_list ap);

@@ -304,11 +304,44 @@ def read_trail(db):
     return recs, lists, cps
 
 
+def entry_text(id_, version):
+    r"""An entry of a released list as docs/audit.md defines it: the JSON
+    text ["id","version"], no spaces, with \u00XX (lower-case hex) for
+    characters below U+0020, \" and \\ for quote and backslash, every
+    other character as itself (UTF-8)."""
+    def q(v):
+        out = []
+        for ch in v:
+            if ch == '"' or ch == "\\":
+                out.append("\\" + ch)
+            elif ord(ch) < 0x20:
+                out.append("\\u%04x" % ord(ch))
+            else:
+                out.append(ch)
+        return '"' + "".join(out) + '"'
+    return "[" + q(id_) + "," + q(version) + "]"
+
+
+def entries_hash(text):
+    """A released list's hash when its record says "list_by":"entries":
+    SHA-256 over the SHA-256 of each entry, after checking that the text
+    is the entries joined as relto writes them (None when it is not)."""
+    pairs = json.loads(text)
+    if not isinstance(pairs, list) or not all(isinstance(p, list) and len(p) == 2 and
+                                              all(isinstance(x, str) for x in p) for p in pairs):
+        return None
+    entries = [entry_text(a, b) for a, b in pairs]
+    if "[" + ",".join(entries) + "]" != text:
+        return None
+    return hashlib.sha256(b"".join(hashlib.sha256(e.encode("utf-8")).digest() for e in entries)).hexdigest()
+
+
 def check_chain(db):
     """Recompute the chain from the trail's files; returns read_trail(db)."""
     recs, lists, cps = read_trail(db)
     H.check(recs, "the trail holds no record")
     prev = ZERO
+    by_list = {}   # released list -> how its records say it is hashed
     for i, r in enumerate(recs, 1):
         seq = r["seq"]
         H.eq(seq, i, "records are numbered 1, 2, 3, ... without gaps")
@@ -318,14 +351,20 @@ def check_chain(db):
         lh = r["list"]
         if lh is not None:
             H.check(lh in lists, "record %d names list %s, which the lists table does not hold" % (seq, lh))
+            by = r["doc"]["released"].get("list_by", "text")
+            H.check(by in ("text", "entries"), "record %d: list_by %r" % (seq, by))
+            H.check(by_list.setdefault(lh, by) == by, "list %s is hashed two ways" % lh)
         rh = (r["doc"].get("withheld") or {}).get("reasons")
         if rh is not None:
             H.check(rh in lists, "record %d names reasons %s, which the lists table does not hold" % (seq, rh))
         prev = r["hash"]
     for h, body in lists.items():
         text = body if isinstance(body, str) else bytes(body).decode("utf-8")
-        H.eq(hashlib.sha256(text.encode("utf-8")).hexdigest(), h,
-             "list %s: its hash vs. SHA-256 of its body" % h)
+        if by_list.get(h) == "entries":
+            H.eq(entries_hash(text), h, "list %s: its hash vs. SHA-256 of its entries' SHA-256" % h)
+        else:   # withheld reasons, and released lists of older records
+            H.eq(hashlib.sha256(text.encode("utf-8")).hexdigest(), h,
+                 "list %s: its hash vs. SHA-256 of its body" % h)
     hashes = {r["seq"]: r["hash"] for r in recs}
     for s, at, h, pk, sig in cps:
         H.check(s in hashes, "checkpoint signs record %d, which the trail does not hold" % s)

@@ -12,6 +12,7 @@
 ** recovered.  Tampering: audit_tamper_test.c.
 */
 #include "audit_fixture.h"
+#include "audit/entry.h"
 
 /* ---- 1. keys ---- */
 
@@ -279,14 +280,35 @@ static void test_body_admin(void)
 
 /* ---- 3. lists ---- */
 
-/* The list of n entries built with audit_list_add, finished as the
-** writer's callers finish it. */
+/* Add the entry of (id, version) to the list text in b, which stays a
+** JSON array (entry_text; the lists of records without "list_by" are
+** hashed by this text, audit_list_hash). */
+static enum relto_err list_add(struct buf *b, const char *id, const char *version)
+{
+	size_t was = b->len;
+	if (was)
+		b->data[--b->len] = '\0';
+	enum relto_err rc = buf_putc(b, was ? ',' : '[');
+	if (!rc)
+		rc = entry_text(b, id, strlen(id), version, strlen(version));
+	if (!rc)
+		rc = buf_putc(b, ']');
+	if (rc && b->data) {
+		b->len = was;
+		b->data[was] = '\0';
+		if (was)
+			b->data[was - 1] = ']';
+	}
+	return rc;
+}
+
+/* The list of n entries built with list_add. */
 static enum relto_err build_list(struct buf *b, const char *const *ids, const char *const *versions, size_t n)
 {
 	enum relto_err rc = RELTO_OK;
 	buf_reset(b);
 	for (size_t i = 0; !rc && i < n; i++)
-		rc = audit_list_add(b, ids[i], versions[i]);
+		rc = list_add(b, ids[i], versions[i]);
 	return rc;
 }
 
@@ -330,33 +352,171 @@ static void test_lists(void)
 
 	/* Ids are checked eight bytes at a time: a byte that needs escaping
 	** (or is not ASCII) at any place of a long id, around the edges of
-	** those eight-byte words, still comes out escaped and as it was. */
+	** those eight-byte words, still comes out escaped and as it was.
+	** Short ones (under a word) and long ones; in the id and in the
+	** version. */
 	static const char awkward[] = {'"', '\\', '\n', 0x1f, 0x7f, (char)0xc3};
 	for (size_t k = 0; k < sizeof(awkward); k++) {
-		for (size_t at = 0; at < 21; at++) {
-			char id[32], ver[] = "2024-01-01T00:00:00.000Z";
-			memset(id, 'a', 21);
-			id[21] = '\0';
-			id[at] = awkward[k];
-			if (awkward[k] == (char)0xc3) /* with its continuation: valid UTF-8 */
-				id[at + 1] = (char)0xa9;
-			static const char *one[1], *onev[1];
-			one[0] = id;
-			onev[0] = ver;
-			CHECK(build_list(&b, one, onev, 1) == RELTO_OK);
-			j = json_loadb(b.data, b.len, JSON_REJECT_DUPLICATES, &je);
-			CHECK(j != NULL);
-			CHECK_STR(json_string_value(json_array_get(json_array_get(j, 0), 0)), id);
-			json_decref(j);
+		for (size_t len = 3; len <= 21; len += 6) {
+			for (size_t at = 0; at < len; at++) {
+				char id[32], ver[32];
+				memset(id, 'a', len);
+				id[len] = '\0';
+				memcpy(ver, id, len + 1);
+				char *odd = at % 2 ? ver : id;
+				odd[at] = awkward[k];
+				if (awkward[k] == (char)0xc3) {
+					/* With its continuation: valid UTF-8 (one byte longer when last). */
+					odd[at + 1] = (char)0xa9;
+					if (at + 1 == len)
+						odd[at + 2] = '\0';
+				}
+				static const char *one[1], *onev[1];
+				one[0] = id;
+				onev[0] = ver;
+				CHECK(build_list(&b, one, onev, 1) == RELTO_OK);
+				j = json_loadb(b.data, b.len, JSON_REJECT_DUPLICATES, &je);
+				CHECK(j != NULL);
+				CHECK_STR(json_string_value(json_array_get(json_array_get(j, 0), 0)), id);
+				CHECK_STR(json_string_value(json_array_get(json_array_get(j, 0), 1)), ver);
+				json_decref(j);
+			}
 		}
 	}
 
 	/* Past the cap: RELTO_ETOOBIG. */
 	struct buf tiny;
 	buf_init(&tiny, 8);
-	CHECK(audit_list_add(&tiny, "a--1", V1) == RELTO_ETOOBIG);
+	CHECK(list_add(&tiny, "a--1", V1) == RELTO_ETOOBIG);
 	buf_free(&tiny);
 	buf_free(&b);
+}
+
+/* Released lists hashed by their entries (entry.h): made from the store's
+** entries or from ids and versions, the same text and hash; the hash is
+** SHA-256 over each entry's SHA-256; entry_list_check finds it again from
+** the text alone, escapes included, and refuses any other spelling. */
+static void test_entries_lists(void)
+{
+	static const char *const ids[] = {"a--1", "b--\"2\\", "c--\x01\xc3\xa9"}, *const vers[] = {V1, "x", "t"};
+	static const char want[] = "[[\"a--1\",\"2024-01-01T00:00:00.000Z\"],[\"b--\\\"2\\\\\",\"x\"],"
+	                           "[\"c--\\u0001\xc3\xa9\",\"t\"]]";
+	struct audit_entries e, made;
+	audit_entries_init(&e, 1 << 16);
+	audit_entries_init(&made, 1 << 16);
+	struct buf one, hashes;
+	buf_init(&one, 1 << 16);
+	buf_init(&hashes, 1 << 16);
+	for (size_t i = 0; i < 3; i++) {
+		CHECK(audit_entries_add_pair(&e, ids[i], strlen(ids[i]), vers[i], strlen(vers[i])) == RELTO_OK);
+		buf_reset(&one);
+		CHECK(entry_make(&one, ids[i], strlen(ids[i]), vers[i], strlen(vers[i])) == RELTO_OK);
+		CHECK(audit_entries_add(&made, one.data, one.len) == RELTO_OK);
+		unsigned char h[ENTRY_HASH_LEN];
+		hash_of(one.data + ENTRY_HASH_LEN, one.len - ENTRY_HASH_LEN, h);
+		CHECK(memcmp(one.data, h, ENTRY_HASH_LEN) == 0); /* an entry starts with its text's hash */
+		CHECK(buf_append(&hashes, h, sizeof(h)) == RELTO_OK);
+	}
+	CHECK_STR(e.text.data, want);
+	CHECK(e.n == 3 && made.n == 3 && made.text.len == e.text.len && memcmp(made.text.data, want, e.text.len) == 0);
+	unsigned char h1[AUDIT_HASH_LEN], h2[AUDIT_HASH_LEN], w[AUDIT_HASH_LEN], found[AUDIT_HASH_LEN];
+	audit_entries_hash(&e, h1);
+	audit_entries_hash(&made, h2);
+	hash_of(hashes.data, hashes.len, w);
+	CHECK(memcmp(h1, w, AUDIT_HASH_LEN) == 0 && memcmp(h2, w, AUDIT_HASH_LEN) == 0);
+	audit_list_hash(e.text.data, e.text.len, h2);
+	CHECK(memcmp(h1, h2, AUDIT_HASH_LEN) != 0); /* not the text's hash */
+	size_t n = 0;
+	CHECK(entry_list_check(e.text.data, e.text.len, &n, found) && n == 3);
+	CHECK(memcmp(found, w, AUDIT_HASH_LEN) == 0);
+	/* The same JSON spelt otherwise is not a list relto wrote. */
+	static const char *const other[] = {
+		"[[\"a--1\", \"2024-01-01T00:00:00.000Z\"]]", "[[\"a--\\u0031\",\"x\"]]", "[[\"a--1\",\"x\",\"y\"]]",
+		"[[\"a--1\",1]]", "{\"a\":1}", "[[\"a--1\",\"x\"]", "",
+	};
+	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++)
+		CHECK(!entry_list_check(other[i], strlen(other[i]), &n, found));
+	CHECK(entry_list_check("[[\"a--1\",\"x\"]]", 14, &n, found) && n == 1);
+	/* Not an entry: refused, the list unchanged. */
+	CHECK(audit_entries_add(&e, "short", 5) == RELTO_EINVAL);
+	CHECK(e.n == 3 && e.text.len == strlen(want));
+	/* Past the cap: RELTO_ETOOBIG, the list as it was. */
+	struct audit_entries tiny;
+	audit_entries_init(&tiny, 60);
+	CHECK(audit_entries_add_pair(&tiny, "a--1", 4, V1, strlen(V1)) == RELTO_ETOOBIG && tiny.n == 0);
+	audit_entries_free(&tiny);
+	audit_entries_free(&e);
+	audit_entries_free(&made);
+	buf_free(&one);
+	buf_free(&hashes);
+}
+
+static void count_done(void *ctx, enum relto_err rc)
+{
+	if (rc == RELTO_OK)
+		atomic_fetch_add((_Atomic int *)ctx, 1);
+}
+
+/* A trail whose records name lists hashed by their entries ("list_by":
+** "entries") verifies; its list respelt (the same JSON) or changed is
+** found at the first record naming it. */
+static void test_entries_chain(void)
+{
+	struct audit_key k, pub;
+	char p[128], err[RELTO_ERRBUF_SIZE] = "";
+	CHECK(signing_key(&k) == 0);
+	pub = public_of(&k);
+	struct store *st = fresh_store("entries.db", p, sizeof(p));
+	CHECK(st);
+	if (!st)
+		return;
+	struct audit_entries e;
+	audit_entries_init(&e, 1 << 16);
+	CHECK(audit_entries_add_pair(&e, "indicator--1", 12, V1, strlen(V1)) == RELTO_OK);
+	CHECK(audit_entries_add_pair(&e, "malware--2", 10, V1, strlen(V1)) == RELTO_OK);
+	struct audit_list released = {.text = e.text.data, .len = e.text.len};
+	audit_entries_hash(&e, released.hash);
+	struct audit *a = NULL;
+	CHECK(audit_open(st, &k, 2000, &a, err) == RELTO_OK);
+	struct buf b, rep;
+	buf_init(&b, 1 << 16);
+	_Atomic int done = 0;
+	for (int i = 1; a && i <= 3; i++) {
+		struct audit_read r = {
+			.at = AT0 + i, .type = "read", .partner = "kor", .credential = "config:kor", .request_id = "r",
+			.method = "GET", .path = "/x/", .query = "", .status = 200, .released = i == 2 ? 0 : 2,
+			.list = i == 2 ? NULL : released.hash, .list_by_entries = 1,
+		};
+		buf_reset(&b);
+		CHECK(audit_body_read(&b, &r) == RELTO_OK);
+		CHECK((strstr(b.data, "\"list_by\":\"entries\"") != NULL) == (i != 2));
+		audit_submit_lists(a, b.data, b.len, i == 2 ? NULL : &released, NULL, count_done, (void *)&done);
+	}
+	audit_close(a);
+	CHECK(atomic_load(&done) == 3);
+	CHECK(verify(st, &pub, 1, &rep) == 0);
+	buf_free(&rep);
+	store_close(st);
+
+	/* Respelt: a space after a comma; then another entry altogether. */
+	static const char *const edits[] = {"[[\"indicator--1\", \"" V1 "\"],[\"malware--2\",\"" V1 "\"]]",
+	                                    "[[\"indicator--9\",\"" V1 "\"],[\"malware--2\",\"" V1 "\"]]"};
+	for (size_t i = 0; i < 2; i++) {
+		char hex[2 * AUDIT_HASH_LEN + 1], sql[512];
+		hex_of(released.hash, hex);
+		snprintf(sql, sizeof(sql), "UPDATE lists SET body = '%s' WHERE hash = x'%s'", edits[i], hex);
+		CHECK(trail_sql(p, sql) == 0);
+		CHECK(store_open(p, &st, err) == RELTO_OK);
+		CHECK(verify(st, &pub, 1, &rep) == 1);
+		CHECK(names_first(&rep, 1));
+		CHECK(rep.data && strstr(rep.data, i == 0 ? "not a list of entries as relto writes one"
+		                                           : "does not match its hash") != NULL);
+		buf_free(&rep);
+		store_close(st);
+	}
+	buf_free(&b);
+	audit_entries_free(&e);
+	remove_store(p);
 }
 
 static void test_chain(void)
@@ -566,8 +726,8 @@ static void test_writer(void)
 		char id[80];
 		snprintf(id, sizeof(id), "indicator--00000000-0000-4000-8000-00000000000%d", l);
 		buf_init(&lists[l], 1 << 12);
-		CHECK(audit_list_add(&lists[l], id, V1) == RELTO_OK);
-		CHECK(audit_list_add(&lists[l], "malware--00000000-0000-4000-8000-0000000000ff", V1) == RELTO_OK);
+		CHECK(list_add(&lists[l], id, V1) == RELTO_OK);
+		CHECK(list_add(&lists[l], "malware--00000000-0000-4000-8000-0000000000ff", V1) == RELTO_OK);
 		audit_list_hash(lists[l].data, lists[l].len, lh[l]);
 	}
 	/* The bodies, made here (the builders are for one thread). */
@@ -863,7 +1023,7 @@ static void test_journal_crash(void)
 		struct buf b, list;
 		buf_init(&b, 1u << 20);
 		buf_init(&list, 1u << 20);
-		audit_list_add(&list, "indicator--1", V1);
+		list_add(&list, "indicator--1", V1);
 		unsigned char lh[AUDIT_HASH_LEN];
 		audit_list_hash(list.data, list.len, lh);
 		for (int i = 0; i < 1000; i++) {
@@ -961,6 +1121,8 @@ int main(void)
 	RUN(test_body_read);
 	RUN(test_body_admin);
 	RUN(test_lists);
+	RUN(test_entries_lists);
+	RUN(test_entries_chain);
 	RUN(test_empty);
 	RUN(test_chain);
 	RUN(test_writer);

@@ -15,6 +15,7 @@
 #define RELTO_STORE_FIXTURE_H
 
 #include <libpq-fe.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,30 @@ static void remove_files(void)
 		snprintf(p, sizeof(p), "%s%s", STORE_FIXTURE_PATH, tails[i]);
 		unlink(p);
 	}
+}
+
+/* Run sql on the fixture's database directly (not through relto), the
+** store closed.  0 or -1 (the reason on stderr). */
+static __attribute__((unused)) int sql_on_store(const char *sql)
+{
+	if (fix_pg()) {
+		PGconn *db = PQconnectdb(fix_pg());
+		PGresult *res = PQstatus(db) == CONNECTION_OK ? PQexec(db, sql) : NULL;
+		int ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
+		if (!ok)
+			fprintf(stderr, "  %s: %s", sql, PQerrorMessage(db));
+		PQclear(res);
+		PQfinish(db);
+		return ok ? 0 : -1;
+	}
+	sqlite3 *db = NULL;
+	char *msg = NULL;
+	int ok = sqlite3_open(STORE_FIXTURE_PATH, &db) == SQLITE_OK && sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK;
+	if (!ok)
+		fprintf(stderr, "  %s: %s\n", sql, msg ? msg : db ? sqlite3_errmsg(db) : "cannot open");
+	sqlite3_free(msg);
+	sqlite3_close(db);
+	return ok ? 0 : -1;
 }
 
 /* Every test starts from an empty store, with one collection. */

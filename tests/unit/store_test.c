@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "test.h"
+#include "audit/entry.h"
 #include "store/store.h"
 #include "util/ts.h"
 
@@ -57,6 +58,8 @@ struct row {
 	size_t raw_len;
 	char hidden[160];
 	int has_hidden, own;
+	unsigned char entry[256];
+	size_t entry_len;
 };
 
 struct rows {
@@ -95,6 +98,9 @@ static enum relto_err collect(void *ctx, const struct store_row *in)
 	r->raw_len = in->raw_len <= sizeof(r->raw) ? in->raw_len : 0;
 	if (r->raw_len)
 		memcpy(r->raw, in->raw, r->raw_len);
+	r->entry_len = in->entry && in->entry_len <= sizeof(r->entry) ? in->entry_len : 0;
+	if (r->entry_len)
+		memcpy(r->entry, in->entry, r->entry_len);
 	return RELTO_OK;
 }
 
@@ -702,6 +708,16 @@ static void test_many_query_shapes(void)
 	fix_close(&f);
 }
 
+/* Whether r's entry is the SHA-256 of text, then text (audit/entry.h). */
+static int is_entry(const struct row *r, const char *text)
+{
+	unsigned char h[ENTRY_HASH_LEN];
+	size_t n = strlen(text);
+	entry_sha256(text, n, h);
+	return r->entry_len == ENTRY_HASH_LEN + n && memcmp(r->entry, h, ENTRY_HASH_LEN) == 0 &&
+	       memcmp(r->entry + ENTRY_HASH_LEN, text, n) == 0;
+}
+
 /* Withheld rows are counted by marking set, only among rows that match
 ** every other filter (the type here) and are the version asked for; the
 ** rows given and the LIMIT are those of the visibility filter alone.
@@ -731,13 +747,13 @@ static void test_withheld_counts(void)
 
 	static const char *const ind[] = {"indicator"};
 	struct store_withheld w = {0};
-	struct store_query q = {.coll = f.coll, .limit = 100, .types = ind, .ntypes = 1, .withheld = &w, .with_ids = 1};
+	struct store_query q = {.coll = f.coll, .limit = 100, .types = ind, .ntypes = 1, .withheld = &w, .with_entries = 1};
 	q.versions.last = 1;
 	q.vis = (struct store_visibility){.on = 1, .sets = &set_a, .nsets = 1, .originator = "nobody"};
 	/* Served: IND at V1 (its latest *visible* version).  Counted: IND at V2
 	** (the latest, withheld) and the other indicator; not the malware. */
 	CHECK(run(f.c, &q, 1, &g) == 1);
-	CHECK(strcmp(g.r[0].version_text, V1) == 0);
+	CHECK(is_entry(&g.r[0], "[\"" IND "\",\"" V1 "\"]"));
 	CHECK(w.n == 1 && w.by_set[0].set == set_b && w.by_set[0].count == 2 && w.other == 0);
 
 	/* Every version, every type: three rows of set-b pass over. */
@@ -758,6 +774,67 @@ static void test_withheld_counts(void)
 	q.withheld = NULL;
 	q.vis.nsets = 1;
 	CHECK(run(f.c, &q, 0, &g) == 2);
+	fix_close(&f);
+}
+
+/* Every row keeps its entry from ingest: a versioned object's at its
+** version as written, an unversioned one's at its date_added; with and
+** without the bytes; none unless asked for. */
+static void test_entries(void)
+{
+	struct fix f;
+	CHECK(fix_open(&f) == 0);
+	struct store_new b[] = {obj(IND, "indicator", V1, "2.1", "{\"i\":1}"),
+	                        obj(IP, "ipv4-addr", NULL, "2.1", "{\"ip\":1}")};
+	int64_t added[2];
+	CHECK(put(&f, f.coll, b, 2, NULL, added) == 0);
+	char ts[TS_BUFSIZE], want[160];
+	snprintf(want, sizeof(want), "[\"%s\",\"%s\"]", IP, ts_format(added[1], ts));
+	struct rows g;
+	for (int with_raw = 0; with_raw < 2; with_raw++) {
+		struct store_query q = all_of(f.coll);
+		q.with_entries = 1;
+		CHECK(run(f.c, &q, with_raw, &g) == 2);
+		CHECK(is_entry(&g.r[0], "[\"" IND "\",\"" V1 "\"]"));
+		CHECK(is_entry(&g.r[1], want));
+		q.with_entries = 0;
+		CHECK(run(f.c, &q, with_raw, &g) == 2 && g.r[0].entry_len == 0);
+	}
+	fix_close(&f);
+}
+
+/* A store made before entries were kept (schema version 1, simulated by
+** taking the column away) gets every row's entry when it is opened. */
+static void test_entries_upgrade(void)
+{
+	struct fix f;
+	CHECK(fix_open(&f) == 0);
+	struct store_new b[] = {obj(IND, "indicator", V1, "2.1", "{\"i\":1}"),
+	                        obj(IP, "ipv4-addr", NULL, "2.1", "{\"ip\":1}"),
+	                        obj(IND, "indicator", V2, "2.1", "{\"i\":2}")};
+	CHECK(put(&f, f.coll, b, 3, NULL, NULL) == 0);
+	struct rows before, after;
+	struct store_query q = all_of(f.coll);
+	q.with_entries = 1;
+	CHECK(run(f.c, &q, 0, &before) == 3);
+	store_conn_put(f.s, f.c);
+	store_close(f.s);
+	CHECK(sql_on_store("ALTER TABLE objects DROP COLUMN entry") == 0);
+	CHECK(sql_on_store(fix_pg() ? "UPDATE schema_version SET version = 1"
+	                            : "UPDATE meta SET value = 1 WHERE key = 'schema_version'") == 0);
+	CHECK(store_open(fix_url(), &f.s, NULL) == RELTO_OK);
+	CHECK(store_conn_get(f.s, &f.c, NULL) == RELTO_OK);
+	int64_t version = -1, known = -1;
+	CHECK(store_schema(f.c, &version, &known, NULL) == RELTO_OK && version == known && known >= 2);
+	CHECK(run(f.c, &q, 1, &after) == 3);
+	for (size_t i = 0; i < 3; i++)
+		CHECK(after.r[i].entry_len > ENTRY_HASH_LEN &&
+		      after.r[i].entry_len == before.r[i].entry_len &&
+		      memcmp(after.r[i].entry, before.r[i].entry, after.r[i].entry_len) == 0);
+	/* New rows get theirs as before. */
+	struct store_new o = obj(MAL, "malware", V1, "2.1", "{\"m\":1}");
+	CHECK(put(&f, f.coll, &o, 1, NULL, NULL) == 0);
+	CHECK(run(f.c, &q, 0, &after) == 4 && is_entry(&after.r[3], "[\"" MAL "\",\"" V1 "\"]"));
 	fix_close(&f);
 }
 
@@ -1265,6 +1342,8 @@ int main(void)
 	RUN(test_bytes_identical);
 	RUN(test_many_query_shapes);
 	RUN(test_withheld_counts);
+	RUN(test_entries);
+	RUN(test_entries_upgrade);
 	RUN(test_withheld_many);
 	RUN(test_visibility);
 	RUN(test_rules);
