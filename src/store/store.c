@@ -350,3 +350,34 @@ enum relto_err store_trail_journal_put(struct store_trail *t, const char *name, 
 {
 	return t->ops->journal_put(t, name, last, err);
 }
+
+/* ---- watching for other processes' changes ---- */
+
+enum relto_err store_watch_open(struct store *s, struct store_watch **out, char *err)
+{
+	if (!s->ops->watch_open)
+		return relto_seterr(err, RELTO_EUNSUPPORTED, "a %s store cannot be watched for other processes' changes",
+		                    s->ops->scheme);
+	return s->ops->watch_open(s->state, out, err);
+}
+
+int store_watch_fd(const struct store_watch *w)
+{
+	return w->ops->fd(w);
+}
+
+int store_watch_timeout_ms(const struct store_watch *w)
+{
+	return w->ops->timeout_ms(w);
+}
+
+enum relto_err store_watch_read(struct store_watch *w, unsigned *changed, char *err)
+{
+	return w->ops->read(w, changed, err);
+}
+
+void store_watch_close(struct store_watch *w)
+{
+	if (w)
+		w->ops->close(w);
+}
