@@ -27,6 +27,7 @@ LIB_SRCS = \
 	src/store/pg_link.c \
 	src/store/store_pg.c \
 	src/store/trail_pg.c \
+	src/store/watch_pg.c \
 	src/audit/entry.c \
 	src/audit/audit.c \
 	src/audit/verify.c \
@@ -48,6 +49,7 @@ LIB_SRCS = \
 	src/http/pagecache.c \
 	src/http/ratelimit.c \
 	src/http/metrics.c \
+	src/http/watch.c \
 	src/taxii/discovery.c \
 	src/taxii/collections.c \
 	src/taxii/objects.c \

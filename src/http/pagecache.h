@@ -5,11 +5,16 @@
 ** copying.
 **
 ** An entry is valid for the generation it was made at: the server bumps
-** its generation after every write it makes (POST, DELETE) and will on
-** every policy or posture change, so nothing stale is ever served for
-** writes made through this process.  Writes made by another process on
-** the same store (`relto import` beside `relto serve`) become visible
-** when an entry expires, PAGECACHE_TTL_US after it was made.
+** its generation after every write it makes (POST, DELETE) and on every
+** policy or posture change or decision rebuild (before the request that
+** sees it is decided), so nothing stale is ever served for writes made
+** through this process.  Objects another process writes on the same
+** store: on PostgreSQL the writer announces its commit (LISTEN/NOTIFY,
+** http/watch.h) and the generation is bumped when the announcement
+** arrives, a few milliseconds later; on SQLite (`relto import` beside
+** `relto serve`), which has no announcements, they become visible when
+** an entry expires, PAGECACHE_TTL_US after it was made.  The TTL also
+** bounds what a lost announcement can cost.
 **
 ** The key is a digest of everything the answer depends on: the partner,
 ** the path and every query parameter.  Entries hold libmicrohttpd

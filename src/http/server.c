@@ -27,6 +27,7 @@
 #include "metrics.h"
 #include "ratelimit.h"
 #include "request.h"
+#include "watch.h"
 #include "../admin/api.h"
 #include "../admin/console.h"
 #include "../policy/policy.h"
@@ -1336,6 +1337,10 @@ enum relto_err server_start(struct relto_config *cfg, struct store *st, struct r
 	pthread_mutex_init(&s->rules_lock, NULL);
 	s->log_requests = 1;
 	enum relto_err rc = metrics_new(cfg, &s->metrics) ? relto_seterr(err, RELTO_ENOMEM, "out of memory") : RELTO_OK;
+	/* Listening first: whatever another process commits from here on is
+	** announced to this one, after it has loaded what it serves too. */
+	if (!rc)
+		rc = watch_open(st, &s->watch, err);
 	if (!rc)
 		rc = map_collections(s, err);
 	if (!rc && files)
@@ -1357,6 +1362,8 @@ enum relto_err server_start(struct relto_config *cfg, struct store *st, struct r
 
 	if (!rc)
 		rc = start_daemon(s, err);
+	if (!rc)
+		rc = watch_start(s->watch, s, err);
 	if (rc) {
 		server_stop(s);
 		return rc;
@@ -1372,6 +1379,8 @@ void server_stop(struct server *s)
 	/* Answers waiting for their audit record go out first: libmicrohttpd
 	** must not stop with suspended connections.  New ones get a 503. */
 	atomic_store(&s->stopping, 1);
+	/* The watch's thread uses everything below: it stops first. */
+	watch_close(s->watch);
 	for (int i = 0; i < 30000 && atomic_load(&s->audit_waiting) > 0; i++)
 		usleep(1000);
 	if (s->daemon)

@@ -5,7 +5,8 @@
 ** there are no globals.
 **
 ** Threading: server_start() and server_stop() run on the main thread;
-** handlers run on the pool's threads and only read struct server.
+** handlers run on the pool's threads and only read struct server, as
+** does the watch's thread (http/watch.h: other processes' changes).
 ** Ownership: the server borrows cfg and st, which must outlive it.
 */
 #ifndef RELTO_SERVER_H
@@ -43,9 +44,13 @@ struct server {
 	struct store_heads refused; /* stored versions that failed to apply */
 	struct release *release;
 	struct redact_cache *partials; /* partial copies of objects (release/redact.h) */
-	/* Bumped after every change this process makes to what any answer
-	** could contain (objects added or deleted; later policy, posture):
-	** cached pages of older generations are never served. */
+	/* Other processes' changes as they are announced (http/watch.h);
+	** NULL when the store cannot be watched (SQLite). */
+	struct watch *watch;
+	/* Bumped after every change to what any answer could contain:
+	** objects added or deleted through this process, or announced by
+	** another (http/watch.h); rules applied; decisions rebuilt.  Cached
+	** pages of older generations are never served. */
 	_Atomic uint64_t generation;
 	/* The audit trail (audit/audit.h), NULL when audit.enabled is false.
 	** Answers it records wait, suspended, for their record to be durable;
@@ -74,9 +79,11 @@ enum relto_err server_start(struct relto_config *cfg, struct store *st, struct r
 ** versions newer than the ones in force (stored by any process) are
 ** loaded and applied; marking sets or marking definitions the decision
 ** cache does not know (writes by other processes; the server's own POSTs
-** rebuild at once) trigger a rebuild.  Call now and then from the main
-** thread.  RELTO_OK; RELTO_ESTORE; RELTO_EINVAL (a stored version that
-** no longer applies; the rules in force stay). */
+** rebuild at once) trigger a rebuild.  Called every 2 s by the main
+** thread (relto serve), and by the watch's thread when another process
+** announces a change; safe from any thread.  RELTO_OK; RELTO_ESTORE;
+** RELTO_EINVAL (a stored version that no longer applies; the rules in
+** force stay). */
 enum relto_err server_refresh(struct server *s, char *err);
 
 /* The per-request half of server_refresh: if the store holds policy or

@@ -58,12 +58,23 @@ struct pg_params {
 ** encoding.  RELTO_OK; RELTO_ESTORE (err names the database and host,
 ** never the password). */
 enum relto_err pg__connect(const char *uri, struct pg_link *l, char *err);
+/* pg__connect with default settings for libpq (keys and values, NULL
+** ended, at most PG_MAX_DEFAULTS; the URI's own settings win over them).
+** The same results. */
+#define PG_MAX_DEFAULTS 8
+enum relto_err pg__connect_with(const char *uri, const char *const *keys, const char *const *values,
+                                struct pg_link *l, char *err);
 /* Close the connection and forget its statements.  Cannot fail. */
 void pg__disconnect(struct pg_link *l);
 /* Before a call that starts from no transaction: reconnect a connection
 ** that was lost (its prepared statements go with it) and roll back a
 ** transaction an earlier failure left open.  RELTO_OK; RELTO_ESTORE. */
 enum relto_err pg__ready(struct pg_link *l, char *err);
+/* The error of a failed call on l: RELTO_ESTORE (RELTO_ECONFLICT for a
+** unique constraint's refusal) with "postgresql: what: message" in err,
+** or "what: connection lost: ..." when the connection is gone.  res may
+** be NULL (a call that has no result). */
+enum relto_err pg__fail(const struct pg_link *l, const PGresult *res, const char *what, char *err);
 /* Run sql (no parameters, several statements allowed).  RELTO_OK;
 ** RELTO_ESTORE. */
 enum relto_err pg__exec(struct pg_link *l, const char *sql, const char *what, char *err);
@@ -105,5 +116,17 @@ extern const struct store_ops store_pg_ops, store_postgres_ops;
 
 /* The audit trail (trail_pg.c) on its own connection to uri. */
 enum relto_err pg__trail_open(const char *uri, struct store_trail **out, char *err);
+
+/* Change announcements (watch_pg.c; store.h, "watching for changes").
+** A store's origin: random, one per store_open, so a watch can leave
+** out what its own store committed. */
+#define PG_ORIGIN_LEN 16
+/* Within the caller's transaction: announce that kind ("rules",
+** "credentials", "objects") changed, made by origin; delivered to the
+** watches when the transaction commits, dropped if it rolls back.
+** RELTO_OK; RELTO_ESTORE. */
+enum relto_err pg__announce(struct pg_link *l, const char *origin, const char *kind, char *err);
+/* A watch on its own connection to uri, leaving out origin's changes. */
+enum relto_err pg__watch_open(const char *uri, const char *origin, struct store_watch **out, char *err);
 
 #endif

@@ -38,7 +38,7 @@ static const char *message_of(const struct pg_link *l, const PGresult *res, char
 
 /* RELTO_ESTORE with "postgresql: what: message"; a unique constraint's
 ** refusal is RELTO_ECONFLICT (the caller may say more). */
-static enum relto_err pg_fail(const struct pg_link *l, const PGresult *res, const char *what, char *err)
+enum relto_err pg__fail(const struct pg_link *l, const PGresult *res, const char *what, char *err)
 {
 	char msg[RELTO_ERRBUF_SIZE];
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
@@ -109,11 +109,30 @@ static enum relto_err check_encoding(PGconn *db, char *err)
 
 enum relto_err pg__connect(const char *uri, struct pg_link *l, char *err)
 {
+	return pg__connect_with(uri, NULL, NULL, l, err);
+}
+
+enum relto_err pg__connect_with(const char *uri, const char *const *dkeys, const char *const *dvalues,
+                                struct pg_link *l, char *err)
+{
 	memset(l, 0, sizeof(*l));
-	/* The URI's own settings win, except the client encoding: relto
-	** sends and expects UTF-8. */
-	const char *const keys[] = {"dbname", "fallback_application_name", "client_encoding", NULL};
-	const char *const values[] = {uri, "relto", "UTF8", NULL};
+	/* libpq keeps the last value of a repeated keyword: the defaults go
+	** first, so the URI's own settings win over them; then the URI's win
+	** over everything but the client encoding (relto sends and expects
+	** UTF-8). */
+	const char *keys[PG_MAX_DEFAULTS + 4], *values[PG_MAX_DEFAULTS + 4];
+	size_t n = 0;
+	for (size_t i = 0; dkeys && i < PG_MAX_DEFAULTS && dkeys[i]; i++) {
+		keys[n] = dkeys[i];
+		values[n++] = dvalues[i];
+	}
+	const char *const fixed_keys[] = {"dbname", "fallback_application_name", "client_encoding"};
+	const char *const fixed_values[] = {uri, "relto", "UTF8"};
+	for (size_t i = 0; i < 3; i++) {
+		keys[n] = fixed_keys[i];
+		values[n++] = fixed_values[i];
+	}
+	keys[n] = values[n] = NULL;
 	PGconn *db = PQconnectdbParams(keys, values, 1);
 	if (!db || PQstatus(db) != CONNECTION_OK) {
 		enum relto_err rc = connect_error(db, uri, err);
@@ -158,7 +177,7 @@ enum relto_err pg__ready(struct pg_link *l, char *err)
 		PQreset(l->db);
 		forget_prepared(l);
 		if (PQstatus(l->db) != CONNECTION_OK)
-			return pg_fail(l, NULL, "reconnecting", err);
+			return pg__fail(l, NULL, "reconnecting", err);
 	}
 	if (PQtransactionStatus(l->db) != PQTRANS_IDLE)
 		return pg__exec(l, "ROLLBACK", "rollback", err);
@@ -169,7 +188,7 @@ enum relto_err pg__exec(struct pg_link *l, const char *sql, const char *what, ch
 {
 	PGresult *res = PQexec(l->db, sql);
 	ExecStatusType st = PQresultStatus(res);
-	enum relto_err rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? RELTO_OK : pg_fail(l, res, what, err);
+	enum relto_err rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? RELTO_OK : pg__fail(l, res, what, err);
 	PQclear(res);
 	return rc;
 }
@@ -185,7 +204,7 @@ enum relto_err pg__end(struct pg_link *l, enum relto_err rc, char *err)
 	if (PQresultStatus(res) != PGRES_COMMAND_OK || strcmp(PQcmdStatus(res), "COMMIT") != 0)
 		rc = PQresultStatus(res) == PGRES_COMMAND_OK
 		             ? relto_seterr(err, RELTO_ESTORE, "postgresql: commit: the transaction was rolled back")
-		             : pg_fail(l, res, "commit", err);
+		             : pg__fail(l, res, "commit", err);
 	PQclear(res);
 	return rc;
 }
@@ -218,7 +237,7 @@ static enum relto_err prepared(struct pg_link *l, const char *sql, const struct 
 	}
 	if (!e->prepared) {
 		PGresult *res = PQprepare(l->db, e->name, sql, p ? p->n : 0, p ? p->types : NULL);
-		enum relto_err rc = PQresultStatus(res) == PGRES_COMMAND_OK ? RELTO_OK : pg_fail(l, res, what, err);
+		enum relto_err rc = PQresultStatus(res) == PGRES_COMMAND_OK ? RELTO_OK : pg__fail(l, res, what, err);
 		PQclear(res);
 		if (rc)
 			return rc;
@@ -244,7 +263,7 @@ enum relto_err pg__run(struct pg_link *l, const char *sql, const struct pg_param
 		/* Another session's DEALLOCATE ALL or DISCARD: prepare again. */
 		if (state && strcmp(state, "26000") == 0)
 			e->prepared = 0;
-		rc = pg_fail(l, res, what, err);
+		rc = pg__fail(l, res, what, err);
 		PQclear(res);
 		return rc;
 	}

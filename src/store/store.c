@@ -359,3 +359,34 @@ enum relto_err store__entry(struct buf *b, const char *id, const char *version_t
 	const char *v = version_text ? version_text : ts_format(version, ts);
 	return entry_make(b, id, strlen(id), v, strlen(v));
 }
+
+/* ---- watching for other processes' changes ---- */
+
+enum relto_err store_watch_open(struct store *s, struct store_watch **out, char *err)
+{
+	if (!s->ops->watch_open)
+		return relto_seterr(err, RELTO_EUNSUPPORTED, "a %s store cannot be watched for other processes' changes",
+		                    s->ops->scheme);
+	return s->ops->watch_open(s->state, out, err);
+}
+
+int store_watch_fd(const struct store_watch *w)
+{
+	return w->ops->fd(w);
+}
+
+int store_watch_timeout_ms(const struct store_watch *w)
+{
+	return w->ops->timeout_ms(w);
+}
+
+enum relto_err store_watch_read(struct store_watch *w, unsigned *changed, char *err)
+{
+	return w->ops->read(w, changed, err);
+}
+
+void store_watch_close(struct store_watch *w)
+{
+	if (w)
+		w->ops->close(w);
+}

@@ -270,6 +270,63 @@ struct store_heads {
 };
 enum relto_err store_heads(struct store_conn *c, struct store_heads *out, char *err);
 
+/* ---- watching for changes other processes commit ----
+**
+** store_heads is the guarantee (every request reads it); a watch makes
+** other processes' changes known at once, before any request comes, so
+** a server can rebuild its decisions ahead of time and drop cached pages
+** that another process's objects made stale.
+**
+** Every transaction that changes the rules, the credentials, or the
+** objects (added or deleted; the marking sets and definitions that come
+** with them) announces it, and the announcement is delivered when, and
+** only if, it commits (PostgreSQL: pg_notify on channel relto_changes,
+** payload "KIND ORIGIN").  A watch reports the kinds committed through
+** any other `struct store` (another process, or another store_open in
+** this one); changes made through the store it was opened on are left
+** out, as that store's user knows of them already.
+**
+** A watch is one connection of its own, used by one thread at a time:
+** poll store_watch_fd() for reading, with store_watch_timeout_ms() as
+** the timeout, and call store_watch_read() when either says so.  If the
+** connection is lost, read says so once (RELTO_ESTORE), then reconnects
+** with growing pauses (100 ms doubling up to 10 s; one attempt may take
+** up to 10 s, libpq's connect_timeout unless the URL sets one); after a
+** reconnect it reports STORE_CHANGED_ALL, as announcements made while
+** it was away are lost.  SQLite has no watch (RELTO_EUNSUPPORTED): a
+** server on SQLite reads PRAGMA data_version per request and lets
+** cached pages expire. */
+
+#define STORE_CHANGED_RULES 1u       /* a posture or policy version stored */
+#define STORE_CHANGED_CREDENTIALS 2u /* a credential added, rotated or revoked */
+#define STORE_CHANGED_OBJECTS 4u     /* objects added or deleted */
+#define STORE_CHANGED_ALL 7u         /* anything may have changed */
+
+struct store_watch;
+
+/* Open a watch on s: its own connection, listening before this returns
+** (so nothing committed after it is missed).  RELTO_OK and *out (close
+** with store_watch_close); RELTO_EUNSUPPORTED for a backend that cannot
+** be watched (SQLite), *out untouched; RELTO_ESTORE; RELTO_ENOMEM. */
+enum relto_err store_watch_open(struct store *s, struct store_watch **out, char *err);
+/* The descriptor to poll for reading; -1 while the connection is lost
+** (wait for the timeout).  It may change after each store_watch_read. */
+int store_watch_fd(const struct store_watch *w);
+/* Milliseconds until store_watch_read should be called even though the
+** descriptor is not readable: -1 (none: wait for the descriptor), or the
+** time to the next reconnect attempt (0: now). */
+int store_watch_timeout_ms(const struct store_watch *w);
+/* Consume every announcement that has arrived, without waiting, and set
+** *changed to the STORE_CHANGED_ bits of the kinds other stores
+** committed (0: none; an announcement of a kind this relto does not know
+** counts as STORE_CHANGED_ALL); reconnect when a reconnect is due.
+** RELTO_OK; RELTO_ESTORE when the connection was just lost or a
+** reconnect failed (*changed is 0; err says why, never with a password;
+** keep polling: the next attempt comes after the timeout). */
+enum relto_err store_watch_read(struct store_watch *w, unsigned *changed, char *err);
+/* Close the watch's connection and free it.  NULL is a no-op. */
+void store_watch_close(struct store_watch *w);
+
 /* ---- credentials: passwords and API tokens, as Argon2id hashes ---- */
 
 struct store_credential {

@@ -59,6 +59,20 @@ struct store_ops {
 	                             char **json, char *err);
 	/* The audit trail (store.h); a trail starts with struct store_trail. */
 	enum relto_err (*trail_open)(void *state, struct store_trail **out, char *err);
+	/* A watch (store.h), which starts with struct store_watch; NULL: the
+	** backend cannot be watched. */
+	enum relto_err (*watch_open)(void *state, struct store_watch **out, char *err);
+};
+
+struct store_watch_ops {
+	int (*fd)(const struct store_watch *w);
+	int (*timeout_ms)(const struct store_watch *w);
+	enum relto_err (*read)(struct store_watch *w, unsigned *changed, char *err);
+	void (*close)(struct store_watch *w);
+};
+
+struct store_watch {
+	const struct store_watch_ops *ops;
 };
 
 struct store_trail_ops {

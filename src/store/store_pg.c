@@ -222,16 +222,26 @@ static enum relto_err migrate(struct pg_link *l, char *err)
 
 struct pg_state {
 	char *uri;                /* the libpq URI, scheme included */
+	char origin[PG_ORIGIN_LEN + 1]; /* this store's name in change announcements */
 };
 
 struct pg_conn {
 	struct store_conn base;   /* first: store.c chains these */
 	struct pg_link l;
+	const char *origin;       /* the store's (pg_state) */
 };
 
 static struct pg_link *link_of(struct store_conn *base)
 {
 	return &((struct pg_conn *)base)->l;
+}
+
+/* Within the caller's transaction: tell other processes' watches that
+** kind changed (watch_pg.c), once it commits. */
+static enum relto_err announce(struct store_conn *base, const char *kind, char *err)
+{
+	struct pg_conn *c = (struct pg_conn *)base;
+	return pg__announce(&c->l, c->origin, kind, err);
 }
 
 /* store.c gives what follows the scheme's colon; libpq wants it all.
@@ -248,6 +258,9 @@ static enum relto_err pg_open(const char *target, void **state, char *err)
 		return relto_seterr(err, RELTO_ENOMEM, "out of memory");
 	}
 	snprintf(s->uri, n, "postgresql:%s", target);
+	unsigned char origin[PG_ORIGIN_LEN / 2];
+	randombytes_buf(origin, sizeof(origin));
+	sodium_bin2hex(s->origin, sizeof(s->origin), origin, sizeof(origin));
 	struct pg_link l;
 	enum relto_err rc = pg__connect(s->uri, &l, err);
 	if (!rc) {
@@ -282,6 +295,7 @@ static enum relto_err pg_conn_open(void *state, struct store_conn **out, char *e
 		free(c);
 		return rc;
 	}
+	c->origin = s->origin;
 	*out = &c->base;
 	return RELTO_OK;
 }
@@ -296,6 +310,12 @@ static void pg_conn_close(struct store_conn *base)
 static enum relto_err pg_trail_open(void *state, struct store_trail **out, char *err)
 {
 	return pg__trail_open(((struct pg_state *)state)->uri, out, err);
+}
+
+static enum relto_err pg_watch_open(void *state, struct store_watch **out, char *err)
+{
+	struct pg_state *s = state;
+	return pg__watch_open(s->uri, s->origin, out, err);
 }
 
 /* ---- secrets and collections ---- */
@@ -567,12 +587,17 @@ static enum relto_err pg_put(struct store_conn *base, int64_t coll, const char *
 		return rc;
 	int64_t first = 0, set_num = 0;
 	const char *set = NULL;
+	int added = 0;
 	rc = next_date_added(l, n, &first, err);
 	for (size_t i = 0; !rc && i < n; i++) {
 		rc = insert_one(l, coll, posted_by, &objs[i], first + (int64_t)i, &set_num, &set, &results[i], err);
+		added |= !rc && results[i] == STORE_ADDED;
 		if (date_added)
 			date_added[i] = first + (int64_t)i;
 	}
+	/* A batch of duplicates changed nothing anyone could see. */
+	if (!rc && added)
+		rc = announce(base, "objects", err);
 	return pg__end(l, rc, err);
 }
 
@@ -937,6 +962,8 @@ static enum relto_err pg_delete(struct store_conn *base, int64_t coll, const cha
 		PQclear(res);
 		if (!rc && *deleted)
 			rc = refresh_flags(l, coll, id, err);
+		if (!rc && *deleted)
+			rc = announce(base, "objects", err);
 		rc = pg__end(l, rc, err);
 		if (rc)
 			*deleted = 0;
@@ -1069,6 +1096,8 @@ static enum relto_err pg_rules_put(struct store_conn *base, const char *kind, co
 	if (!rc)
 		*version = pg__get_i64(res, 0, 0);
 	PQclear(res);
+	if (!rc)
+		rc = announce(base, "rules", err);
 	return pg__end(l, rc, err);
 }
 
@@ -1180,12 +1209,17 @@ static enum relto_err revoke_one(struct pg_link *l, const char *id, char *err)
 	return rc;
 }
 
-static enum relto_err begin_credentials(struct pg_link *l, char *err)
+/* Begin a change of credentials: counted, and announced to other
+** processes (both undone if the change rolls back). */
+static enum relto_err begin_credentials(struct store_conn *base, char *err)
 {
+	struct pg_link *l = link_of(base);
 	enum relto_err rc = pg__ready(l, err);
 	if (!rc)
 		rc = pg__exec(l, "BEGIN", "begin", err);
-	if (!rc && (rc = bump_credentials(l, err)))
+	if (rc)
+		return rc;
+	if ((rc = bump_credentials(l, err)) || (rc = announce(base, "credentials", err)))
 		pg__exec(l, "ROLLBACK", "rollback", NULL);
 	return rc;
 }
@@ -1194,7 +1228,7 @@ static enum relto_err pg_credential_put(struct store_conn *base, const struct st
                                         const char *revoke_id, char *err)
 {
 	struct pg_link *l = link_of(base);
-	enum relto_err rc = begin_credentials(l, err);
+	enum relto_err rc = begin_credentials(base, err);
 	if (rc)
 		return rc;
 	if (revoke_id)
@@ -1218,7 +1252,7 @@ static enum relto_err pg_credential_put(struct store_conn *base, const struct st
 static enum relto_err pg_credential_revoke(struct store_conn *base, const char *id, const char *partner, char *err)
 {
 	struct pg_link *l = link_of(base);
-	enum relto_err rc = begin_credentials(l, err);
+	enum relto_err rc = begin_credentials(base, err);
 	if (rc)
 		return rc;
 	/* A configured password has no row until it is revoked. */
@@ -1342,6 +1376,7 @@ static enum relto_err pg_status_get(struct store_conn *base, const char *id, con
 		.status_get = pg_status_get,                              \
 		.schema = pg_schema,                                      \
 		.trail_open = pg_trail_open,                              \
+		.watch_open = pg_watch_open,                              \
 	}
 
 const struct store_ops store_pg_ops = PG_OPS("postgresql");

@@ -16,14 +16,19 @@ withheld), versions, a POST and its status; the answers must be the same
 on both backends: status, objects and `more` byte for byte, the
 [id, version] pairs of manifests.  What legitimately differs is left
 out: `next` tokens (keyed by each store's own secret), date_added values
-and X-TAXII-Date-Added headers (the time each import ran).  Finally
-`relto audit verify` must find each trail intact.  The last line is
+and X-TAXII-Date-Added headers (the time each import ran).  Then a
+second process on the PostgreSQL database: `next` tokens and rules
+changes work across the two, and each hears of the other's changes
+(LISTEN/NOTIFY): a posture change is applied without a request, and a
+posted object is in the other's cached page before the entry expires.
+Finally `relto audit verify` must find each trail intact.  The last line is
 "pg-server: N passed, M failed".
 """
 import base64
 import http.client
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -112,7 +117,8 @@ class Served:
         with open(self.cfg, "w") as f:
             f.write(text)
         self.relto = relto
-        self.log = open(os.path.join(work, name + ".log"), "w")
+        self.log_path = os.path.join(work, name + ".log")
+        self.log = open(self.log_path, "w")
         self.proc = None
 
     def cli(self, *args):
@@ -132,6 +138,10 @@ class Served:
                 break
             time.sleep(0.2)
         return False
+
+    def log_lines(self):
+        with open(self.log_path) as f:
+            return f.read().splitlines()
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -170,6 +180,122 @@ def ids_received(port, user):
     return {o["id"] for st, p in pages if st == 200 for o in p.get("objects", [])}
 
 
+def admin_post(port, path, doc):
+    """(status, parsed JSON or None, raw body) of an admin API POST."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    auth = base64.b64encode(("admin:%s" % PASSWORD).encode()).decode()
+    conn.request("POST", path, body=json.dumps(doc), headers={
+        "Accept": "application/json", "Content-Type": "application/json", "Authorization": "Basic " + auth})
+    resp = conn.getresponse()
+    raw = resp.read()
+    conn.close()
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        parsed = None
+    return resp.status, parsed, raw
+
+
+# The line a process logs for each batch of changes other processes
+# announced (src/http/watch.c).
+APPLIED = 'msg="applied a change by another process"'
+
+
+def applied(served, kind):
+    """The lines in which served says it applied kind announced by another process."""
+    return [ln for ln in served.log_lines()
+            if APPLIED in ln and re.search(r"changes=\S*\b%s\b" % kind, ln)]
+
+
+def wait_for(cond, timeout):
+    """cond()'s first true value within timeout seconds, else None."""
+    deadline = time.time() + timeout
+    while True:
+        v = cond()
+        if v or time.time() > deadline:
+            return v or None
+        time.sleep(0.02)
+
+
+def announced_rules(a, b):
+    """A posture change through a reaches b by its announcement: b applies
+    it (logs its rules in force with the new version) without any request
+    to b.  (b's 2-second refresh would apply it too, so what is required
+    is b's line saying it applied a change announced by another process,
+    with the new version in force.)  a leaves out its own announcement."""
+    begin("a posture change through process a is applied by process b at once, without a request to b "
+          "(LISTEN/NOTIFY)")
+    change = {"reason": "pg test: announced to the other process", "changes": [
+        {"op": "add-equipment", "partner": "p3", "operator": "Operator p3", "segment": "core",
+         "vendor": "huawei"}]}
+    status, doc, raw = admin_post(a.port, "/admin/posture/changes", change)
+    if not check(status == 200 and doc and "version" in doc, "POST /admin/posture/changes through process a: %s %s"
+                 % (status, raw[:300])):
+        return
+    v = doc["version"]
+    now = re.compile(r"posture_version=%d\b" % v)
+    line = wait_for(lambda: [ln for ln in applied(b, "rules") if now.search(ln)], 10)
+    check(line, "within 10 s and without a request, process b logs that it applied the rules change "
+          "announced by a, posture version %d in force; b's log ends:\n    %s"
+          % (v, "\n    ".join(b.log_lines()[-5:])))
+    check([ln for ln in b.log_lines() if 'msg="rules in force"' in ln and now.search(ln)],
+          "process b logs its rules in force with posture version %d" % v)
+    check(not [ln for ln in applied(a, "rules") if now.search(ln)],
+          "process a does not apply its own change again as another process's")
+
+
+def cache_hits(served):
+    """relto_page_cache_hits_total of served (GET /metrics)."""
+    status, _, raw = get(served.port, "admin", "/metrics")
+    m = re.search(rb"^relto_page_cache_hits_total (\d+)$", raw, re.M) if status == 200 else None
+    return int(m.group(1)) if m else -1
+
+
+def announced_objects(a, b):
+    """b's page cache is on (the default, entries live PAGECACHE_TTL_US,
+    1 s): b answers a page, then again from its cache; an object posted
+    through a that belongs on that page is in b's next answer once b has
+    heard of it (its log says so), though the cached entry has not expired.
+    Each try must finish within 0.9 s of the page being cached to tell
+    anything (after 1 s it would have expired anyway); up to 3 tries."""
+    begin("objects posted through process a are in process b's cached pages as soon as b hears of them, "
+          "before the page cache's 1 s expiry (LISTEN/NOTIFY)")
+    path = "/hub/collections/%s/objects/" % COLL
+    known = "indicator--0b0b0b0b-1111-4222-8333-444455556666"  # posted earlier (main)
+    for attempt in range(3):
+        new = "indicator--0b0b0b0b-1111-4222-8333-4444555500%02d" % attempt
+        query = "match[id]=%s,%s&limit=%d" % (known, new, 10 + attempt)  # a page of its own
+        t0 = time.time()
+        s1, d1, _ = get(b.port, "hub", path, query)
+        hits = cache_hits(b)
+        s2, d2, _ = get(b.port, "hub", path, query)
+        if not check(s1 == 200 and d1 == d2 and cache_hits(b) == hits + 1
+                     and [o["id"] for o in d1.get("objects", [])] == [known],
+                     "process b answers the page (%s, %s), the second time from its cache" % (s1, s2)):
+            return
+        heard = len(applied(b, "objects"))
+        obj = {"type": "indicator", "spec_version": "2.1", "id": new,
+               "created": "2026-01-02T00:00:00.000Z", "modified": "2026-01-02T00:00:00.000Z",
+               "name": "announced", "pattern": "[ipv4-addr:value = '198.51.100.8']", "pattern_type": "stix",
+               "valid_from": "2026-01-02T00:00:00Z"}
+        status, doc, raw = get(a.port, "hub", path, method="POST", body=json.dumps({"objects": [obj]}))
+        if not check(status == 202 and doc and doc.get("success_count") == 1,
+                     "POST through process a: %s %s" % (status, raw[:200])):
+            return
+        if not check(wait_for(lambda: len(applied(b, "objects")) > heard, 10),
+                     "within 10 s, process b logs that it applied the objects announced by a"):
+            return
+        s3, d3, _ = get(b.port, "hub", path, query)
+        elapsed = time.time() - t0
+        ids = [o["id"] for o in d3.get("objects", [])] if isinstance(d3, dict) else []
+        if elapsed < 0.9 or new not in ids:
+            check(s3 == 200 and ids == [known, new], "%.2f s after b cached the page, after b heard of the new "
+                  "object, b's page holds %r" % (elapsed, ids))
+            return
+        print("  (try %d took %.2f s: the entry might have expired; again)" % (attempt + 1, elapsed), flush=True)
+    check(False, "three tries each took 0.9 s or more: too slow to tell a cache emptied from one expired")
+
+
 def two_processes(relto, work, url, template, a):
     """A second process (b) on the same database.  p2 (wide clearance) reads
     through b, so b has its decisions (and its page cache) in place; then a
@@ -203,19 +329,15 @@ def two_processes(relto, work, url, template, a):
         change = {"reason": "pg test: high-risk core equipment at p2", "changes": [
             {"op": "add-equipment", "partner": "p2", "operator": "Operator p2", "segment": "core",
              "vendor": "huawei"}]}
-        conn = http.client.HTTPConnection("127.0.0.1", a.port, timeout=60)
-        auth = base64.b64encode(("admin:%s" % PASSWORD).encode()).decode()
-        conn.request("POST", "/admin/posture/changes", body=json.dumps(change), headers={
-            "Accept": "application/json", "Content-Type": "application/json", "Authorization": "Basic " + auth})
-        resp = conn.getresponse()
-        body = resp.read()
-        conn.close()
-        check(resp.status == 200, "POST /admin/posture/changes through process a: %s %s" % (resp.status, body[:300]))
+        status, _, body = admin_post(a.port, "/admin/posture/changes", change)
+        check(status == 200, "POST /admin/posture/changes through process a: %s %s" % (status, body[:300]))
         after_b, after_a = ids_received(b.port, "p2"), ids_received(a.port, "p2")
         check(after_b == after_a, "after the change, process b gives p2 what process a gives: %d against %d objects"
               % (len(after_b), len(after_a)))
         check(after_b < before, "after the change p2 receives fewer objects (%d, before %d)"
               % (len(after_b), len(before)))
+        announced_rules(a, b)
+        announced_objects(a, b)
     finally:
         check(b.stop() == 0, "the second process stops cleanly")
 
@@ -246,7 +368,7 @@ def main():
     objects = sorted(os.path.join(work, f) for f in os.listdir(work) if f.startswith("objects-"))
     for s in (lite, pg):
         r = s.cli("db", "migrate", "-c", s.cfg)
-        check(r.returncode == 0 and "schema version 1, up to date" in r.stdout
+        check(r.returncode == 0 and re.search(r"schema version (\d+), up to date \(this relto's: \1\)", r.stdout)
               and (urllib.parse.urlsplit(url).password or "") not in r.stdout + r.stderr,
               "relto db migrate on %s: %s %s" % (s.name, r.stdout.strip()[-200:], r.stderr.strip()[-200:]))
         r = s.cli("import", "-q", "-c", s.cfg, "--collection", "bench", "--as", "hub", *objects)

@@ -2,8 +2,10 @@
 ** store_pg_test.c: what only the PostgreSQL backend (src/store/store_pg.c)
 ** does: its URLs, errors that never show a password, refusing a schema
 ** newer than the code, a lost connection (RELTO_ESTORE, then a new
-** session), and several writers at once (date_added strictly increasing,
-** one audit chain).  The store's behaviour itself is store_test.c's, run
+** session), several writers at once (date_added strictly increasing,
+** one audit chain), and watching for other processes' changes (LISTEN /
+** NOTIFY: what is announced, to whom, only on commit, after a lost
+** connection).  The store's behaviour itself is store_test.c's, run
 ** on both backends.
 **
 ** Needs RELTO_TEST_PG (a URI of a database the tests may empty;
@@ -11,6 +13,7 @@
 ** test is skipped.
 */
 #include <libpq-fe.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,6 +321,105 @@ static void test_concurrent_trail(void)
 	CHECK(rc == RELTO_OK && wk.n == WRITERS * BATCHES && wk.ordered);
 }
 
+/* ---- watching for other processes' changes ---- */
+
+/* Poll and read w for up to 5 s, until every bit of want was reported;
+** *got: every bit reported meanwhile.  0, or -1 on timeout. */
+static int wait_changes(struct store_watch *w, unsigned want, unsigned *got)
+{
+	*got = 0;
+	for (int i = 0; i < 100 && (*got & want) != want; i++) {
+		struct pollfd p = {.fd = store_watch_fd(w), .events = POLLIN};
+		int t = store_watch_timeout_ms(w);
+		poll(&p, 1, t >= 0 && t < 50 ? t : 50); /* fd -1: just the wait */
+		unsigned changed = 0;
+		if (store_watch_read(w, &changed, NULL) == RELTO_OK)
+			*got |= changed;
+	}
+	return (*got & want) == want ? 0 : -1;
+}
+
+static struct store_new watch_object(const char *id)
+{
+	return (struct store_new){.id = id, .type = "indicator", .spec_version = "2.1", .has_version = 1,
+	                          .version = 1, .version_text = "x", .marking_canon = "", .created_by_ref = "",
+	                          .raw = "{}", .raw_len = 2};
+}
+
+/* Two stores on the database: `mine` (watched) and `other` (another
+** process).  Announcements arrive in commit order, so once a later
+** change is reported, an earlier one that was announced would have been
+** reported too: that is how the test sees what is not announced. */
+static void test_watch(void)
+{
+	struct store *mine = NULL, *other = NULL;
+	struct store_conn *cm = NULL, *co = NULL;
+	struct store_watch *w = NULL;
+	CHECK(store_open(pg_url, &mine, NULL) == RELTO_OK && store_open(pg_url, &other, NULL) == RELTO_OK);
+	CHECK(store_conn_get(mine, &cm, NULL) == RELTO_OK && store_conn_get(other, &co, NULL) == RELTO_OK);
+	int64_t coll = 0, v = 0;
+	CHECK(store_collection(co, "11111111-2222-4333-8444-000000000055", &coll, NULL) == RELTO_OK);
+	CHECK(store_watch_open(mine, &w, NULL) == RELTO_OK);
+	CHECK(store_watch_fd(w) >= 0 && store_watch_timeout_ms(w) == -1);
+	unsigned got = 1;
+	struct pollfd p = {.fd = store_watch_fd(w), .events = POLLIN};
+	CHECK(poll(&p, 1, 0) == 0 && store_watch_read(w, &got, NULL) == RELTO_OK && got == 0);
+
+	/* A rules change another store commits: the descriptor becomes
+	** readable, and read says "rules". */
+	CHECK(store_rules_put(co, "posture", "ann", "watch", "{}", -1, &v, NULL) == RELTO_OK);
+	CHECK(poll(&p, 1, 5000) == 1);
+	CHECK(wait_changes(w, STORE_CHANGED_RULES, &got) == 0 && got == STORE_CHANGED_RULES);
+
+	/* Left out: this store's own change, and one that rolled back. */
+	struct store_credential cr = {.id = "tk_watch1", .partner = "p1", .kind = "token", .hash = "x", .note = ""};
+	CHECK(store_credential_put(cm, &cr, NULL, NULL) == RELTO_OK);
+	CHECK(store_credential_revoke(co, "tk_nosuch", NULL, NULL) == RELTO_ENOTFOUND);
+	CHECK(store_rules_put(cm, "policy", "ann", "mine", "allow", -1, &v, NULL) == RELTO_OK);
+	struct store_new o = watch_object("indicator--11111111-2222-4333-8444-000000000055");
+	enum store_put_result r;
+	CHECK(store_put(co, coll, "p1", &o, 1, &r, NULL, NULL) == RELTO_OK && r == STORE_ADDED);
+	CHECK(wait_changes(w, STORE_CHANGED_OBJECTS, &got) == 0 && got == STORE_CHANGED_OBJECTS);
+
+	/* A batch of duplicates changes nothing; credentials and a delete do. */
+	CHECK(store_put(co, coll, "p1", &o, 1, &r, NULL, NULL) == RELTO_OK && r == STORE_DUPLICATE);
+	CHECK(store_credential_revoke(co, "tk_watch1", NULL, NULL) == RELTO_OK);
+	CHECK(wait_changes(w, STORE_CHANGED_CREDENTIALS, &got) == 0 && got == STORE_CHANGED_CREDENTIALS);
+	size_t deleted = 0;
+	struct store_versions all = {.all = 1};
+	CHECK(store_delete(co, coll, o.id, &all, NULL, 0, NULL, &deleted, NULL) == RELTO_OK && deleted == 1);
+	CHECK(wait_changes(w, STORE_CHANGED_OBJECTS, &got) == 0 && got == STORE_CHANGED_OBJECTS);
+
+	/* A kind this relto does not know (a newer relto's): anything. */
+	CHECK(sql("NOTIFY relto_changes, 'schemas 0123456789abcdef'") == 0);
+	CHECK(wait_changes(w, STORE_CHANGED_ALL, &got) == 0);
+
+	/* The connection lost: said once, then a reconnect after a pause,
+	** which reports everything (what was announced meanwhile is lost). */
+	CHECK(drop_sessions() == 0);
+	char err[RELTO_ERRBUF_SIZE] = "";
+	enum relto_err rc = RELTO_OK;
+	for (int i = 0; i < 50 && rc == RELTO_OK; i++) {
+		p.fd = store_watch_fd(w);
+		poll(&p, 1, 100);
+		rc = store_watch_read(w, &got, err);
+	}
+	CHECK(rc == RELTO_ESTORE && got == 0 && strncmp(err, "postgresql: watching for changes: ", 34) == 0);
+	CHECK(store_watch_fd(w) == -1 && store_watch_timeout_ms(w) >= 0 && store_watch_timeout_ms(w) <= 101);
+	/* (co's session ended too: its first call says so, the next reconnects.) */
+	if (store_rules_put(co, "posture", "ann", "while away", "{}", -1, &v, NULL) != RELTO_OK)
+		CHECK(store_rules_put(co, "posture", "ann", "while away", "{}", -1, &v, NULL) == RELTO_OK);
+	CHECK(wait_changes(w, STORE_CHANGED_ALL, &got) == 0 && store_watch_fd(w) >= 0);
+	CHECK(store_rules_put(co, "posture", "ann", "back", "{}", -1, &v, NULL) == RELTO_OK);
+	CHECK(wait_changes(w, STORE_CHANGED_RULES, &got) == 0 && got == STORE_CHANGED_RULES);
+
+	store_watch_close(w);
+	store_conn_put(mine, cm);
+	store_conn_put(other, co);
+	store_close(mine);
+	store_close(other);
+}
+
 int main(void)
 {
 	pg_url = getenv("RELTO_TEST_PG");
@@ -331,5 +433,6 @@ int main(void)
 	RUN(test_lost_connection);
 	RUN(test_concurrent_writers);
 	RUN(test_concurrent_trail);
+	RUN(test_watch);
 	return TEST_DONE();
 }

@@ -9,7 +9,8 @@
 ** resources and their owner, that stored bytes come back byte for byte,
 ** releasability (references two levels deep, hidden references, latest
 ** visible version, withheld counts, deletes), rules versions, credentials,
-** heads, what releasability reads, and the audit trail's storage.
+** heads, what releasability reads, the audit trail's storage, and
+** which backends can be watched for other processes' changes.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -1058,6 +1059,24 @@ static void test_rules(void)
 	fix_close(&f);
 }
 
+/* Only PostgreSQL can be watched for other processes' changes; SQLite
+** says so, and the server goes on without (store_pg_test.c tests the
+** watch itself). */
+static void test_watch_support(void)
+{
+	struct fix f;
+	CHECK(fix_open(&f) == 0);
+	struct store_watch *w = NULL;
+	char err[RELTO_ERRBUF_SIZE] = "";
+	enum relto_err rc = store_watch_open(f.s, &w, err);
+	int ok = fix_pg() ? rc == RELTO_OK && w && store_watch_fd(w) >= 0 && store_watch_timeout_ms(w) == -1
+	                  : rc == RELTO_EUNSUPPORTED && !w && strstr(err, "sqlite store cannot be watched") != NULL;
+	store_watch_close(w);
+	store_watch_close(NULL);
+	fix_close(&f);
+	CHECK(ok);
+}
+
 struct creds {
 	int n;
 	char ids[8][32];
@@ -1347,6 +1366,7 @@ int main(void)
 	RUN(test_withheld_many);
 	RUN(test_visibility);
 	RUN(test_rules);
+	RUN(test_watch_support);
 	RUN(test_credentials);
 	RUN(test_readers);
 	RUN(test_trail);
