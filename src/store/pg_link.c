@@ -163,10 +163,12 @@ void pg__disconnect(struct pg_link *l)
 	memset(l, 0, sizeof(*l));
 }
 
+/* A new session: no prepared statements, the default plan mode. */
 static void forget_prepared(struct pg_link *l)
 {
 	for (int i = 0; i < PG_STMT_CACHE; i++)
 		l->cache[i].prepared = 0;
+	l->generic = 0;
 }
 
 enum relto_err pg__ready(struct pg_link *l, char *err)
@@ -248,11 +250,27 @@ static enum relto_err prepared(struct pg_link *l, const char *sql, const struct 
 	return RELTO_OK;
 }
 
+/* Put the session in the plan mode p asks for (pg_int.h): a statement
+** without parameters has one plan whatever the mode. */
+static enum relto_err plan_mode(struct pg_link *l, const struct pg_params *p, char *err)
+{
+	int want = p && p->generic;
+	if (!p || !p->n || want == l->generic || PQtransactionStatus(l->db) != PQTRANS_IDLE)
+		return RELTO_OK;
+	enum relto_err rc = pg__exec(l, want ? "SET plan_cache_mode = force_generic_plan" : "SET plan_cache_mode = auto",
+	                             "plan mode", err);
+	if (!rc)
+		l->generic = want;
+	return rc;
+}
+
 enum relto_err pg__run(struct pg_link *l, const char *sql, const struct pg_params *p, const char *what,
                        PGresult **out, char *err)
 {
 	struct pg_stmt *e = NULL;
-	enum relto_err rc = prepared(l, sql, p, what, &e, err);
+	enum relto_err rc = plan_mode(l, p, err);
+	if (!rc)
+		rc = prepared(l, sql, p, what, &e, err);
 	if (rc)
 		return rc;
 	PGresult *res = p ? PQexecPrepared(l->db, e->name, p->n, p->values, p->lengths, p->formats, 1)

@@ -14,8 +14,12 @@
 ** Statements are prepared once per connection, kept in a small cache
 ** keyed by their SQL text; list filters (match[id], ...) are bound as one
 ** array parameter (`= ANY($n)`), so every list length shares a
-** statement.  Results come back in binary: stored bytes arrive as they
-** were sent, without an escaped text form to decode.
+** statement.  The filtered object queries are also planned once per
+** connection (pg_int.h: their nested visibility probes took 8 ms to plan
+** each time, 0.3 ms to run), and a large write takes statistics at once
+** (refresh_statistics) so that plan is not made without them.  Results
+** come back in binary: stored bytes arrive as they were sent, without an
+** escaped text form to decode.
 **
 ** The schema is created by open when absent; table schema_version holds
 ** its version, and a database newer than this code is refused.
@@ -573,6 +577,29 @@ static enum relto_err insert_one(struct pg_link *l, int64_t coll, const char *po
 	return insert_row(l, coll, posted_by, o, version, date_added, *last_set_num, is_first, is_last, err);
 }
 
+/* After a write of n objects: statistics of objects and refs, now, when
+** the write alone added a tenth of the rows they were taken over or
+** more (autovacuum's threshold: 50 rows and 10%), or there are none.
+** Autovacuum would take them at its next round, up to a minute later;
+** meanwhile the filtered queries' generic plans (pg_int.h), made once per
+** connection and kept until the statistics change, would be made without
+** them: a bulk import was followed by pages of 20 ms instead of 0.5
+** (refs read whole for every row, the collection materialized under
+** every reference probe).  SKIP_LOCKED: never wait for another ANALYZE
+** or a VACUUM.  The write is committed already: a failure here changes
+** nothing of it. */
+static void refresh_statistics(struct pg_link *l, size_t n)
+{
+	PGresult *res = NULL;
+	if (n < 50 || pg__row(l, "SELECT reltuples::bigint FROM pg_class WHERE oid = 'objects'::regclass", NULL,
+	                      "statistics", &res, NULL))
+		return;
+	int64_t rows = pg__get_i64(res, 0, 0); /* -1: never analyzed */
+	PQclear(res);
+	if ((int64_t)n * 10 >= rows)
+		pg__exec(l, "ANALYZE (SKIP_LOCKED) objects, refs", "statistics", NULL);
+}
+
 static enum relto_err pg_put(struct store_conn *base, int64_t coll, const char *posted_by,
                              const struct store_new *objs, size_t n, enum store_put_result *results,
                              int64_t *date_added, char *err)
@@ -598,7 +625,10 @@ static enum relto_err pg_put(struct store_conn *base, int64_t coll, const char *
 	/* A batch of duplicates changed nothing anyone could see. */
 	if (!rc && added)
 		rc = announce(base, "objects", err);
-	return pg__end(l, rc, err);
+	if ((rc = pg__end(l, rc, err)))
+		return rc;
+	refresh_statistics(l, n);
+	return RELTO_OK;
 }
 
 /* ---- reading objects ---- */
@@ -606,7 +636,8 @@ static enum relto_err pg_put(struct store_conn *base, int64_t coll, const char *
 /* Parameters of queries and deletes: $1 coll, $2 added_after, $3/$4 the
 ** cursor, $5 ids, $6 types, $7 spec versions, $8 limit, $9 version
 ** timestamps, $10 released marking sets, $11 the partner (originator).
-** Every statement binds all eleven, typed, so unused ones cost nothing. */
+** Every statement binds all eleven, typed, so unused ones cost nothing;
+** counting withheld rows (withheld_sql) binds four more. */
 
 /* "Row x is visible by its markings": a released set, or the partner's own. */
 #define VISIBLE(x) "(" x ".marking_set = ANY($10) OR " x ".posted_by = $11)"
@@ -673,36 +704,24 @@ static enum relto_err asked_sql(struct buf *sql, const struct store_versions *v)
 /* How a query's SQL is shaped. */
 struct query_shape {
 	int with_raw;
-	int counting;             /* withheld rows are read too, to be counted */
+	int with_entries;         /* the audit trail's entry column too */
 	int cursor;               /* after ($3, $4) */
+	int by_type;              /* one walk per type (TYPE_WALKS) */
 };
 
-/* Columns: 0 seq, 1 date_added, 2 version, 3 id, 4 version_text,
-** 5 spec_version, 6 marking_set, then raw (with_raw), then (with a
-** visibility filter) the hidden optional references and "own", then
-** (counting) "visible" and "the version asked for".
-**
-** Counting withheld rows: SQLite's backend counts them in an SQL
-** function as its walk passes over them.  Here the filter is a column
-** instead and the rows it fails come back too, counted by pg_query as it
-** walks; the version clause (with its probes) stays in the WHERE: a row
-** that is the version asked for always passes it. */
-static enum relto_err query_sql(const struct store_query *q, const struct query_shape *shape, struct buf *sql)
+/* With match[type] and no match[id] (ids find their rows through
+** objects_version): the rows of each type asked for are walked in order
+** on objects_type, at most LIMIT of them each, and the walks merged.  A
+** filtered query runs on a generic plan (pg_int.h), which cannot tell a
+** rare type from a common one: a type filter on the walk of objects_added
+** would read the whole collection for a rare type, and ANY($6) on
+** objects_type would sort every row of a common one. */
+#define TYPE_WALKS "(SELECT DISTINCT unnest($6) AS type) t CROSS JOIN LATERAL ("
+
+/* The rows the plain filters keep, as alias o (by_type: of type t.type). */
+static enum relto_err filters_sql(struct buf *sql, const struct store_query *q, const struct query_shape *shape)
 {
-	enum relto_err rc = buf_puts(sql, "SELECT o.seq, o.date_added, o.version, o.id, o.version_text,"
-	                                  " o.spec_version, o.marking_set");
-	if (!rc && q->with_entries)
-		rc = buf_puts(sql, ", o.entry");
-	if (!rc && shape->with_raw)
-		rc = buf_puts(sql, ", o.raw");
-	if (!rc && q->vis.on)
-		rc = buf_puts(sql, ", " HIDDEN_REFS ", o.posted_by = $11");
-	if (!rc && shape->counting)
-		rc = buf_puts(sql, ", " ROW_VISIBLE("o") ", ");
-	if (!rc && shape->counting)
-		rc = asked_sql(sql, &q->versions);
-	if (!rc)
-		rc = buf_puts(sql, " FROM objects o WHERE o.coll = $1");
+	enum relto_err rc = buf_puts(sql, " FROM objects o WHERE o.coll = $1");
 	if (!rc && q->has_added_after)
 		rc = buf_puts(sql, " AND o.date_added > $2");
 	if (!rc && shape->cursor)
@@ -710,14 +729,82 @@ static enum relto_err query_sql(const struct store_query *q, const struct query_
 	if (!rc && q->nids)
 		rc = buf_puts(sql, " AND o.id = ANY($5)");
 	if (!rc && q->ntypes)
-		rc = buf_puts(sql, " AND o.type = ANY($6)");
+		rc = buf_puts(sql, shape->by_type ? " AND o.type = t.type" : " AND o.type = ANY($6)");
 	if (!rc && q->nspec_versions)
 		rc = buf_puts(sql, " AND o.spec_version = ANY($7)");
-	if (!rc && q->vis.on && !shape->counting)
+	return rc;
+}
+
+/* The columns of a row (0 seq, 1 date_added, 2 version, 3 id,
+** 4 version_text, 5 spec_version, 6 marking_set, then entry with_entries,
+** then raw with_raw). */
+static enum relto_err columns_sql(struct buf *sql, const struct query_shape *shape)
+{
+	enum relto_err rc = buf_puts(sql, "o.seq, o.date_added, o.version, o.id, o.version_text, o.spec_version,"
+	                                  " o.marking_set");
+	if (!rc && shape->with_entries)
+		rc = buf_puts(sql, ", o.entry");
+	return rc || !shape->with_raw ? rc : buf_puts(sql, ", o.raw");
+}
+
+/* Columns: those of columns_sql, then (with a visibility filter) the
+** hidden optional references and "own".  The visibility filter is in
+** the WHERE: the rows are those given, LIMIT counts only them, and
+** withheld rows are counted apart (withheld_sql).  By type, the hidden
+** references are computed outside the walks, so only for the rows kept
+** after the merge (PostgreSQL evaluates such a costly column after the
+** sort and the LIMIT). */
+static enum relto_err query_sql(const struct store_query *q, const struct query_shape *shape, struct buf *sql)
+{
+	enum relto_err rc = buf_puts(sql, "SELECT ");
+	if (!rc)
+		rc = columns_sql(sql, shape);
+	if (!rc && q->vis.on)
+		rc = buf_puts(sql, ", " HIDDEN_REFS " AS hidden_refs, o.posted_by = $11 AS own");
+	if (!rc && shape->by_type && !(rc = buf_puts(sql, " FROM " TYPE_WALKS "SELECT ")))
+		rc = columns_sql(sql, shape);
+	if (!rc && shape->by_type && q->vis.on)
+		rc = buf_puts(sql, ", o.coll, o.nopt, o.posted_by");
+	if (!rc)
+		rc = filters_sql(sql, q, shape);
+	if (!rc && q->vis.on)
 		rc = buf_puts(sql, " AND " ROW_VISIBLE("o"));
 	if (!rc)
 		rc = version_sql(sql, &q->versions, q->vis.on);
-	return rc ? rc : buf_puts(sql, " ORDER BY o.date_added, o.seq LIMIT $8");
+	if (!rc)
+		rc = buf_puts(sql, " ORDER BY o.date_added, o.seq LIMIT $8");
+	return rc || !shape->by_type ? rc : buf_puts(sql, ") o ORDER BY o.date_added, o.seq LIMIT $8");
+}
+
+/* Counting withheld rows: the rows of the range the query walked (from
+** its start to $14/$15, where it stopped) that match the plain filters
+** and are the version asked for, but that it did not give ($13: the seqs
+** it gave).  A visible row that is the version asked for always passes
+** the version clause, so in that range the query gave every such row
+** that is visible, and the others are withheld: the visibility test is
+** not run a second time.  Counted by marking set and by gap: the number
+** of given rows before them (width_bucket over the dates of the given
+** rows, $12; date_added is unique in this backend, one counter taken
+** under a lock), each gap's sets in the order the walk meets them. */
+static enum relto_err withheld_sql(const struct store_query *q, const struct query_shape *shape, struct buf *sql)
+{
+	enum relto_err rc = buf_puts(sql, "SELECT width_bucket(o.date_added, $12), o.marking_set, count(*),"
+	                                  " min(o.date_added)");
+	if (!rc && shape->by_type)
+		rc = buf_puts(sql, " FROM " TYPE_WALKS "SELECT o.date_added, o.marking_set");
+	if (!rc)
+		rc = filters_sql(sql, q, shape);
+	if (!rc)
+		rc = buf_puts(sql, " AND ");
+	if (!rc)
+		rc = asked_sql(sql, &q->versions);
+	if (!rc)
+		rc = buf_puts(sql, " AND o.seq <> ALL($13) AND (o.date_added, o.seq) < ($14, $15)");
+	/* OFFSET 0: each type's walk stays a walk of objects_type; merged
+	** into a join, the range would be read whole for a rare type. */
+	if (!rc && shape->by_type)
+		rc = buf_puts(sql, " OFFSET 0) o");
+	return rc ? rc : buf_puts(sql, " GROUP BY 1, 2 ORDER BY 1, 4");
 }
 
 /* The list parameters of a query or delete, as array texts. */
@@ -777,20 +864,59 @@ static void bind_query(struct pg_params *p, int64_t coll, int64_t added_after, i
 	pg__text(p, vis && vis->on && vis->originator ? vis->originator : "");
 }
 
-/* Count a withheld row by its marking set. */
-static void count_withheld(struct store_withheld *w, int64_t set)
+/* Count n withheld rows of a marking set. */
+static void count_withheld(struct store_withheld *w, int64_t set, int64_t n)
 {
 	size_t i = 0;
 	while (i < w->n && w->by_set[i].set != set)
 		i++;
 	if (i < w->n) {
-		w->by_set[i].count++;
+		w->by_set[i].count += n;
 	} else if (w->n < STORE_WITHHELD_SETS) {
 		w->by_set[w->n].set = set;
-		w->by_set[w->n++].count = 1;
+		w->by_set[w->n++].count = n;
 	} else {
-		w->other++;
+		w->other += n;
 	}
+}
+
+/* The withheld rows of the range the query's result `res` covers, by gap
+** and marking set (withheld_sql), into *out.  The range ends at the last
+** row given when the query gave all it was asked for (LIMIT), else it
+** goes on to the end. */
+static enum relto_err withheld_gaps(struct pg_link *l, const struct store_query *q, const struct query_shape *shape,
+                                    const struct query_lists *ls, int64_t limit, const PGresult *res,
+                                    PGresult **out, char *err)
+{
+	int n = PQntuples(res);
+	struct buf sql, dates, seqs;
+	buf_init(&sql, 16384);
+	buf_init(&dates, (size_t)1 << 24);
+	buf_init(&seqs, (size_t)1 << 24);
+	enum relto_err rc = withheld_sql(q, shape, &sql);
+	if (!rc && !(rc = buf_putc(&dates, '{')))
+		rc = buf_putc(&seqs, '{');
+	for (int i = 0; !rc && i < n; i++)
+		if (!(rc = buf_printf(&dates, "%s%lld", i ? "," : "", (long long)pg__get_i64(res, i, 1))))
+			rc = buf_printf(&seqs, "%s%lld", i ? "," : "", (long long)pg__get_i64(res, i, 0));
+	if (!rc && !(rc = buf_putc(&dates, '}')))
+		rc = buf_putc(&seqs, '}');
+	if (rc)
+		rc = relto_seterr(err, RELTO_EINTERNAL, "withheld count query over its cap");
+	if (!rc) {
+		int full = n > 0 && n == limit;
+		struct pg_params p = {.generic = 1};
+		bind_query(&p, q->coll, q->added_after, q->after_date_added, q->after_seq, limit, ls, &q->vis);
+		pg__array(&p, PG_INT8_ARRAY, dates.data);
+		pg__array(&p, PG_INT8_ARRAY, seqs.data);
+		pg__i64(&p, full ? pg__get_i64(res, n - 1, 1) : INT64_MAX);
+		pg__i64(&p, full ? pg__get_i64(res, n - 1, 0) : INT64_MAX);
+		rc = pg__run(l, sql.data, &p, "withheld", out, err);
+	}
+	buf_free(&sql);
+	buf_free(&dates);
+	buf_free(&seqs);
+	return rc;
 }
 
 /* One row of a query's result as store.h describes it. */
@@ -822,82 +948,61 @@ static struct store_row row_of(const PGresult *res, int i, const struct store_qu
 	return row;
 }
 
-/* Where a query walk is: rows still wanted, the cursor, and the batch. */
-struct walk {
-	size_t remaining;
-	int has_cursor;
-	int64_t after_date_added, after_seq;
-	int64_t batch;
-};
-
-/* Give the rows of one batch to fn (counting the withheld ones); *more
-** when the walk must fetch another batch. */
-static enum relto_err walk_batch(const PGresult *res, const struct store_query *q, const struct query_shape *shape,
-                                 struct walk *w, store_row_fn fn, void *ctx, int *more)
+/* Give the rows to fn in order; before each, count the withheld rows
+** (gaps, NULL when not counting) the walk passed over to reach it, and
+** after the last, the rest. */
+static enum relto_err walk_rows(const PGresult *res, const PGresult *gaps, const struct store_query *q, int with_raw,
+                                store_row_fn fn, void *ctx)
 {
-	int n = PQntuples(res);
-	int vis_col = 7 + (q->with_entries ? 1 : 0) + (shape->with_raw ? 1 : 0) + (q->vis.on ? 2 : 0);
-	*more = 0;
-	for (int i = 0; i < n && w->remaining; i++) {
-		if (shape->counting && !pg__get_bool(res, i, vis_col)) {
-			if (q->withheld && pg__get_bool(res, i, vis_col + 1))
-				count_withheld(q->withheld, pg__get_i64(res, i, 6));
-			continue;
-		}
-		struct store_row row = row_of(res, i, q, shape->with_raw);
+	int n = PQntuples(res), ng = gaps ? PQntuples(gaps) : 0, g = 0;
+	for (int i = 0; i <= n; i++) {
+		for (; g < ng && (i == n || pg__get_i64(gaps, g, 0) <= i); g++)
+			count_withheld(q->withheld, pg__get_i64(gaps, g, 1), pg__get_i64(gaps, g, 2));
+		if (i == n)
+			break;
+		struct store_row row = row_of(res, i, q, with_raw);
 		enum relto_err rc = fn(ctx, &row);
 		if (rc)
 			return rc;
-		w->remaining--;
-	}
-	if (n > 0 && w->remaining && n == w->batch) {
-		*more = 1;
-		w->has_cursor = 1;
-		w->after_date_added = pg__get_i64(res, n - 1, 1);
-		w->after_seq = pg__get_i64(res, n - 1, 0);
 	}
 	return RELTO_OK;
 }
 
-/* Without counting, one statement answers.  Counting, the rows a filter
-** fails take places in the LIMIT, so the walk goes on from the last row
-** read, in batches that double (up to 4096) while rows are withheld. */
+/* One statement gives the rows; counting, a second counts what its walk
+** passed over (withheld_sql). */
 static enum relto_err pg_query(struct store_conn *base, const struct store_query *q, int with_raw,
                                store_row_fn fn, void *ctx, char *err)
 {
 	struct pg_link *l = link_of(base);
 	enum relto_err rc = pg__ready(l, err);
-	if (rc)
+	if (rc || !q->limit)
 		return rc;
-	struct query_shape shape = {.with_raw = with_raw, .counting = q->vis.on && q->withheld != NULL};
-	struct walk w = {.remaining = q->limit, .has_cursor = q->has_cursor, .after_date_added = q->after_date_added,
-	                 .after_seq = q->after_seq};
-	w.batch = q->limit > (size_t)INT64_MAX ? INT64_MAX : (int64_t)q->limit;
+	struct query_shape shape = {.with_raw = with_raw, .with_entries = q->with_entries, .cursor = q->has_cursor,
+	                            .by_type = q->ntypes && !q->nids};
+	int64_t limit = q->limit > (size_t)INT64_MAX ? INT64_MAX : (int64_t)q->limit;
 	struct query_lists ls;
 	struct buf sql;
 	lists_init(&ls);
 	buf_init(&sql, 65536);
-	rc = lists_fill(&ls, q->ids, q->nids, q->types, q->ntypes, q->spec_versions, q->nspec_versions, &q->versions,
-	                &q->vis);
-	if (rc) /* the filters' lists are capped by the query parser */
+	if (lists_fill(&ls, q->ids, q->nids, q->types, q->ntypes, q->spec_versions, q->nspec_versions, &q->versions,
+	               &q->vis)) /* the filters' lists are capped by the query parser */
 		rc = relto_seterr(err, RELTO_EINTERNAL, "query lists over their cap");
-	for (int more = w.remaining > 0; !rc && more;) {
-		shape.cursor = w.has_cursor;
-		buf_reset(&sql);
-		if ((rc = query_sql(q, &shape, &sql))) {
-			rc = relto_seterr(err, RELTO_EINTERNAL, "query text over its cap");
-			break;
-		}
-		struct pg_params p = {0};
-		bind_query(&p, q->coll, q->added_after, w.after_date_added, w.after_seq, w.batch, &ls, &q->vis);
-		PGresult *res = NULL;
-		if ((rc = pg__run(l, sql.data, &p, "query", &res, err)))
-			break;
-		rc = walk_batch(res, q, &shape, &w, fn, ctx, &more);
-		PQclear(res);
-		if (w.batch < 4096)
-			w.batch = w.batch * 2 > (int64_t)w.remaining ? w.batch * 2 : (int64_t)w.remaining;
+	else if (query_sql(q, &shape, &sql))
+		rc = relto_seterr(err, RELTO_EINTERNAL, "query text over its cap");
+	PGresult *res = NULL, *gaps = NULL;
+	if (!rc) {
+		/* Filtered, its plan is the same whatever the values: a
+		** walk of the collection in order, each row probed. */
+		struct pg_params p = {.generic = q->vis.on};
+		bind_query(&p, q->coll, q->added_after, q->after_date_added, q->after_seq, limit, &ls, &q->vis);
+		rc = pg__run(l, sql.data, &p, "query", &res, err);
 	}
+	if (!rc && q->vis.on && q->withheld)
+		rc = withheld_gaps(l, q, &shape, &ls, limit, res, &gaps, err);
+	if (!rc)
+		rc = walk_rows(res, gaps, q, with_raw, fn, ctx);
+	PQclear(res);
+	PQclear(gaps);
 	buf_free(&sql);
 	lists_free(&ls);
 	return rc;

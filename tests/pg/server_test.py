@@ -14,7 +14,8 @@ durability disk).  Then, as every partner: full crawls of the collection
 (objects, manifest) by `next`, filters, objects by id (released and
 withheld), versions, a POST and its status; the answers must be the same
 on both backends: status, objects and `more` byte for byte, the
-[id, version] pairs of manifests.  What legitimately differs is left
+[id, version] pairs of manifests, and what the audit trails recorded of
+the crawls (released lists, withheld counts by reason).  What legitimately differs is left
 out: `next` tokens (keyed by each store's own secret), date_added values
 and X-TAXII-Date-Added headers (the time each import ran).  Then a
 second process on the PostgreSQL database: `next` tokens and rules
@@ -172,6 +173,20 @@ def crawl(port, user, kind, query):
             return pages
         q = query + ("&" if query else "") + "next=" + urllib.parse.quote(nxt or "", safe="")
     return pages
+
+
+def reads(s):
+    """The read records of s's audit trail, oldest first, as (partner, path,
+    query without its `next` token, status, released, withheld)."""
+    r = s.cli("audit", "export", "-c", s.cfg)
+    out = []
+    for line in r.stdout.splitlines():
+        rec = json.loads(line)
+        if rec.get("type") == "read":
+            query = "&".join(p for p in (rec.get("query") or "").split("&") if not p.startswith("next="))
+            out.append((rec.get("partner"), rec.get("path"), query, rec.get("status"), rec.get("released"),
+                        rec.get("withheld")))
+    return out
 
 
 def ids_received(port, user):
@@ -380,6 +395,7 @@ def main():
         for user in users:
             begin("crawls as %s: the same pages on both backends" % user)
             for kind, query in (("objects", "limit=100"), ("objects", "limit=37&match[type]=indicator"),
+                                ("objects", "limit=25&match[type]=report,marking-definition,report"),
                                 ("objects", "limit=50&match[version]=all"),
                                 ("objects", "limit=50&match[version]=first"),
                                 ("manifest", "limit=200"), ("objects", "limit=1000")):
@@ -398,6 +414,17 @@ def main():
         # The pages compared are filtered: the narrow partner sees less.
         begin("the policy filters: p1 (narrow) receives fewer objects than the admin")
         check(0 < seen.get("p1", 0) < seen.get("admin", 0), "objects received: %r" % seen)
+        # What each page of those crawls released and withheld, as each
+        # trail recorded it: the same [id, version] lists (by hash) and the
+        # same withheld counts, by reason in the order the walk met them.
+        begin("the audit trails of the crawls: the same releases and withheld counts on both backends")
+        ta, tb = reads(lite), reads(pg)
+        differ = [(x, y) for x, y in zip(ta, tb) if x != y]
+        for x, y in differ[:1]:
+            print("  first record that differs:\n    sqlite %s\n    pg     %s" % (json.dumps(x)[:400], json.dumps(y)[:400]))
+        check(ta and len(ta) == len(tb) and not differ, "%d read records on SQLite, %d on PostgreSQL, %d differ"
+              % (len(ta), len(tb), len(differ)))
+        check(any(x[5] for x in ta), "some pages withheld objects")
         # Objects by id and their versions, released or withheld: the
         # admin's ids, asked for by each partner.
         _, doc, _ = get(lite.port, "admin", "/hub/collections/%s/objects/" % COLL, "limit=60")

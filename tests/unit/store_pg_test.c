@@ -2,11 +2,11 @@
 ** store_pg_test.c: what only the PostgreSQL backend (src/store/store_pg.c)
 ** does: its URLs, errors that never show a password, refusing a schema
 ** newer than the code, a lost connection (RELTO_ESTORE, then a new
-** session), several writers at once (date_added strictly increasing,
-** one audit chain), and watching for other processes' changes (LISTEN /
-** NOTIFY: what is announced, to whom, only on commit, after a lost
-** connection).  The store's behaviour itself is store_test.c's, run
-** on both backends.
+** session), statistics taken right after a large write, several writers
+** at once (date_added strictly increasing, one audit chain), and watching
+** for other processes' changes (LISTEN / NOTIFY: what is announced, to
+** whom, only on commit, after a lost connection).  The store's behaviour
+** itself is store_test.c's, run on both backends.
 **
 ** Needs RELTO_TEST_PG (a URI of a database the tests may empty;
 ** tests/pg/run starts a throwaway server and sets it); without it, every
@@ -169,6 +169,71 @@ static void test_lost_connection(void)
 	/* A server that went away for good: still an error, never a crash. */
 	store_conn_put(s, c);
 	store_close(s);
+}
+
+/* The number query `text` answers (one row, one column); -1 when it fails. */
+static long long sql_value(const char *text)
+{
+	PGconn *db = PQconnectdb(pg_url);
+	PGresult *res = PQstatus(db) == CONNECTION_OK ? PQexec(db, text) : NULL;
+	int ok = res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+	long long v = ok ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : -1;
+	PQclear(res);
+	PQfinish(db);
+	return v;
+}
+
+/* n indicators (ids from `from` on) in one write. */
+static enum relto_err put_many(struct store_conn *c, int64_t coll, int from, int n)
+{
+	static char ids[200][80];
+	struct store_new o[200];
+	enum store_put_result r[200];
+	for (int i = 0; i < n && i < 200; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "indicator--11111111-2222-4333-8444-%012d", from + i);
+		o[i] = (struct store_new){.id = ids[i], .type = "indicator", .spec_version = "2.1", .has_version = 1,
+		                          .version = 1, .version_text = "x", .marking_canon = "", .created_by_ref = "",
+		                          .raw = "{}", .raw_len = 2};
+	}
+	return store_put(c, coll, "kor", o, (size_t)n, r, NULL, NULL);
+}
+
+/* A write that adds a tenth of the rows the statistics were taken over
+** (and at least 50) analyzes objects and refs at once, so the filtered
+** queries' generic plans are not made without statistics; a smaller
+** one leaves that to autovacuum. */
+static void test_statistics_after_bulk_write(void)
+{
+	const char *analyzed = "SELECT pg_stat_get_analyze_count('objects'::regclass)"
+	                       " + pg_stat_get_analyze_count('refs'::regclass)";
+	/* Autovacuum kept out, so that no ANALYZE of its own is skipped for it. */
+	CHECK(sql("ALTER TABLE objects SET (autovacuum_enabled = false)") == 0);
+	CHECK(sql("ALTER TABLE refs SET (autovacuum_enabled = false)") == 0);
+	CHECK(sql("DELETE FROM objects") == 0 && sql("DELETE FROM refs") == 0 && sql("ANALYZE objects, refs") == 0);
+	struct store *s = NULL;
+	struct store_conn *c = NULL;
+	int64_t coll = 0;
+	CHECK(store_open(pg_url, &s, NULL) == RELTO_OK);
+	CHECK(store_conn_get(s, &c, NULL) == RELTO_OK);
+	CHECK(store_collection(c, "11111111-2222-4333-8444-000000000055", &coll, NULL) == RELTO_OK);
+	long long before = sql_value(analyzed);
+	CHECK(before >= 2);
+	CHECK(put_many(c, coll, 0, 49) == RELTO_OK); /* under 50 rows */
+	CHECK(sql_value(analyzed) == before);
+	CHECK(put_many(c, coll, 100, 60) == RELTO_OK); /* 60 rows over 49: both tables analyzed */
+	CHECK(sql_value(analyzed) == before + 2);
+	CHECK(sql_value("SELECT reltuples::bigint FROM pg_class WHERE oid = 'objects'::regclass") == 109);
+	CHECK(put_many(c, coll, 200, 50) == RELTO_OK); /* 50 over 109 */
+	CHECK(sql_value(analyzed) == before + 4);
+	for (int i = 0; i < 4; i++)
+		CHECK(put_many(c, coll, 300 + 100 * i, 100) == RELTO_OK);
+	CHECK(sql_value(analyzed) == before + 12); /* each a tenth or more of 159, 259, 359, 459 */
+	CHECK(put_many(c, coll, 800, 50) == RELTO_OK); /* under a tenth of 559 */
+	CHECK(sql_value(analyzed) == before + 12);
+	store_conn_put(s, c);
+	store_close(s);
+	CHECK(sql("ALTER TABLE objects RESET (autovacuum_enabled)") == 0);
+	CHECK(sql("ALTER TABLE refs RESET (autovacuum_enabled)") == 0);
 }
 
 /* ---- several writers at once ---- */
@@ -431,6 +496,7 @@ int main(void)
 	RUN(test_password_never_shown);
 	RUN(test_newer_schema_refused);
 	RUN(test_lost_connection);
+	RUN(test_statistics_after_bulk_write);
 	RUN(test_concurrent_writers);
 	RUN(test_concurrent_trail);
 	RUN(test_watch);

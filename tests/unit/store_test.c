@@ -8,9 +8,10 @@
 ** versions arrive out of order and after deletes, count, status
 ** resources and their owner, that stored bytes come back byte for byte,
 ** releasability (references two levels deep, hidden references, latest
-** visible version, withheld counts, deletes), rules versions, credentials,
-** heads, what releasability reads, the audit trail's storage, and
-** which backends can be watched for other processes' changes.
+** visible version, withheld counts as the walk meets them, deletes), rules
+** versions, credentials, heads, what releasability reads, the audit
+** trail's storage (and each row's entry in it, also after an upgrade),
+** and which backends can be watched for other processes' changes.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -1010,6 +1011,101 @@ static void test_withheld_many(void)
 	fix_close(&f);
 }
 
+/* What the walk had counted when each row was given: the counts of two
+** marking sets, and which set was counted first. */
+struct seen {
+	const struct store_withheld *w;
+	int64_t set_b, set_c;
+	size_t n;
+	int64_t b[8], c[8], first[8];
+	char id[8][64];
+};
+
+static int64_t counted(const struct store_withheld *w, int64_t set)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (w->by_set[i].set == set)
+			return w->by_set[i].count;
+	return 0;
+}
+
+static enum relto_err note_counts(void *ctx, const struct store_row *row)
+{
+	struct seen *s = ctx;
+	if (s->n == 8)
+		return RELTO_EINTERNAL;
+	s->b[s->n] = counted(s->w, s->set_b);
+	s->c[s->n] = counted(s->w, s->set_c);
+	s->first[s->n] = s->w->n ? s->w->by_set[0].set : -1;
+	snprintf(s->id[s->n++], sizeof(s->id[0]), "%s", row->id ? row->id : "");
+	return RELTO_OK;
+}
+
+/* Withheld rows are counted as the walk meets them, with match[type]
+** (two types, one named twice): each row given sees the rows passed
+** over before it and none after; sets keep the order the walk met them
+** in; rows of other types are not counted; the next page counts from
+** where this one stopped. */
+static void test_withheld_walk(void)
+{
+	struct fix f;
+	CHECK(fix_open(&f) == 0);
+	static const char *const types[] = {"indicator", "malware", "tool"};
+	static const char sets[] = "bcaabaacaabaa"; /* object i's set; a is released */
+	static char ids[13][64];
+	struct store_new b[13];
+	for (int i = 0; i < 13; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "%s--11111111-2222-4333-8444-0000000002%02d", types[i % 3], i);
+		b[i] = obj(ids[i], types[i % 3], V1, "2.1", "{}");
+		b[i].marking_canon = sets[i] == 'a' ? "set-a" : sets[i] == 'b' ? "set-b" : "set-c";
+	}
+	CHECK(put(&f, f.coll, b, 13, NULL, NULL) == RELTO_OK);
+	int64_t a = set_of(&f, "set-a");
+	struct store_withheld w = {0};
+	struct seen s = {.w = &w, .set_b = set_of(&f, "set-b"), .set_c = set_of(&f, "set-c")};
+	static const char *const asked[] = {"malware", "indicator", "malware"};
+	struct store_query q = {.coll = f.coll, .limit = 3, .versions.last = 1, .types = asked, .ntypes = 3,
+	                        .withheld = &w};
+	q.vis = (struct store_visibility){.on = 1, .sets = &a, .nsets = 1, .originator = "p1"};
+	/* Indicators and malware: 0 b, 1 c, 3 a, 4 b, 6 a, 7 c, 9 a, 10 b,
+	** 12 a (the others are tools). */
+	CHECK(store_query(f.c, &q, 0, note_counts, &s, NULL) == RELTO_OK);
+	CHECK(s.n == 3);
+	CHECK_STR(s.id[0], ids[3]);
+	CHECK_STR(s.id[1], ids[6]);
+	CHECK_STR(s.id[2], ids[9]);
+	CHECK(s.b[0] == 1 && s.c[0] == 1 && s.b[1] == 2 && s.c[1] == 1 && s.b[2] == 2 && s.c[2] == 2);
+	CHECK(s.first[0] == s.set_b && s.first[2] == s.set_b);
+	CHECK(w.n == 2 && w.other == 0);
+	/* The next page: 10 passed over before 12. */
+	memset(&w, 0, sizeof(w));
+	s.n = 0;
+	q.has_cursor = 1;
+	q.after_date_added = 0;
+	q.after_seq = 0;
+	struct rows g;
+	q.limit = 100;
+	q.withheld = NULL;
+	CHECK(run(f.c, &q, 0, &g) == 4);
+	q.after_date_added = g.r[2].date_added;
+	q.after_seq = g.r[2].seq;
+	q.withheld = &w;
+	CHECK(store_query(f.c, &q, 0, note_counts, &s, NULL) == RELTO_OK);
+	CHECK(s.n == 1 && s.b[0] == 1 && s.c[0] == 0);
+	CHECK_STR(s.id[0], ids[12]);
+	CHECK(w.n == 1 && w.by_set[0].set == s.set_b && w.by_set[0].count == 1);
+	/* Nothing released: every indicator and malware counted, after the
+	** walk (no row given). */
+	memset(&w, 0, sizeof(w));
+	s.n = 0;
+	q.has_cursor = 0;
+	q.vis.nsets = 0;
+	CHECK(store_query(f.c, &q, 0, note_counts, &s, NULL) == RELTO_OK);
+	CHECK(s.n == 0 && w.n == 3 && w.by_set[0].set == s.set_b);
+	CHECK(counted(&w, s.set_b) == 3 && counted(&w, s.set_c) == 2 && counted(&w, a) == 4);
+	fix_close(&f);
+}
+
 /* ---- rules, credentials, heads ---- */
 
 static enum relto_err count_rules(void *ctx, const struct store_rules *r)
@@ -1364,6 +1460,7 @@ int main(void)
 	RUN(test_entries);
 	RUN(test_entries_upgrade);
 	RUN(test_withheld_many);
+	RUN(test_withheld_walk);
 	RUN(test_visibility);
 	RUN(test_rules);
 	RUN(test_watch_support);
