@@ -317,7 +317,7 @@ def two_processes(relto, work, url, template, a):
     posture change through a's admin API puts high-risk equipment in p2's
     core network.  b's next answer to p2 must already withhold what the
     policy now withholds: the same as a (which made the change) answers."""
-    begin("two processes on one database: `next` tokens work across them, and a posture change through one "
+    begin("two processes on one database: `next` tokens and status ids work across them, and a posture change through one "
           "applies to the other's next request")
     b = Served(relto, work, "pg-b", url, template, key=os.path.join(work, a.name + ".audit-key"))
     if not check(b.start(), "a second relto serve on the same PostgreSQL database starts"):
@@ -339,6 +339,21 @@ def two_processes(relto, work, url, template, a):
                  for o in p.get("objects", [])]
         check(alternating == whole, "a crawl whose pages alternate between the processes (%d objects) is the "
               "crawl of one process (%d)" % (len(alternating), len(whole)))
+        # A POST through one process, its status read through the other.
+        obj = {"type": "indicator", "spec_version": "2.1", "id": "indicator--0c0c0c0c-1111-4222-8333-444455556666",
+               "created": "2026-01-02T00:00:00.000Z", "modified": "2026-01-02T00:00:00.000Z",
+               "pattern": "[ipv4-addr:value = '198.51.100.8']", "pattern_type": "stix",
+               "valid_from": "2026-01-02T00:00:00Z"}
+        status, doc, raw = get(a.port, "hub", "/hub/collections/%s/objects/" % COLL, method="POST",
+                               body=json.dumps({"objects": [obj]}))
+        sid = doc.get("id") if status == 202 and doc else None
+        check(sid, "POST through process a: %s %s" % (status, raw[:200]))
+        status, st_b, _ = get(b.port, "hub", "/hub/status/%s/" % sid)
+        status_a, st_a, _ = get(a.port, "hub", "/hub/status/%s/" % sid)
+        check(status == 200 and status_a == 200 and st_b == st_a and st_b.get("success_count") == 1,
+              "the status of a POST through process a, read through process b: %s %r" % (status, st_b))
+        status, _, _ = get(b.port, "p2", "/hub/status/%s/" % sid)
+        check(status == 404, "another partner asks process b for that status: %s (404: it is hub's)" % status)
         before = ids_received(b.port, "p2")
         check(before == ids_received(a.port, "p2"), "p2 receives the same from both processes before the change")
         change = {"reason": "pg test: high-risk core equipment at p2", "changes": [
