@@ -317,8 +317,8 @@ def two_processes(relto, work, url, template, a):
     posture change through a's admin API puts high-risk equipment in p2's
     core network.  b's next answer to p2 must already withhold what the
     policy now withholds: the same as a (which made the change) answers."""
-    begin("two processes on one database: `next` tokens and status ids work across them, and a posture change through one "
-          "applies to the other's next request")
+    begin("two processes on one database: `next` tokens and status ids work across them, and a posture "
+          "change through one applies to the other's next request")
     b = Served(relto, work, "pg-b", url, template, key=os.path.join(work, a.name + ".audit-key"))
     if not check(b.start(), "a second relto serve on the same PostgreSQL database starts"):
         return
