@@ -22,7 +22,7 @@
 #include "../util/buf.h"
 #include "../util/ts.h"
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 #define STMT_CACHE 48
 
 struct sq_state {
@@ -47,8 +47,19 @@ struct sq_conn {
 	struct store_heads heads;
 };
 
-/* The schema as a new database gets it (version 2).  A version 1 database
-** is brought to it by upgrade_to_2(). */
+/* The schema as a new database gets it (version 3).  Older databases are
+** brought to it by upgrade_to_2() and upgrade_to_3().
+**
+** Each index is written on every insert, and an index keyed by the
+** object's id (random) dirties a page of its own per object: past what
+** the cache holds, that page is read, written to the WAL and written
+** again at the checkpoint.  So there is one: objects_visible, keyed
+** (coll, id, version), which every lookup by id uses (lookups across
+** collections go through the collections table).  (coll, id, version)
+** is unique without an index of its own: store_put checks it
+** (place_version, unversioned_exists) in its BEGIN IMMEDIATE
+** transaction, which no other writer, in any process, can interleave
+** with. */
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS collections(num INTEGER PRIMARY KEY, uuid TEXT NOT NULL UNIQUE);"
@@ -75,7 +86,6 @@ static const char schema[] =
 	** 1 databases have it last: upgrade_to_2). */
 	" entry BLOB NOT NULL,"
 	" raw BLOB NOT NULL);"
-	"CREATE UNIQUE INDEX IF NOT EXISTS objects_version ON objects(coll, id, version);"
 	"CREATE INDEX IF NOT EXISTS objects_added ON objects(coll, date_added);"
 	"CREATE INDEX IF NOT EXISTS objects_type ON objects(coll, type, date_added);"
 	"CREATE TABLE IF NOT EXISTS refs("   /* what objects refer to (releasability) */
@@ -83,8 +93,8 @@ static const char schema[] =
 	" ref TEXT NOT NULL,"                /* the id referred to */
 	" required INTEGER NOT NULL);"       /* 1: the row is withheld if ref is */
 	"CREATE INDEX IF NOT EXISTS refs_seq ON refs(seq);"
-	"CREATE INDEX IF NOT EXISTS objects_id ON objects(id);"
-	/* Covers "is some version of this id visible" without reading rows. */
+	/* Finds every row by (coll, id, version), and covers "is some
+	** version of this id visible" without reading rows. */
 	"CREATE INDEX IF NOT EXISTS objects_visible ON objects(coll, id, version, marking_set, posted_by, nreq, nopt);"
 	/* The impact report's grouped count, read from the index alone. */
 	"CREATE INDEX IF NOT EXISTS objects_latest_sets ON objects(coll, marking_set, posted_by) WHERE is_last;"
@@ -134,9 +144,16 @@ enum relto_err sq_open_db(const char *path, sqlite3 **out, char *err)
 		return rc;
 	}
 	sqlite3_busy_timeout(db, 10000);
+	/* A checkpoint every 64 MB of WAL rather than SQLite's 4 MB: each
+	** one writes every page the WAL holds and fsyncs the database, and a
+	** POST of 1,000 objects fills 4 MB alone; pages written again
+	** between checkpoints (the ends of the date-ordered indexes, the
+	** table's last pages) are then written to the database once.  At a
+	** million objects: 7,600-9,200 objects/s through POST before, 24,000
+	** after (with the index change of schema version 3). */
 	enum relto_err rc = sq_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 	                             "PRAGMA foreign_keys=OFF; PRAGMA cache_size=-16000;"
-	                             "PRAGMA mmap_size=268435456;", err);
+	                             "PRAGMA mmap_size=268435456; PRAGMA wal_autocheckpoint=16384;", err);
 	if (rc) {
 		sqlite3_close(db);
 		return rc;
@@ -194,6 +211,13 @@ static enum relto_err upgrade_to_2(sqlite3 *db, char *err)
 	return rc;
 }
 
+/* Version 2 to 3: the indexes on (coll, id, version) and on id go; every
+** lookup uses objects_visible (see schema). */
+static enum relto_err upgrade_to_3(sqlite3 *db, char *err)
+{
+	return sq_exec(db, "DROP INDEX IF EXISTS objects_version; DROP INDEX IF EXISTS objects_id;", err);
+}
+
 /* Create the schema of a new database, or bring an older one to
 ** SCHEMA_VERSION, in one transaction; refuse a newer one. */
 static enum relto_err migrate(sqlite3 *db, char *err)
@@ -218,6 +242,8 @@ static enum relto_err migrate(sqlite3 *db, char *err)
 		rc = sq_exec(db, schema, err);
 	if (!rc && version == 1)
 		rc = upgrade_to_2(db, err);
+	if (!rc && version >= 1 && version < 3)
+		rc = upgrade_to_3(db, err);
 	if (!rc && version < SCHEMA_VERSION) {
 		char sql[128];
 		snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', %d)",
@@ -810,7 +836,7 @@ static enum relto_err query_sql(const struct store_query *q, int with_raw, struc
 	}
 	if (!rc)
 		rc = version_sql(sql, &q->versions, q->vis.on);
-	/* With match[id], the ids find the rows (objects_version); ordering
+	/* With match[id], the ids find the rows (objects_visible); ordering
 	** by the date index instead would scan the whole collection for them
 	** (measured: 6.6 ms for one object among 20,000).  The unary + keeps
 	** SQLite from choosing the date index for the ORDER BY. */
@@ -1024,9 +1050,11 @@ static enum relto_err sq_marking_definitions(struct store_conn *base, store_def_
 {
 	struct sq_conn *c = (struct sq_conn *)base;
 	sqlite3_stmt *st;
-	/* An id range, so the objects_id index finds them without a scan. */
-	enum relto_err rc = stmt(c, "SELECT id, raw FROM objects WHERE id >= 'marking-definition--'"
-	                            " AND id < 'marking-definition-.' AND is_last ORDER BY seq", &st, err);
+	/* An id range in each collection, so objects_visible (coll, id, ...)
+	** finds them without a scan. */
+	enum relto_err rc = stmt(c, "SELECT o.id, o.raw FROM collections c CROSS JOIN objects o WHERE o.coll = c.num"
+	                            " AND o.id >= 'marking-definition--' AND o.id < 'marking-definition-.' AND o.is_last"
+	                            " ORDER BY o.seq", &st, err);
 	int r = SQLITE_DONE;
 	while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW)
 		rc = fn(ctx, (const char *)sqlite3_column_text(st, 0), sqlite3_column_blob(st, 1),
@@ -1043,8 +1071,9 @@ static enum relto_err sq_find_object(struct store_conn *base, const char *id, st
 {
 	struct sq_conn *c = (struct sq_conn *)base;
 	sqlite3_stmt *st;
-	enum relto_err rc = stmt(c, "SELECT coll, posted_by, raw FROM objects WHERE id = ?1 AND is_last ORDER BY coll",
-	                         &st, err);
+	/* The id in each collection: objects_visible (coll, id, ...). */
+	enum relto_err rc = stmt(c, "SELECT o.coll, o.posted_by, o.raw FROM collections c CROSS JOIN objects o"
+	                            " WHERE o.coll = c.num AND o.id = ?1 AND o.is_last ORDER BY o.coll", &st, err);
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
