@@ -183,7 +183,7 @@ static enum relto_err upgrade_to_2(sqlite3 *db, char *err)
 		n = 0;
 		buf_reset(&entries);
 		sqlite3_bind_int64(get, 1, after);
-		int r;
+		int r = SQLITE_DONE;
 		while (!rc && (r = sqlite3_step(get)) == SQLITE_ROW) {
 			seqs[n] = sqlite3_column_int64(get, 0);
 			offsets[n] = entries.len;
