@@ -57,7 +57,8 @@ static size_t plain_len(const char *s)
 
 /* Whether all n bytes at p need no JSON escaping.  Knowing n, no strlen
 ** and no byte-by-byte tail: the last word overlaps the one before it.
-** Every id and version of every released list goes through here. */
+** Every entry is made through here: at ingest, at an upgrade, and again
+** by `relto audit verify` for every list it checks. */
 static int plain_bytes(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
