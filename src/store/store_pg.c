@@ -156,14 +156,17 @@ static enum relto_err schema_version_of(struct pg_link *l, int64_t *out, char *e
 }
 
 /* Version 1 to 2: every row gets its entry (audit/entry.h), a thousand
-** rows at a time, by seq. */
+** rows at a time, by seq: read, made here, and written back in one
+** statement (the seqs and the entries, in hex, as two arrays). */
 static enum relto_err upgrade_to_2(struct pg_link *l, char *err)
 {
 	enum relto_err rc = pg__exec(l, "ALTER TABLE objects ADD COLUMN IF NOT EXISTS entry bytea", "schema version 2", err);
 	int64_t after = 0;
 	int n = 1;
-	struct buf entry;
+	struct buf entry, seqs, hexes;
 	buf_init(&entry, (size_t)1 << 20);
+	buf_init(&seqs, (size_t)1 << 26);
+	buf_init(&hexes, (size_t)1 << 30);
 	while (!rc && n) {
 		PGresult *res = NULL;
 		struct pg_params p = {0};
@@ -172,19 +175,40 @@ static enum relto_err upgrade_to_2(struct pg_link *l, char *err)
 		                " ORDER BY seq LIMIT 1000",
 		             &p, "schema version 2", &res, err);
 		n = rc ? 0 : PQntuples(res);
+		buf_reset(&seqs);
+		buf_reset(&hexes);
 		for (int i = 0; !rc && i < n; i++) {
 			after = pg__get_i64(res, i, 0);
 			buf_reset(&entry);
 			rc = store__entry(&entry, pg__get_text(res, i, 1), pg__get_text(res, i, 2), pg__get_i64(res, i, 3));
-			struct pg_params u = {0};
-			pg__i64(&u, after);
-			pg__bytes(&u, entry.data, entry.len);
 			if (!rc)
-				rc = pg__run(l, "UPDATE objects SET entry = $2 WHERE seq = $1", &u, "schema version 2", NULL, err);
+				rc = buf_printf(&seqs, "%s%lld", i ? "," : "{", (long long)after);
+			if (!rc)
+				rc = buf_puts(&hexes, i ? ",\"" : "{\"");
+			for (size_t k = 0; !rc && k < entry.len; k++)
+				rc = buf_printf(&hexes, "%02x", (unsigned char)entry.data[k]);
+			if (!rc)
+				rc = buf_putc(&hexes, '"');
 		}
 		PQclear(res);
+		if (!rc && n) {
+			struct pg_params u = {0};
+			rc = buf_putc(&seqs, '}');
+			if (!rc)
+				rc = buf_putc(&hexes, '}');
+			pg__array(&u, PG_INT8_ARRAY, seqs.data);
+			pg__array(&u, PG_TEXT_ARRAY, hexes.data);
+			if (!rc)
+				rc = pg__run(l, "UPDATE objects o SET entry = decode(u.h, 'hex')"
+				                " FROM unnest($1::bigint[], $2::text[]) AS u(s, h) WHERE o.seq = u.s",
+				             &u, "schema version 2", NULL, err);
+		}
 	}
+	if (rc == RELTO_ETOOBIG || rc == RELTO_ENOMEM)
+		rc = relto_seterr(err, rc, "postgresql: schema version 2: out of memory");
 	buf_free(&entry);
+	buf_free(&seqs);
+	buf_free(&hexes);
 	if (!rc)
 		rc = pg__exec(l, "ALTER TABLE objects ALTER COLUMN entry SET NOT NULL", "schema version 2", err);
 	return rc;
