@@ -25,6 +25,7 @@ LIB_SRCS = \
 	src/store/store_sqlite.c \
 	src/store/trail_sqlite.c \
 	src/store/pg_link.c \
+	src/store/schema_pg.c \
 	src/store/store_pg.c \
 	src/store/trail_pg.c \
 	src/store/watch_pg.c \

@@ -128,6 +128,12 @@ const char *pg__get_bytes(const PGresult *r, int row, int col, size_t *len);
 ** registry names both). */
 extern const struct store_ops store_pg_ops, store_postgres_ops;
 
+/* The schema (schema_pg.c): the version this relto makes and knows, and
+** creating or upgrading it on l, in a transaction of its own.  RELTO_OK;
+** RELTO_ESTORE (a newer schema is refused). */
+#define PG_SCHEMA_VERSION 2
+enum relto_err pg__migrate(struct pg_link *l, char *err);
+
 /* The audit trail (trail_pg.c) on its own connection to uri. */
 enum relto_err pg__trail_open(const char *uri, struct store_trail **out, char *err);
 
