@@ -277,20 +277,13 @@ enum relto_err audit_body_read(struct buf *b, const struct audit_read *r)
 
 enum relto_err audit_reasons_list(struct buf *b, const struct audit_withheld *w, size_t n)
 {
-	size_t was = b->len;
-	enum relto_err rc = buf_putc(b, '[');
-	for (size_t i = 0; !rc && i < n; i++) {
-		if (i)
-			rc = buf_putc(b, ',');
-		if (!rc)
-			rc = entry_put_text(b, w[i].reason);
-	}
-	if (!rc)
-		rc = buf_putc(b, ']');
-	if (rc && b->data) {
-		b->len = was;
-		b->data[was] = '\0';
-	}
+	const char **texts = malloc((n ? n : 1) * sizeof(*texts));
+	if (!texts)
+		return RELTO_ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		texts[i] = w[i].reason;
+	enum relto_err rc = entry_put_texts(b, texts, n);
+	free(texts);
 	return rc;
 }
 

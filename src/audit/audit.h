@@ -105,7 +105,8 @@ enum relto_err audit_body_admin(struct buf *b, const struct audit_admin *a);
 ** once, as a list `["reason",...]` stored under its hash like a released
 ** list (they repeat from answer to answer, and are most of a record's
 ** bytes otherwise); the record holds that hash and the counts, in the
-** same order: "withheld":{"reasons":"HASH","counts":[N,...]}. */
+** same order: "withheld":{"reasons":"HASH","counts":[N,...]}.  Appends
+** the list to b: RELTO_OK; RELTO_ETOOBIG (b as it was); RELTO_ENOMEM. */
 enum relto_err audit_reasons_list(struct buf *b, const struct audit_withheld *w, size_t n);
 
 /* A list a record names by its hash: released pairs or withheld reasons. */

@@ -127,7 +127,6 @@ void entry_sha256(const void *p, size_t n, unsigned char out[ENTRY_HASH_LEN])
 
 enum relto_err entry_text(struct buf *b, const char *id, size_t il, const char *version, size_t vl)
 {
-	size_t was = b->len;
 	if (il + vl < 480 && plain_bytes(id, il) && plain_bytes(version, vl)) {
 		/* The usual entry (a STIX id, a timestamp): one append. */
 		char e[512];
@@ -144,13 +143,19 @@ enum relto_err entry_text(struct buf *b, const char *id, size_t il, const char *
 		n += 2;
 		return buf_append(b, e, n);
 	}
+	return entry_put_texts(b, (const char *const[]){id, version}, 2);
+}
+
+enum relto_err entry_put_texts(struct buf *b, const char *const *texts, size_t n)
+{
+	size_t was = b->len;
 	enum relto_err rc = buf_putc(b, '[');
-	if (!rc)
-		rc = entry_put_text(b, id);
-	if (!rc)
-		rc = buf_putc(b, ',');
-	if (!rc)
-		rc = entry_put_text(b, version);
+	for (size_t i = 0; !rc && i < n; i++) {
+		if (i)
+			rc = buf_putc(b, ',');
+		if (!rc)
+			rc = entry_put_text(b, texts[i]);
+	}
 	if (!rc)
 		rc = buf_putc(b, ']');
 	if (rc && b->data) {

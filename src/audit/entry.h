@@ -29,6 +29,10 @@
 ** RELTO_ETOOBIG (b's cap; b as it was). */
 enum relto_err entry_put_text(struct buf *b, const char *s);
 
+/* texts[0..n) as a JSON array of strings, each as entry_put_text writes
+** it: ["a","b"].  RELTO_OK; RELTO_ETOOBIG (b as it was). */
+enum relto_err entry_put_texts(struct buf *b, const char *const *texts, size_t n);
+
 /* Append the entry of (id, version), il and vl bytes (NUL-terminated),
 ** to b: its text alone (entry_text), or its SHA-256 and then its text,
 ** as the store keeps it (entry_make).  RELTO_OK; RELTO_ETOOBIG (b as it

@@ -149,8 +149,9 @@ enum relto_err sq_open_db(const char *path, sqlite3 **out, char *err)
 	** POST of 1,000 objects fills 4 MB alone; pages written again
 	** between checkpoints (the ends of the date-ordered indexes, the
 	** table's last pages) are then written to the database once.  At a
-	** million objects: 7,600-9,200 objects/s through POST before, 24,000
-	** after (with the index change of schema version 3). */
+	** million objects: 7,600-9,200 objects/s through POST before,
+	** 23,500-24,100 after (with the index change of schema version 3;
+	** docs/BENCHMARKS.md). */
 	enum relto_err rc = sq_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
 	                             "PRAGMA foreign_keys=OFF; PRAGMA cache_size=-16000;"
 	                             "PRAGMA mmap_size=268435456; PRAGMA wal_autocheckpoint=16384;", err);

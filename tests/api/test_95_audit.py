@@ -892,54 +892,14 @@ def test_audit_tamper():
         verify_ok(db, "an untouched copy of the trail")
 
         changed = re.sub(r'"status":(\s*)200\b', r'"status":\g<1>201', by_seq[K]["body"], count=1)
-        if H.PG_URL:
-            tamper_test_pg(fresh, recs, lists, cps, K, S, changed)
-        else:
-            db = fresh("changed")
-            tamper_records(db, lambda ls: ls[:K - 1] + [changed] + ls[K:])
-            out = verify_bad(db, "changing record %d's status" % K, K)
-            H.check("changed" in first_line(out), "verify, a changed record: the first line should say it was "
-                    "changed: %r" % first_line(out))
-
-            db = fresh("deleted")
-            tamper_records(db, lambda ls: ls[:K - 1] + ls[K:])
-            out = verify_bad(db, "deleting record %d" % K, K)
-            H.check("missing" in first_line(out), "verify, a deleted record: %r" % first_line(out))
-
-            db = fresh("swapped")
-            tamper_records(db, lambda ls: ls[:K - 1] + [ls[K], ls[K - 1]] + ls[K + 1:])
-            out = verify_bad(db, "swapping records %d and %d" % (K, K + 1), K)
-            H.check("reorder" in first_line(out), "verify, swapped records: %r" % first_line(out))
-
-            # Cut back past the last checkpoint, the head moved back with it
-            # (what someone who can write the trail's files would do).
-            db = fresh("truncated")
-            kept = S - 3
-            size = sum(len(r["body"].encode("utf-8")) + 1 for r in recs[:kept])
-            tamper_records(db, lambda ls: ls[:kept])
-            tamper(db, ("UPDATE head SET seq = ?, hash = ?, size = ?",
-                        (kept, bytes.fromhex(by_seq[kept]["hash"]), size)))
-            out = verify_bad(db, "deleting the records after %d (the last checkpoint signs %d)" % (kept, S), kept + 1)
-            H.check("missing" in first_line(out) and str(S) in first_line(out),
-                    "verify, truncation: the first line should say record %d is missing and name the "
-                    "checkpoint of record %d: %r" % (kept + 1, S, first_line(out)))
-
-            named = [r for r in recs if r["list"]]
-            H.check(named, "no record names a released list")
-            lh = named[len(named) // 2]["list"]
-            first_naming = min(r["seq"] for r in recs if r["list"] == lh)
-            pairs = list_pairs(lists, lh)
-            pairs[0][1] = "1999-01-01T00:00:00.000Z" if pairs[0][1] != "1999-01-01T00:00:00.000Z" else "2000-01-01T00:00:00.000Z"
-            db = fresh("list")
-            tamper(db, ("UPDATE lists SET body = ? WHERE hash = ?",
-                        (json.dumps(pairs, separators=(",", ":")), bytes.fromhex(lh))))
-            verify_bad(db, "changing the released list %s" % lh, first_naming)
-
-            db = fresh("checkpoint")
-            s0, _, _, _, sig = cps[0]
-            bad = bytes([sig[0] ^ 1]) + sig[1:]
-            tamper(db, ("UPDATE checkpoints SET sig = ? WHERE seq = ?", (bad, s0)))
-            verify_bad(db, "altering the signature of the checkpoint of record %d" % s0)
+        cases = tamper_cases(recs, lists, cps, K, S, changed)
+        H.eq(len(cases), 7 if H.PG_URL else 6, "alterations tried")
+        for name, edit, what, seq, says in cases:
+            db = fresh(name)
+            edit(db)
+            out = verify_bad(db, what, seq)
+            H.check(all(w in first_line(out) for w in says),
+                    "verify, %s: the first line should say %s: %r" % (what, " and ".join(says), first_line(out)))
 
         db = fresh("pubkey")
         other = os.path.join(os.path.dirname(db), "other.pub")
@@ -965,56 +925,64 @@ def bytea(data):
     return "'\\x%s'::bytea" % data.hex()
 
 
-def tamper_test_pg(fresh, recs, lists, cps, K, S, changed):
-    """test_audit_tamper's alterations of a trail on PostgreSQL, in its
-    tables, as someone who can write them would: each on a copy of the
-    database (fresh(name) -> its path), `relto audit verify` names the
-    record."""
-    db = fresh("changed")   # the body changed, its hash column recomputed
-    H.pg_sql(db, "UPDATE audit_records SET body = %s, hash = %s WHERE seq = %d"
-             % (bytea(changed), bytea(hashlib.sha256(changed.encode()).digest()), K))
-    out = verify_bad(db, "changing record %d's status (and its hash column)" % K, K)
-    H.check("changed" in first_line(out), "verify, a changed record: %r" % first_line(out))
-
-    db = fresh("changed-body")   # the body alone
-    H.pg_sql(db, "UPDATE audit_records SET body = %s WHERE seq = %d" % (bytea(changed), K))
-    out = verify_bad(db, "changing record %d's status (not its hash column)" % K, K)
-    H.check("changed" in first_line(out), "verify, a changed record body: %r" % first_line(out))
-
-    db = fresh("deleted")
-    H.pg_sql(db, "DELETE FROM audit_records WHERE seq = %d" % K)
-    out = verify_bad(db, "deleting record %d" % K, K)
-    H.check("missing" in first_line(out), "verify, a deleted record: %r" % first_line(out))
-
-    db = fresh("swapped")   # records K and K+1 trade places
-    H.pg_sql(db, "UPDATE audit_records SET seq = -1 WHERE seq = %d; UPDATE audit_records SET seq = %d WHERE"
-                 " seq = %d; UPDATE audit_records SET seq = %d WHERE seq = -1" % (K, K, K + 1, K + 1))
-    out = verify_bad(db, "swapping records %d and %d" % (K, K + 1), K)
-    H.check("reorder" in first_line(out), "verify, swapped records: %r" % first_line(out))
-
-    db = fresh("truncated")
-    kept = S - 3
-    H.pg_sql(db, "DELETE FROM audit_records WHERE seq > %d" % kept)
-    out = verify_bad(db, "deleting the records after %d (the last checkpoint signs %d)" % (kept, S), kept + 1)
-    H.check("missing" in first_line(out) and str(S) in first_line(out),
-            "verify, truncation: the first line should say record %d is missing and name the "
-            "checkpoint of record %d: %r" % (kept + 1, S, first_line(out)))
-
+def tamper_cases(recs, lists, cps, K, S, changed):
+    """test_audit_tamper's alterations of a trail, as someone who can write
+    its files (SQLite) or its tables (PostgreSQL) would: (name, edit(db),
+    what, the record `relto audit verify` must name (None: any), words its
+    first line must hold).  changed: record K's body with another status."""
+    kept = S - 3          # cut back past the last checkpoint (S)
     named = [r for r in recs if r["list"]]
     H.check(named, "no record names a released list")
     lh = named[len(named) // 2]["list"]
     first_naming = min(r["seq"] for r in recs if r["list"] == lh)
     pairs = list_pairs(lists, lh)
     pairs[0][1] = "1999-01-01T00:00:00.000Z" if pairs[0][1] != "1999-01-01T00:00:00.000Z" else "2000-01-01T00:00:00.000Z"
-    db = fresh("list")
-    H.pg_sql(db, "UPDATE audit_lists SET body = %s WHERE hash = %s"
-             % (bytea(json.dumps(pairs, separators=(",", ":"))), bytea(bytes.fromhex(lh))))
-    verify_bad(db, "changing the released list %s" % lh, first_naming)
+    other_list = json.dumps(pairs, separators=(",", ":"))
+    s0, sig = cps[0][0], cps[0][4]
+    bad_sig = bytes([sig[0] ^ 1]) + sig[1:]
+    common = [("changed", "changing record %d's status" % K, K, ["changed"]),
+              ("deleted", "deleting record %d" % K, K, ["missing"]),
+              ("swapped", "swapping records %d and %d" % (K, K + 1), K, ["reorder"]),
+              ("truncated", "deleting the records after %d (the last checkpoint signs %d)" % (kept, S), kept + 1,
+               ["missing", str(S)]),
+              ("list", "changing the released list %s" % lh, first_naming, []),
+              ("checkpoint", "altering the signature of the checkpoint of record %d" % s0, None, [])]
+    if H.PG_URL:
+        edits = {
+            # the body changed, its hash column recomputed to match
+            "changed": lambda db: H.pg_sql(db, "UPDATE audit_records SET body = %s, hash = %s WHERE seq = %d" % (
+                bytea(changed), bytea(hashlib.sha256(changed.encode()).digest()), K)),
+            "deleted": lambda db: H.pg_sql(db, "DELETE FROM audit_records WHERE seq = %d" % K),
+            "swapped": lambda db: H.pg_sql(db, "UPDATE audit_records SET seq = -1 WHERE seq = %d; UPDATE audit_records"
+                                               " SET seq = %d WHERE seq = %d; UPDATE audit_records SET seq = %d WHERE"
+                                               " seq = -1" % (K, K, K + 1, K + 1)),
+            "truncated": lambda db: H.pg_sql(db, "DELETE FROM audit_records WHERE seq > %d" % kept),
+            "list": lambda db: H.pg_sql(db, "UPDATE audit_lists SET body = %s WHERE hash = %s"
+                                            % (bytea(other_list), bytea(bytes.fromhex(lh)))),
+            "checkpoint": lambda db: H.pg_sql(db, "UPDATE audit_checkpoints SET sig = %s WHERE seq = %d"
+                                                  % (bytea(bad_sig), s0)),
+        }
+        cases = [(n, edits[n], what, seq, says) for n, what, seq, says in common]
+        # and the body alone, its hash column left as it was
+        cases.insert(1, ("changed-body", lambda db: H.pg_sql(db, "UPDATE audit_records SET body = %s WHERE seq = %d"
+                                                                  % (bytea(changed), K)),
+                         "changing record %d's status (not its hash column)" % K, K, ["changed"]))
+        return cases
+    size = sum(len(r["body"].encode("utf-8")) + 1 for r in recs[:kept])
+    hash_kept = bytes.fromhex({r["seq"]: r for r in recs}[kept]["hash"])
 
-    db = fresh("checkpoint")
-    s0, _, _, _, sig = cps[0]
-    H.pg_sql(db, "UPDATE audit_checkpoints SET sig = %s WHERE seq = %d" % (bytea(bytes([sig[0] ^ 1]) + sig[1:]), s0))
-    verify_bad(db, "altering the signature of the checkpoint of record %d" % s0)
+    def truncate(db):   # the head moved back with the records
+        tamper_records(db, lambda ls: ls[:kept])
+        tamper(db, ("UPDATE head SET seq = ?, hash = ?, size = ?", (kept, hash_kept, size)))
+    edits = {
+        "changed": lambda db: tamper_records(db, lambda ls: ls[:K - 1] + [changed] + ls[K:]),
+        "deleted": lambda db: tamper_records(db, lambda ls: ls[:K - 1] + ls[K:]),
+        "swapped": lambda db: tamper_records(db, lambda ls: ls[:K - 1] + [ls[K], ls[K - 1]] + ls[K + 1:]),
+        "truncated": truncate,
+        "list": lambda db: tamper(db, ("UPDATE lists SET body = ? WHERE hash = ?", (other_list, bytes.fromhex(lh)))),
+        "checkpoint": lambda db: tamper(db, ("UPDATE checkpoints SET sig = ? WHERE seq = ?", (bad_sig, s0))),
+    }
+    return [(n, edits[n], what, seq, says) for n, what, seq, says in common]
 
 
 class Poller(threading.Thread):

@@ -123,14 +123,27 @@ static void test_newer_schema_refused(void)
 	store_close(s);
 }
 
+/* A store on the test database, a connection, and the collection uuid's
+** key.  0, or -1 (what failed is on stderr, the rest NULL or 0). */
+static int open_collection(const char *uuid, struct store **s, struct store_conn **c, int64_t *coll)
+{
+	char err[RELTO_ERRBUF_SIZE] = "";
+	*s = NULL;
+	*c = NULL;
+	*coll = 0;
+	if (store_open(pg_url, s, err) || store_conn_get(*s, c, err) || store_collection(*c, uuid, coll, err)) {
+		fprintf(stderr, "  open_collection: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
 static void test_lost_connection(void)
 {
-	struct store *s = NULL;
-	struct store_conn *c = NULL;
-	CHECK(store_open(pg_url, &s, NULL) == RELTO_OK);
-	CHECK(store_conn_get(s, &c, NULL) == RELTO_OK);
-	int64_t coll = 0, n = -1;
-	CHECK(store_collection(c, "11111111-2222-4333-8444-000000000099", &coll, NULL) == RELTO_OK);
+	struct store *s;
+	struct store_conn *c;
+	int64_t coll, n = -1;
+	CHECK(open_collection("11111111-2222-4333-8444-000000000099", &s, &c, &coll) == 0);
 	CHECK(store_count(c, coll, &n, NULL) == RELTO_OK);
 	int64_t before = n;
 
@@ -210,12 +223,10 @@ static void test_statistics_after_bulk_write(void)
 	CHECK(sql("ALTER TABLE objects SET (autovacuum_enabled = false)") == 0);
 	CHECK(sql("ALTER TABLE refs SET (autovacuum_enabled = false)") == 0);
 	CHECK(sql("DELETE FROM objects") == 0 && sql("DELETE FROM refs") == 0 && sql("ANALYZE objects, refs") == 0);
-	struct store *s = NULL;
-	struct store_conn *c = NULL;
-	int64_t coll = 0;
-	CHECK(store_open(pg_url, &s, NULL) == RELTO_OK);
-	CHECK(store_conn_get(s, &c, NULL) == RELTO_OK);
-	CHECK(store_collection(c, "11111111-2222-4333-8444-000000000055", &coll, NULL) == RELTO_OK);
+	struct store *s;
+	struct store_conn *c;
+	int64_t coll;
+	CHECK(open_collection("11111111-2222-4333-8444-000000000055", &s, &c, &coll) == 0);
 	long long before = sql_value(analyzed);
 	CHECK(before >= 2);
 	CHECK(put_many(c, coll, 0, 49) == RELTO_OK); /* under 50 rows */
@@ -309,12 +320,10 @@ static void test_concurrent_writers(void)
 			fprintf(stderr, "  writer %d: %s\n", i, w[i].err);
 		CHECK(w[i].rc == RELTO_OK);
 	}
-	struct store *s = NULL;
-	struct store_conn *c = NULL;
-	int64_t coll = 0;
-	CHECK(store_open(pg_url, &s, NULL) == RELTO_OK);
-	CHECK(store_conn_get(s, &c, NULL) == RELTO_OK);
-	CHECK(store_collection(c, "11111111-2222-4333-8444-000000000077", &coll, NULL) == RELTO_OK);
+	struct store *s;
+	struct store_conn *c;
+	int64_t coll;
+	CHECK(open_collection("11111111-2222-4333-8444-000000000077", &s, &c, &coll) == 0);
 	struct store_query q = {.coll = coll, .limit = 100000, .versions.all = 1};
 	struct walked wk = {.ordered = 1};
 	enum relto_err rc = store_query(c, &q, 0, check_order, &wk, NULL);
