@@ -19,7 +19,9 @@
 **       all, written by the hub; database DIR/bench.db; plain HTTP on
 **       127.0.0.1:{PORT}, to be substituted).  Partner p1 is narrow
 **       (CONFIDENTIAL, high-risk radio equipment, outside every
-**       coalition); p2 is wide (GBR, FVEY, SECRET).
+**       coalition); p2 is wide (GBR, FVEY, SECRET); p3 is sparse: a rule
+**       added to the demo policy lets it receive TOP SECRET material
+**       only, about 1% of the objects.
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,7 +129,7 @@ static int hub(size_t n, const char *dir)
 		/* p1 narrow, p2 wide, the others varied. */
 		const char *country = p == 0 ? "USA" : p == 1 ? "IDN" : p == 2 ? "GBR" : countries[p % NCOUNTRIES];
 		int fvey = p == 2 || (p > 2 && p % NCOUNTRIES < 4);
-		const char *level = p == 0 ? "TOP_SECRET" : p == 1 ? "CONFIDENTIAL" : p % 3 ? "SECRET" : "CONFIDENTIAL";
+		const char *level = p == 0 || p == 3 ? "TOP_SECRET" : p == 1 ? "CONFIDENTIAL" : p % 3 ? "SECRET" : "CONFIDENTIAL";
 		const char *ran = p == 1 ? "huawei" : p > 2 && p % 7 == 0 ? "zte" : p % 2 ? "ericsson" : "nokia";
 		buf_printf(&pos, "%s{\"id\":\"%s\",\"name\":\"Partner %s\",\"country\":\"%s\",\"groups\":[%s],"
 		                 "\"agreement_level\":\"%s\",\"hub\":%s,\"source\":\"bench\",\"operators\":[{\"name\":\"Operator %s\","
@@ -155,7 +157,17 @@ static int hub(size_t n, const char *dir)
 	                 "        read: \"*\"\n        write: [hub]\n", hash);
 	write_file(dir, "posture.json", pos.data, pos.len);
 	write_file(dir, "relto.yaml", cfg.data, cfg.len);
-	write_file(dir, "relto.policy", (const char *)embed_relto_policy, embed_relto_policy_len);
+	static const char sparse[] =
+		"\n# bench: partner p3 receives TOP SECRET material only (about 1% of the\n"
+		"# objects bench/gen makes), to measure a page that is mostly withheld.\n"
+		"deny when partner.id == \"p3\" and object.level < TOP_SECRET\n"
+		"    because \"bench: p3 receives TOP SECRET material only\"\n";
+	struct buf policy;
+	buf_init(&policy, 1u << 20);
+	buf_append(&policy, (const char *)embed_relto_policy, embed_relto_policy_len);
+	buf_puts(&policy, sparse);
+	write_file(dir, "relto.policy", policy.data, policy.len);
+	buf_free(&policy);
 	printf("hub of %zu partners in %s\n", n, dir);
 	buf_free(&pos);
 	buf_free(&cfg);

@@ -1,13 +1,64 @@
 /*
 ** sqlite_int.h: what the SQLite backend's files share (store_sqlite.c for
-** objects and rules, trail_sqlite.c for the audit trail).  Only src/store/
+** the schema, writes, rules and credentials; query_sqlite.c for reading
+** and deleting objects; trail_sqlite.c for the audit trail).  Only src/store/
 ** includes it.
 */
 #ifndef RELTO_SQLITE_INT_H
 #define RELTO_SQLITE_INT_H
 
 #include <sqlite3.h>
+#include <stdint.h>
 #include "store_int.h"
+
+/* Prepared statements kept per connection (sq_stmt). */
+#define SQ_STMT_CACHE 96
+
+struct sq_stmt {
+	char *sql;
+	uint64_t hash;   /* of sql and copy: most lookups compare this only */
+	int copy;        /* sq_stmt_copy */
+	sqlite3_stmt *st;
+	uint64_t used;   /* for LRU eviction */
+};
+
+struct sq_conn {
+	struct store_conn base; /* first: store.c chains these */
+	sqlite3 *db;
+	struct sq_stmt cache[SQ_STMT_CACHE];
+	uint64_t tick;
+	/* store_heads: what this connection last read, and the
+	** database's data_version when it read it. */
+	int64_t heads_data_version;
+	int heads_valid;               /* 0: read them again */
+	struct store_heads heads;
+};
+
+/* A prepared statement for sql from the connection's cache, reset and
+** with its bindings cleared; the least recently used entry that is not
+** being stepped makes room.  RELTO_OK; RELTO_ESTORE; RELTO_ENOMEM. */
+enum relto_err sq_stmt(struct sq_conn *c, const char *sql, sqlite3_stmt **out, char *err);
+/* The same with a copy number: copies of one SQL text are different
+** statements, which can be stepped at the same time (a merge's walks). */
+enum relto_err sq_stmt_copy(struct sq_conn *c, const char *sql, int copy, sqlite3_stmt **out, char *err);
+/* Run a cached statement that binds ?1 = coll and ?2 = id and returns no
+** rows.  RELTO_OK; RELTO_ESTORE (err names `what`). */
+enum relto_err sq_run_coll_id(struct sq_conn *c, const char *sql, int64_t coll, const char *id,
+                              const char *what, char *err);
+/* End the connection's write transaction: COMMIT when rc is RELTO_OK,
+** else ROLLBACK; the first failure is returned. */
+enum relto_err sq_end_tx(struct sq_conn *c, enum relto_err rc, char *err);
+
+/* query_sqlite.c: the SQL functions the visibility filter uses, made on
+** each connection (SQLITE_OK or SQLite's code), and the store's object
+** reads and deletes (store.h's store_query and store_delete). */
+int sq_functions(sqlite3 *db);
+enum relto_err sq_query(struct store_conn *base, const struct store_query *q, int with_raw,
+                        store_row_fn fn, void *ctx, char *err);
+enum relto_err sq_delete(struct store_conn *base, int64_t coll, const char *id,
+                         const struct store_versions *v, const char *const *spec_versions,
+                         size_t nspec_versions, const struct store_visibility *vis, size_t *deleted,
+                         char *err);
 
 /* Open path (creating it) in WAL mode with synchronous=FULL and a busy
 ** timeout.  RELTO_OK and *out; RELTO_ESTORE. */

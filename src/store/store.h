@@ -130,13 +130,26 @@ struct store_visibility {
 	const int64_t *sets;      /* released marking sets */
 	size_t nsets;
 	const char *originator;   /* the partner asking */
+	/* When at most this many sets are released (0: never), a query
+	** without match[id] walks each of them, and the partner's own rows,
+	** apart and merges the walks by date, so that the rows of the other
+	** sets are not read (SQLite; at most 16).  It gives the same rows
+	** and counts; what it costs is one walk per set, so it pays for a
+	** partner that may receive few sets. */
+	size_t set_walks;
 };
+
+/* What relto asks for (set_walks). */
+#define STORE_SET_WALKS 8
 
 /* With a visibility filter, the rows a query passed over because they are
 ** not visible, counted by marking set: rows that match every other filter
 ** (and, when the first or last version is asked for, are the first or
-** last version).  Counted as the walk goes, so the caller can tell which
-** were passed over before each row it is given.  For the audit trail:
+** last version).  Complete when the query returns: the rows from the
+** start of the range to its end or, when the query gave q->limit rows,
+** to the row given before the last (a page asks for one row more than
+** it serves, to know there are more; the next page starts after the row
+** before it, and counts what lies between).  For the audit trail:
 ** withheld objects are counted, never named. */
 #define STORE_WITHHELD_SETS 32
 struct store_withheld {

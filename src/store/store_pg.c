@@ -724,9 +724,9 @@ static void count_withheld(struct store_withheld *w, int64_t set, int64_t n)
 }
 
 /* The withheld rows of the range the query's result `res` covers, by gap
-** and marking set (withheld_sql), into *out.  The range ends at the last
-** row given when the query gave all it was asked for (LIMIT), else it
-** goes on to the end. */
+** and marking set (withheld_sql), into *out.  The range ends at the row
+** before the last given when the query gave all it was asked for
+** (LIMIT; store.h), else it goes on to the end. */
 static enum relto_err withheld_gaps(struct pg_link *l, const struct store_query *q, const struct query_shape *shape,
                                     const struct query_lists *ls, int64_t limit, const PGresult *res,
                                     PGresult **out, char *err)
@@ -747,13 +747,15 @@ static enum relto_err withheld_gaps(struct pg_link *l, const struct store_query 
 	if (rc)
 		rc = relto_seterr(err, RELTO_EINTERNAL, "withheld count query over its cap");
 	if (!rc) {
+		/* Given all it asked for: up to the row before the last (store.h),
+		** none when that is the only one. */
 		int full = n > 0 && n == limit;
 		struct pg_params p = {.generic = 1};
 		bind_query(&p, q->coll, q->added_after, q->after_date_added, q->after_seq, limit, ls, &q->vis);
 		pg__array(&p, PG_INT8_ARRAY, dates.data);
 		pg__array(&p, PG_INT8_ARRAY, seqs.data);
-		pg__i64(&p, full ? pg__get_i64(res, n - 1, 1) : INT64_MAX);
-		pg__i64(&p, full ? pg__get_i64(res, n - 1, 0) : INT64_MAX);
+		pg__i64(&p, !full ? INT64_MAX : n > 1 ? pg__get_i64(res, n - 2, 1) : INT64_MIN);
+		pg__i64(&p, !full ? INT64_MAX : n > 1 ? pg__get_i64(res, n - 2, 0) : INT64_MIN);
 		rc = pg__run(l, sql.data, &p, "withheld", out, err);
 	}
 	buf_free(&sql);

@@ -22,33 +22,17 @@
 #include "../util/buf.h"
 #include "../util/ts.h"
 
-#define SCHEMA_VERSION 3
-#define STMT_CACHE 48
+#define SCHEMA_VERSION 4
 
 struct sq_state {
 	char *path;
 };
 
-struct sq_stmt {
-	char *sql;
-	sqlite3_stmt *st;
-	uint64_t used; /* for LRU eviction */
-};
 
-struct sq_conn {
-	struct store_conn base; /* first: store.c chains these */
-	sqlite3 *db;
-	struct sq_stmt cache[STMT_CACHE];
-	uint64_t tick;
-	/* store_heads: what this connection last read, and the
-	** database's data_version when it read it. */
-	int64_t heads_data_version;
-	int heads_valid;               /* 0: read them again */
-	struct store_heads heads;
-};
-
-/* The schema as a new database gets it (version 3).  Older databases are
-** brought to it by upgrade_to_2() and upgrade_to_3().
+/* The schema as a new database gets it (version 4).  Older databases are
+** brought to it by upgrade_to_2() and upgrade_to_3(), and to version 4
+** by the indexes it adds (objects_sets, objects_posted), which
+** `CREATE INDEX IF NOT EXISTS` below makes.
 **
 ** Each index is written on every insert, and an index keyed by the
 ** object's id (random) dirties a page of its own per object: past what
@@ -88,6 +72,12 @@ static const char schema[] =
 	" raw BLOB NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS objects_added ON objects(coll, date_added);"
 	"CREATE INDEX IF NOT EXISTS objects_type ON objects(coll, type, date_added);"
+	/* The walks of a partner that may receive few marking sets: each
+	** released set by date, and its own rows (query_sqlite.c); the rows of
+	** the other sets are counted for the audit trail from objects_sets's
+	** entries alone. */
+	"CREATE INDEX IF NOT EXISTS objects_sets ON objects(coll, marking_set, date_added, posted_by, is_last, is_first);"
+	"CREATE INDEX IF NOT EXISTS objects_posted ON objects(coll, posted_by, date_added);"
 	"CREATE TABLE IF NOT EXISTS refs("   /* what objects refer to (releasability) */
 	" seq INTEGER NOT NULL,"             /* the referring row */
 	" ref TEXT NOT NULL,"                /* the id referred to */
@@ -125,7 +115,7 @@ enum relto_err sq_exec(sqlite3 *db, const char *sql, char *err)
 
 /* End the write transaction the caller began: commit if rc is RELTO_OK,
 ** else roll back and keep rc. */
-static enum relto_err end_tx(struct sq_conn *c, enum relto_err rc, char *err)
+enum relto_err sq_end_tx(struct sq_conn *c, enum relto_err rc, char *err)
 {
 	if (!rc)
 		return sq_exec(c->db, "COMMIT", err);
@@ -295,8 +285,6 @@ static void sq_close(void *state)
 	free(s);
 }
 
-static void released_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
-static void withheld_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
 static enum relto_err sq_conn_open(void *state, struct store_conn **out, char *err)
 {
@@ -309,10 +297,7 @@ static enum relto_err sq_conn_open(void *state, struct store_conn **out, char *e
 		free(c);
 		return rc;
 	}
-	if (sqlite3_create_function(c->db, "relto_released", 2, SQLITE_UTF8 | SQLITE_INNOCUOUS, NULL, released_fn,
-	                            NULL, NULL) != SQLITE_OK ||
-	    sqlite3_create_function(c->db, "relto_withheld", 3, SQLITE_UTF8 | SQLITE_INNOCUOUS, NULL, withheld_fn,
-	                            NULL, NULL) != SQLITE_OK) {
+	if (sq_functions(c->db) != SQLITE_OK) {
 		rc = sq_err(c->db, "function", err);
 		sqlite3_close(c->db);
 		free(c);
@@ -325,7 +310,7 @@ static enum relto_err sq_conn_open(void *state, struct store_conn **out, char *e
 static void sq_conn_close(struct store_conn *base)
 {
 	struct sq_conn *c = (struct sq_conn *)base;
-	for (int i = 0; i < STMT_CACHE; i++) {
+	for (int i = 0; i < SQ_STMT_CACHE; i++) {
 		sqlite3_finalize(c->cache[i].st);
 		free(c->cache[i].sql);
 	}
@@ -333,23 +318,48 @@ static void sq_conn_close(struct store_conn *base)
 	free(c);
 }
 
-/* A prepared statement for sql from the connection's cache, reset and with
-** its bindings cleared; the least recently used entry makes room. */
-static enum relto_err stmt(struct sq_conn *c, const char *sql, sqlite3_stmt **out, char *err)
+/* A hash of a statement's text, eight bytes at a time: the cache
+** compares texts (several KB, with long common prefixes) only when
+** hashes match. */
+static uint64_t sql_hash(const char *sql)
 {
-	int victim = 0;
-	for (int i = 0; i < STMT_CACHE; i++) {
+	size_t len = strlen(sql), i = 0;
+	uint64_t h = (uint64_t)len * 0x9e3779b97f4a7c15u;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+		memcpy(&w, sql + i, 8);
+		h = (h ^ w) * 0x100000001b3u;
+		h ^= h >> 29;
+	}
+	for (; i < len; i++)
+		h = (h ^ (unsigned char)sql[i]) * 0x100000001b3u;
+	return h;
+}
+
+enum relto_err sq_stmt(struct sq_conn *c, const char *sql, sqlite3_stmt **out, char *err)
+{
+	return sq_stmt_copy(c, sql, 0, out, err);
+}
+
+enum relto_err sq_stmt_copy(struct sq_conn *c, const char *sql, int copy, sqlite3_stmt **out, char *err)
+{
+	uint64_t hash = sql_hash(sql) + (uint64_t)copy;
+	int victim = -1;
+	for (int i = 0; i < SQ_STMT_CACHE; i++) {
 		struct sq_stmt *e = &c->cache[i];
-		if (e->sql && strcmp(e->sql, sql) == 0) {
+		if (e->sql && e->hash == hash && e->copy == copy && strcmp(e->sql, sql) == 0) {
 			e->used = ++c->tick;
 			sqlite3_reset(e->st);
 			sqlite3_clear_bindings(e->st);
 			*out = e->st;
 			return RELTO_OK;
 		}
-		if (e->used < c->cache[victim].used)
+		/* A statement being stepped (one of a merge's walks) stays. */
+		if ((victim < 0 || e->used < c->cache[victim].used) && !(e->st && sqlite3_stmt_busy(e->st)))
 			victim = i;
 	}
+	if (victim < 0)
+		return relto_seterr(err, RELTO_ESTORE, "sqlite: every cached statement is in use");
 	struct sq_stmt *e = &c->cache[victim];
 	sqlite3_finalize(e->st);
 	free(e->sql);
@@ -363,17 +373,18 @@ static enum relto_err stmt(struct sq_conn *c, const char *sql, sqlite3_stmt **ou
 		e->st = NULL;
 		return relto_seterr(err, RELTO_ENOMEM, "out of memory");
 	}
+	e->hash = hash;
+	e->copy = copy;
 	e->used = ++c->tick;
 	*out = e->st;
 	return RELTO_OK;
 }
 
-/* Run a statement that binds ?1 = coll and ?2 = id and returns no rows. */
-static enum relto_err run_coll_id(struct sq_conn *c, const char *sql, int64_t coll, const char *id,
+enum relto_err sq_run_coll_id(struct sq_conn *c, const char *sql, int64_t coll, const char *id,
                                   const char *what, char *err)
 {
 	sqlite3_stmt *st;
-	enum relto_err rc = stmt(c, sql, &st, err);
+	enum relto_err rc = sq_stmt(c, sql, &st, err);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(st, 1, coll);
@@ -393,7 +404,7 @@ static enum relto_err sq_secret(struct store_conn *base, const char *name,
 	randombytes_buf(fresh, sizeof(fresh));
 	sqlite3_stmt *st;
 	/* Insert-if-absent then read: two processes racing agree on the winner. */
-	enum relto_err rc = stmt(c, "INSERT OR IGNORE INTO meta(key, value) VALUES(?1, ?2)", &st, err);
+	enum relto_err rc = sq_stmt(c, "INSERT OR IGNORE INTO meta(key, value) VALUES(?1, ?2)", &st, err);
 	if (!rc) {
 		sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_blob(st, 2, fresh, sizeof(fresh), SQLITE_TRANSIENT);
@@ -403,7 +414,7 @@ static enum relto_err sq_secret(struct store_conn *base, const char *name,
 	}
 	sodium_memzero(fresh, sizeof(fresh));
 	if (!rc)
-		rc = stmt(c, "SELECT value FROM meta WHERE key = ?1", &st, err);
+		rc = sq_stmt(c, "SELECT value FROM meta WHERE key = ?1", &st, err);
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
@@ -419,7 +430,7 @@ static enum relto_err sq_collection(struct store_conn *base, const char *uuid, i
 {
 	struct sq_conn *c = (struct sq_conn *)base;
 	sqlite3_stmt *st;
-	enum relto_err rc = stmt(c, "INSERT OR IGNORE INTO collections(uuid) VALUES(lower(?1))", &st, err);
+	enum relto_err rc = sq_stmt(c, "INSERT OR IGNORE INTO collections(uuid) VALUES(lower(?1))", &st, err);
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_TRANSIENT);
@@ -427,7 +438,7 @@ static enum relto_err sq_collection(struct store_conn *base, const char *uuid, i
 		rc = sq_err(c->db, "collection", err);
 	sqlite3_reset(st);
 	if (!rc)
-		rc = stmt(c, "SELECT num FROM collections WHERE uuid = lower(?1)", &st, err);
+		rc = sq_stmt(c, "SELECT num FROM collections WHERE uuid = lower(?1)", &st, err);
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_TRANSIENT);
@@ -447,7 +458,7 @@ static enum relto_err intern_marking(struct sq_conn *c, const char *canon, int64
 		return RELTO_OK;
 	}
 	sqlite3_stmt *st;
-	enum relto_err rc = stmt(c, "INSERT OR IGNORE INTO marking_sets(canon) VALUES(?1)", &st, err);
+	enum relto_err rc = sq_stmt(c, "INSERT OR IGNORE INTO marking_sets(canon) VALUES(?1)", &st, err);
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, canon, -1, SQLITE_STATIC);
@@ -455,7 +466,7 @@ static enum relto_err intern_marking(struct sq_conn *c, const char *canon, int64
 	sqlite3_reset(st);
 	if (r != SQLITE_DONE)
 		return sq_err(c->db, "marking set", err);
-	if ((rc = stmt(c, "SELECT num FROM marking_sets WHERE canon = ?1", &st, err)))
+	if ((rc = sq_stmt(c, "SELECT num FROM marking_sets WHERE canon = ?1", &st, err)))
 		return rc;
 	sqlite3_bind_text(st, 1, canon, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -471,7 +482,7 @@ static enum relto_err intern_marking(struct sq_conn *c, const char *canon, int64
 static enum relto_err next_date_added(struct sq_conn *c, size_t n, int64_t *first, char *err)
 {
 	sqlite3_stmt *st;
-	enum relto_err rc = stmt(c, "SELECT value FROM meta WHERE key = 'last_date_added'", &st, err);
+	enum relto_err rc = sq_stmt(c, "SELECT value FROM meta WHERE key = 'last_date_added'", &st, err);
 	if (rc)
 		return rc;
 	int64_t last = INT64_MIN, now = ts_now();
@@ -479,7 +490,7 @@ static enum relto_err next_date_added(struct sq_conn *c, size_t n, int64_t *firs
 		last = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	*first = now > last ? now : last + 1;
-	if ((rc = stmt(c, "INSERT OR REPLACE INTO meta(key, value) VALUES('last_date_added', ?1)", &st, err)))
+	if ((rc = sq_stmt(c, "INSERT OR REPLACE INTO meta(key, value) VALUES('last_date_added', ?1)", &st, err)))
 		return rc;
 	sqlite3_bind_int64(st, 1, *first + (int64_t)n - 1);
 	int r = sqlite3_step(st);
@@ -491,7 +502,7 @@ static enum relto_err next_date_added(struct sq_conn *c, size_t n, int64_t *firs
 static enum relto_err unversioned_exists(struct sq_conn *c, int64_t coll, const char *id, int *yes, char *err)
 {
 	sqlite3_stmt *st;
-	enum relto_err rc = stmt(c, "SELECT 1 FROM objects WHERE coll = ?1 AND id = ?2 LIMIT 1", &st, err);
+	enum relto_err rc = sq_stmt(c, "SELECT 1 FROM objects WHERE coll = ?1 AND id = ?2 LIMIT 1", &st, err);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(st, 1, coll);
@@ -509,7 +520,7 @@ static enum relto_err place_version(struct sq_conn *c, int64_t coll, const char 
                                     int *is_first, int *is_last, int *dup, char *err)
 {
 	sqlite3_stmt *st;
-	enum relto_err rc = stmt(c, "SELECT min(version), max(version), count(*),"
+	enum relto_err rc = sq_stmt(c, "SELECT min(version), max(version), count(*),"
 	                            " sum(version = ?3) FROM objects WHERE coll = ?1 AND id = ?2", &st, err);
 	if (rc)
 		return rc;
@@ -529,10 +540,10 @@ static enum relto_err place_version(struct sq_conn *c, int64_t coll, const char 
 	*is_first = version < lo;
 	*is_last = version > hi;
 	if (*is_first)
-		return run_coll_id(c, "UPDATE objects SET is_first = 0 WHERE coll = ?1 AND id = ?2 AND is_first",
+		return sq_run_coll_id(c, "UPDATE objects SET is_first = 0 WHERE coll = ?1 AND id = ?2 AND is_first",
 		                   coll, id, "versions", err);
 	if (*is_last)
-		return run_coll_id(c, "UPDATE objects SET is_last = 0 WHERE coll = ?1 AND id = ?2 AND is_last",
+		return sq_run_coll_id(c, "UPDATE objects SET is_last = 0 WHERE coll = ?1 AND id = ?2 AND is_last",
 		                   coll, id, "versions", err);
 	return RELTO_OK;
 }
@@ -541,7 +552,7 @@ static enum relto_err insert_refs(struct sq_conn *c, int64_t seq, const struct s
 {
 	for (size_t i = 0; i < o->nrefs; i++) {
 		sqlite3_stmt *st;
-		enum relto_err rc = stmt(c, "INSERT INTO refs(seq, ref, required) VALUES(?1, ?2, ?3)", &st, err);
+		enum relto_err rc = sq_stmt(c, "INSERT INTO refs(seq, ref, required) VALUES(?1, ?2, ?3)", &st, err);
 		if (rc)
 			return rc;
 		sqlite3_bind_int64(st, 1, seq);
@@ -590,7 +601,7 @@ static enum relto_err insert_one(struct sq_conn *c, int64_t coll, const char *po
 	if (store__entry(&entry, o->id, o->has_version ? o->version_text : NULL, version))
 		rc = relto_seterr(err, RELTO_ETOOBIG, "object %s: its audit entry is too long", o->id);
 	if (!rc)
-		rc = stmt(c, "INSERT INTO objects(coll, id, type, version, version_text, spec_version,"
+		rc = sq_stmt(c, "INSERT INTO objects(coll, id, type, version, version_text, spec_version,"
 		             " date_added, marking_set, created_by_ref, posted_by, is_first, is_last, nreq, nopt, entry, raw)"
 		             " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?12, ?13, ?14, ?15, ?16, ?11)", &st, err);
 	if (rc) {
@@ -653,374 +664,11 @@ static enum relto_err sq_put(struct store_conn *base, int64_t coll, const char *
 	return rc;
 }
 
-/* Append ",\"a\",\"b\"" style JSON array text for a json_each() binding. */
-static enum relto_err json_list(struct buf *b, const char *const *v, size_t n)
-{
-	enum relto_err rc = buf_putc(b, '[');
-	for (size_t i = 0; !rc && i < n; i++) {
-		if (i)
-			rc = buf_putc(b, ',');
-		if (!rc)
-			rc = buf_put_json_string(b, v[i]);
-	}
-	return rc ? rc : buf_putc(b, ']');
-}
-
-static enum relto_err int_list(struct buf *b, const int64_t *v, size_t n)
-{
-	enum relto_err rc = buf_putc(b, '[');
-	for (size_t i = 0; !rc && i < n; i++)
-		rc = buf_printf(b, "%s%lld", i ? "," : "", (long long)v[i]);
-	return rc ? rc : buf_putc(b, ']');
-}
-
-/* The version clause of a query on table alias o (empty for "all"). */
-/* The released marking sets of a query as a bitmap, handed to SQL with
-** sqlite3_bind_pointer and tested by relto_released(): one bit test per
-** row instead of a lookup in a list SQLite would rebuild. */
-#define RELEASED_BITS "relto_released_bits"
-
-struct released_bits {
-	unsigned char *bits;
-	int64_t n;                /* sets 0 .. n-1 */
-};
-
-static enum relto_err bits_of(const int64_t *sets, size_t nsets, struct released_bits *out)
-{
-	int64_t max = -1;
-	for (size_t i = 0; i < nsets; i++)
-		if (sets[i] > max)
-			max = sets[i];
-	out->n = max + 1;
-	out->bits = calloc((size_t)(out->n / 8 + 1), 1);
-	if (!out->bits)
-		return RELTO_ENOMEM;
-	for (size_t i = 0; i < nsets; i++)
-		if (sets[i] >= 0)
-			out->bits[sets[i] / 8] |= (unsigned char)(1u << (sets[i] % 8));
-	return RELTO_OK;
-}
-
-/* SQL function relto_released(bits, set): 1 if set is released. */
-static void released_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-	(void)argc;
-	const struct released_bits *b = sqlite3_value_pointer(argv[0], RELEASED_BITS);
-	sqlite3_int64 set = sqlite3_value_int64(argv[1]);
-	sqlite3_result_int(ctx, b && set >= 0 && set < b->n && (b->bits[set / 8] >> (set % 8) & 1));
-}
-
-/* relto_withheld(counts, set, counted): count a row the visibility filter
-** passes over, when `counted` (it is the version asked for); always false,
-** so that `visible OR relto_withheld(...)` keeps the filter as it is.
-** SQLite evaluates the terms with correlated subqueries (the visibility
-** filter) after the plain ones (collection, range, type, id), so only
-** rows that matched every other filter get here; store tests check it. */
-#define WITHHELD_COUNTS "relto_withheld_counts"
-
-static void withheld_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-	(void)argc;
-	struct store_withheld *w = sqlite3_value_pointer(argv[0], WITHHELD_COUNTS);
-	if (w && sqlite3_value_int(argv[2])) {
-		sqlite3_int64 set = sqlite3_value_int64(argv[1]);
-		size_t i = 0;
-		while (i < w->n && w->by_set[i].set != set)
-			i++;
-		if (i < w->n)
-			w->by_set[i].count++;
-		else if (w->n < STORE_WITHHELD_SETS)
-		{
-			w->by_set[w->n].set = set;
-			w->by_set[w->n++].count = 1;
-		}
-		else
-			w->other++;
-	}
-	sqlite3_result_int(ctx, 0);
-}
-
-/* "Row x is visible": its marking set is released (?10, a JSON list) or
-** the partner (?11) posted it. */
-#define VISIBLE(x) "(relto_released(?10, " x ".marking_set) OR " x ".posted_by = ?11)"
-/* "Reference r.ref is visible": some version of it in the collection is. */
-/* "Reference r.ref is visible": some version of it in the collection is
-** visible by its markings and, if it refers to objects itself, those are
-** visible by their markings and refer to nothing (REF_LEAF).  Visibility
-** through references is recursive; relto follows it two levels deep and
-** treats anything deeper as not visible, which can withhold more than
-** needed but never names a withheld object (docs/ARCHITECTURE.md). */
-#define REF_LEAF(r) "EXISTS (SELECT 1 FROM objects y WHERE y.coll = o.coll AND y.id = " r ".ref AND " \
-	VISIBLE("y") " AND y.nreq = 0 AND y.nopt = 0)"
-#define REF_VISIBLE "EXISTS (SELECT 1 FROM objects x WHERE x.coll = o.coll AND x.id = r.ref AND " VISIBLE("x") \
-	" AND (x.nreq = 0 OR NOT EXISTS (SELECT 1 FROM refs r2 WHERE r2.seq = x.seq AND r2.required AND NOT " \
-	REF_LEAF("r2") "))" \
-	" AND (x.nopt = 0 OR EXISTS (SELECT 1 FROM refs r2 WHERE r2.seq = x.seq AND NOT r2.required AND " \
-	REF_LEAF("r2") ")))"
-
-/* "Row a (of the collection of o) is visible": the partner's own, whole;
-** or a released marking set, every required reference visible and, if it
-** has optional references (object_refs), one of them visible (a report
-** that would be left with none is withheld). */
-#define ROW_VISIBLE(a) "(" a ".posted_by = ?11 OR (relto_released(?10, " a ".marking_set)" \
-	" AND (" a ".nreq = 0 OR NOT EXISTS (SELECT 1 FROM refs r WHERE r.seq = " a ".seq AND r.required" \
-	" AND NOT " REF_VISIBLE "))" \
-	" AND (" a ".nopt = 0 OR EXISTS (SELECT 1 FROM refs r WHERE r.seq = " a ".seq AND NOT r.required" \
-	" AND " REF_VISIBLE "))))"
-
-static enum relto_err version_sql(struct buf *sql, const struct store_versions *v, int visible)
-{
-	if (v->all)
-		return RELTO_OK;
-	/* is_first/is_last are kept by insert and delete, so "the latest
-	** version" costs a column test, not a probe per row.  With a
-	** visibility filter, a row that is not the latest version may still
-	** be the latest *visible* one: only those rows pay for a probe. */
-	enum relto_err rc = buf_puts(sql, " AND (0");
-	if (!rc && v->first)
-		rc = buf_puts(sql, visible ? " OR o.is_first OR NOT EXISTS (SELECT 1 FROM objects p WHERE p.coll = o.coll"
-		                             " AND p.id = o.id AND p.version < o.version AND " ROW_VISIBLE("p") ")"
-		                           : " OR o.is_first");
-	if (!rc && v->last)
-		rc = buf_puts(sql, visible ? " OR o.is_last OR NOT EXISTS (SELECT 1 FROM objects p WHERE p.coll = o.coll"
-		                             " AND p.id = o.id AND p.version > o.version AND " ROW_VISIBLE("p") ")"
-		                           : " OR o.is_last");
-	if (!rc && v->nat)
-		rc = buf_puts(sql, " OR o.version IN (SELECT value FROM json_each(?9))");
-	return rc ? rc : buf_putc(sql, ')');
-}
-
-/* Build the SQL and the JSON list bindings for q.  Parameters: ?1 coll,
-** ?2 added_after, ?3/?4 cursor, ?5 ids, ?6 types, ?7 spec versions,
-** ?8 limit, ?9 version timestamps, ?10 released marking sets (a pointer
-** to struct released_bits), ?11 the
-** partner (originator).  Columns: 0 seq, 1 date_added, 2 version, 3 id,
-** 4 version_text, 5 spec_version, 6 marking_set, then raw (with_raw), then
-** the hidden optional references (visible). */
-static enum relto_err query_sql(const struct store_query *q, int with_raw, struct buf *sql,
-                                struct buf lists[4])
-{
-	/* Columns 0-7 always (each is decoded only when read), then raw, then
-	** what visibility adds. */
-	enum relto_err rc = buf_puts(sql, "SELECT o.seq, o.date_added, o.version, o.id, o.version_text,"
-	                                  " o.spec_version, o.marking_set, o.entry");
-	if (!rc && with_raw)
-		rc = buf_puts(sql, ", o.raw");
-	if (!rc && q->vis.on)
-		rc = buf_puts(sql, ", CASE WHEN o.nopt = 0 OR o.posted_by = ?11 THEN NULL ELSE (SELECT json_group_array(r.ref)"
-		                   " FROM refs r WHERE r.seq = o.seq AND NOT r.required AND NOT " REF_VISIBLE ") END,"
-		                   " o.posted_by = ?11");
-	if (!rc)
-		rc = buf_puts(sql, " FROM objects o WHERE o.coll = ?1");
-	if (!rc && q->has_added_after)
-		rc = buf_puts(sql, " AND o.date_added > ?2");
-	if (!rc && q->has_cursor)
-		rc = buf_puts(sql, " AND (o.date_added, o.seq) > (?3, ?4)");
-	if (!rc && q->nids)
-		rc = buf_puts(sql, " AND o.id IN (SELECT value FROM json_each(?5))");
-	if (!rc && q->ntypes)
-		rc = buf_puts(sql, " AND o.type IN (SELECT value FROM json_each(?6))");
-	if (!rc && q->nspec_versions)
-		rc = buf_puts(sql, " AND o.spec_version IN (SELECT value FROM json_each(?7))");
-	if (!rc && q->vis.on && !q->withheld)
-		rc = buf_puts(sql, " AND " ROW_VISIBLE("o"));
-	if (!rc && q->vis.on && q->withheld) {
-		/* The row is withheld: counted when it is the version asked for. */
-		const struct store_versions *v = &q->versions;
-		rc = buf_puts(sql, " AND (" ROW_VISIBLE("o") " OR relto_withheld(?12, o.marking_set, ");
-		if (!rc)
-			rc = v->all ? buf_puts(sql, "1") : buf_printf(sql, "0%s%s%s", v->first ? " OR o.is_first" : "",
-			                                                v->last ? " OR o.is_last" : "",
-			                                                v->nat ? " OR o.version IN (SELECT value FROM json_each(?9))" : "");
-		if (!rc)
-			rc = buf_puts(sql, "))");
-	}
-	if (!rc)
-		rc = version_sql(sql, &q->versions, q->vis.on);
-	/* With match[id], the ids find the rows (objects_visible); ordering
-	** by the date index instead would scan the whole collection for them
-	** (measured: 6.6 ms for one object among 20,000).  The unary + keeps
-	** SQLite from choosing the date index for the ORDER BY. */
-	if (!rc)
-		rc = buf_puts(sql, q->nids ? " ORDER BY +o.date_added, o.seq LIMIT ?8" : " ORDER BY o.date_added, o.seq LIMIT ?8");
-	if (!rc && q->nids)
-		rc = json_list(&lists[0], q->ids, q->nids);
-	if (!rc && q->ntypes)
-		rc = json_list(&lists[1], q->types, q->ntypes);
-	if (!rc && q->nspec_versions)
-		rc = json_list(&lists[2], q->spec_versions, q->nspec_versions);
-	if (!rc && !q->versions.all && q->versions.nat)
-		rc = int_list(&lists[3], q->versions.at, q->versions.nat);
-	return rc;
-}
-
-static enum relto_err sq_query(struct store_conn *base, const struct store_query *q, int with_raw,
-                               store_row_fn fn, void *ctx, char *err)
-{
-	struct sq_conn *c = (struct sq_conn *)base;
-	struct buf sql, lists[4];
-	buf_init(&sql, 65536);
-	for (int i = 0; i < 4; i++)
-		buf_init(&lists[i], 1u << 20);
-	sqlite3_stmt *st = NULL;
-	struct released_bits bits = {0};
-	enum relto_err rc = query_sql(q, with_raw, &sql, lists);
-	if (!rc && q->vis.on)
-		rc = bits_of(q->vis.sets, q->vis.nsets, &bits);
-	if (rc == RELTO_ETOOBIG) /* the filters' lists are capped by the query parser */
-		rc = relto_seterr(err, RELTO_EINTERNAL, "query text over its cap");
-	if (!rc)
-		rc = stmt(c, sql.data, &st, err);
-	if (!rc) {
-		sqlite3_bind_int64(st, 1, q->coll);
-		sqlite3_bind_int64(st, 2, q->added_after);
-		sqlite3_bind_int64(st, 3, q->after_date_added);
-		sqlite3_bind_int64(st, 4, q->after_seq);
-		sqlite3_bind_int64(st, 8, (sqlite3_int64)q->limit);
-		static const int slot[4] = {5, 6, 7, 9};
-		for (int i = 0; i < 4; i++)
-			if (lists[i].len)
-				sqlite3_bind_text(st, slot[i], lists[i].data, (int)lists[i].len, SQLITE_STATIC);
-		if (q->vis.on) {
-			sqlite3_bind_pointer(st, 10, &bits, RELEASED_BITS, NULL);
-			sqlite3_bind_text(st, 11, q->vis.originator ? q->vis.originator : "", -1, SQLITE_STATIC);
-			if (q->withheld)
-				sqlite3_bind_pointer(st, 12, q->withheld, WITHHELD_COUNTS, NULL);
-		}
-	}
-	int r = SQLITE_DONE;
-	while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW) {
-		/* Columns are decoded only when read: a page of objects needs
-		** the bytes, a manifest the names. */
-		struct store_row row = {
-			.seq = sqlite3_column_int64(st, 0),
-			.date_added = sqlite3_column_int64(st, 1),
-			.version = sqlite3_column_int64(st, 2),
-			.marking_set = sqlite3_column_int64(st, 6),
-		};
-		if (with_raw) {
-			row.raw = sqlite3_column_blob(st, 8);
-			row.raw_len = (size_t)sqlite3_column_bytes(st, 8);
-		}
-		if (q->vis.on) {
-			row.hidden_refs = (const char *)sqlite3_column_text(st, with_raw ? 9 : 8);
-			row.own = sqlite3_column_int(st, with_raw ? 10 : 9);
-		}
-		if (q->with_entries) {
-			row.entry = sqlite3_column_blob(st, 7);
-			row.entry_len = (size_t)sqlite3_column_bytes(st, 7);
-		}
-		if (!with_raw) {
-			row.id = (const char *)sqlite3_column_text(st, 3);
-			row.version_text = (const char *)sqlite3_column_text(st, 4);
-			row.spec_version = (const char *)sqlite3_column_text(st, 5);
-		}
-		rc = fn(ctx, &row);
-	}
-	if (!rc && r != SQLITE_DONE)
-		rc = sq_err(c->db, "query", err);
-	if (st)
-		sqlite3_reset(st);
-	buf_free(&sql);
-	for (int i = 0; i < 4; i++)
-		buf_free(&lists[i]);
-	free(bits.bits);
-	return rc;
-}
-
-/* After a delete, mark the remaining first and last versions of id. */
-static enum relto_err refresh_flags(struct sq_conn *c, int64_t coll, const char *id, char *err)
-{
-	return run_coll_id(c, "UPDATE objects SET"
-	                      " is_first = (version = (SELECT min(version) FROM objects WHERE coll = ?1 AND id = ?2)),"
-	                      " is_last = (version = (SELECT max(version) FROM objects WHERE coll = ?1 AND id = ?2))"
-	                      " WHERE coll = ?1 AND id = ?2", coll, id, "delete", err);
-}
-
-/* Run one statement of a delete: ?1 coll, ?2 id, ?7 spec versions, ?9
-** version timestamps (the lists as JSON, empty when unused). */
-static enum relto_err delete_step(struct sq_conn *c, const char *sql, int64_t coll, const char *id,
-                                  const struct buf *specs, const struct buf *ats,
-                                  const struct store_visibility *vis, struct released_bits *bits,
-                                  size_t *changes, char *err)
-{
-	sqlite3_stmt *st = NULL;
-	enum relto_err rc = stmt(c, sql, &st, err);
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(st, 1, coll);
-	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-	if (vis && vis->on) {
-		sqlite3_bind_pointer(st, 10, bits, RELEASED_BITS, NULL);
-		sqlite3_bind_text(st, 11, vis->originator ? vis->originator : "", -1, SQLITE_STATIC);
-	}
-	if (specs->len)
-		sqlite3_bind_text(st, 7, specs->data, (int)specs->len, SQLITE_STATIC);
-	if (ats->len)
-		sqlite3_bind_text(st, 9, ats->data, (int)ats->len, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = sq_err(c->db, "delete", err);
-	else if (changes)
-		*changes = (size_t)sqlite3_changes(c->db);
-	sqlite3_reset(st);
-	return rc;
-}
-
-static enum relto_err sq_delete(struct store_conn *base, int64_t coll, const char *id,
-                                const struct store_versions *v, const char *const *spec_versions,
-                                size_t nspec_versions, const struct store_visibility *vis, size_t *deleted,
-                                char *err)
-{
-	struct sq_conn *c = (struct sq_conn *)base;
-	struct buf sel, sql, specs, ats;
-	struct released_bits bits = {0};
-	int visible = vis && vis->on;
-	buf_init(&sel, 4096);
-	buf_init(&sql, 8192);
-	buf_init(&specs, 1u << 16);
-	buf_init(&ats, 1u << 16);
-	/* Select the rows first, then delete by seq: the version clause
-	** compares a row with its siblings, which must not vanish midway.
-	** Their references go with them. */
-	enum relto_err rc = buf_puts(&sel, "SELECT o.seq FROM objects o WHERE o.coll = ?1 AND o.id = ?2");
-	if (!rc && nspec_versions)
-		rc = buf_puts(&sel, " AND o.spec_version IN (SELECT value FROM json_each(?7))");
-	if (!rc && visible)
-		rc = buf_puts(&sel, " AND " ROW_VISIBLE("o"));
-	if (!rc)
-		rc = version_sql(&sel, v, visible);
-	if (!rc && visible)
-		rc = bits_of(vis->sets, vis->nsets, &bits);
-	if (!rc && nspec_versions)
-		rc = json_list(&specs, spec_versions, nspec_versions);
-	if (!rc && !v->all && v->nat)
-		rc = int_list(&ats, v->at, v->nat);
-	if (rc)
-		rc = relto_seterr(err, rc, "delete query too large");
-	*deleted = 0;
-	if (!rc)
-		rc = sq_exec(c->db, "BEGIN IMMEDIATE", err);
-	if (!rc && !(rc = buf_printf(&sql, "DELETE FROM refs WHERE seq IN (%s)", sel.data)))
-		rc = delete_step(c, sql.data, coll, id, &specs, &ats, vis, &bits, NULL, err);
-	buf_reset(&sql);
-	if (!rc && !(rc = buf_printf(&sql, "DELETE FROM objects WHERE seq IN (%s)", sel.data)))
-		rc = delete_step(c, sql.data, coll, id, &specs, &ats, vis, &bits, deleted, err);
-	if (!rc && *deleted)
-		rc = refresh_flags(c, coll, id, err);
-	rc = end_tx(c, rc, err);
-	buf_free(&sel);
-	buf_free(&sql);
-	buf_free(&specs);
-	buf_free(&ats);
-	free(bits.bits);
-	return rc;
-}
-
 static enum relto_err sq_count(struct store_conn *base, int64_t coll, int64_t *out, char *err)
 {
 	struct sq_conn *c = (struct sq_conn *)base;
 	sqlite3_stmt *st;
-	enum relto_err rc = stmt(c, "SELECT count(*) FROM objects WHERE coll = ?1", &st, err);
+	enum relto_err rc = sq_stmt(c, "SELECT count(*) FROM objects WHERE coll = ?1", &st, err);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(st, 1, coll);
@@ -1036,7 +684,7 @@ static enum relto_err sq_marking_sets(struct store_conn *base, store_set_fn fn, 
 {
 	struct sq_conn *c = (struct sq_conn *)base;
 	sqlite3_stmt *st;
-	enum relto_err rc = stmt(c, "SELECT num, canon FROM marking_sets ORDER BY num", &st, err);
+	enum relto_err rc = sq_stmt(c, "SELECT num, canon FROM marking_sets ORDER BY num", &st, err);
 	int r = SQLITE_DONE;
 	while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW)
 		rc = fn(ctx, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1));
@@ -1053,7 +701,7 @@ static enum relto_err sq_marking_definitions(struct store_conn *base, store_def_
 	sqlite3_stmt *st;
 	/* An id range in each collection, so objects_visible (coll, id, ...)
 	** finds them without a scan. */
-	enum relto_err rc = stmt(c, "SELECT o.id, o.raw FROM collections c CROSS JOIN objects o WHERE o.coll = c.num"
+	enum relto_err rc = sq_stmt(c, "SELECT o.id, o.raw FROM collections c CROSS JOIN objects o WHERE o.coll = c.num"
 	                            " AND o.id >= 'marking-definition--' AND o.id < 'marking-definition-.' AND o.is_last"
 	                            " ORDER BY o.seq", &st, err);
 	int r = SQLITE_DONE;
@@ -1073,7 +721,7 @@ static enum relto_err sq_find_object(struct store_conn *base, const char *id, st
 	struct sq_conn *c = (struct sq_conn *)base;
 	sqlite3_stmt *st;
 	/* The id in each collection: objects_visible (coll, id, ...). */
-	enum relto_err rc = stmt(c, "SELECT o.coll, o.posted_by, o.raw FROM collections c CROSS JOIN objects o"
+	enum relto_err rc = sq_stmt(c, "SELECT o.coll, o.posted_by, o.raw FROM collections c CROSS JOIN objects o"
 	                            " WHERE o.coll = c.num AND o.id = ?1 AND o.is_last ORDER BY o.coll", &st, err);
 	if (rc)
 		return rc;
@@ -1096,7 +744,7 @@ static enum relto_err sq_rules_put(struct store_conn *base, const char *kind, co
 	enum relto_err rc = sq_exec(c->db, "BEGIN IMMEDIATE", err);
 	sqlite3_stmt *st = NULL;
 	if (!rc && expect >= 0 &&
-	    !(rc = stmt(c, "SELECT coalesce(max(version), 0) FROM rules WHERE kind = ?1", &st, err))) {
+	    !(rc = sq_stmt(c, "SELECT coalesce(max(version), 0) FROM rules WHERE kind = ?1", &st, err))) {
 		sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
 		int64_t latest = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
 		sqlite3_reset(st);
@@ -1108,7 +756,7 @@ static enum relto_err sq_rules_put(struct store_conn *base, const char *kind, co
 			                  "against version %lld", kind, (long long)latest, (long long)expect);
 	}
 	if (!rc)
-		rc = stmt(c, "INSERT INTO rules(kind, version, author, at, reason, body)"
+		rc = sq_stmt(c, "INSERT INTO rules(kind, version, author, at, reason, body)"
 		             " SELECT ?1, coalesce(max(version), 0) + 1, ?2, ?3, ?4, ?5 FROM rules WHERE kind = ?1"
 		             " RETURNING version", &st, err);
 	if (!rc) {
@@ -1125,7 +773,7 @@ static enum relto_err sq_rules_put(struct store_conn *base, const char *kind, co
 			;
 		sqlite3_reset(st);
 	}
-	rc = end_tx(c, rc, err);
+	rc = sq_end_tx(c, rc, err);
 	c->heads_valid = 0;
 	return rc;
 }
@@ -1151,7 +799,7 @@ static enum relto_err sq_rules_get(struct store_conn *base, const char *kind, in
 {
 	struct sq_conn *c = (struct sq_conn *)base;
 	sqlite3_stmt *st;
-	enum relto_err rc = stmt(c, "SELECT version, author, at, reason, body FROM rules WHERE kind = ?1"
+	enum relto_err rc = sq_stmt(c, "SELECT version, author, at, reason, body FROM rules WHERE kind = ?1"
 	                            " AND (?2 = 0 OR version = ?2) ORDER BY version DESC LIMIT 1", &st, err);
 	if (rc)
 		return rc;
@@ -1173,7 +821,7 @@ static enum relto_err sq_rules_log(struct store_conn *base, const char *kind, st
 {
 	struct sq_conn *c = (struct sq_conn *)base;
 	sqlite3_stmt *st;
-	enum relto_err rc = stmt(c, "SELECT version, author, at, reason FROM rules WHERE kind = ?1 ORDER BY version",
+	enum relto_err rc = sq_stmt(c, "SELECT version, author, at, reason FROM rules WHERE kind = ?1 ORDER BY version",
 	                         &st, err);
 	if (rc)
 		return rc;
@@ -1196,7 +844,7 @@ static enum relto_err sq_heads(struct store_conn *base, struct store_heads *out,
 {
 	struct sq_conn *c = (struct sq_conn *)base;
 	sqlite3_stmt *st;
-	enum relto_err rc = stmt(c, "PRAGMA data_version", &st, err);
+	enum relto_err rc = sq_stmt(c, "PRAGMA data_version", &st, err);
 	if (rc)
 		return rc;
 	int64_t dv = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
@@ -1209,7 +857,7 @@ static enum relto_err sq_heads(struct store_conn *base, struct store_heads *out,
 		*out = c->heads;
 		return RELTO_OK;
 	}
-	if ((rc = stmt(c, "SELECT (SELECT coalesce(max(version), 0) FROM rules WHERE kind = 'posture'),"
+	if ((rc = sq_stmt(c, "SELECT (SELECT coalesce(max(version), 0) FROM rules WHERE kind = 'posture'),"
 	                  " (SELECT coalesce(max(version), 0) FROM rules WHERE kind = 'policy'),"
 	                  " (SELECT coalesce(max(value), 0) FROM meta WHERE key = 'credentials_version')", &st, err)))
 		return rc;
@@ -1239,7 +887,7 @@ static enum relto_err bump_credentials(struct sq_conn *c, char *err)
 static enum relto_err revoke_one(struct sq_conn *c, const char *id, char *err)
 {
 	sqlite3_stmt *st;
-	enum relto_err rc = stmt(c, "UPDATE credentials SET revoked = ?2 WHERE id = ?1 AND revoked = 0", &st, err);
+	enum relto_err rc = sq_stmt(c, "UPDATE credentials SET revoked = ?2 WHERE id = ?1 AND revoked = 0", &st, err);
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -1260,7 +908,7 @@ static enum relto_err sq_credential_put(struct store_conn *base, const struct st
 	enum relto_err rc = sq_exec(c->db, "BEGIN IMMEDIATE", err);
 	if (!rc && revoke_id)
 		rc = revoke_one(c, revoke_id, err);
-	if (!rc && !(rc = stmt(c, "INSERT INTO credentials(id, partner, kind, hash, note, created, revoked)"
+	if (!rc && !(rc = sq_stmt(c, "INSERT INTO credentials(id, partner, kind, hash, note, created, revoked)"
 	                          " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)", &st, err))) {
 		sqlite3_bind_text(st, 1, cr->id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, cr->partner, -1, SQLITE_STATIC);
@@ -1278,7 +926,7 @@ static enum relto_err sq_credential_put(struct store_conn *base, const struct st
 	}
 	if (!rc)
 		rc = bump_credentials(c, err);
-	rc = end_tx(c, rc, err);
+	rc = sq_end_tx(c, rc, err);
 	c->heads_valid = 0;
 	return rc;
 }
@@ -1289,7 +937,7 @@ static enum relto_err sq_credential_revoke(struct store_conn *base, const char *
 	sqlite3_stmt *st;
 	enum relto_err rc = sq_exec(c->db, "BEGIN IMMEDIATE", err);
 	/* A configured password has no row until it is revoked. */
-	if (!rc && partner && !(rc = stmt(c, "INSERT OR IGNORE INTO credentials(id, partner, kind, hash, note, created,"
+	if (!rc && partner && !(rc = sq_stmt(c, "INSERT OR IGNORE INTO credentials(id, partner, kind, hash, note, created,"
 	                                     " revoked) VALUES(?1, ?2, 'password', '', 'configured', 0, 0)", &st, err))) {
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, partner, -1, SQLITE_STATIC);
@@ -1301,7 +949,7 @@ static enum relto_err sq_credential_revoke(struct store_conn *base, const char *
 		rc = revoke_one(c, id, err);
 	if (!rc)
 		rc = bump_credentials(c, err);
-	rc = end_tx(c, rc, err);
+	rc = sq_end_tx(c, rc, err);
 	c->heads_valid = 0;
 	return rc;
 }
@@ -1310,7 +958,7 @@ static enum relto_err sq_credentials(struct store_conn *base, store_credential_f
 {
 	struct sq_conn *c = (struct sq_conn *)base;
 	sqlite3_stmt *st;
-	enum relto_err rc = stmt(c, "SELECT id, partner, kind, hash, note, created, revoked FROM credentials"
+	enum relto_err rc = sq_stmt(c, "SELECT id, partner, kind, hash, note, created, revoked FROM credentials"
 	                            " ORDER BY created, id", &st, err);
 	if (rc)
 		return rc;
@@ -1333,7 +981,7 @@ static enum relto_err sq_set_counts(struct store_conn *base, store_setcount_fn f
 {
 	struct sq_conn *c = (struct sq_conn *)base;
 	sqlite3_stmt *st;
-	enum relto_err rc = stmt(c, "SELECT coll, marking_set, posted_by, count(*) FROM objects INDEXED BY"
+	enum relto_err rc = sq_stmt(c, "SELECT coll, marking_set, posted_by, count(*) FROM objects INDEXED BY"
 	                            " objects_latest_sets WHERE is_last GROUP BY coll, marking_set, posted_by",
 	                         &st, err);
 	if (rc)
@@ -1354,7 +1002,7 @@ static enum relto_err sq_status_put(struct store_conn *base, const char *id, con
 	struct sq_conn *c = (struct sq_conn *)base;
 	sqlite3_stmt *st;
 	/* Status resources are kept 7 days (TAXII asks for at least 24 h). */
-	enum relto_err rc = stmt(c, "DELETE FROM status WHERE created < ?1", &st, err);
+	enum relto_err rc = sq_stmt(c, "DELETE FROM status WHERE created < ?1", &st, err);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(st, 1, ts_now() - 7 * 86400 * INT64_C(1000000));
@@ -1362,7 +1010,7 @@ static enum relto_err sq_status_put(struct store_conn *base, const char *id, con
 	sqlite3_reset(st);
 	if (r != SQLITE_DONE)
 		return sq_err(c->db, "status", err);
-	if ((rc = stmt(c, "INSERT OR REPLACE INTO status(id, partner, created, body) VALUES(?1, ?2, ?3, ?4)",
+	if ((rc = sq_stmt(c, "INSERT OR REPLACE INTO status(id, partner, created, body) VALUES(?1, ?2, ?3, ?4)",
 	               &st, err)))
 		return rc;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -1379,7 +1027,7 @@ static enum relto_err sq_status_get(struct store_conn *base, const char *id, con
 {
 	struct sq_conn *c = (struct sq_conn *)base;
 	sqlite3_stmt *st;
-	enum relto_err rc = stmt(c, "SELECT body FROM status WHERE id = ?1 AND partner = ?2", &st, err);
+	enum relto_err rc = sq_stmt(c, "SELECT body FROM status WHERE id = ?1 AND partner = ?2", &st, err);
 	if (rc)
 		return rc;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -1402,7 +1050,7 @@ static enum relto_err sq_schema(struct store_conn *base, int64_t *version, int64
 {
 	struct sq_conn *c = (struct sq_conn *)base;
 	sqlite3_stmt *st;
-	enum relto_err rc = stmt(c, "SELECT value FROM meta WHERE key = 'schema_version'", &st, err);
+	enum relto_err rc = sq_stmt(c, "SELECT value FROM meta WHERE key = 'schema_version'", &st, err);
 	if (rc)
 		return rc;
 	int r = sqlite3_step(st);

@@ -34,18 +34,16 @@ struct page {
 	const struct release_snapshot *snap; /* NULL: no releasability filter */
 	size_t variant;
 	struct buf scratch;                  /* a partial copy being made */
-	/* For the audit trail (r->want_audit): what the store passed over, as
-	** it goes and as it was at the last row served (rows passed over
-	** after it belong to the next page). */
-	struct store_withheld counted, at_last;
+	/* For the audit trail (r->want_audit): what the store passed over up
+	** to where this page ends (store.h). */
+	struct store_withheld counted;
 	int64_t unmade;                      /* partial copies that could not be made */
 };
 
-static void counts_copy(struct store_withheld *dst, const struct store_withheld *src)
+static int by_set_number(const void *a, const void *b)
 {
-	dst->n = src->n;
-	dst->other = src->other;
-	memcpy(dst->by_set, src->by_set, src->n * sizeof(src->by_set[0]));
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b; /* .set is first */
+	return x < y ? -1 : x > y;
 }
 
 /* Add n objects withheld for reason to the answer's audit, merging equal
@@ -137,7 +135,6 @@ static enum relto_err add_row(void *ctx, const struct store_row *row)
 		if (rc == RELTO_EINVAL)
 			rc = relto_seterr(p->r->err, RELTO_ESTORE, "the audit entry stored with row %lld is damaged",
 			                  (long long)row->seq);
-		counts_copy(&p->at_last, &p->counted);
 		if (rc)
 			return rc;
 	}
@@ -190,7 +187,7 @@ static const struct release_snapshot *take_snapshot(struct req *r, size_t *varia
 	*variant = release_variant(s, r->coll);
 	size_t row = *variant * s->npartners + (size_t)r->partner;
 	*vis = (struct store_visibility){.on = 1, .sets = s->released[row], .nsets = s->nreleased[row],
-	                                 .originator = r->who->id};
+	                                 .originator = r->who->id, .set_walks = STORE_SET_WALKS};
 	return s;
 }
 
@@ -242,7 +239,10 @@ static enum relto_err run_page(struct req *r, struct taxii_query *q, enum page_k
 	if (!rc && r->want_audit && p.snap) {
 		/* Reasons come from the snapshot, so they are read before it is
 		** given back. */
-		const struct store_withheld *w = p.more ? &p.at_last : &p.counted;
+		struct store_withheld *w = &p.counted;
+		/* By marking set, so that a record does not depend on the order
+		** a backend met them in. */
+		qsort(w->by_set, w->n, sizeof(w->by_set[0]), by_set_number);
 		for (size_t i = 0; i < w->n; i++)
 			audit_withheld(&r->audit, release_reason(p.snap, p.variant, r->partner, w->by_set[i].set),
 			               w->by_set[i].count);

@@ -431,7 +431,7 @@ def main():
         check(0 < seen.get("p1", 0) < seen.get("admin", 0), "objects received: %r" % seen)
         # What each page of those crawls released and withheld, as each
         # trail recorded it: the same [id, version] lists (by hash) and the
-        # same withheld counts, by reason in the order the walk met them.
+        # same withheld counts, by reason (in the order of their marking sets).
         begin("the audit trails of the crawls: the same releases and withheld counts on both backends")
         ta, tb = reads(lite), reads(pg)
         differ = [(x, y) for x, y in zip(ta, tb) if x != y]

@@ -8,7 +8,8 @@
 ** versions arrive out of order and after deletes, count, status
 ** resources and their owner, that stored bytes come back byte for byte,
 ** releasability (references two levels deep, hidden references, latest
-** visible version, withheld counts as the walk meets them, deletes), rules
+** visible version, withheld counts up to where a page ends, deletes, each
+** also with the released sets walked apart: set_walks), rules
 ** versions, credentials, heads, what releasability reads, the audit
 ** trail's storage (and each row's entry in it, also after an upgrade),
 ** and which backends can be watched for other processes' changes.
@@ -113,10 +114,27 @@ static struct store_query all_of(int64_t coll)
 	return q;
 }
 
+/* store_visibility.set_walks for every filtered query of a test: the
+** releasability tests run once walking the collection, once walking the
+** released sets apart (SQLite; the PostgreSQL backend has one way). */
+static size_t set_walks;
+
+static enum relto_err query(struct store_conn *c, const struct store_query *q, int with_raw, store_row_fn fn,
+                            void *ctx)
+{
+	struct store_query copy = *q;
+	copy.vis.set_walks = set_walks;
+	char err[RELTO_ERRBUF_SIZE] = "";
+	enum relto_err rc = store_query(c, &copy, with_raw, fn, ctx, err);
+	if (rc && err[0])
+		fprintf(stderr, "  store_query: %s\n", err);
+	return rc;
+}
+
 static size_t run(struct store_conn *c, const struct store_query *q, int with_raw, struct rows *g)
 {
 	memset(g, 0, sizeof(*g));
-	if (store_query(c, q, with_raw, collect, g, NULL) != RELTO_OK)
+	if (query(c, q, with_raw, collect, g) != RELTO_OK)
 		return (size_t)-1;
 	return g->n;
 }
@@ -1005,29 +1023,33 @@ static void test_withheld_many(void)
 	struct rows g;
 	CHECK(run(f.c, &q, 0, &g) == 3);
 	CHECK_STR(g.r[2].id, ids[29]);
-	/* Passed over before the third row: 27 (not the 10 after it). */
-	CHECK(w.n == 1 && w.by_set[0].set == bset && w.by_set[0].count == 27);
-	/* Paging on from there: the last visible row, and the rest counted. */
+	/* Three rows given, the last to tell there are more: passed over
+	** before the second, 18 (the 9 between it and the third are the next
+	** page's, which starts after the second). */
+	CHECK(w.n == 1 && w.by_set[0].set == bset && w.by_set[0].count == 18);
+	/* Paging on from the second: the last two visible rows, and the rest
+	** counted. */
 	memset(&w, 0, sizeof(w));
 	q.has_cursor = 1;
-	q.after_date_added = g.r[2].date_added;
-	q.after_seq = g.r[2].seq;
+	q.after_date_added = g.r[1].date_added;
+	q.after_seq = g.r[1].seq;
 	q.limit = 100;
-	CHECK(run(f.c, &q, 1, &g) == 1);
-	CHECK(w.n == 1 && w.by_set[0].count == 9);
+	CHECK(run(f.c, &q, 1, &g) == 2);
+	CHECK(w.n == 1 && w.by_set[0].count == 18);
+	/* A limit of one: the row given only tells there is more, so nothing
+	** before it is counted. */
+	memset(&w, 0, sizeof(w));
+	q.has_cursor = 0;
+	q.limit = 1;
+	CHECK(run(f.c, &q, 0, &g) == 1);
+	CHECK(w.n == 0 && w.other == 0);
 	fix_close(&f);
 }
 
-/* What the walk had counted when each row was given: the counts of two
-** marking sets, and which set was counted first. */
-struct seen {
-	const struct store_withheld *w;
-	int64_t set_b, set_c;
-	size_t n;
-	int64_t b[8], c[8], first[8];
-	char id[8][64];
-};
-
+/* Withheld rows with match[type] (two types, one named twice): rows of
+** other types are not counted; a page that gives all it asked for counts
+** up to the row before its last, and the next page, starting after that
+** row, counts the rest. */
 static int64_t counted(const struct store_withheld *w, int64_t set)
 {
 	for (size_t i = 0; i < w->n; i++)
@@ -1036,23 +1058,6 @@ static int64_t counted(const struct store_withheld *w, int64_t set)
 	return 0;
 }
 
-static enum relto_err note_counts(void *ctx, const struct store_row *row)
-{
-	struct seen *s = ctx;
-	if (s->n == 8)
-		return RELTO_EINTERNAL;
-	s->b[s->n] = counted(s->w, s->set_b);
-	s->c[s->n] = counted(s->w, s->set_c);
-	s->first[s->n] = s->w->n ? s->w->by_set[0].set : -1;
-	snprintf(s->id[s->n++], sizeof(s->id[0]), "%s", row->id ? row->id : "");
-	return RELTO_OK;
-}
-
-/* Withheld rows are counted as the walk meets them, with match[type]
-** (two types, one named twice): each row given sees the rows passed
-** over before it and none after; sets keep the order the walk met them
-** in; rows of other types are not counted; the next page counts from
-** where this one stopped. */
 static void test_withheld_walk(void)
 {
 	struct fix f;
@@ -1067,51 +1072,53 @@ static void test_withheld_walk(void)
 		b[i].marking_canon = sets[i] == 'a' ? "set-a" : sets[i] == 'b' ? "set-b" : "set-c";
 	}
 	CHECK(put(&f, f.coll, b, 13, NULL, NULL) == RELTO_OK);
-	int64_t a = set_of(&f, "set-a");
+	int64_t a = set_of(&f, "set-a"), set_b = set_of(&f, "set-b"), set_c = set_of(&f, "set-c");
 	struct store_withheld w = {0};
-	struct seen s = {.w = &w, .set_b = set_of(&f, "set-b"), .set_c = set_of(&f, "set-c")};
 	static const char *const asked[] = {"malware", "indicator", "malware"};
 	struct store_query q = {.coll = f.coll, .limit = 3, .versions.last = 1, .types = asked, .ntypes = 3,
 	                        .withheld = &w};
 	q.vis = (struct store_visibility){.on = 1, .sets = &a, .nsets = 1, .originator = "p1"};
 	/* Indicators and malware: 0 b, 1 c, 3 a, 4 b, 6 a, 7 c, 9 a, 10 b,
-	** 12 a (the others are tools). */
-	CHECK(store_query(f.c, &q, 0, note_counts, &s, NULL) == RELTO_OK);
-	CHECK(s.n == 3);
-	CHECK_STR(s.id[0], ids[3]);
-	CHECK_STR(s.id[1], ids[6]);
-	CHECK_STR(s.id[2], ids[9]);
-	CHECK(s.b[0] == 1 && s.c[0] == 1 && s.b[1] == 2 && s.c[1] == 1 && s.b[2] == 2 && s.c[2] == 2);
-	CHECK(s.first[0] == s.set_b && s.first[2] == s.set_b);
-	CHECK(w.n == 2 && w.other == 0);
-	/* The next page: 10 passed over before 12. */
-	memset(&w, 0, sizeof(w));
-	s.n = 0;
-	q.has_cursor = 1;
-	q.after_date_added = 0;
-	q.after_seq = 0;
+	** 12 a (the others are tools).  Given 3, 6, 9; counted up to 6: 0, 1,
+	** 4. */
 	struct rows g;
-	q.limit = 100;
-	q.withheld = NULL;
-	CHECK(run(f.c, &q, 0, &g) == 4);
-	q.after_date_added = g.r[2].date_added;
-	q.after_seq = g.r[2].seq;
-	q.withheld = &w;
-	CHECK(store_query(f.c, &q, 0, note_counts, &s, NULL) == RELTO_OK);
-	CHECK(s.n == 1 && s.b[0] == 1 && s.c[0] == 0);
-	CHECK_STR(s.id[0], ids[12]);
-	CHECK(w.n == 1 && w.by_set[0].set == s.set_b && w.by_set[0].count == 1);
-	/* Nothing released: every indicator and malware counted, after the
-	** walk (no row given). */
+	CHECK(run(f.c, &q, 0, &g) == 3);
+	CHECK_STR(g.r[0].id, ids[3]);
+	CHECK_STR(g.r[1].id, ids[6]);
+	CHECK_STR(g.r[2].id, ids[9]);
+	CHECK(counted(&w, set_b) == 2 && counted(&w, set_c) == 1 && w.n == 2 && w.other == 0);
+	/* The next page, after 6: 9 and 12 given, 7 and 10 counted. */
 	memset(&w, 0, sizeof(w));
-	s.n = 0;
+	q.has_cursor = 1;
+	q.after_date_added = g.r[1].date_added;
+	q.after_seq = g.r[1].seq;
+	q.limit = 100;
+	CHECK(run(f.c, &q, 0, &g) == 2);
+	CHECK_STR(g.r[0].id, ids[9]);
+	CHECK_STR(g.r[1].id, ids[12]);
+	CHECK(counted(&w, set_b) == 1 && counted(&w, set_c) == 1 && w.n == 2);
+	/* Nothing released: every indicator and malware counted (no row
+	** given). */
+	memset(&w, 0, sizeof(w));
 	q.has_cursor = 0;
 	q.vis.nsets = 0;
-	CHECK(store_query(f.c, &q, 0, note_counts, &s, NULL) == RELTO_OK);
-	CHECK(s.n == 0 && w.n == 3 && w.by_set[0].set == s.set_b);
-	CHECK(counted(&w, s.set_b) == 3 && counted(&w, s.set_c) == 2 && counted(&w, a) == 4);
+	CHECK(run(f.c, &q, 0, &g) == 0);
+	CHECK(w.n == 3 && counted(&w, set_b) == 3 && counted(&w, set_c) == 2 && counted(&w, a) == 4);
 	fix_close(&f);
 }
+
+/* The releasability tests again, with each released set walked apart. */
+#define SET_WALKS(t) \
+	static void t##_set_walks(void) \
+	{ \
+		set_walks = STORE_SET_WALKS; \
+		t(); \
+		set_walks = 0; \
+	}
+SET_WALKS(test_withheld_counts)
+SET_WALKS(test_withheld_many)
+SET_WALKS(test_withheld_walk)
+SET_WALKS(test_visibility)
 
 /* ---- rules, credentials, heads ---- */
 
@@ -1469,6 +1476,12 @@ int main(void)
 	RUN(test_withheld_many);
 	RUN(test_withheld_walk);
 	RUN(test_visibility);
+	if (!fix_pg()) {
+		RUN(test_withheld_counts_set_walks);
+		RUN(test_withheld_many_set_walks);
+		RUN(test_withheld_walk_set_walks);
+		RUN(test_visibility_set_walks);
+	}
 	RUN(test_rules);
 	RUN(test_watch_support);
 	RUN(test_credentials);
