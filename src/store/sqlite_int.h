@@ -1,13 +1,14 @@
 /*
 ** sqlite_int.h: what the SQLite backend's files share (store_sqlite.c for
 ** the schema, writes, rules and credentials; query_sqlite.c for reading
-** and deleting objects; trail_sqlite.c for the audit trail).  Only src/store/
-** includes it.
+** and deleting objects; trail_sqlite.c for the audit trail).  Only
+** src/store/ includes it, and the unit tests of the checkpointer.
 */
 #ifndef RELTO_SQLITE_INT_H
 #define RELTO_SQLITE_INT_H
 
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include "store_int.h"
 
@@ -59,6 +60,12 @@ enum relto_err sq_delete(struct store_conn *base, int64_t coll, const char *id,
                          const struct store_versions *v, const char *const *spec_versions,
                          size_t nspec_versions, const struct store_visibility *vis, size_t *deleted,
                          char *err);
+
+/* The store's checkpointer thread (store_sqlite.c): it copies the WAL
+** into the database once a commit leaves it this many pages long (64 MB;
+** tests lower it), and counts the checkpoints it made. */
+extern int sq_checkpoint_pages;
+extern atomic_ulong sq_background_checkpoints;
 
 /* Open path (creating it) in WAL mode with synchronous=FULL and a busy
 ** timeout.  RELTO_OK and *out; RELTO_ESTORE. */
