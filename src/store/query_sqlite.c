@@ -130,32 +130,46 @@ static void withheld_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_int(ctx, 0);
 }
 
+
+/* "Reference r.ref is visible": relto_ref_visible(call, coll, id), the
+** rule refs_sqlite.c states and answers from its cache: some version of
+** the object in the collection is visible by its markings and, if it
+** refers to objects itself, those are visible by their markings and
+** refer to nothing.  Visibility through references is recursive; relto
+** follows it two levels deep and treats anything deeper as not visible,
+** which can withhold more than needed but never names a withheld object
+** (docs/ARCHITECTURE.md).  ?15 is the call's context (struct ref_call). */
+#define REF_VISIBLE "relto_ref_visible(?15, o.coll, r.ref)"
+#define REF_CALL "relto_ref_call"
+
+struct ref_call {
+	struct sq_refs *refs;
+	struct sq_refs_partner partner;
+};
+
+static void ref_visible_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	const struct ref_call *call = sqlite3_value_pointer(argv[0], REF_CALL);
+	const char *id = (const char *)sqlite3_value_text(argv[2]);
+	int v = call && id ? sq_refs_visible(call->refs, &call->partner, sqlite3_value_int64(argv[1]), id) : 0;
+	if (v < 0)
+		sqlite3_result_error(ctx, "cannot read what a row refers to", -1);
+	else
+		sqlite3_result_int(ctx, v);
+}
+
 int sq_functions(sqlite3 *db)
 {
 	int r = sqlite3_create_function(db, "relto_released", 2, SQLITE_UTF8 | SQLITE_INNOCUOUS, NULL, released_fn,
 	                                NULL, NULL);
+	if (r == SQLITE_OK)
+		r = sqlite3_create_function(db, "relto_withheld", -1, SQLITE_UTF8 | SQLITE_INNOCUOUS, NULL, withheld_fn,
+		                            NULL, NULL);
 	return r != SQLITE_OK ? r
-	                      : sqlite3_create_function(db, "relto_withheld", -1, SQLITE_UTF8 | SQLITE_INNOCUOUS, NULL,
-	                                                withheld_fn, NULL, NULL);
+	                      : sqlite3_create_function(db, "relto_ref_visible", 3, SQLITE_UTF8 | SQLITE_INNOCUOUS, NULL,
+	                                                ref_visible_fn, NULL, NULL);
 }
-
-/* "Row x is visible": its marking set is released (?10, a JSON list) or
-** the partner (?11) posted it. */
-#define VISIBLE(x) "(relto_released(?10, " x ".marking_set) OR " x ".posted_by = ?11)"
-/* "Reference r.ref is visible": some version of it in the collection is. */
-/* "Reference r.ref is visible": some version of it in the collection is
-** visible by its markings and, if it refers to objects itself, those are
-** visible by their markings and refer to nothing (REF_LEAF).  Visibility
-** through references is recursive; relto follows it two levels deep and
-** treats anything deeper as not visible, which can withhold more than
-** needed but never names a withheld object (docs/ARCHITECTURE.md). */
-#define REF_LEAF(r) "EXISTS (SELECT 1 FROM objects y WHERE y.coll = o.coll AND y.id = " r ".ref AND " \
-	VISIBLE("y") " AND y.nreq = 0 AND y.nopt = 0)"
-#define REF_VISIBLE "EXISTS (SELECT 1 FROM objects x WHERE x.coll = o.coll AND x.id = r.ref AND " VISIBLE("x") \
-	" AND (x.nreq = 0 OR NOT EXISTS (SELECT 1 FROM refs r2 WHERE r2.seq = x.seq AND r2.required AND NOT " \
-	REF_LEAF("r2") "))" \
-	" AND (x.nopt = 0 OR EXISTS (SELECT 1 FROM refs r2 WHERE r2.seq = x.seq AND NOT r2.required AND " \
-	REF_LEAF("r2") ")))"
 
 /* "Row a (of the collection of o) is visible": the partner's own, whole;
 ** or a released marking set, every required reference visible and, if it
@@ -310,6 +324,7 @@ struct query_binds {
 	const struct store_query *q;
 	struct buf lists[4];
 	struct released_bits bits;
+	struct ref_call call;
 };
 
 static void bind_query(sqlite3_stmt *st, const struct query_binds *b, void *withheld, const char *withheld_type)
@@ -329,6 +344,7 @@ static void bind_query(sqlite3_stmt *st, const struct query_binds *b, void *with
 		sqlite3_bind_text(st, 11, q->vis.originator ? q->vis.originator : "", -1, SQLITE_STATIC);
 		if (withheld)
 			sqlite3_bind_pointer(st, 12, withheld, withheld_type, NULL);
+		sqlite3_bind_pointer(st, 15, (void *)&b->call, REF_CALL, NULL);
 	}
 }
 
@@ -549,6 +565,8 @@ enum relto_err sq_query(struct store_conn *base, const struct store_query *q, in
 	for (int i = 0; i < 4; i++)
 		buf_init(&b.lists[i], 1u << 20);
 	enum relto_err rc = q->vis.on ? bits_of(q->vis.sets, q->vis.nsets, &b.bits) : RELTO_OK;
+	b.call = (struct ref_call){.refs = c->refs,
+	                           .partner = {b.bits.bits, b.bits.n, q->vis.originator ? q->vis.originator : ""}};
 	if (rc)
 		rc = relto_seterr(err, rc, "out of memory");
 	else if (fill_lists(q, b.lists)) /* the lists are capped by the query parser */
@@ -589,9 +607,15 @@ static enum relto_err delete_step(struct sq_conn *c, const char *sql, int64_t co
 		return rc;
 	sqlite3_bind_int64(st, 1, coll);
 	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	/* What the first step deletes (the rows' references) is read by the
+	** second's filter: the cache starts again for each. */
+	sq_refs_forget(c->refs);
+	struct ref_call call = {.refs = c->refs};
 	if (vis && vis->on) {
+		call.partner = (struct sq_refs_partner){bits->bits, bits->n, vis->originator ? vis->originator : ""};
 		sqlite3_bind_pointer(st, 10, bits, RELEASED_BITS, NULL);
-		sqlite3_bind_text(st, 11, vis->originator ? vis->originator : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 11, call.partner.originator, -1, SQLITE_STATIC);
+		sqlite3_bind_pointer(st, 15, &call, REF_CALL, NULL);
 	}
 	if (specs->len)
 		sqlite3_bind_text(st, 7, specs->data, (int)specs->len, SQLITE_STATIC);

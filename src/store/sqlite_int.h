@@ -1,7 +1,8 @@
 /*
 ** sqlite_int.h: what the SQLite backend's files share (store_sqlite.c for
 ** the schema, writes, rules and credentials; query_sqlite.c for reading
-** and deleting objects; trail_sqlite.c for the audit trail).  Only
+** and deleting objects, with refs_sqlite.c; trail_sqlite.c for the audit
+** trail).  Only
 ** src/store/ includes it, and the unit tests of the checkpointer.
 */
 #ifndef RELTO_SQLITE_INT_H
@@ -33,6 +34,7 @@ struct sq_conn {
 	int64_t heads_data_version;
 	int heads_valid;               /* 0: read them again */
 	struct store_heads heads;
+	struct sq_refs *refs;          /* refs_sqlite.c */
 };
 
 /* A prepared statement for sql from the connection's cache, reset and
@@ -60,6 +62,24 @@ enum relto_err sq_delete(struct store_conn *base, int64_t coll, const char *id,
                          const struct store_versions *v, const char *const *spec_versions,
                          size_t nspec_versions, const struct store_visibility *vis, size_t *deleted,
                          char *err);
+
+/* refs_sqlite.c: whether an object a row refers to is visible to a
+** partner (the rule of query_sqlite.c's filter), from a cache of each
+** (collection, id)'s versions kept per connection until the database
+** changes.  sq_refs_visible: 1, 0, or -1 when it cannot be told (out of
+** memory, a store error). */
+struct sq_refs;
+struct sq_refs_partner {
+	const unsigned char *bits; /* released marking sets: bit s for set s */
+	int64_t nsets;             /* sets 0 .. nsets-1 have a bit */
+	const char *originator;    /* the partner: its own objects are visible */
+};
+struct sq_refs *sq_refs_new(struct sq_conn *c);
+void sq_refs_free(struct sq_refs *r);
+/* Empty the cache (a delete's steps read what the one before changed,
+** within one transaction). */
+void sq_refs_forget(struct sq_refs *r);
+int sq_refs_visible(struct sq_refs *r, const struct sq_refs_partner *p, int64_t coll, const char *id);
 
 /* The store's checkpointer thread (store_sqlite.c): it copies the WAL
 ** into the database once a commit leaves it this many pages long (64 MB;

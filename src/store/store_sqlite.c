@@ -404,6 +404,11 @@ static enum relto_err sq_conn_open(void *state, struct store_conn **out, char *e
 		return rc;
 	}
 	sqlite3_wal_hook(c->db, wal_hook, &s->ck); /* in place of wal_autocheckpoint */
+	if (!(c->refs = sq_refs_new(c))) {
+		sqlite3_close(c->db);
+		free(c);
+		return relto_seterr(err, RELTO_ENOMEM, "out of memory");
+	}
 	*out = &c->base;
 	return RELTO_OK;
 }
@@ -411,6 +416,7 @@ static enum relto_err sq_conn_open(void *state, struct store_conn **out, char *e
 static void sq_conn_close(struct store_conn *base)
 {
 	struct sq_conn *c = (struct sq_conn *)base;
+	sq_refs_free(c->refs);
 	for (int i = 0; i < SQ_STMT_CACHE; i++) {
 		sqlite3_finalize(c->cache[i].st);
 		free(c->cache[i].sql);

@@ -10,11 +10,15 @@
 ** added_after, page size), a full crawl page by page, as relto pages
 ** (each page continues after its last row served), must give the same
 ** rows with the same hidden references, and the same withheld counts per
-** page, both ways.  SQLite only: the PostgreSQL backend has one way.
+** page, both ways.  And the reference checks answered from a cache in C
+** (src/store/refs_sqlite.c) against the filter written in SQL alone, over
+** random stores, and as the store changes.  SQLite only: the PostgreSQL
+** backend has one way, and no cache.
 */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sqlite3.h>
 #include "test.h"
 #include "store/store.h"
 
@@ -226,6 +230,166 @@ static void test_walks_agree(void)
 	}
 }
 
+/* ---- references, against the filter as SQL alone ---- */
+
+/* The visibility filter as it was written in SQL before refs_sqlite.c
+** answered its reference checks (commit 713d95f), with the released sets
+** as a list: the oracle. */
+static void oracle_sql(char *out, size_t size, const char *sets, const char *who)
+{
+	char vis_x[256], vis_y[256], leaf[1024], ref[4096];
+	snprintf(vis_x, sizeof(vis_x), "(x.marking_set IN (%s) OR x.posted_by = '%s')", sets, who);
+	snprintf(vis_y, sizeof(vis_y), "(y.marking_set IN (%s) OR y.posted_by = '%s')", sets, who);
+	snprintf(leaf, sizeof(leaf), "EXISTS (SELECT 1 FROM objects y WHERE y.coll = o.coll AND y.id = r2.ref AND %s"
+	                             " AND y.nreq = 0 AND y.nopt = 0)", vis_y);
+	snprintf(ref, sizeof(ref), "EXISTS (SELECT 1 FROM objects x WHERE x.coll = o.coll AND x.id = r.ref AND %s"
+	                           " AND (x.nreq = 0 OR NOT EXISTS (SELECT 1 FROM refs r2 WHERE r2.seq = x.seq AND r2.required"
+	                           " AND NOT %s)) AND (x.nopt = 0 OR EXISTS (SELECT 1 FROM refs r2 WHERE r2.seq = x.seq"
+	                           " AND NOT r2.required AND %s)))", vis_x, leaf, leaf);
+	snprintf(out, size, "SELECT o.seq, CASE WHEN o.nopt = 0 OR o.posted_by = '%s' THEN '[]' ELSE (SELECT"
+	                    " json_group_array(r.ref) FROM refs r WHERE r.seq = o.seq AND NOT r.required AND NOT %s) END"
+	                    " FROM objects o WHERE o.coll = %lld AND (o.posted_by = '%s' OR (o.marking_set IN (%s)"
+	                    " AND (o.nreq = 0 OR NOT EXISTS (SELECT 1 FROM refs r WHERE r.seq = o.seq AND r.required"
+	                    " AND NOT %s)) AND (o.nopt = 0 OR EXISTS (SELECT 1 FROM refs r WHERE r.seq = o.seq"
+	                    " AND NOT r.required AND %s)))) ORDER BY o.date_added",
+	         who, ref, (long long)1, who, sets, ref, ref);
+}
+
+struct visible {
+	size_t n;
+	int64_t seq[NOBJ];
+	char hidden[NOBJ][200];
+};
+
+static enum relto_err keep_all(void *ctx, const struct store_row *row)
+{
+	struct visible *v = ctx;
+	if (v->n == NOBJ)
+		return RELTO_EINTERNAL;
+	v->seq[v->n] = row->seq;
+	snprintf(v->hidden[v->n++], sizeof(v->hidden[0]), "%s", row->hidden_refs ? row->hidden_refs : "[]");
+	return RELTO_OK;
+}
+
+/* Every version each random partner may see, with its hidden references,
+** as the store gives them (both ways) and as the SQL oracle does. */
+static void test_refs_oracle(void)
+{
+	for (uint64_t seed = 11; seed <= 14; seed++) {
+		rng_state = seed * 0x9e3779b97f4a7c15u;
+		struct fix f;
+		CHECK(fix_open(&f) == 0);
+		CHECK(f.coll == 1); /* the oracle's collection */
+		struct store_data *d = calloc(1, sizeof(*d));
+		CHECK(d != NULL);
+		int ok = fill(&f, d) == 0;
+		sqlite3 *db = NULL;
+		ok = ok && sqlite3_open(path, &db) == SQLITE_OK;
+		size_t compared = 0;
+		for (int k = 0; ok && k < 30; k++) {
+			int64_t sets[NSETS];
+			size_t nsets = 0;
+			char list[128] = "-1";
+			for (int s = 0; s < NSETS; s++)
+				if (rnd(2) == 0) {
+					sets[nsets++] = d->set_num[s];
+					size_t used = strlen(list);
+					snprintf(list + used, sizeof(list) - used, ",%lld", (long long)d->set_num[s]);
+				}
+			const char *who = posters[rnd(3)];
+			static char sql[65536];
+			oracle_sql(sql, sizeof(sql), list, who);
+			struct visible *want = calloc(1, sizeof(*want));
+			sqlite3_stmt *st = NULL;
+			ok = want && sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK;
+			while (ok && sqlite3_step(st) == SQLITE_ROW && want->n < NOBJ) {
+				want->seq[want->n] = sqlite3_column_int64(st, 0);
+				snprintf(want->hidden[want->n++], sizeof(want->hidden[0]), "%s", sqlite3_column_text(st, 1));
+			}
+			sqlite3_finalize(st);
+			for (int way = 0; ok && way < 2; way++) {
+				struct visible *got = calloc(1, sizeof(*got));
+				struct store_query q = {.coll = f.coll, .limit = NOBJ + 1, .versions.all = 1};
+				q.vis = (struct store_visibility){.on = 1, .sets = sets, .nsets = nsets, .originator = who,
+				                                  .set_walks = way ? STORE_SET_WALKS : 0};
+				ok = got && store_query(f.c, &q, 0, keep_all, got, NULL) == RELTO_OK && got->n == want->n;
+				for (size_t i = 0; ok && i < got->n; i++)
+					if (got->seq[i] != want->seq[i] || strcmp(got->hidden[i], want->hidden[i]) != 0) {
+						fprintf(stderr, "  seed %llu query %d row %zu: seq %lld/%lld hidden %s/%s\n",
+						        (unsigned long long)seed, k, i, (long long)got->seq[i], (long long)want->seq[i],
+						        got->hidden[i], want->hidden[i]);
+						ok = 0;
+					}
+				if (got && !ok && got->n != want->n)
+					fprintf(stderr, "  seed %llu query %d: %zu rows, the oracle %zu\n", (unsigned long long)seed, k,
+					        got->n, want->n);
+				compared += got ? got->n : 0;
+				free(got);
+			}
+			free(want);
+		}
+		sqlite3_close(db);
+		free(d);
+		fix_close(&f);
+		CHECK(ok);
+		CHECK(compared > 0);
+	}
+}
+
+/* The cache follows the store: a reference becomes visible when a version
+** in a released set arrives, and not visible when it goes, whether the
+** change comes through this connection or another store handle's. */
+static void test_refs_follow_changes(void)
+{
+	struct fix f;
+	CHECK(fix_open(&f) == 0);
+	static const char *ind = "indicator--00000000-0000-4000-8000-000000000001";
+	static const char *mal = "malware--00000000-0000-4000-8000-000000000002";
+	struct store_ref rel_refs[] = {{ind, 1}, {mal, 1}};
+	struct store_new o[] = {
+		{.id = ind, .type = "indicator", .spec_version = "2.1", .has_version = 1, .version = 1,
+		 .version_text = "2020-01-01T00:00:00.000Z", .marking_canon = "hidden", .created_by_ref = "", .raw = "{}", .raw_len = 2},
+		{.id = mal, .type = "malware", .spec_version = "2.1", .has_version = 1, .version = 1,
+		 .version_text = "2020-01-01T00:00:00.000Z", .marking_canon = "", .created_by_ref = "", .raw = "{}", .raw_len = 2},
+		{.id = "relationship--00000000-0000-4000-8000-000000000003", .type = "relationship", .spec_version = "2.1",
+		 .has_version = 1, .version = 1, .version_text = "2020-01-01T00:00:00.000Z", .marking_canon = "",
+		 .created_by_ref = "", .raw = "{}", .raw_len = 2, .refs = rel_refs, .nrefs = 2},
+	};
+	enum store_put_result res[3];
+	CHECK(store_put(f.c, f.coll, "hub", o, 3, res, NULL, NULL) == RELTO_OK);
+	struct store_data d;
+	CHECK(store_marking_sets(f.c, find_set, &d, NULL) == RELTO_OK);
+	int64_t open_set = d.set_num[0]; /* "": the only set released */
+	static const char *const rel_type[] = {"relationship"};
+	struct store_query q = {.coll = f.coll, .limit = 10, .versions.all = 1, .types = rel_type, .ntypes = 1};
+	q.vis = (struct store_visibility){.on = 1, .sets = &open_set, .nsets = 1, .originator = "p1"};
+	struct visible *v = calloc(1, sizeof(*v));
+	CHECK(v != NULL);
+	CHECK(store_query(f.c, &q, 0, keep_all, v, NULL) == RELTO_OK && v->n == 0);
+	/* A second version of the indicator, released, through this connection. */
+	o[0].version = 2;
+	o[0].version_text = "2020-02-01T00:00:00.000Z";
+	o[0].marking_canon = "";
+	CHECK(store_put(f.c, f.coll, "hub", o, 1, res, NULL, NULL) == RELTO_OK);
+	v->n = 0;
+	CHECK(store_query(f.c, &q, 0, keep_all, v, NULL) == RELTO_OK && v->n == 1);
+	/* That version deleted through another handle on the store. */
+	struct store *s2 = NULL;
+	struct store_conn *c2 = NULL;
+	CHECK(store_open(url, &s2, NULL) == RELTO_OK && store_conn_get(s2, &c2, NULL) == RELTO_OK);
+	int64_t at = 2;
+	struct store_versions which = {.at = &at, .nat = 1};
+	size_t deleted = 0;
+	CHECK(store_delete(c2, f.coll, ind, &which, NULL, 0, &(struct store_visibility){0}, &deleted, NULL) == RELTO_OK &&
+	      deleted == 1);
+	store_conn_put(s2, c2);
+	store_close(s2);
+	v->n = 0;
+	CHECK(store_query(f.c, &q, 0, keep_all, v, NULL) == RELTO_OK && v->n == 0);
+	free(v);
+	fix_close(&f);
+}
+
 int main(void)
 {
 	if (fix_pg()) {
@@ -240,6 +404,8 @@ int main(void)
 	snprintf(path, sizeof(path), "%s/t.db", dir);
 	snprintf(url, sizeof(url), "sqlite:%s", path);
 	RUN(test_walks_agree);
+	RUN(test_refs_oracle);
+	RUN(test_refs_follow_changes);
 	remove_files();
 	rmdir(dir);
 	return TEST_DONE();
