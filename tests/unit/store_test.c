@@ -131,6 +131,14 @@ static enum relto_err query(struct store_conn *c, const struct store_query *q, i
 	return rc;
 }
 
+/* q goes on after row r, as the next page of a crawl does. */
+static void continue_after(struct store_query *q, const struct row *r)
+{
+	q->has_cursor = 1;
+	q->after_date_added = r->date_added;
+	q->after_seq = r->seq;
+}
+
 static size_t run(struct store_conn *c, const struct store_query *q, int with_raw, struct rows *g)
 {
 	memset(g, 0, sizeof(*g));
@@ -504,9 +512,7 @@ static void test_query_paging(void)
 			seen += n;
 			if (n < page)
 				break;
-			q.has_cursor = 1;
-			q.after_date_added = g.r[n - 1].date_added;
-			q.after_seq = g.r[n - 1].seq;
+			continue_after(&q, &g.r[n - 1]);
 		}
 		CHECK(seen == 5);
 	}
@@ -1030,9 +1036,7 @@ static void test_withheld_many(void)
 	/* Paging on from the second: the last two visible rows, and the rest
 	** counted. */
 	memset(&w, 0, sizeof(w));
-	q.has_cursor = 1;
-	q.after_date_added = g.r[1].date_added;
-	q.after_seq = g.r[1].seq;
+	continue_after(&q, &g.r[1]);
 	q.limit = 100;
 	CHECK(run(f.c, &q, 1, &g) == 2);
 	CHECK(w.n == 1 && w.by_set[0].count == 18);
@@ -1089,9 +1093,7 @@ static void test_withheld_walk(void)
 	CHECK(counted(&w, set_b) == 2 && counted(&w, set_c) == 1 && w.n == 2 && w.other == 0);
 	/* The next page, after 6: 9 and 12 given, 7 and 10 counted. */
 	memset(&w, 0, sizeof(w));
-	q.has_cursor = 1;
-	q.after_date_added = g.r[1].date_added;
-	q.after_seq = g.r[1].seq;
+	continue_after(&q, &g.r[1]);
 	q.limit = 100;
 	CHECK(run(f.c, &q, 0, &g) == 2);
 	CHECK_STR(g.r[0].id, ids[9]);
