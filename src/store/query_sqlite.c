@@ -183,24 +183,7 @@ int sq_functions(sqlite3 *db)
 
 static enum relto_err version_sql(struct buf *sql, const struct store_versions *v, int visible)
 {
-	if (v->all)
-		return RELTO_OK;
-	/* is_first/is_last are kept by insert and delete, so "the latest
-	** version" costs a column test, not a probe per row.  With a
-	** visibility filter, a row that is not the latest version may still
-	** be the latest *visible* one: only those rows pay for a probe. */
-	enum relto_err rc = buf_puts(sql, " AND (0");
-	if (!rc && v->first)
-		rc = buf_puts(sql, visible ? " OR o.is_first OR NOT EXISTS (SELECT 1 FROM objects p WHERE p.coll = o.coll"
-		                             " AND p.id = o.id AND p.version < o.version AND " ROW_VISIBLE("p") ")"
-		                           : " OR o.is_first");
-	if (!rc && v->last)
-		rc = buf_puts(sql, visible ? " OR o.is_last OR NOT EXISTS (SELECT 1 FROM objects p WHERE p.coll = o.coll"
-		                             " AND p.id = o.id AND p.version > o.version AND " ROW_VISIBLE("p") ")"
-		                           : " OR o.is_last");
-	if (!rc && v->nat)
-		rc = buf_puts(sql, " OR o.version IN (SELECT value FROM json_each(?9))");
-	return rc ? rc : buf_putc(sql, ')');
+	return store__version_sql(sql, v, "0", " IN (SELECT value FROM json_each(?9))", visible ? ROW_VISIBLE("p") : NULL);
 }
 
 /* " OR relto_withheld(...)": note the row as withheld when it is the
@@ -274,10 +257,9 @@ static enum relto_err query_sql(const struct store_query *q, int with_raw, enum 
 	if (!rc && q->nspec_versions)
 		rc = buf_puts(sql, " AND o.spec_version IN (SELECT value FROM json_each(?7))");
 	if (kind == COUNT_REST) {
-		const struct store_versions *v = &q->versions;
-		if (!rc && !v->all)
-			rc = buf_printf(sql, " AND (0%s%s%s)", v->first ? " OR o.is_first" : "", v->last ? " OR o.is_last" : "",
-			                v->nat ? " OR o.version IN (SELECT value FROM json_each(?9))" : "");
+		/* The version asked for (no sibling is visible to be it instead). */
+		if (!rc)
+			rc = version_sql(sql, &q->versions, 0);
 		return rc ? rc : buf_puts(sql, " GROUP BY m.num");
 	}
 	/* The partner's own rows are visible whole: no test. */

@@ -390,3 +390,40 @@ void store_watch_close(struct store_watch *w)
 	if (w)
 		w->ops->close(w);
 }
+
+enum relto_err store__version_sql(struct buf *sql, const struct store_versions *v, const char *none, const char *at,
+                                  const char *row_visible)
+{
+	if (v->all)
+		return RELTO_OK;
+	/* is_first/is_last are kept by insert and delete, so "the latest
+	** version" costs a column test, not a probe per row. */
+	static const char *const flag[2] = {" OR o.is_first", " OR o.is_last"};
+	static const char *const later[2] = {" < ", " > "};
+	enum relto_err rc = buf_puts(sql, " AND (");
+	if (!rc)
+		rc = buf_puts(sql, none);
+	for (int k = 0; k < 2 && !rc; k++) {
+		if (!(k ? v->last : v->first))
+			continue;
+		rc = buf_puts(sql, flag[k]);
+		if (!rc && row_visible) {
+			rc = buf_puts(sql, " OR NOT EXISTS (SELECT 1 FROM objects p WHERE p.coll = o.coll AND p.id = o.id"
+			                   " AND p.version");
+			if (!rc)
+				rc = buf_puts(sql, later[k]);
+			if (!rc)
+				rc = buf_puts(sql, "o.version AND ");
+			if (!rc)
+				rc = buf_puts(sql, row_visible);
+			if (!rc)
+				rc = buf_putc(sql, ')');
+		}
+	}
+	if (!rc && v->nat) {
+		rc = buf_puts(sql, " OR o.version");
+		if (!rc)
+			rc = buf_puts(sql, at);
+	}
+	return rc ? rc : buf_putc(sql, ')');
+}

@@ -106,4 +106,14 @@ extern const struct store_ops store_sqlite_ops;
 ** RELTO_ETOOBIG. */
 enum relto_err store__entry(struct buf *b, const char *id, const char *version_text, int64_t version);
 
+/* The version clause of a query on alias o (nothing for "all"), in a
+** backend's dialect: `none` its false literal, `at` what follows
+** "o.version" to test it against the version list, and `row_visible`
+** its visibility test of a row p (NULL without a visibility filter).
+** "Latest" and "first" mean the latest and first *visible* version: a
+** row that is not is_last (is_first) pays for a probe of its siblings.
+** RELTO_OK; RELTO_ETOOBIG. */
+enum relto_err store__version_sql(struct buf *sql, const struct store_versions *v, const char *none, const char *at,
+                                  const char *row_visible);
+
 #endif

@@ -515,24 +515,7 @@ static enum relto_err pg_put(struct store_conn *base, int64_t coll, const char *
 /* The version clause of a query on alias o (empty for "all"). */
 static enum relto_err version_sql(struct buf *sql, const struct store_versions *v, int visible)
 {
-	if (v->all)
-		return RELTO_OK;
-	/* is_first/is_last are kept by insert and delete, so "the latest
-	** version" costs a column test, not a probe per row.  With a
-	** visibility filter, a row that is not the latest version may still
-	** be the latest *visible* one: only those rows pay for a probe. */
-	enum relto_err rc = buf_puts(sql, " AND (false");
-	if (!rc && v->first)
-		rc = buf_puts(sql, visible ? " OR o.is_first OR NOT EXISTS (SELECT 1 FROM objects p WHERE p.coll = o.coll"
-		                             " AND p.id = o.id AND p.version < o.version AND " ROW_VISIBLE("p") ")"
-		                           : " OR o.is_first");
-	if (!rc && v->last)
-		rc = buf_puts(sql, visible ? " OR o.is_last OR NOT EXISTS (SELECT 1 FROM objects p WHERE p.coll = o.coll"
-		                             " AND p.id = o.id AND p.version > o.version AND " ROW_VISIBLE("p") ")"
-		                           : " OR o.is_last");
-	if (!rc && v->nat)
-		rc = buf_puts(sql, " OR o.version = ANY($9)");
-	return rc ? rc : buf_putc(sql, ')');
+	return store__version_sql(sql, v, "false", " = ANY($9)", visible ? ROW_VISIBLE("p") : NULL);
 }
 
 /* "The row is the version asked for", for counting withheld rows. */
