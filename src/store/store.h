@@ -14,7 +14,10 @@
 **
 ** Threading: one `struct store` per process, shared by all threads.  A
 ** `struct store_conn` is used by one thread at a time: take one with
-** store_conn_get() and give it back with store_conn_put().
+** store_conn_get() and give it back with store_conn_put().  An open
+** SQLite store runs a thread of its own (the checkpointer): do not fork()
+** with a store open, as the child could inherit a lock that thread held
+** at that instant; a child process opens the store itself.
 ** Errors: enum relto_err; `err` (may be NULL) says why.  Backend codes
 ** (SQLITE_BUSY...) are translated here and never leave store/.
 ** Ownership: rows passed to callbacks are borrowed for the call only.
