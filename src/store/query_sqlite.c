@@ -131,15 +131,7 @@ static void withheld_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 }
 
 
-/* "Reference r.ref is visible": relto_ref_visible(call, coll, id), the
-** rule refs_sqlite.c states and answers from its cache: some version of
-** the object in the collection is visible by its markings and, if it
-** refers to objects itself, those are visible by their markings and
-** refer to nothing.  Visibility through references is recursive; relto
-** follows it two levels deep and treats anything deeper as not visible,
-** which can withhold more than needed but never names a withheld object
-** (docs/ARCHITECTURE.md).  ?15 is the call's context (struct ref_call). */
-#define REF_VISIBLE "relto_ref_visible(?15, o.coll, r.ref)"
+/* The context of the reference checks: the cache and the partner (?15). */
 #define REF_CALL "relto_ref_call"
 
 struct ref_call {
@@ -147,16 +139,44 @@ struct ref_call {
 	struct sq_refs_partner partner;
 };
 
-static void ref_visible_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+/* relto_row_visible(call, coll, set, ref_list): the row's marking set is
+** released and its references (NULL: none) pass (sq_refs_list_visible). */
+static void row_visible_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	(void)argc;
 	const struct ref_call *call = sqlite3_value_pointer(argv[0], REF_CALL);
-	const char *id = (const char *)sqlite3_value_text(argv[2]);
-	int v = call && id ? sq_refs_visible(call->refs, &call->partner, sqlite3_value_int64(argv[1]), id) : 0;
+	sqlite3_int64 set = sqlite3_value_int64(argv[2]);
+	if (!call || set < 0 || set >= call->partner.nsets || !(call->partner.bits[set / 8] >> (set % 8) & 1)) {
+		sqlite3_result_int(ctx, 0);
+		return;
+	}
+	const void *list = sqlite3_value_blob(argv[3]);
+	int v = !list ? 1
+	              : sq_refs_list_visible(call->refs, &call->partner, sqlite3_value_int64(argv[1]), list,
+	                                     (size_t)sqlite3_value_bytes(argv[3]));
 	if (v < 0)
 		sqlite3_result_error(ctx, "cannot read what a row refers to", -1);
 	else
 		sqlite3_result_int(ctx, v);
+}
+
+/* relto_hidden_refs(call, coll, ref_list): the JSON array of the optional
+** references the partner may not see, which the served copy leaves out. */
+static void hidden_refs_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	const struct ref_call *call = sqlite3_value_pointer(argv[0], REF_CALL);
+	const void *list = sqlite3_value_blob(argv[2]);
+	struct buf b;
+	buf_init(&b, (size_t)1 << 30);
+	if (!call || sq_refs_hidden(call->refs, &call->partner, sqlite3_value_int64(argv[1]), list,
+	                            list ? (size_t)sqlite3_value_bytes(argv[2]) : 0, &b)) {
+		buf_free(&b);
+		sqlite3_result_error(ctx, "cannot read what a row refers to", -1);
+		return;
+	}
+	size_t len = b.len;
+	sqlite3_result_text(ctx, buf_steal(&b), (int)len, free);
 }
 
 int sq_functions(sqlite3 *db)
@@ -166,20 +186,29 @@ int sq_functions(sqlite3 *db)
 	if (r == SQLITE_OK)
 		r = sqlite3_create_function(db, "relto_withheld", -1, SQLITE_UTF8 | SQLITE_INNOCUOUS, NULL, withheld_fn,
 		                            NULL, NULL);
+	if (r == SQLITE_OK)
+		r = sqlite3_create_function(db, "relto_row_visible", 4, SQLITE_UTF8 | SQLITE_INNOCUOUS, NULL,
+		                            row_visible_fn, NULL, NULL);
 	return r != SQLITE_OK ? r
-	                      : sqlite3_create_function(db, "relto_ref_visible", 3, SQLITE_UTF8 | SQLITE_INNOCUOUS, NULL,
-	                                                ref_visible_fn, NULL, NULL);
+	                      : sqlite3_create_function(db, "relto_hidden_refs", 3, SQLITE_UTF8 | SQLITE_INNOCUOUS, NULL,
+	                                                hidden_refs_fn, NULL, NULL);
 }
 
 /* "Row a (of the collection of o) is visible": the partner's own, whole;
 ** or a released marking set, every required reference visible and, if it
 ** has optional references (object_refs), one of them visible (a report
-** that would be left with none is withheld). */
-#define ROW_VISIBLE(a) "(" a ".posted_by = ?11 OR (relto_released(?10, " a ".marking_set)" \
-	" AND (" a ".nreq = 0 OR NOT EXISTS (SELECT 1 FROM refs r WHERE r.seq = " a ".seq AND r.required" \
-	" AND NOT " REF_VISIBLE "))" \
-	" AND (" a ".nopt = 0 OR EXISTS (SELECT 1 FROM refs r WHERE r.seq = " a ".seq AND NOT r.required" \
-	" AND " REF_VISIBLE "))))"
+** that would be left with none is withheld).  A reference is visible by
+** the rule refs_sqlite.c states and answers from its cache: some version
+** of the object in the collection is visible by its markings and, if it
+** refers to objects itself, those are visible by their markings and refer
+** to nothing.  Visibility through references is recursive; relto follows
+** it two levels deep and treats anything deeper as not visible, which can
+** withhold more than needed but never names a withheld object
+** (docs/ARCHITECTURE.md).  ?15 is the call's context (struct ref_call).
+** The CASE keeps a version probe (objects_visible covers the rest) from
+** reading the row of a version that refers to nothing. */
+#define ROW_VISIBLE(a) "(" a ".posted_by = ?11 OR relto_row_visible(?15, " a ".coll, " a ".marking_set," \
+	" CASE WHEN " a ".nreq + " a ".nopt = 0 THEN NULL ELSE " a ".ref_list END))"
 
 static enum relto_err version_sql(struct buf *sql, const struct store_versions *v, int visible)
 {
@@ -236,9 +265,8 @@ static enum relto_err query_sql(const struct store_query *q, int with_raw, enum 
 		if (!rc && with_raw)
 			rc = buf_puts(sql, ", o.raw");
 		if (!rc && q->vis.on)
-			rc = buf_puts(sql, ", CASE WHEN o.nopt = 0 OR o.posted_by = ?11 THEN NULL ELSE (SELECT json_group_array(r.ref)"
-			                   " FROM refs r WHERE r.seq = o.seq AND NOT r.required AND NOT " REF_VISIBLE ") END,"
-			                   " o.posted_by = ?11");
+			rc = buf_puts(sql, ", CASE WHEN o.nopt = 0 OR o.posted_by = ?11 THEN NULL"
+			                   " ELSE relto_hidden_refs(?15, o.coll, o.ref_list) END, o.posted_by = ?11");
 		if (!rc)
 			rc = buf_puts(sql, kind == WALK_SET ? " FROM objects o INDEXED BY objects_sets WHERE o.coll = ?1"
 			                                      " AND o.marking_set = ?13"
@@ -547,6 +575,7 @@ enum relto_err sq_query(struct store_conn *base, const struct store_query *q, in
 	for (int i = 0; i < 4; i++)
 		buf_init(&b.lists[i], 1u << 20);
 	enum relto_err rc = q->vis.on ? bits_of(q->vis.sets, q->vis.nsets, &b.bits) : RELTO_OK;
+	sq_refs_query(c->refs);
 	b.call = (struct ref_call){.refs = c->refs,
 	                           .partner = {b.bits.bits, b.bits.n, q->vis.originator ? q->vis.originator : ""}};
 	if (rc)
@@ -589,8 +618,8 @@ static enum relto_err delete_step(struct sq_conn *c, const char *sql, int64_t co
 		return rc;
 	sqlite3_bind_int64(st, 1, coll);
 	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-	/* What the first step deletes (the rows' references) is read by the
-	** second's filter: the cache starts again for each. */
+	/* The cache may hold what an earlier delete in this transaction
+	** removed: it starts again. */
 	sq_refs_forget(c->refs);
 	struct ref_call call = {.refs = c->refs};
 	if (vis && vis->on) {
@@ -625,8 +654,7 @@ enum relto_err sq_delete(struct store_conn *base, int64_t coll, const char *id,
 	buf_init(&specs, 1u << 16);
 	buf_init(&ats, 1u << 16);
 	/* Select the rows first, then delete by seq: the version clause
-	** compares a row with its siblings, which must not vanish midway.
-	** Their references go with them. */
+	** compares a row with its siblings, which must not vanish midway. */
 	enum relto_err rc = buf_puts(&sel, "SELECT o.seq FROM objects o WHERE o.coll = ?1 AND o.id = ?2");
 	if (!rc && nspec_versions)
 		rc = buf_puts(&sel, " AND o.spec_version IN (SELECT value FROM json_each(?7))");
@@ -645,9 +673,6 @@ enum relto_err sq_delete(struct store_conn *base, int64_t coll, const char *id,
 	*deleted = 0;
 	if (!rc)
 		rc = sq_exec(c->db, "BEGIN IMMEDIATE", err);
-	if (!rc && !(rc = buf_printf(&sql, "DELETE FROM refs WHERE seq IN (%s)", sel.data)))
-		rc = delete_step(c, sql.data, coll, id, &specs, &ats, vis, &bits, NULL, err);
-	buf_reset(&sql);
 	if (!rc && !(rc = buf_printf(&sql, "DELETE FROM objects WHERE seq IN (%s)", sel.data)))
 		rc = delete_step(c, sql.data, coll, id, &specs, &ats, vis, &bits, deleted, err);
 	if (!rc && *deleted)

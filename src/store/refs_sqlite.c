@@ -13,16 +13,21 @@
 ** What decides that for every partner is kept per (collection, id): each
 ** version's marking set, submitter, and the same for the leaves it refers
 ** to.  It is read from the store on first use (three small queries) and
-** kept until the database changes: SQLITE_FCNTL_DATA_VERSION, read inside
-** the query's read transaction, changes with every commit by any
-** connection, this one included, and the cache is emptied when it does.
+** kept until the database changes: SQLITE_FCNTL_DATA_VERSION, read once
+** per query inside its read transaction (sq_refs_query), changes with
+** every commit by any connection, this one included, and the cache is
+** emptied when it does.
 ** A partner's released sets and id only enter at evaluation, so the
 ** cache serves every partner.
+**
+** A row's own references are in the row (objects.ref_list, written by
+** sq_ref_list at insert): reading them costs no probe of another table.
 */
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include "sqlite_int.h"
+#include "../util/buf.h"
 
 /* Entries before the cache empties itself and starts again: a few MB
 ** per connection. */
@@ -57,6 +62,7 @@ struct sq_refs {
 	struct sq_conn *c;
 	unsigned data_version;
 	int has_version;
+	int checked;              /* the data version was read in this query */
 	struct entry *slots;      /* open addressing, power of two */
 	size_t nslots, used;
 };
@@ -67,6 +73,43 @@ static uint64_t hash_of(int64_t coll, const char *id)
 	for (const unsigned char *p = (const unsigned char *)id; *p; p++)
 		h = (h ^ *p) * 1099511628211u;
 	return h;
+}
+
+/* objects.ref_list: per reference, one byte (1: required), the id's
+** length in 4 bytes little-endian, the id and a NUL (so a decoded id is
+** used in place).  NULL when a row refers to nothing. */
+enum relto_err sq_ref_list(struct buf *out, const struct store_ref *refs, size_t n)
+{
+	enum relto_err rc = RELTO_OK;
+	for (size_t i = 0; !rc && i < n; i++) {
+		size_t len = strlen(refs[i].id);
+		if (len > UINT32_MAX - 6)
+			return RELTO_ETOOBIG;
+		unsigned char head[5] = {refs[i].required ? 1 : 0, (unsigned char)len, (unsigned char)(len >> 8),
+		                         (unsigned char)(len >> 16), (unsigned char)(len >> 24)};
+		rc = buf_append(out, head, sizeof(head));
+		if (!rc)
+			rc = buf_append(out, refs[i].id, len + 1);
+	}
+	return rc;
+}
+
+/* The next reference of a ref_list at *p (before end): 1 and *id,
+** *required; 0 at the end; -1 when the bytes are not a ref_list. */
+static int next_ref(const unsigned char **p, const unsigned char *end, const char **id, int *required)
+{
+	const unsigned char *q = *p;
+	if (q == end)
+		return 0;
+	if (end - q < 6)
+		return -1;
+	size_t len = (size_t)q[1] | (size_t)q[2] << 8 | (size_t)q[3] << 16 | (size_t)q[4] << 24;
+	if ((size_t)(end - q) - 6 < len || q[5 + len] != '\0' || q[0] > 1)
+		return -1;
+	*required = q[0];
+	*id = (const char *)q + 5;
+	*p = q + 6 + len;
+	return 1;
 }
 
 static void free_version(struct version *v)
@@ -110,6 +153,12 @@ void sq_refs_forget(struct sq_refs *r)
 {
 	empty(r);
 	r->has_version = 0;
+	r->checked = 0;
+}
+
+void sq_refs_query(struct sq_refs *r)
+{
+	r->checked = 0;
 }
 
 void sq_refs_free(struct sq_refs *r)
@@ -185,115 +234,107 @@ static int read_leaves(struct sq_conn *c, int64_t coll, const char *id, struct l
 	return fail ? -1 : 0;
 }
 
-/* Fill v's references (the refs rows of version seq) and their leaves. */
-static int read_refs(struct sq_conn *c, int64_t coll, int64_t seq, struct version *v)
+/* Fill v's references (its ref_list, len bytes) and their leaves. */
+static int read_refs(struct sq_conn *c, int64_t coll, const unsigned char *list, size_t len, struct version *v)
 {
-	sqlite3_stmt *st;
-	if (sq_stmt(c, "SELECT ref, required FROM refs WHERE seq = ?1", &st, NULL))
+	const unsigned char *p = list, *end = list + len;
+	const char *id;
+	int required, k;
+	size_t n = 0;
+	while ((k = next_ref(&p, end, &id, &required)) > 0)
+		n++;
+	if (k < 0)
 		return -1;
-	sqlite3_bind_int64(st, 1, seq);
-	/* The references first, then their leaves: one statement at a time. */
-	size_t n = 0, cap = 0;
-	char **ids = NULL;
-	int r, fail = 0;
-	while (!fail && (r = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			size_t nc = cap ? 2 * cap : 4;
-			char **p = realloc(ids, nc * sizeof(*p));
-			int *req = p ? realloc(v->required, nc * sizeof(*req)) : NULL;
-			if (p)
-				ids = p;
-			if (!p || !req) {
-				fail = 1;
-				break;
-			}
-			v->required = req;
-			cap = nc;
-		}
-		const char *ref = (const char *)sqlite3_column_text(st, 0);
-		v->required[n] = sqlite3_column_int(st, 1);
-		if (!(ids[n] = strdup(ref ? ref : "")))
-			fail = 1;
-		else
-			n++;
-	}
-	if (!fail && r != SQLITE_DONE)
-		fail = 1;
-	sqlite3_reset(st);
+	if (n && (!(v->required = calloc(n, sizeof(*v->required))) || !(v->first = calloc(n, sizeof(*v->first))) ||
+	          !(v->nleaves = calloc(n, sizeof(*v->nleaves)))))
+		return -1;
 	v->nrefs = n;
-	if (!fail && n && (!(v->first = calloc(n, sizeof(*v->first))) || !(v->nleaves = calloc(n, sizeof(*v->nleaves)))))
-		fail = 1;
 	size_t nl = 0, capl = 0;
-	for (size_t i = 0; !fail && i < n; i++) {
+	p = list;
+	for (size_t i = 0; i < n && next_ref(&p, end, &id, &required) > 0; i++) {
+		v->required[i] = required;
 		v->first[i] = nl;
-		fail = read_leaves(c, coll, ids[i], &v->leaves, &nl, &capl) != 0;
+		if (read_leaves(c, coll, id, &v->leaves, &nl, &capl))
+			return -1;
 		v->nleaves[i] = nl - v->first[i];
 	}
-	for (size_t i = 0; i < n; i++)
-		free(ids[i]);
-	free(ids);
-	return fail ? -1 : 0;
+	return 0;
 }
 
 /* Read (coll, id) into e (empty, its key set).  0 or -1. */
 static int read_entry(struct sq_conn *c, struct entry *e)
 {
 	sqlite3_stmt *st;
-	if (sq_stmt(c, "SELECT seq, marking_set, posted_by, nreq, nopt FROM objects WHERE coll = ?1 AND id = ?2", &st,
-	            NULL))
+	if (sq_stmt(c, "SELECT marking_set, posted_by, nreq, nopt, ref_list FROM objects WHERE coll = ?1 AND id = ?2",
+	            &st, NULL))
 		return -1;
 	sqlite3_bind_int64(st, 1, e->coll);
 	sqlite3_bind_text(st, 2, e->id, -1, SQLITE_STATIC);
 	size_t cap = 0;
-	int64_t *seqs = NULL;
+	struct buf lists;         /* the versions' ref_lists, end to end */
+	size_t *ends = NULL;      /* where each version's ends in lists */
+	buf_init(&lists, (size_t)1 << 30);
 	int r, fail = 0;
 	while (!fail && (r = sqlite3_step(st)) == SQLITE_ROW) {
 		if (e->nversions == cap) {
 			size_t nc = cap ? 2 * cap : 2;
 			struct version *v = realloc(e->versions, nc * sizeof(*v));
-			int64_t *s = v ? realloc(seqs, nc * sizeof(*s)) : NULL;
+			size_t *s = v ? realloc(ends, nc * sizeof(*s)) : NULL;
 			if (v)
 				e->versions = v;
 			if (!v || !s) {
 				fail = 1;
 				break;
 			}
-			seqs = s;
+			ends = s;
 			cap = nc;
 		}
 		struct version *v = &e->versions[e->nversions];
 		memset(v, 0, sizeof(*v));
-		const char *by = (const char *)sqlite3_column_text(st, 2);
-		seqs[e->nversions] = sqlite3_column_int64(st, 0);
-		v->set = sqlite3_column_int64(st, 1);
-		v->has_req = sqlite3_column_int(st, 3) > 0;
-		v->has_opt = sqlite3_column_int(st, 4) > 0;
-		if (!(v->posted_by = strdup(by ? by : "")))
+		const char *by = (const char *)sqlite3_column_text(st, 1);
+		v->set = sqlite3_column_int64(st, 0);
+		v->has_req = sqlite3_column_int(st, 2) > 0;
+		v->has_opt = sqlite3_column_int(st, 3) > 0;
+		const void *list = sqlite3_column_blob(st, 4);
+		if ((list && buf_append(&lists, list, (size_t)sqlite3_column_bytes(st, 4))) ||
+		    !(v->posted_by = strdup(by ? by : ""))) {
 			fail = 1;
-		else
+		} else {
+			ends[e->nversions] = lists.len;
 			e->nversions++;
+		}
 	}
 	if (!fail && r != SQLITE_DONE)
 		fail = 1;
 	sqlite3_reset(st);
-	for (size_t i = 0; !fail && i < e->nversions; i++)
-		if (e->versions[i].has_req || e->versions[i].has_opt)
-			fail = read_refs(c, e->coll, seqs[i], &e->versions[i]) != 0;
-	free(seqs);
+	/* The leaves are read after: one statement at a time. */
+	for (size_t i = 0, from = 0; !fail && i < e->nversions; from = ends[i], i++)
+		if (ends[i] > from)
+			fail = read_refs(c, e->coll, (const unsigned char *)lists.data + from, ends[i] - from,
+			                 &e->versions[i]) != 0;
+	free(ends);
+	buf_free(&lists);
 	return fail ? -1 : 0;
 }
 
 /* The cached entry of (coll, id), read if new; NULL when it cannot be. */
 static const struct entry *lookup(struct sq_refs *r, int64_t coll, const char *id)
 {
-	unsigned dv = 0;
-	if (sqlite3_file_control(r->c->db, "main", SQLITE_FCNTL_DATA_VERSION, &dv) != SQLITE_OK)
-		return NULL;
-	if (!r->has_version || dv != r->data_version || r->used >= REFS_CACHE_MAX) {
-		empty(r);
-		r->data_version = dv;
-		r->has_version = 1;
+	/* Once per query: its read transaction sees one version of the
+	** database from its first step to its end. */
+	if (!r->checked) {
+		unsigned dv = 0;
+		if (sqlite3_file_control(r->c->db, "main", SQLITE_FCNTL_DATA_VERSION, &dv) != SQLITE_OK)
+			return NULL;
+		if (!r->has_version || dv != r->data_version) {
+			empty(r);
+			r->data_version = dv;
+			r->has_version = 1;
+		}
+		r->checked = 1;
 	}
+	if (r->used >= REFS_CACHE_MAX)
+		empty(r);
 	if ((r->used + 1) * 2 > r->nslots && grow(r))
 		return NULL;
 	uint64_t h = hash_of(coll, id);
@@ -349,4 +390,43 @@ int sq_refs_visible(struct sq_refs *r, const struct sq_refs_partner *p, int64_t 
 			return 1;
 	}
 	return 0;
+}
+
+int sq_refs_list_visible(struct sq_refs *r, const struct sq_refs_partner *p, int64_t coll, const void *list,
+                         size_t len)
+{
+	const unsigned char *q = list, *end = q + len;
+	const char *id;
+	int required, k, has_opt = 0, any_opt = 0;
+	while ((k = next_ref(&q, end, &id, &required)) > 0) {
+		if (!required) {
+			has_opt = 1;
+			if (any_opt)
+				continue;
+		}
+		int v = sq_refs_visible(r, p, coll, id);
+		if (v < 0 || (required && !v))
+			return v;
+		if (!required)
+			any_opt = v;
+	}
+	return k < 0 ? -1 : !has_opt || any_opt;
+}
+
+int sq_refs_hidden(struct sq_refs *r, const struct sq_refs_partner *p, int64_t coll, const void *list, size_t len,
+                   struct buf *out)
+{
+	const unsigned char *q = list, *end = q + len;
+	const char *id;
+	int required, k, n = 0;
+	if (buf_putc(out, '['))
+		return -1;
+	while ((k = next_ref(&q, end, &id, &required)) > 0) {
+		if (required)
+			continue;
+		int v = sq_refs_visible(r, p, coll, id);
+		if (v < 0 || (!v && ((n++ && buf_putc(out, ',')) || buf_put_json_string(out, id))))
+			return -1;
+	}
+	return k < 0 || buf_putc(out, ']') ? -1 : 0;
 }

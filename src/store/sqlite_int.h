@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include "store_int.h"
 
+struct buf;
+
 /* Prepared statements kept per connection (sq_stmt). */
 #define SQ_STMT_CACHE 96
 
@@ -79,7 +81,22 @@ void sq_refs_free(struct sq_refs *r);
 /* Empty the cache (a delete's steps read what the one before changed,
 ** within one transaction). */
 void sq_refs_forget(struct sq_refs *r);
+/* A query begins: the cache checks the database's data version at its
+** first use in it (in the query's read transaction), not at every use. */
+void sq_refs_query(struct sq_refs *r);
 int sq_refs_visible(struct sq_refs *r, const struct sq_refs_partner *p, int64_t coll, const char *id);
+/* A row's references as objects.ref_list holds them (appended to out;
+** nothing for none).  RELTO_OK; RELTO_ENOMEM, RELTO_ETOOBIG. */
+enum relto_err sq_ref_list(struct buf *out, const struct store_ref *refs, size_t n);
+/* The filter's rule for a row's ref_list (len bytes): every required
+** reference visible and, if it names optional ones, one of those.  1, 0,
+** or -1 (as sq_refs_visible, or list is not a ref_list). */
+int sq_refs_list_visible(struct sq_refs *r, const struct sq_refs_partner *p, int64_t coll, const void *list,
+                         size_t len);
+/* Append the JSON array of the optional references of list that are not
+** visible (in their order) to out.  0, or -1. */
+int sq_refs_hidden(struct sq_refs *r, const struct sq_refs_partner *p, int64_t coll, const void *list, size_t len,
+                   struct buf *out);
 
 /* The store's checkpointer thread (store_sqlite.c): it copies the WAL
 ** into the database once a commit leaves it this many pages long (64 MB;

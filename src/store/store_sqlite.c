@@ -24,7 +24,7 @@
 #include "../util/buf.h"
 #include "../util/ts.h"
 
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 
 /* The checkpointer.  SQLite copies the WAL back into the database in
 ** the thread of the commit that takes it past wal_autocheckpoint: that
@@ -121,10 +121,10 @@ static void checkpointer_stop(struct sq_state *s)
 }
 
 
-/* The schema as a new database gets it (version 4).  Older databases are
-** brought to it by upgrade_to_2() and upgrade_to_3(), and to version 4
-** by the indexes it adds (objects_sets, objects_posted), which
-** `CREATE INDEX IF NOT EXISTS` below makes.
+/* The schema as a new database gets it (version 5).  Older databases are
+** brought to it by upgrade_to_2() and upgrade_to_3(), to version 4 by the
+** indexes it adds (objects_sets, objects_posted), which `CREATE INDEX IF
+** NOT EXISTS` below makes, and by upgrade_to_5().
 **
 ** Each index is written on every insert, and an index keyed by the
 ** object's id (random) dirties a page of its own per object: past what
@@ -155,8 +155,11 @@ static const char schema[] =
 	" posted_by TEXT NOT NULL,"
 	" is_first INTEGER NOT NULL,"        /* the earliest version of its id */
 	" is_last INTEGER NOT NULL,"         /* the latest version of its id */
-	" nreq INTEGER NOT NULL,"            /* its required references (refs table) */
+	" nreq INTEGER NOT NULL,"            /* its required references (in ref_list) */
 	" nopt INTEGER NOT NULL,"            /* its optional references */
+	/* What it refers to (refs_sqlite.c: sq_ref_list), NULL for nothing:
+	** read with the row by the visibility filter (upgrade_to_5). */
+	" ref_list BLOB,"
 	/* Its entry in a released list (audit/entry.h), made at ingest; before
 	** raw, so that reading it does not walk raw's overflow pages (version
 	** 1 databases have it last: upgrade_to_2). */
@@ -170,11 +173,6 @@ static const char schema[] =
 	** entries alone. */
 	"CREATE INDEX IF NOT EXISTS objects_sets ON objects(coll, marking_set, date_added, posted_by, is_last, is_first);"
 	"CREATE INDEX IF NOT EXISTS objects_posted ON objects(coll, posted_by, date_added);"
-	"CREATE TABLE IF NOT EXISTS refs("   /* what objects refer to (releasability) */
-	" seq INTEGER NOT NULL,"             /* the referring row */
-	" ref TEXT NOT NULL,"                /* the id referred to */
-	" required INTEGER NOT NULL);"       /* 1: the row is withheld if ref is */
-	"CREATE INDEX IF NOT EXISTS refs_seq ON refs(seq);"
 	/* Finds every row by (coll, id, version), and covers "is some
 	** version of this id visible" without reading rows. */
 	"CREATE INDEX IF NOT EXISTS objects_visible ON objects(coll, id, version, marking_set, posted_by, nreq, nopt);"
@@ -302,6 +300,65 @@ static enum relto_err upgrade_to_3(sqlite3 *db, char *err)
 	return sq_exec(db, "DROP INDEX IF EXISTS objects_version; DROP INDEX IF EXISTS objects_id;", err);
 }
 
+/* Version 4 to 5: what a row refers to moves from the refs table (a row
+** per reference, keyed by seq) into the row (objects.ref_list), which
+** the filter reads with the row instead of probing refs_seq for it.
+** ALTER TABLE adds the column last, after raw: a row whose raw overflows
+** its page reads the overflow to get there (a new database has it
+** before). */
+static enum relto_err upgrade_to_5(sqlite3 *db, char *err)
+{
+	sqlite3_stmt *get = NULL, *put = NULL;
+	int has_refs = 0, has_column = 0;
+	if (sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'refs'),"
+	                           " (SELECT count(*) FROM pragma_table_info('objects') WHERE name = 'ref_list')",
+	                       -1, &get, NULL) != SQLITE_OK || sqlite3_step(get) != SQLITE_ROW) {
+		sqlite3_finalize(get);
+		return sq_err(db, "schema version 5", err);
+	}
+	has_refs = sqlite3_column_int(get, 0);
+	has_column = sqlite3_column_int(get, 1);
+	sqlite3_finalize(get);
+	get = NULL;
+	enum relto_err rc = has_column ? RELTO_OK : sq_exec(db, "ALTER TABLE objects ADD COLUMN ref_list BLOB", err);
+	if (rc || !has_refs)
+		return rc;
+	if (sqlite3_prepare_v2(db, "SELECT seq, ref, required FROM refs ORDER BY seq, rowid", -1, &get, NULL) ||
+	    sqlite3_prepare_v2(db, "UPDATE objects SET ref_list = ?2 WHERE seq = ?1", -1, &put, NULL))
+		rc = sq_err(db, "schema version 5", err);
+	/* A row's references are consecutive: write each row's list when the
+	** next row's begin (objects is not the table being read). */
+	struct buf list;
+	buf_init(&list, (size_t)1 << 30);
+	int64_t seq = -1;
+	int r = SQLITE_DONE;
+	while (!rc) {
+		r = sqlite3_step(get);
+		int64_t next = r == SQLITE_ROW ? sqlite3_column_int64(get, 0) : -1;
+		if (seq >= 0 && next != seq) {
+			sqlite3_bind_int64(put, 1, seq);
+			sqlite3_bind_blob(put, 2, list.data, (int)list.len, SQLITE_STATIC);
+			if (sqlite3_step(put) != SQLITE_DONE)
+				rc = sq_err(db, "schema version 5", err);
+			sqlite3_reset(put);
+			buf_reset(&list);
+		}
+		if (r != SQLITE_ROW)
+			break;
+		seq = next;
+		const char *ref = (const char *)sqlite3_column_text(get, 1);
+		struct store_ref one = {ref ? ref : "", sqlite3_column_int(get, 2)};
+		if (!rc && sq_ref_list(&list, &one, 1))
+			rc = relto_seterr(err, RELTO_ENOMEM, "schema version 5: out of memory");
+	}
+	if (!rc && r != SQLITE_DONE)
+		rc = sq_err(db, "schema version 5", err);
+	buf_free(&list);
+	sqlite3_finalize(get);
+	sqlite3_finalize(put);
+	return rc ? rc : sq_exec(db, "DROP TABLE refs", err);
+}
+
 /* Create the schema of a new database, or bring an older one to
 ** SCHEMA_VERSION, in one transaction; refuse a newer one. */
 static enum relto_err migrate(sqlite3 *db, char *err)
@@ -328,6 +385,8 @@ static enum relto_err migrate(sqlite3 *db, char *err)
 		rc = upgrade_to_2(db, err);
 	if (!rc && version >= 1 && version < 3)
 		rc = upgrade_to_3(db, err);
+	if (!rc && version >= 1 && version < 5)
+		rc = upgrade_to_5(db, err);
 	if (!rc && version < SCHEMA_VERSION) {
 		char sql[128];
 		snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', %d)",
@@ -655,24 +714,6 @@ static enum relto_err place_version(struct sq_conn *c, int64_t coll, const char 
 	return RELTO_OK;
 }
 
-static enum relto_err insert_refs(struct sq_conn *c, int64_t seq, const struct store_new *o, char *err)
-{
-	for (size_t i = 0; i < o->nrefs; i++) {
-		sqlite3_stmt *st;
-		enum relto_err rc = sq_stmt(c, "INSERT INTO refs(seq, ref, required) VALUES(?1, ?2, ?3)", &st, err);
-		if (rc)
-			return rc;
-		sqlite3_bind_int64(st, 1, seq);
-		sqlite3_bind_text(st, 2, o->refs[i].id, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 3, o->refs[i].required);
-		int r = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (r != SQLITE_DONE)
-			return sq_err(c->db, "insert", err);
-	}
-	return RELTO_OK;
-}
-
 static enum relto_err insert_one(struct sq_conn *c, int64_t coll, const char *posted_by,
                                  const struct store_new *o, int64_t date_added,
                                  int64_t *last_set_num, const char **last_set,
@@ -703,16 +744,21 @@ static enum relto_err insert_one(struct sq_conn *c, int64_t coll, const char *po
 		return RELTO_OK;
 	}
 	sqlite3_stmt *st;
-	struct buf entry;
+	struct buf entry, refs;
 	buf_init(&entry, (size_t)1 << 20);
+	buf_init(&refs, (size_t)1 << 30);
 	if (store__entry(&entry, o->id, o->has_version ? o->version_text : NULL, version))
 		rc = relto_seterr(err, RELTO_ETOOBIG, "object %s: its audit entry is too long", o->id);
+	if (!rc && sq_ref_list(&refs, o->refs, o->nrefs))
+		rc = relto_seterr(err, RELTO_ENOMEM, "object %s: out of memory for its references", o->id);
 	if (!rc)
 		rc = sq_stmt(c, "INSERT INTO objects(coll, id, type, version, version_text, spec_version,"
-		             " date_added, marking_set, created_by_ref, posted_by, is_first, is_last, nreq, nopt, entry, raw)"
-		             " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?12, ?13, ?14, ?15, ?16, ?11)", &st, err);
+		             " date_added, marking_set, created_by_ref, posted_by, is_first, is_last, nreq, nopt, entry, raw,"
+		             " ref_list) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?12, ?13, ?14, ?15, ?16, ?11, ?17)",
+		             &st, err);
 	if (rc) {
 		buf_free(&entry);
+		buf_free(&refs);
 		return rc;
 	}
 	sqlite3_bind_int64(st, 1, coll);
@@ -735,13 +781,18 @@ static enum relto_err insert_one(struct sq_conn *c, int64_t coll, const char *po
 	sqlite3_bind_int(st, 14, nreq);
 	sqlite3_bind_int(st, 15, (int)o->nrefs - nreq);
 	sqlite3_bind_blob(st, 16, entry.data, (int)entry.len, SQLITE_STATIC);
+	if (refs.len)
+		sqlite3_bind_blob(st, 17, refs.data, (int)refs.len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 17);
 	int r = sqlite3_step(st);
 	sqlite3_reset(st);
 	buf_free(&entry);
+	buf_free(&refs);
 	if (r != SQLITE_DONE)
 		return sq_err(c->db, "insert", err);
 	*result = STORE_ADDED;
-	return insert_refs(c, sqlite3_last_insert_rowid(c->db), o, err);
+	return RELTO_OK;
 }
 
 static enum relto_err sq_put(struct store_conn *base, int64_t coll, const char *posted_by,

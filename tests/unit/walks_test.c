@@ -271,6 +271,41 @@ static enum relto_err keep_all(void *ctx, const struct store_row *row)
 	return RELTO_OK;
 }
 
+/* The oracle's refs table (a row per reference, as the store kept them
+** before schema 5), decoded here from objects.ref_list: per reference a
+** byte 1/0 (required), a 4-byte little-endian length, the id, a NUL. */
+static int oracle_refs(sqlite3 *db)
+{
+	sqlite3_stmt *get = NULL, *put = NULL;
+	int ok = sqlite3_exec(db, "CREATE TEMP TABLE refs(seq INTEGER, ref TEXT, required INTEGER);"
+	                          " CREATE INDEX temp.refs_seq ON refs(seq)", NULL, NULL, NULL) == SQLITE_OK &&
+	         sqlite3_prepare_v2(db, "SELECT seq, ref_list FROM objects WHERE ref_list IS NOT NULL", -1, &get,
+	                            NULL) == SQLITE_OK &&
+	         sqlite3_prepare_v2(db, "INSERT INTO refs VALUES(?1, ?2, ?3)", -1, &put, NULL) == SQLITE_OK;
+	while (ok && sqlite3_step(get) == SQLITE_ROW) {
+		const unsigned char *p = sqlite3_column_blob(get, 1);
+		int n = sqlite3_column_bytes(get, 1), at = 0;
+		while (ok && at < n) {
+			uint32_t len = 0;
+			ok = n - at >= 6 && p[at] <= 1;
+			for (int k = 0; ok && k < 4; k++)
+				len |= (uint32_t)p[at + 1 + k] << (8 * k);
+			ok = ok && (uint32_t)(n - at - 6) >= len && p[at + 5 + len] == 0;
+			if (!ok)
+				break;
+			sqlite3_bind_int64(put, 1, sqlite3_column_int64(get, 0));
+			sqlite3_bind_text(put, 2, (const char *)p + at + 5, (int)len, SQLITE_STATIC);
+			sqlite3_bind_int(put, 3, p[at]);
+			ok = sqlite3_step(put) == SQLITE_DONE;
+			sqlite3_reset(put);
+			at += 6 + (int)len;
+		}
+	}
+	sqlite3_finalize(get);
+	sqlite3_finalize(put);
+	return ok ? 0 : -1;
+}
+
 /* Every version each random partner may see, with its hidden references,
 ** as the store gives them (both ways) and as the SQL oracle does. */
 static void test_refs_oracle(void)
@@ -284,7 +319,8 @@ static void test_refs_oracle(void)
 		CHECK(d != NULL);
 		int ok = fill(&f, d) == 0;
 		sqlite3 *db = NULL;
-		ok = ok && sqlite3_open(path, &db) == SQLITE_OK;
+		ok = ok && sqlite3_open(path, &db) == SQLITE_OK && oracle_refs(db) == 0;
+		CHECK(ok);
 		size_t compared = 0;
 		for (int k = 0; ok && k < 30; k++) {
 			int64_t sets[NSETS];
@@ -390,6 +426,78 @@ static void test_refs_follow_changes(void)
 	fix_close(&f);
 }
 
+/* A store of schema version 4 (references in a refs table, simulated from
+** a version 5 store) is brought to version 5 when opened: every partner
+** sees the same rows and hidden references as before, each row's
+** ref_list is what it was, the refs table is gone, and new rows get
+** theirs as before. */
+static void test_refs_upgrade(void)
+{
+	rng_state = 99 * 0x9e3779b97f4a7c15u;
+	struct fix f;
+	CHECK(fix_open(&f) == 0);
+	struct store_data *d = calloc(1, sizeof(*d));
+	struct visible *before[4] = {0}, *after[4] = {0};
+	int64_t sets[4][NSETS];
+	size_t nsets[4] = {0};
+	CHECK(d != NULL && fill(&f, d) == 0);
+	for (int k = 0; k < 4; k++) {
+		for (int s = 0; s < NSETS; s++)
+			if (rnd(2) == 0)
+				sets[k][nsets[k]++] = d->set_num[s];
+		before[k] = calloc(1, sizeof(*before[k]));
+		after[k] = calloc(1, sizeof(*after[k]));
+		struct store_query q = {.coll = f.coll, .limit = NOBJ + 1, .versions.last = 1};
+		q.vis = (struct store_visibility){.on = 1, .sets = sets[k], .nsets = nsets[k], .originator = posters[k % 3]};
+		CHECK(before[k] && after[k] && store_query(f.c, &q, 0, keep_all, before[k], NULL) == RELTO_OK);
+	}
+	store_conn_put(f.s, f.c);
+	store_close(f.s);
+	sqlite3 *db = NULL;
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK && oracle_refs(db) == 0);
+	int with_refs = 0;
+	CHECK(sqlite3_exec(db, "CREATE TABLE lists AS SELECT seq, ref_list FROM objects;"
+	                       " CREATE TABLE main.refs AS SELECT * FROM temp.refs; CREATE INDEX main.refs_seq ON refs(seq);"
+	                       " ALTER TABLE objects DROP COLUMN ref_list;"
+	                       " UPDATE meta SET value = 4 WHERE key = 'schema_version'", NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_stmt *st = NULL;
+	CHECK(sqlite3_prepare_v2(db, "SELECT count(*) FROM main.refs", -1, &st, NULL) == SQLITE_OK &&
+	      sqlite3_step(st) == SQLITE_ROW);
+	with_refs = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	CHECK(with_refs > 0);
+	CHECK(store_open(url, &f.s, NULL) == RELTO_OK && store_conn_get(f.s, &f.c, NULL) == RELTO_OK);
+	int64_t version = -1, known = -1;
+	CHECK(store_schema(f.c, &version, &known, NULL) == RELTO_OK && version == known && known == 5);
+	for (int k = 0; k < 4; k++) {
+		struct store_query q = {.coll = f.coll, .limit = NOBJ + 1, .versions.last = 1};
+		q.vis = (struct store_visibility){.on = 1, .sets = sets[k], .nsets = nsets[k], .originator = posters[k % 3]};
+		CHECK(store_query(f.c, &q, 0, keep_all, after[k], NULL) == RELTO_OK);
+		CHECK(after[k]->n == before[k]->n);
+		for (size_t i = 0; i < before[k]->n && i < after[k]->n; i++)
+			CHECK(after[k]->seq[i] == before[k]->seq[i] && strcmp(after[k]->hidden[i], before[k]->hidden[i]) == 0);
+		free(before[k]);
+		free(after[k]);
+	}
+	store_conn_put(f.s, f.c);
+	store_close(f.s);
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM sqlite_schema WHERE name IN ('refs', 'refs_seq')),"
+	                             " (SELECT count(*) FROM objects o JOIN lists l USING (seq)"
+	                             "  WHERE o.ref_list IS NOT l.ref_list), (SELECT count(*) FROM objects)",
+	                         -1, &st, NULL) == SQLITE_OK &&
+	      sqlite3_step(st) == SQLITE_ROW);
+	CHECK(sqlite3_column_int(st, 0) == 0);
+	CHECK(sqlite3_column_int(st, 1) == 0);
+	CHECK(sqlite3_column_int(st, 2) == NOBJ);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	CHECK(store_open(url, &f.s, NULL) == RELTO_OK && store_conn_get(f.s, &f.c, NULL) == RELTO_OK);
+	free(d);
+	fix_close(&f);
+}
+
 int main(void)
 {
 	if (fix_pg()) {
@@ -406,6 +514,7 @@ int main(void)
 	RUN(test_walks_agree);
 	RUN(test_refs_oracle);
 	RUN(test_refs_follow_changes);
+	RUN(test_refs_upgrade);
 	remove_files();
 	rmdir(dir);
 	return TEST_DONE();
