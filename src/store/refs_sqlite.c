@@ -35,12 +35,12 @@
 
 struct leaf {             /* a version that refers to nothing */
 	int64_t set;
-	char *posted_by;
+	int who;                  /* its submitter (struct sq_refs's who) */
 };
 
 struct version {
 	int64_t set;
-	char *posted_by;
+	int who;
 	int has_req, has_opt;     /* it requires / names objects */
 	/* Per reference, its leaves: refs[i] has nleaves[i] of them, from
 	** leaves[first[i]]. */
@@ -60,6 +60,15 @@ struct entry {
 
 struct sq_refs {
 	struct sq_conn *c;
+	/* Submitters, each kept once: a version names its submitter by
+	** number, and "the partner's own" is a number compare.  orig is the
+	** partner of this query (reset by sq_refs_query: a pointer is only
+	** known to name the same partner within one query), orig_who its
+	** number (-1: none), looked up when who had orig_nwho entries. */
+	char **who;
+	size_t nwho, capwho, orig_nwho;
+	const char *orig;
+	int orig_who;
 	unsigned data_version;
 	int has_version;
 	int checked;              /* the data version was read in this query */
@@ -69,10 +78,37 @@ struct sq_refs {
 
 static uint64_t hash_of(int64_t coll, const char *id)
 {
-	uint64_t h = 14695981039346656037u ^ (uint64_t)coll;
-	for (const unsigned char *p = (const unsigned char *)id; *p; p++)
-		h = (h ^ *p) * 1099511628211u;
-	return h;
+	/* Eight bytes a step: ids are ~45 bytes. */
+	size_t n = strlen(id);
+	uint64_t h = ((uint64_t)coll * 0x9e3779b97f4a7c15u) ^ n, w;
+	for (; n >= 8; n -= 8, id += 8) {
+		memcpy(&w, id, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdu;
+		h ^= h >> 32;
+	}
+	w = 0;
+	memcpy(&w, id, n);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53u;
+	return h ^ (h >> 29);
+}
+
+/* The number of submitter `by`, kept if new; -1 when out of memory. */
+static int who_of(struct sq_refs *r, const char *by)
+{
+	for (size_t i = 0; i < r->nwho; i++)
+		if (strcmp(r->who[i], by) == 0)
+			return (int)i;
+	if (r->nwho == r->capwho) {
+		size_t cap = r->capwho ? 2 * r->capwho : 8;
+		char **v = cap < INT32_MAX ? realloc(r->who, cap * sizeof(*v)) : NULL;
+		if (!v)
+			return -1;
+		r->who = v;
+		r->capwho = cap;
+	}
+	if (!(r->who[r->nwho] = strdup(by)))
+		return -1;
+	return (int)r->nwho++;
 }
 
 /* objects.ref_list: per reference, one byte (1: required), the id's
@@ -114,10 +150,6 @@ static int next_ref(const unsigned char **p, const unsigned char *end, const cha
 
 static void free_version(struct version *v)
 {
-	free(v->posted_by);
-	for (size_t i = 0; v->leaves && i < v->nrefs; i++)
-		for (size_t k = 0; k < v->nleaves[i]; k++)
-			free(v->leaves[v->first[i] + k].posted_by);
 	free(v->required);
 	free(v->first);
 	free(v->nleaves);
@@ -144,8 +176,10 @@ static void empty(struct sq_refs *r)
 struct sq_refs *sq_refs_new(struct sq_conn *c)
 {
 	struct sq_refs *r = calloc(1, sizeof(*r));
-	if (r)
+	if (r) {
 		r->c = c;
+		r->orig_who = -1;
+	}
 	return r;
 }
 
@@ -154,11 +188,13 @@ void sq_refs_forget(struct sq_refs *r)
 	empty(r);
 	r->has_version = 0;
 	r->checked = 0;
+	r->orig = NULL;
 }
 
 void sq_refs_query(struct sq_refs *r)
 {
 	r->checked = 0;
+	r->orig = NULL;
 }
 
 void sq_refs_free(struct sq_refs *r)
@@ -167,6 +203,9 @@ void sq_refs_free(struct sq_refs *r)
 		return;
 	empty(r);
 	free(r->slots);
+	for (size_t i = 0; i < r->nwho; i++)
+		free(r->who[i]);
+	free(r->who);
 	free(r);
 }
 
@@ -200,10 +239,11 @@ static int grow(struct sq_refs *r)
 /* The versions of (coll, id) that refer to nothing, as leaves, appended to
 ** *out (count in *n, capacity *cap).  0, or -1 (out of memory or a store
 ** error: the caller answers "not visible"). */
-static int read_leaves(struct sq_conn *c, int64_t coll, const char *id, struct leaf **out, size_t *n, size_t *cap)
+static int read_leaves(struct sq_refs *rc, int64_t coll, const char *id, struct leaf **out, size_t *n,
+                       size_t *cap)
 {
 	sqlite3_stmt *st;
-	if (sq_stmt(c, "SELECT marking_set, posted_by FROM objects WHERE coll = ?1 AND id = ?2 AND nreq = 0 AND nopt = 0",
+	if (sq_stmt(rc->c, "SELECT marking_set, posted_by FROM objects WHERE coll = ?1 AND id = ?2 AND nreq = 0 AND nopt = 0",
 	            &st, NULL))
 		return -1;
 	sqlite3_bind_int64(st, 1, coll);
@@ -223,7 +263,7 @@ static int read_leaves(struct sq_conn *c, int64_t coll, const char *id, struct l
 		const char *by = (const char *)sqlite3_column_text(st, 1);
 		struct leaf *l = &(*out)[*n];
 		l->set = sqlite3_column_int64(st, 0);
-		if (!(l->posted_by = strdup(by ? by : "")))
+		if ((l->who = who_of(rc, by ? by : "")) < 0)
 			fail = 1;
 		else
 			(*n)++;
@@ -235,7 +275,7 @@ static int read_leaves(struct sq_conn *c, int64_t coll, const char *id, struct l
 }
 
 /* Fill v's references (its ref_list, len bytes) and their leaves. */
-static int read_refs(struct sq_conn *c, int64_t coll, const unsigned char *list, size_t len, struct version *v)
+static int read_refs(struct sq_refs *r, int64_t coll, const unsigned char *list, size_t len, struct version *v)
 {
 	const unsigned char *p = list, *end = list + len;
 	const char *id;
@@ -254,7 +294,7 @@ static int read_refs(struct sq_conn *c, int64_t coll, const unsigned char *list,
 	for (size_t i = 0; i < n && next_ref(&p, end, &id, &required) > 0; i++) {
 		v->required[i] = required;
 		v->first[i] = nl;
-		if (read_leaves(c, coll, id, &v->leaves, &nl, &capl))
+		if (read_leaves(r, coll, id, &v->leaves, &nl, &capl))
 			return -1;
 		v->nleaves[i] = nl - v->first[i];
 	}
@@ -262,10 +302,10 @@ static int read_refs(struct sq_conn *c, int64_t coll, const unsigned char *list,
 }
 
 /* Read (coll, id) into e (empty, its key set).  0 or -1. */
-static int read_entry(struct sq_conn *c, struct entry *e)
+static int read_entry(struct sq_refs *r, struct entry *e)
 {
 	sqlite3_stmt *st;
-	if (sq_stmt(c, "SELECT marking_set, posted_by, nreq, nopt, ref_list FROM objects WHERE coll = ?1 AND id = ?2",
+	if (sq_stmt(r->c, "SELECT marking_set, posted_by, nreq, nopt, ref_list FROM objects WHERE coll = ?1 AND id = ?2",
 	            &st, NULL))
 		return -1;
 	sqlite3_bind_int64(st, 1, e->coll);
@@ -274,8 +314,8 @@ static int read_entry(struct sq_conn *c, struct entry *e)
 	struct buf lists;         /* the versions' ref_lists, end to end */
 	size_t *ends = NULL;      /* where each version's ends in lists */
 	buf_init(&lists, (size_t)1 << 30);
-	int r, fail = 0;
-	while (!fail && (r = sqlite3_step(st)) == SQLITE_ROW) {
+	int step, fail = 0;
+	while (!fail && (step = sqlite3_step(st)) == SQLITE_ROW) {
 		if (e->nversions == cap) {
 			size_t nc = cap ? 2 * cap : 2;
 			struct version *v = realloc(e->versions, nc * sizeof(*v));
@@ -297,20 +337,20 @@ static int read_entry(struct sq_conn *c, struct entry *e)
 		v->has_opt = sqlite3_column_int(st, 3) > 0;
 		const void *list = sqlite3_column_blob(st, 4);
 		if ((list && buf_append(&lists, list, (size_t)sqlite3_column_bytes(st, 4))) ||
-		    !(v->posted_by = strdup(by ? by : ""))) {
+		    (v->who = who_of(r, by ? by : "")) < 0) {
 			fail = 1;
 		} else {
 			ends[e->nversions] = lists.len;
 			e->nversions++;
 		}
 	}
-	if (!fail && r != SQLITE_DONE)
+	if (!fail && step != SQLITE_DONE)
 		fail = 1;
 	sqlite3_reset(st);
 	/* The leaves are read after: one statement at a time. */
 	for (size_t i = 0, from = 0; !fail && i < e->nversions; from = ends[i], i++)
 		if (ends[i] > from)
-			fail = read_refs(c, e->coll, (const unsigned char *)lists.data + from, ends[i] - from,
+			fail = read_refs(r, e->coll, (const unsigned char *)lists.data + from, ends[i] - from,
 			                 &e->versions[i]) != 0;
 	free(ends);
 	buf_free(&lists);
@@ -345,7 +385,7 @@ static const struct entry *lookup(struct sq_refs *r, int64_t coll, const char *i
 	e->hash = h;
 	if (!(e->id = strdup(id)))
 		return NULL;
-	if (read_entry(r->c, e)) {
+	if (read_entry(r, e)) {
 		free_entry(e);
 		return NULL;
 	}
@@ -353,17 +393,16 @@ static const struct entry *lookup(struct sq_refs *r, int64_t coll, const char *i
 	return e;
 }
 
-static int visible_by_markings(int64_t set, const char *posted_by, const struct sq_refs_partner *p)
+static int visible_by_markings(int64_t set, int who, int orig_who, const struct sq_refs_partner *p)
 {
-	return (set >= 0 && set < p->nsets && (p->bits[set / 8] >> (set % 8) & 1)) ||
-	       strcmp(posted_by, p->originator) == 0;
+	return (set >= 0 && set < p->nsets && (p->bits[set / 8] >> (set % 8) & 1)) || who == orig_who;
 }
 
-static int leaf_visible(const struct version *v, size_t ref, const struct sq_refs_partner *p)
+static int leaf_visible(const struct version *v, size_t ref, int orig_who, const struct sq_refs_partner *p)
 {
 	for (size_t k = 0; k < v->nleaves[ref]; k++) {
 		const struct leaf *l = &v->leaves[v->first[ref] + k];
-		if (visible_by_markings(l->set, l->posted_by, p))
+		if (visible_by_markings(l->set, l->who, orig_who, p))
 			return 1;
 	}
 	return 0;
@@ -374,13 +413,23 @@ int sq_refs_visible(struct sq_refs *r, const struct sq_refs_partner *p, int64_t 
 	const struct entry *e = lookup(r, coll, id);
 	if (!e)
 		return -1;
+	/* The partner's submitter number (read after lookup, which may
+	** have numbered it). */
+	if (p->originator != r->orig || (r->orig_who < 0 && r->orig_nwho != r->nwho)) {
+		r->orig_who = -1;
+		for (size_t i = 0; i < r->nwho && r->orig_who < 0; i++)
+			if (strcmp(r->who[i], p->originator) == 0)
+				r->orig_who = (int)i;
+		r->orig = p->originator;
+		r->orig_nwho = r->nwho;
+	}
 	for (size_t i = 0; i < e->nversions; i++) {
 		const struct version *v = &e->versions[i];
-		if (!visible_by_markings(v->set, v->posted_by, p))
+		if (!visible_by_markings(v->set, v->who, r->orig_who, p))
 			continue;
 		int ok = 1, any_opt = 0;
 		for (size_t k = 0; ok && k < v->nrefs; k++) {
-			int leaf = leaf_visible(v, k, p);
+			int leaf = leaf_visible(v, k, r->orig_who, p);
 			if (v->required[k])
 				ok = leaf;
 			else
