@@ -179,6 +179,24 @@ static void hidden_refs_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_text(ctx, buf_steal(&b), (int)len, free);
 }
 
+/* relto_other_visible(call, coll, id, version, later): a later (1) or
+** earlier (0) version of the row's object is visible to the partner, so
+** the row is not its latest (first) visible version.  From the cache's
+** entry of (coll, id), instead of an index probe by string id. */
+static void other_visible_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	const struct ref_call *call = sqlite3_value_pointer(argv[0], REF_CALL);
+	const char *id = (const char *)sqlite3_value_text(argv[2]);
+	int v = call && id ? sq_refs_other_visible(call->refs, &call->partner, sqlite3_value_int64(argv[1]), id,
+	                                           sqlite3_value_int64(argv[3]), sqlite3_value_int(argv[4]))
+	                   : -1;
+	if (v < 0)
+		sqlite3_result_error(ctx, "cannot read the versions of an object", -1);
+	else
+		sqlite3_result_int(ctx, v);
+}
+
 int sq_functions(sqlite3 *db)
 {
 	int r = sqlite3_create_function(db, "relto_released", 2, SQLITE_UTF8 | SQLITE_INNOCUOUS, NULL, released_fn,
@@ -186,6 +204,9 @@ int sq_functions(sqlite3 *db)
 	if (r == SQLITE_OK)
 		r = sqlite3_create_function(db, "relto_withheld", -1, SQLITE_UTF8 | SQLITE_INNOCUOUS, NULL, withheld_fn,
 		                            NULL, NULL);
+	if (r == SQLITE_OK)
+		r = sqlite3_create_function(db, "relto_other_visible", 5, SQLITE_UTF8 | SQLITE_INNOCUOUS, NULL,
+		                            other_visible_fn, NULL, NULL);
 	if (r == SQLITE_OK)
 		r = sqlite3_create_function(db, "relto_row_visible", 4, SQLITE_UTF8 | SQLITE_INNOCUOUS, NULL,
 		                            row_visible_fn, NULL, NULL);
@@ -205,14 +226,15 @@ int sq_functions(sqlite3 *db)
 ** it two levels deep and treats anything deeper as not visible, which can
 ** withhold more than needed but never names a withheld object
 ** (docs/ARCHITECTURE.md).  ?15 is the call's context (struct ref_call).
-** The CASE keeps a version probe (objects_visible covers the rest) from
-** reading the row of a version that refers to nothing. */
-#define ROW_VISIBLE(a) "(" a ".posted_by = ?11 OR relto_row_visible(?15, " a ".coll, " a ".marking_set," \
-	" CASE WHEN " a ".nreq + " a ".nopt = 0 THEN NULL ELSE " a ".ref_list END))"
+** Whether an earlier or later version is visible (the version clause) is
+** answered from the same cache (relto_other_visible). */
+#define ROW_VISIBLE(a) "(" a ".posted_by = ?11 OR relto_row_visible(?15, " a ".coll, " a ".marking_set, " a ".ref_list))"
 
 static enum relto_err version_sql(struct buf *sql, const struct store_versions *v, int visible)
 {
-	return store__version_sql(sql, v, "0", " IN (SELECT value FROM json_each(?9))", visible ? ROW_VISIBLE("p") : NULL);
+	static const char *const other_visible[2] = {"relto_other_visible(?15, o.coll, o.id, o.version, 0)",
+	                                             "relto_other_visible(?15, o.coll, o.id, o.version, 1)"};
+	return store__version_sql(sql, v, "0", " IN (SELECT value FROM json_each(?9))", visible ? other_visible : NULL);
 }
 
 /* " OR relto_withheld(...)": note the row as withheld when it is the

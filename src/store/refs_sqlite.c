@@ -12,11 +12,11 @@
 **
 ** What decides that for every partner is kept per (collection, id): each
 ** version's marking set, submitter, and the same for the leaves it refers
-** to.  It is read from the store on first use (three small queries) and
-** kept until the database changes: SQLITE_FCNTL_DATA_VERSION, read once
-** per query inside its read transaction (sq_refs_query), changes with
-** every commit by any connection, this one included, and the cache is
-** emptied when it does.
+** to.  It is read from the store on first use (its versions, then the
+** leaves of each reference) and kept until the database changes:
+** SQLITE_FCNTL_DATA_VERSION, read once per query inside its read
+** transaction (sq_refs_query), changes with every commit by any
+** connection, this one included, and the cache is emptied when it does.
 ** A partner's released sets and id only enter at evaluation, so the
 ** cache serves every partner.
 **
@@ -39,9 +39,12 @@ struct leaf {             /* a version that refers to nothing */
 };
 
 struct version {
+	int64_t version;          /* objects.version */
 	int64_t set;
 	int who;
 	int has_req, has_opt;     /* it requires / names objects */
+	unsigned char *list;      /* its ref_list (list_len bytes), or NULL */
+	size_t list_len;
 	/* Per reference, its leaves: refs[i] has nleaves[i] of them, from
 	** leaves[first[i]]. */
 	size_t nrefs;
@@ -150,6 +153,7 @@ static int next_ref(const unsigned char **p, const unsigned char *end, const cha
 
 static void free_version(struct version *v)
 {
+	free(v->list);
 	free(v->required);
 	free(v->first);
 	free(v->nleaves);
@@ -305,8 +309,8 @@ static int read_refs(struct sq_refs *r, int64_t coll, const unsigned char *list,
 static int read_entry(struct sq_refs *r, struct entry *e)
 {
 	sqlite3_stmt *st;
-	if (sq_stmt(r->c, "SELECT marking_set, posted_by, nreq, nopt, ref_list FROM objects WHERE coll = ?1 AND id = ?2",
-	            &st, NULL))
+	if (sq_stmt(r->c, "SELECT marking_set, posted_by, nreq, nopt, ref_list, version FROM objects"
+	                  " WHERE coll = ?1 AND id = ?2", &st, NULL))
 		return -1;
 	sqlite3_bind_int64(st, 1, e->coll);
 	sqlite3_bind_text(st, 2, e->id, -1, SQLITE_STATIC);
@@ -335,6 +339,7 @@ static int read_entry(struct sq_refs *r, struct entry *e)
 		v->set = sqlite3_column_int64(st, 0);
 		v->has_req = sqlite3_column_int(st, 2) > 0;
 		v->has_opt = sqlite3_column_int(st, 3) > 0;
+		v->version = sqlite3_column_int64(st, 5);
 		const void *list = sqlite3_column_blob(st, 4);
 		if ((list && buf_append(&lists, list, (size_t)sqlite3_column_bytes(st, 4))) ||
 		    (v->who = who_of(r, by ? by : "")) < 0) {
@@ -348,10 +353,17 @@ static int read_entry(struct sq_refs *r, struct entry *e)
 		fail = 1;
 	sqlite3_reset(st);
 	/* The leaves are read after: one statement at a time. */
-	for (size_t i = 0, from = 0; !fail && i < e->nversions; from = ends[i], i++)
-		if (ends[i] > from)
-			fail = read_refs(r, e->coll, (const unsigned char *)lists.data + from, ends[i] - from,
-			                 &e->versions[i]) != 0;
+	for (size_t i = 0, from = 0; !fail && i < e->nversions; from = ends[i], i++) {
+		struct version *v = &e->versions[i];
+		if (ends[i] == from)
+			continue;
+		v->list_len = ends[i] - from;
+		if (!(v->list = malloc(v->list_len)))
+			fail = 1;
+		else
+			memcpy(v->list, lists.data + from, v->list_len);
+		fail = fail || read_refs(r, e->coll, v->list, v->list_len, v) != 0;
+	}
 	free(ends);
 	buf_free(&lists);
 	return fail ? -1 : 0;
@@ -393,9 +405,14 @@ static const struct entry *lookup(struct sq_refs *r, int64_t coll, const char *i
 	return e;
 }
 
+static int released(const struct sq_refs_partner *p, int64_t set)
+{
+	return set >= 0 && set < p->nsets && (p->bits[set / 8] >> (set % 8) & 1);
+}
+
 static int visible_by_markings(int64_t set, int who, int orig_who, const struct sq_refs_partner *p)
 {
-	return (set >= 0 && set < p->nsets && (p->bits[set / 8] >> (set % 8) & 1)) || who == orig_who;
+	return released(p, set) || who == orig_who;
 }
 
 static int leaf_visible(const struct version *v, size_t ref, int orig_who, const struct sq_refs_partner *p)
@@ -408,13 +425,10 @@ static int leaf_visible(const struct version *v, size_t ref, int orig_who, const
 	return 0;
 }
 
-int sq_refs_visible(struct sq_refs *r, const struct sq_refs_partner *p, int64_t coll, const char *id)
+/* The partner's submitter number, -1 if it submitted nothing known
+** here (called after a lookup, which may have numbered it). */
+static int partner_who(struct sq_refs *r, const struct sq_refs_partner *p)
 {
-	const struct entry *e = lookup(r, coll, id);
-	if (!e)
-		return -1;
-	/* The partner's submitter number (read after lookup, which may
-	** have numbered it). */
 	if (p->originator != r->orig || (r->orig_who < 0 && r->orig_nwho != r->nwho)) {
 		r->orig_who = -1;
 		for (size_t i = 0; i < r->nwho && r->orig_who < 0; i++)
@@ -423,13 +437,22 @@ int sq_refs_visible(struct sq_refs *r, const struct sq_refs_partner *p, int64_t 
 		r->orig = p->originator;
 		r->orig_nwho = r->nwho;
 	}
+	return r->orig_who;
+}
+
+int sq_refs_visible(struct sq_refs *r, const struct sq_refs_partner *p, int64_t coll, const char *id)
+{
+	const struct entry *e = lookup(r, coll, id);
+	if (!e)
+		return -1;
+	int orig_who = partner_who(r, p);
 	for (size_t i = 0; i < e->nversions; i++) {
 		const struct version *v = &e->versions[i];
-		if (!visible_by_markings(v->set, v->who, r->orig_who, p))
+		if (!visible_by_markings(v->set, v->who, orig_who, p))
 			continue;
 		int ok = 1, any_opt = 0;
 		for (size_t k = 0; ok && k < v->nrefs; k++) {
-			int leaf = leaf_visible(v, k, r->orig_who, p);
+			int leaf = leaf_visible(v, k, orig_who, p);
 			if (v->required[k])
 				ok = leaf;
 			else
@@ -478,4 +501,35 @@ int sq_refs_hidden(struct sq_refs *r, const struct sq_refs_partner *p, int64_t c
 			return -1;
 	}
 	return k < 0 || buf_putc(out, ']') ? -1 : 0;
+}
+
+int sq_refs_other_visible(struct sq_refs *r, const struct sq_refs_partner *p, int64_t coll, const char *id,
+                          int64_t version, int later)
+{
+	const struct entry *e = lookup(r, coll, id);
+	for (size_t i = 0; e && i < e->nversions; i++) {
+		const struct version *v = &e->versions[i];
+		if (later ? v->version <= version : v->version >= version)
+			continue;
+		if (v->who == partner_who(r, p))
+			return 1;
+		if (!released(p, v->set))
+			continue;
+		if (!v->list)
+			return 1;
+		/* Its references are checked through other entries, whose
+		** reading may move or drop this one: a copy of the list, and the
+		** entry found again after. */
+		size_t len = v->list_len;
+		unsigned char *copy = malloc(len);
+		if (!copy)
+			return -1;
+		memcpy(copy, v->list, len);
+		int ok = sq_refs_list_visible(r, p, coll, copy, len);
+		free(copy);
+		if (ok)
+			return ok;
+		e = lookup(r, coll, id);
+	}
+	return e ? 0 : -1;
 }

@@ -93,6 +93,11 @@ enum relto_err sq_ref_list(struct buf *out, const struct store_ref *refs, size_t
 ** or -1 (as sq_refs_visible, or list is not a ref_list). */
 int sq_refs_list_visible(struct sq_refs *r, const struct sq_refs_partner *p, int64_t coll, const void *list,
                          size_t len);
+/* Whether a version of (coll, id) later than `version` (later = 1), or
+** earlier (later = 0), is visible by the filter's rule for a row: the
+** partner's own, or a released set and its ref_list passing.  1, 0, -1. */
+int sq_refs_other_visible(struct sq_refs *r, const struct sq_refs_partner *p, int64_t coll, const char *id,
+                          int64_t version, int later);
 /* Append the JSON array of the optional references of list that are not
 ** visible (in their order) to out.  0, or -1. */
 int sq_refs_hidden(struct sq_refs *r, const struct sq_refs_partner *p, int64_t coll, const void *list, size_t len,

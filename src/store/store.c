@@ -392,14 +392,13 @@ void store_watch_close(struct store_watch *w)
 }
 
 enum relto_err store__version_sql(struct buf *sql, const struct store_versions *v, const char *none, const char *at,
-                                  const char *row_visible)
+                                  const char *const *other_visible)
 {
 	if (v->all)
 		return RELTO_OK;
 	/* is_first/is_last are kept by insert and delete, so "the latest
 	** version" costs a column test, not a probe per row. */
 	static const char *const flag[2] = {" OR o.is_first", " OR o.is_last"};
-	static const char *const later[2] = {" < ", " > "};
 	enum relto_err rc = buf_puts(sql, " AND (");
 	if (!rc)
 		rc = buf_puts(sql, none);
@@ -407,17 +406,10 @@ enum relto_err store__version_sql(struct buf *sql, const struct store_versions *
 		if (!(k ? v->last : v->first))
 			continue;
 		rc = buf_puts(sql, flag[k]);
-		if (!rc && row_visible) {
-			rc = buf_puts(sql, " OR NOT EXISTS (SELECT 1 FROM objects p WHERE p.coll = o.coll AND p.id = o.id"
-			                   " AND p.version");
+		if (!rc && other_visible) {
+			rc = buf_puts(sql, " OR NOT ");
 			if (!rc)
-				rc = buf_puts(sql, later[k]);
-			if (!rc)
-				rc = buf_puts(sql, "o.version AND ");
-			if (!rc)
-				rc = buf_puts(sql, row_visible);
-			if (!rc)
-				rc = buf_putc(sql, ')');
+				rc = buf_puts(sql, other_visible[k]);
 		}
 	}
 	if (!rc && v->nat) {

@@ -108,12 +108,13 @@ enum relto_err store__entry(struct buf *b, const char *id, const char *version_t
 
 /* The version clause of a query on alias o (nothing for "all"), in a
 ** backend's dialect: `none` its false literal, `at` what follows
-** "o.version" to test it against the version list, and `row_visible`
-** its visibility test of a row p (NULL without a visibility filter).
-** "Latest" and "first" mean the latest and first *visible* version: a
-** row that is not is_last (is_first) pays for a probe of its siblings.
+** "o.version" to test it against the version list, and other_visible
+** its tests "an earlier version of o's object is visible" ([0]) and "a
+** later one is" ([1]) (NULL without a visibility filter).  "Latest" and
+** "first" mean the latest and first *visible* version: a row that is not
+** is_last (is_first) pays for a probe of its siblings.
 ** RELTO_OK; RELTO_ETOOBIG. */
 enum relto_err store__version_sql(struct buf *sql, const struct store_versions *v, const char *none, const char *at,
-                                  const char *row_visible);
+                                  const char *const *other_visible);
 
 #endif

@@ -515,7 +515,13 @@ static enum relto_err pg_put(struct store_conn *base, int64_t coll, const char *
 /* The version clause of a query on alias o (empty for "all"). */
 static enum relto_err version_sql(struct buf *sql, const struct store_versions *v, int visible)
 {
-	return store__version_sql(sql, v, "false", " = ANY($9)", visible ? ROW_VISIBLE("p") : NULL);
+	static const char *const other_visible[2] = {
+		"EXISTS (SELECT 1 FROM objects p WHERE p.coll = o.coll AND p.id = o.id AND p.version < o.version AND "
+		ROW_VISIBLE("p") ")",
+		"EXISTS (SELECT 1 FROM objects p WHERE p.coll = o.coll AND p.id = o.id AND p.version > o.version AND "
+		ROW_VISIBLE("p") ")",
+	};
+	return store__version_sql(sql, v, "false", " = ANY($9)", visible ? other_visible : NULL);
 }
 
 /* "The row is the version asked for", for counting withheld rows. */

@@ -234,10 +234,11 @@ static void test_walks_agree(void)
 
 /* The visibility filter as it was written in SQL before refs_sqlite.c
 ** answered its reference checks (commit 713d95f), with the released sets
-** as a list: the oracle. */
-static void oracle_sql(char *out, size_t size, const char *sets, const char *who)
+** as a list: the oracle.  versions: 0 all, 1 the latest visible, 2 the
+** first visible. */
+static void oracle_sql(char *out, size_t size, const char *sets, const char *who, int versions)
 {
-	char vis_x[256], vis_y[256], leaf[1024], ref[4096];
+	char vis_x[256], vis_y[256], leaf[1024], ref[4096], vis[2][12288], which[12800] = "";
 	snprintf(vis_x, sizeof(vis_x), "(x.marking_set IN (%s) OR x.posted_by = '%s')", sets, who);
 	snprintf(vis_y, sizeof(vis_y), "(y.marking_set IN (%s) OR y.posted_by = '%s')", sets, who);
 	snprintf(leaf, sizeof(leaf), "EXISTS (SELECT 1 FROM objects y WHERE y.coll = o.coll AND y.id = r2.ref AND %s"
@@ -246,13 +247,22 @@ static void oracle_sql(char *out, size_t size, const char *sets, const char *who
 	                           " AND (x.nreq = 0 OR NOT EXISTS (SELECT 1 FROM refs r2 WHERE r2.seq = x.seq AND r2.required"
 	                           " AND NOT %s)) AND (x.nopt = 0 OR EXISTS (SELECT 1 FROM refs r2 WHERE r2.seq = x.seq"
 	                           " AND NOT r2.required AND %s)))", vis_x, leaf, leaf);
+	for (int k = 0; k < 2; k++) {
+		const char *a = k ? "p" : "o";
+		snprintf(vis[k], sizeof(vis[k]), "(%s.posted_by = '%s' OR (%s.marking_set IN (%s)"
+		                                 " AND (%s.nreq = 0 OR NOT EXISTS (SELECT 1 FROM refs r WHERE r.seq = %s.seq"
+		                                 " AND r.required AND NOT %s)) AND (%s.nopt = 0 OR EXISTS (SELECT 1 FROM refs r"
+		                                 " WHERE r.seq = %s.seq AND NOT r.required AND %s))))",
+		         a, who, a, sets, a, a, ref, a, a, ref);
+	}
+	if (versions)
+		snprintf(which, sizeof(which), " AND (o.%s OR NOT EXISTS (SELECT 1 FROM objects p WHERE p.coll = o.coll"
+		                               " AND p.id = o.id AND p.version %s o.version AND %s))",
+		         versions == 1 ? "is_last" : "is_first", versions == 1 ? ">" : "<", vis[1]);
 	snprintf(out, size, "SELECT o.seq, CASE WHEN o.nopt = 0 OR o.posted_by = '%s' THEN '[]' ELSE (SELECT"
 	                    " json_group_array(r.ref) FROM refs r WHERE r.seq = o.seq AND NOT r.required AND NOT %s) END"
-	                    " FROM objects o WHERE o.coll = %lld AND (o.posted_by = '%s' OR (o.marking_set IN (%s)"
-	                    " AND (o.nreq = 0 OR NOT EXISTS (SELECT 1 FROM refs r WHERE r.seq = o.seq AND r.required"
-	                    " AND NOT %s)) AND (o.nopt = 0 OR EXISTS (SELECT 1 FROM refs r WHERE r.seq = o.seq"
-	                    " AND NOT r.required AND %s)))) ORDER BY o.date_added",
-	         who, ref, (long long)1, who, sets, ref, ref);
+	                    " FROM objects o WHERE o.coll = %lld AND %s%s ORDER BY o.date_added",
+	         who, ref, (long long)1, vis[0], which);
 }
 
 struct visible {
@@ -333,8 +343,9 @@ static void test_refs_oracle(void)
 					snprintf(list + used, sizeof(list) - used, ",%lld", (long long)d->set_num[s]);
 				}
 			const char *who = posters[rnd(3)];
+			int versions = k % 3; /* all, the latest visible, the first visible */
 			static char sql[65536];
-			oracle_sql(sql, sizeof(sql), list, who);
+			oracle_sql(sql, sizeof(sql), list, who, versions);
 			struct visible *want = calloc(1, sizeof(*want));
 			sqlite3_stmt *st = NULL;
 			ok = want && sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK;
@@ -345,7 +356,8 @@ static void test_refs_oracle(void)
 			sqlite3_finalize(st);
 			for (int way = 0; ok && way < 2; way++) {
 				struct visible *got = calloc(1, sizeof(*got));
-				struct store_query q = {.coll = f.coll, .limit = NOBJ + 1, .versions.all = 1};
+				struct store_query q = {.coll = f.coll, .limit = NOBJ + 1, .versions.all = versions == 0,
+				                        .versions.last = versions == 1, .versions.first = versions == 2};
 				q.vis = (struct store_visibility){.on = 1, .sets = sets, .nsets = nsets, .originator = who,
 				                                  .set_walks = way ? STORE_SET_WALKS : 0};
 				ok = got && store_query(f.c, &q, 0, keep_all, got, NULL) == RELTO_OK && got->n == want->n;
