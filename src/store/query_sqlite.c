@@ -139,8 +139,10 @@ struct ref_call {
 	struct sq_refs_partner partner;
 };
 
-/* relto_row_visible(call, coll, set, ref_list): the row's marking set is
-** released and its references (NULL: none) pass (sq_refs_list_visible). */
+/* relto_row_visible(call, coll, set, ref_list, nrefs): the row's marking
+** set is released and its references pass (sq_refs_list_visible).  A row
+** whose counts say it refers to something but has no list (a damaged
+** store) is not visible. */
 static void row_visible_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	(void)argc;
@@ -151,7 +153,7 @@ static void row_visible_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		return;
 	}
 	const void *list = sqlite3_value_blob(argv[3]);
-	int v = !list ? 1
+	int v = !list ? sqlite3_value_int64(argv[4]) == 0
 	              : sq_refs_list_visible(call->refs, &call->partner, sqlite3_value_int64(argv[1]), list,
 	                                     (size_t)sqlite3_value_bytes(argv[3]));
 	if (v < 0)
@@ -208,7 +210,7 @@ int sq_functions(sqlite3 *db)
 		r = sqlite3_create_function(db, "relto_other_visible", 5, SQLITE_UTF8 | SQLITE_INNOCUOUS, NULL,
 		                            other_visible_fn, NULL, NULL);
 	if (r == SQLITE_OK)
-		r = sqlite3_create_function(db, "relto_row_visible", 4, SQLITE_UTF8 | SQLITE_INNOCUOUS, NULL,
+		r = sqlite3_create_function(db, "relto_row_visible", 5, SQLITE_UTF8 | SQLITE_INNOCUOUS, NULL,
 		                            row_visible_fn, NULL, NULL);
 	return r != SQLITE_OK ? r
 	                      : sqlite3_create_function(db, "relto_hidden_refs", 3, SQLITE_UTF8 | SQLITE_INNOCUOUS, NULL,
@@ -228,7 +230,8 @@ int sq_functions(sqlite3 *db)
 ** (docs/ARCHITECTURE.md).  ?15 is the call's context (struct ref_call).
 ** Whether an earlier or later version is visible (the version clause) is
 ** answered from the same cache (relto_other_visible). */
-#define ROW_VISIBLE(a) "(" a ".posted_by = ?11 OR relto_row_visible(?15, " a ".coll, " a ".marking_set, " a ".ref_list))"
+#define ROW_VISIBLE(a) "(" a ".posted_by = ?11 OR relto_row_visible(?15, " a ".coll, " a ".marking_set, " \
+	a ".ref_list, " a ".nreq + " a ".nopt))"
 
 static enum relto_err version_sql(struct buf *sql, const struct store_versions *v, int visible)
 {

@@ -278,6 +278,15 @@ static int read_leaves(struct sq_refs *rc, int64_t coll, const char *id, struct 
 	return fail ? -1 : 0;
 }
 
+/* A version whose list does not match its counts (a damaged store): no
+** partner's, no set's, so never visible (who -2 is no partner's number,
+** not even -1, "none"). */
+static void damaged(struct version *v)
+{
+	v->set = -1;
+	v->who = -2;
+}
+
 /* Fill v's references (its ref_list, len bytes) and their leaves. */
 static int read_refs(struct sq_refs *r, int64_t coll, const unsigned char *list, size_t len, struct version *v)
 {
@@ -294,14 +303,18 @@ static int read_refs(struct sq_refs *r, int64_t coll, const unsigned char *list,
 		return -1;
 	v->nrefs = n;
 	size_t nl = 0, capl = 0;
+	int nreq = 0;
 	p = list;
 	for (size_t i = 0; i < n && next_ref(&p, end, &id, &required) > 0; i++) {
+		nreq += required;
 		v->required[i] = required;
 		v->first[i] = nl;
 		if (read_leaves(r, coll, id, &v->leaves, &nl, &capl))
 			return -1;
 		v->nleaves[i] = nl - v->first[i];
 	}
+	if (v->has_req != (nreq > 0) || v->has_opt != (nreq < (int)n))
+		damaged(v);
 	return 0;
 }
 
@@ -355,8 +368,11 @@ static int read_entry(struct sq_refs *r, struct entry *e)
 	/* The leaves are read after: one statement at a time. */
 	for (size_t i = 0, from = 0; !fail && i < e->nversions; from = ends[i], i++) {
 		struct version *v = &e->versions[i];
-		if (ends[i] == from)
+		if (ends[i] == from) {
+			if (v->has_req || v->has_opt)
+				damaged(v);
 			continue;
+		}
 		v->list_len = ends[i] - from;
 		if (!(v->list = malloc(v->list_len)))
 			fail = 1;

@@ -438,6 +438,63 @@ static void test_refs_follow_changes(void)
 	fix_close(&f);
 }
 
+/* A damaged store: a row whose counts say it refers to something but
+** whose ref_list is gone is withheld from a partner that did not submit
+** it, and is not visible as what another row refers to either; the admin
+** (no filter) still sees every row. */
+static void test_refs_damaged(void)
+{
+	struct fix f;
+	CHECK(fix_open(&f) == 0);
+	static const char *ind = "indicator--00000000-0000-4000-8000-000000000011";
+	static const char *rel = "relationship--00000000-0000-4000-8000-000000000013";
+	struct store_ref rel_refs[] = {{ind, 1}}, rep_refs[] = {{rel, 0}};
+	struct store_new o[] = {
+		{.id = ind, .type = "indicator", .spec_version = "2.1", .has_version = 1, .version = 1,
+		 .version_text = "2020-01-01T00:00:00.000Z", .marking_canon = "", .created_by_ref = "", .raw = "{}", .raw_len = 2},
+		{.id = rel, .type = "relationship", .spec_version = "2.1", .has_version = 1, .version = 1,
+		 .version_text = "2020-01-01T00:00:00.000Z", .marking_canon = "", .created_by_ref = "", .raw = "{}",
+		 .raw_len = 2, .refs = rel_refs, .nrefs = 1},
+		{.id = "report--00000000-0000-4000-8000-000000000014", .type = "report", .spec_version = "2.1",
+		 .has_version = 1, .version = 1, .version_text = "2020-01-01T00:00:00.000Z", .marking_canon = "",
+		 .created_by_ref = "", .raw = "{}", .raw_len = 2, .refs = rep_refs, .nrefs = 1},
+	};
+	enum store_put_result res[3];
+	CHECK(store_put(f.c, f.coll, "hub", o, 3, res, NULL, NULL) == RELTO_OK);
+	struct store_data d;
+	CHECK(store_marking_sets(f.c, find_set, &d, NULL) == RELTO_OK);
+	int64_t open_set = d.set_num[0];
+	struct visible *v = calloc(1, sizeof(*v));
+	CHECK(v != NULL);
+	for (int damaged = 0; v && damaged < 2; damaged++) {
+		if (damaged) {
+			store_conn_put(f.s, f.c);
+			store_close(f.s);
+			sqlite3 *db = NULL;
+			CHECK(sqlite3_open(path, &db) == SQLITE_OK &&
+			      sqlite3_exec(db, "UPDATE objects SET ref_list = NULL WHERE type = 'relationship'", NULL, NULL,
+			                   NULL) == SQLITE_OK);
+			sqlite3_close(db);
+			CHECK(store_open(url, &f.s, NULL) == RELTO_OK && store_conn_get(f.s, &f.c, NULL) == RELTO_OK);
+		}
+		for (int way = 0; way < 2; way++) {
+			struct store_query q = {.coll = f.coll, .limit = 10, .versions.last = 1};
+			q.vis = (struct store_visibility){.on = 1, .sets = &open_set, .nsets = 1, .originator = "p1",
+			                                  .set_walks = way ? STORE_SET_WALKS : 0};
+			v->n = 0;
+			CHECK(store_query(f.c, &q, 0, keep_all, v, NULL) == RELTO_OK);
+			/* Whole: all three; damaged: the indicator alone (the report's
+			** one reference is the relationship, so it goes too). */
+			CHECK(v->n == (damaged ? 1u : 3u));
+		}
+		struct store_query all = {.coll = f.coll, .limit = 10, .versions.last = 1};
+		v->n = 0;
+		CHECK(store_query(f.c, &all, 0, keep_all, v, NULL) == RELTO_OK && v->n == 3);
+	}
+	free(v);
+	fix_close(&f);
+}
+
 /* A store of schema version 4 (references in a refs table, simulated from
 ** a version 5 store) is brought to version 5 when opened: every partner
 ** sees the same rows and hidden references as before, each row's
@@ -527,6 +584,7 @@ int main(void)
 	RUN(test_refs_oracle);
 	RUN(test_refs_follow_changes);
 	RUN(test_refs_upgrade);
+	RUN(test_refs_damaged);
 	remove_files();
 	rmdir(dir);
 	return TEST_DONE();
