@@ -384,6 +384,28 @@ static void test_refs_oracle(void)
 	}
 }
 
+/* An object of version 1 (2020-01-01), body "{}". */
+static struct store_new v1(const char *id, const char *type, const char *canon, const struct store_ref *refs,
+                           size_t nrefs)
+{
+	return (struct store_new){.id = id, .type = type, .spec_version = "2.1", .has_version = 1, .version = 1,
+	                          .version_text = "2020-01-01T00:00:00.000Z", .marking_canon = canon,
+	                          .created_by_ref = "", .raw = "{}", .raw_len = 2, .refs = refs, .nrefs = nrefs};
+}
+
+/* Put o[0..n) as the hub's; the number of marking set "" (released in
+** these tests), or -1. */
+static int64_t put_hub(struct fix *f, const struct store_new *o, size_t n)
+{
+	enum store_put_result res[8];
+	struct store_data d;
+	d.set_num[0] = -1;
+	if (n > 8 || store_put(f->c, f->coll, "hub", o, n, res, NULL, NULL) != RELTO_OK ||
+	    store_marking_sets(f->c, find_set, &d, NULL) != RELTO_OK)
+		return -1;
+	return d.set_num[0];
+}
+
 /* The cache follows the store: a reference becomes visible when a version
 ** in a released set arrives, and not visible when it goes, whether the
 ** change comes through this connection or another store handle's. */
@@ -395,19 +417,13 @@ static void test_refs_follow_changes(void)
 	static const char *mal = "malware--00000000-0000-4000-8000-000000000002";
 	struct store_ref rel_refs[] = {{ind, 1}, {mal, 1}};
 	struct store_new o[] = {
-		{.id = ind, .type = "indicator", .spec_version = "2.1", .has_version = 1, .version = 1,
-		 .version_text = "2020-01-01T00:00:00.000Z", .marking_canon = "hidden", .created_by_ref = "", .raw = "{}", .raw_len = 2},
-		{.id = mal, .type = "malware", .spec_version = "2.1", .has_version = 1, .version = 1,
-		 .version_text = "2020-01-01T00:00:00.000Z", .marking_canon = "", .created_by_ref = "", .raw = "{}", .raw_len = 2},
-		{.id = "relationship--00000000-0000-4000-8000-000000000003", .type = "relationship", .spec_version = "2.1",
-		 .has_version = 1, .version = 1, .version_text = "2020-01-01T00:00:00.000Z", .marking_canon = "",
-		 .created_by_ref = "", .raw = "{}", .raw_len = 2, .refs = rel_refs, .nrefs = 2},
+		v1(ind, "indicator", "hidden", NULL, 0),
+		v1(mal, "malware", "", NULL, 0),
+		v1("relationship--00000000-0000-4000-8000-000000000003", "relationship", "", rel_refs, 2),
 	};
-	enum store_put_result res[3];
-	CHECK(store_put(f.c, f.coll, "hub", o, 3, res, NULL, NULL) == RELTO_OK);
-	struct store_data d;
-	CHECK(store_marking_sets(f.c, find_set, &d, NULL) == RELTO_OK);
-	int64_t open_set = d.set_num[0]; /* "": the only set released */
+	enum store_put_result res[1];
+	int64_t open_set = put_hub(&f, o, 3); /* "": the only set released */
+	CHECK(open_set >= 0);
 	static const char *const rel_type[] = {"relationship"};
 	struct store_query q = {.coll = f.coll, .limit = 10, .versions.all = 1, .types = rel_type, .ntypes = 1};
 	q.vis = (struct store_visibility){.on = 1, .sets = &open_set, .nsets = 1, .originator = "p1"};
@@ -450,20 +466,12 @@ static void test_refs_damaged(void)
 	static const char *rel = "relationship--00000000-0000-4000-8000-000000000013";
 	struct store_ref rel_refs[] = {{ind, 1}}, rep_refs[] = {{rel, 0}};
 	struct store_new o[] = {
-		{.id = ind, .type = "indicator", .spec_version = "2.1", .has_version = 1, .version = 1,
-		 .version_text = "2020-01-01T00:00:00.000Z", .marking_canon = "", .created_by_ref = "", .raw = "{}", .raw_len = 2},
-		{.id = rel, .type = "relationship", .spec_version = "2.1", .has_version = 1, .version = 1,
-		 .version_text = "2020-01-01T00:00:00.000Z", .marking_canon = "", .created_by_ref = "", .raw = "{}",
-		 .raw_len = 2, .refs = rel_refs, .nrefs = 1},
-		{.id = "report--00000000-0000-4000-8000-000000000014", .type = "report", .spec_version = "2.1",
-		 .has_version = 1, .version = 1, .version_text = "2020-01-01T00:00:00.000Z", .marking_canon = "",
-		 .created_by_ref = "", .raw = "{}", .raw_len = 2, .refs = rep_refs, .nrefs = 1},
+		v1(ind, "indicator", "", NULL, 0),
+		v1(rel, "relationship", "", rel_refs, 1),
+		v1("report--00000000-0000-4000-8000-000000000014", "report", "", rep_refs, 1),
 	};
-	enum store_put_result res[3];
-	CHECK(store_put(f.c, f.coll, "hub", o, 3, res, NULL, NULL) == RELTO_OK);
-	struct store_data d;
-	CHECK(store_marking_sets(f.c, find_set, &d, NULL) == RELTO_OK);
-	int64_t open_set = d.set_num[0];
+	int64_t open_set = put_hub(&f, o, 3);
+	CHECK(open_set >= 0);
 	struct visible *v = calloc(1, sizeof(*v));
 	CHECK(v != NULL);
 	for (int damaged = 0; v && damaged < 2; damaged++) {
