@@ -57,13 +57,16 @@ static enum relto_err bits_of(const int64_t *sets, size_t nsets, struct released
 	return RELTO_OK;
 }
 
+static int released(const struct released_bits *b, int64_t set)
+{
+	return b && set >= 0 && set < b->n && (b->bits[set / 8] >> (set % 8) & 1);
+}
+
 /* SQL function relto_released(bits, set): 1 if set is released. */
 static void released_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	(void)argc;
-	const struct released_bits *b = sqlite3_value_pointer(argv[0], RELEASED_BITS);
-	sqlite3_int64 set = sqlite3_value_int64(argv[1]);
-	sqlite3_result_int(ctx, b && set >= 0 && set < b->n && (b->bits[set / 8] >> (set % 8) & 1));
+	sqlite3_result_int(ctx, released(sqlite3_value_pointer(argv[0], RELEASED_BITS), sqlite3_value_int64(argv[1])));
 }
 
 /* relto_withheld(place, set, counted[, date_added]): a row the visibility
@@ -483,12 +486,200 @@ static enum relto_err walk_step(struct sq_conn *c, struct walk *w, char *err)
 	return w->notes.failed ? relto_seterr(err, RELTO_ENOMEM, "out of memory") : RELTO_OK;
 }
 
+/* (set, count) pairs by set, for a count made in pieces. */
+struct set_tally {
+	struct {
+		int64_t set, n;
+	} *v;
+	size_t n, cap;
+};
+
+static int tally_add(struct set_tally *t, int64_t set, int64_t n)
+{
+	size_t lo = 0, hi = t->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (t->v[mid].set < set)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < t->n && t->v[lo].set == set) {
+		t->v[lo].n += n;
+		return 0;
+	}
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 32;
+		void *v = realloc(t->v, cap * sizeof(*t->v));
+		if (!v)
+			return -1;
+		t->v = v;
+		t->cap = cap;
+	}
+	memmove(&t->v[lo + 1], &t->v[lo], (t->n - lo) * sizeof(*t->v));
+	t->v[lo].set = set;
+	t->v[lo].n = n;
+	t->n++;
+	return 0;
+}
+
+/* Step st (bound) to its end, adding (column 0, column 1) to t: the set
+** and a count.  With `not_of` (the partner), only the rows whose set
+** (column 0) is not released in bits and whose submitter (column 2) is
+** not the partner: tested here, not by SQL functions per row. */
+static enum relto_err tally_rows(struct sq_conn *c, sqlite3_stmt *st, struct set_tally *t,
+                                 const struct released_bits *bits, const char *not_of, char *err)
+{
+	int r;
+	enum relto_err rc = RELTO_OK;
+	while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t set = sqlite3_column_int64(st, 0);
+		if (not_of && (released(bits, set) || strcmp((const char *)sqlite3_column_text(st, 2), not_of) == 0))
+			continue;
+		if (tally_add(t, set, sqlite3_column_int64(st, 1)))
+			rc = relto_seterr(err, RELTO_ENOMEM, "out of memory");
+	}
+	if (!rc && r != SQLITE_DONE)
+		rc = sq_err(c->db, "withheld count", err);
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* Can the rows a merge does not walk be counted by block (count_blocks)?
+** set_counts holds no types or spec versions, and no version but the
+** first and the last. */
+static int blocks_fit(const struct sq_conn *c, const struct store_query *q)
+{
+	return c->count_shift >= 0 && !q->ntypes && !q->nspec_versions && !q->nids &&
+	       (q->versions.all || !q->versions.nat);
+}
+
+/* COUNT_REST for qa (b's query, or a copy of it with other bounds), the
+** rows dated before stop, added to t. */
+static enum relto_err count_rest(struct sq_conn *c, const struct query_binds *b, const struct store_query *qa,
+                                 int64_t stop, struct set_tally *t, char *err)
+{
+	struct buf sql;
+	buf_init(&sql, 65536);
+	sqlite3_stmt *st = NULL;
+	enum relto_err rc = query_sql(qa, 0, COUNT_REST, &sql);
+	if (rc)
+		rc = relto_seterr(err, RELTO_EINTERNAL, "query text over its cap");
+	if (!rc)
+		rc = sq_stmt(c, sql.data, &st, err);
+	if (!rc) {
+		struct query_binds ba = *b;
+		ba.q = qa;
+		bind_query(st, &ba, NULL, NULL);
+		sqlite3_bind_int64(st, 14, stop);
+		rc = tally_rows(c, st, t, NULL, NULL, err);
+	}
+	buf_free(&sql);
+	return rc;
+}
+
+/* One value of a cached statement that binds ?1 = a (dflt: no row). */
+static enum relto_err value_of(struct sq_conn *c, const char *sql, int64_t a, int64_t dflt, int64_t *out, char *err)
+{
+	sqlite3_stmt *st = NULL;
+	enum relto_err rc = sq_stmt(c, sql, &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, a);
+	int r = sqlite3_step(st);
+	*out = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : dflt;
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		rc = sq_err(c->db, "withheld count", err);
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* The rows of the sets not released, not the partner's, the version asked
+** for, after the query's cursor and added_after and before the page's
+** stop (a date, and the seq of that row; INT64_MAX both: to the end),
+** counted into t as COUNT_REST counts them.  In a SQLite store seq and
+** date_added rise together (both are store-wide and next_date_added
+** gives each put dates after every stored one), so the range is a range
+** of seq: its whole blocks are read from set_counts (a row per block, set
+** and submitter), its two ends by COUNT_REST between the dates where the
+** blocks begin and end.  The cost is per block, not per row: a partner
+** that receives 1% of a collection no longer pays for the 99% its page
+** spans (docs/BENCHMARKS.md). */
+static enum relto_err count_blocks(struct sq_conn *c, const struct query_binds *b, int64_t stop, int64_t stop_seq,
+                                   struct set_tally *t, char *err)
+{
+	const struct store_query *q = b->q;
+	int shift = c->count_shift;
+	enum relto_err rc = RELTO_OK;
+	/* lo: the last row of the collection at or before the cursor and
+	** added_after (0: none); the range is the rows after it. */
+	int64_t lo = 0;
+	if (q->has_cursor || q->has_added_after) {
+		int64_t d = q->has_added_after ? q->added_after : INT64_MIN, s = INT64_MAX;
+		if (q->has_cursor && (q->after_date_added > d || (q->after_date_added == d && q->after_seq < s))) {
+			d = q->after_date_added;
+			s = q->after_seq;
+		}
+		sqlite3_stmt *st = NULL;
+		if (!(rc = sq_stmt(c, "SELECT seq FROM objects WHERE coll = ?1 AND (date_added, seq) <= (?2, ?3)"
+		                      " ORDER BY date_added DESC, seq DESC LIMIT 1", &st, err))) {
+			sqlite3_bind_int64(st, 1, q->coll);
+			sqlite3_bind_int64(st, 2, d);
+			sqlite3_bind_int64(st, 3, s);
+			int r = sqlite3_step(st);
+			if (r == SQLITE_ROW)
+				lo = sqlite3_column_int64(st, 0);
+			else if (r != SQLITE_DONE)
+				rc = sq_err(c->db, "withheld count", err);
+			sqlite3_reset(st);
+		}
+	}
+	/* Blocks wholly inside (lo, stop_seq): first .. last.  None: the
+	** range is counted row by row. */
+	int64_t first = (lo >> shift) + 1, last = (stop_seq >> shift) - 1;
+	if (rc || first > last)
+		return rc ? rc : count_rest(c, b, q, stop, t, err);
+	/* The ends: from lo to the date of the first row of block `first`,
+	** from the first row after block `last` to stop. */
+	static const char first_at[] = "SELECT date_added FROM objects WHERE seq >= ?1 ORDER BY seq LIMIT 1";
+	int64_t begin = INT64_MAX, end = INT64_MAX;
+	if (!(rc = value_of(c, first_at, first << shift, INT64_MAX, &begin, err)) &&
+	    !(rc = value_of(c, first_at, (last + 1) << shift, INT64_MAX, &end, err)))
+		rc = count_rest(c, b, q, begin, t, err);
+	if (!rc && end != INT64_MAX) {
+		struct store_query after = *q;
+		after.has_cursor = 0;
+		after.has_added_after = 1;
+		after.added_after = end - 1;
+		rc = count_rest(c, b, &after, stop, t, err);
+	}
+	if (!rc) {
+		const char *n = q->versions.all ? "n_all"
+		              : q->versions.first && q->versions.last ? "n_first + n_last - n_both"
+		              : q->versions.first ? "n_first" : q->versions.last ? "n_last" : "0";
+		struct buf sql;
+		buf_init(&sql, 4096);
+		sqlite3_stmt *st = NULL;
+		if (!(rc = buf_printf(&sql, "SELECT marking_set, %s, posted_by FROM set_counts WHERE coll = ?1"
+		                            " AND blk >= ?16 AND blk <= ?17", n)) &&
+		    !(rc = sq_stmt(c, sql.data, &st, err))) {
+			sqlite3_bind_int64(st, 1, q->coll);
+			sqlite3_bind_int64(st, 16, first);
+			sqlite3_bind_int64(st, 17, last);
+			rc = tally_rows(c, st, t, &b->bits, q->vis.originator ? q->vis.originator : "", err);
+		}
+		buf_free(&sql);
+	}
+	return rc;
+}
+
 /* A walk per released set (sets: distinct, nsets of them) and one of the
 ** partner's own rows in the other sets, merged by date: the rows of the
 ** sets not released are never read.  For the audit trail, the rows a walk
 ** passes over are noted and counted when the merge passes their date;
-** those of the sets not released are counted after, set by set from
-** objects_sets's entries alone (COUNT_REST), up to where the page stops. */
+** those of the sets not released are counted after, up to where the page
+** stops: by block (count_blocks) or, under filters set_counts does not
+** hold, set by set from objects_sets's entries alone (COUNT_REST). */
 static enum relto_err query_merged(struct sq_conn *c, const struct query_binds *b, const int64_t *sets,
                                    size_t nsets, int with_raw, store_row_fn fn, void *ctx, char *err)
 {
@@ -518,6 +709,7 @@ static enum relto_err query_merged(struct sq_conn *c, const struct query_binds *
 	}
 	size_t given = 0;
 	int64_t stop = INT64_MAX; /* the rows of the page are before this date */
+	int64_t stop_seq = INT64_MAX; /* and before this row */
 	while (!rc) {
 		size_t next = nw;
 		for (size_t i = 0; i < nw; i++)
@@ -528,10 +720,12 @@ static enum relto_err query_merged(struct sq_conn *c, const struct query_binds *
 		given++;
 		if (q->withheld && given < q->limit)
 			count_notes(w, nw, w[next].date_added, q->withheld);
-		if (given + 1 == q->limit)
+		if (given + 1 == q->limit) {
 			stop = w[next].date_added;
-		else if (given == q->limit && q->limit == 1)
+			stop_seq = sqlite3_column_int64(w[next].st, 0);
+		} else if (given == q->limit && q->limit == 1) {
 			stop = INT64_MIN;
+		}
 		struct store_row row = row_of(w[next].st, q, with_raw);
 		rc = fn(ctx, &row);
 		if (!rc && given == q->limit)
@@ -542,6 +736,7 @@ static enum relto_err query_merged(struct sq_conn *c, const struct query_binds *
 	if (!rc && q->withheld && given < q->limit) {
 		count_notes(w, nw, INT64_MAX, q->withheld); /* every walk went to its end */
 		stop = INT64_MAX;
+		stop_seq = INT64_MAX;
 	}
 	for (size_t i = 0; i < nw; i++) {
 		if (w[i].st)
@@ -549,23 +744,13 @@ static enum relto_err query_merged(struct sq_conn *c, const struct query_binds *
 		free(w[i].notes.v);
 	}
 	if (!rc && q->withheld && stop != INT64_MIN) {
-		buf_reset(&set_sql);
-		sqlite3_stmt *st = NULL;
-		rc = query_sql(q, with_raw, COUNT_REST, &set_sql);
-		if (rc)
-			rc = relto_seterr(err, RELTO_EINTERNAL, "query text over its cap");
-		if (!rc)
-			rc = sq_stmt(c, set_sql.data, &st, err);
-		if (!rc) {
-			bind_query(st, b, NULL, NULL);
-			sqlite3_bind_int64(st, 14, stop);
-			int r;
-			while ((r = sqlite3_step(st)) == SQLITE_ROW)
-				count_withheld(q->withheld, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
-			if (r != SQLITE_DONE)
-				rc = sq_err(c->db, "withheld count", err);
-			sqlite3_reset(st);
-		}
+		struct set_tally t = {0};
+		rc = blocks_fit(c, q) ? count_blocks(c, b, stop, stop_seq, &t, err) : count_rest(c, b, q, stop, &t, err);
+		/* In set order, as one COUNT_REST's GROUP BY gives them. */
+		for (size_t i = 0; !rc && i < t.n; i++)
+			if (t.v[i].n)
+				count_withheld(q->withheld, t.v[i].set, t.v[i].n);
+		free(t.v);
 	}
 	buf_free(&set_sql);
 	buf_free(&own_sql);
@@ -621,13 +806,26 @@ enum relto_err sq_query(struct store_conn *base, const struct store_query *q, in
 	return rc;
 }
 
-/* After a delete, mark the remaining first and last versions of id. */
+/* After a delete, mark the remaining first and last versions of id
+** (their counts in set_counts out as they were, in as they are). */
 static enum relto_err refresh_flags(struct sq_conn *c, int64_t coll, const char *id, char *err)
 {
-	return sq_run_coll_id(c, "UPDATE objects SET"
-	                      " is_first = (version = (SELECT min(version) FROM objects WHERE coll = ?1 AND id = ?2)),"
-	                      " is_last = (version = (SELECT max(version) FROM objects WHERE coll = ?1 AND id = ?2))"
-	                      " WHERE coll = ?1 AND id = ?2", coll, id, "delete", err);
+	static const char *const sql[2] = {
+		"SELECT coll, seq, marking_set, posted_by, is_first, is_last FROM objects WHERE coll = ?1 AND id = ?2",
+		"UPDATE objects SET"
+		" is_first = (version = (SELECT min(version) FROM objects WHERE coll = ?1 AND id = ?2)),"
+		" is_last = (version = (SELECT max(version) FROM objects WHERE coll = ?1 AND id = ?2))"
+		" WHERE coll = ?1 AND id = ?2 RETURNING coll, seq, marking_set, posted_by, is_first, is_last"};
+	enum relto_err rc = RELTO_OK;
+	for (int k = 0; !rc && k < 2; k++) {
+		sqlite3_stmt *st = NULL;
+		if (!(rc = sq_stmt(c, sql[k], &st, err))) {
+			sqlite3_bind_int64(st, 1, coll);
+			sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+			rc = sq_counts_rows(c, st, k ? 1 : -1, NULL, err);
+		}
+	}
+	return rc;
 }
 
 /* Run one statement of a delete: ?1 coll, ?2 id, ?7 spec versions, ?9
@@ -657,12 +855,7 @@ static enum relto_err delete_step(struct sq_conn *c, const char *sql, int64_t co
 		sqlite3_bind_text(st, 7, specs->data, (int)specs->len, SQLITE_STATIC);
 	if (ats->len)
 		sqlite3_bind_text(st, 9, ats->data, (int)ats->len, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = sq_err(c->db, "delete", err);
-	else if (changes)
-		*changes = (size_t)sqlite3_changes(c->db);
-	sqlite3_reset(st);
-	return rc;
+	return sq_counts_rows(c, st, -1, changes, err);
 }
 
 enum relto_err sq_delete(struct store_conn *base, int64_t coll, const char *id,
@@ -698,10 +891,14 @@ enum relto_err sq_delete(struct store_conn *base, int64_t coll, const char *id,
 	*deleted = 0;
 	if (!rc)
 		rc = sq_exec(c->db, "BEGIN IMMEDIATE", err);
-	if (!rc && !(rc = buf_printf(&sql, "DELETE FROM objects WHERE seq IN (%s)", sel.data)))
+	if (!rc && !(rc = buf_printf(&sql, "DELETE FROM objects WHERE seq IN (%s)"
+	                                   " RETURNING coll, seq, marking_set, posted_by, is_first, is_last", sel.data)))
 		rc = delete_step(c, sql.data, coll, id, &specs, &ats, vis, &bits, deleted, err);
 	if (!rc && *deleted)
 		rc = refresh_flags(c, coll, id, err);
+	if (!rc)
+		rc = sq_counts_flush(c, err);
+	sq_counts_reset(&c->counts);
 	rc = sq_end_tx(c, rc, err);
 	buf_free(&sel);
 	buf_free(&sql);

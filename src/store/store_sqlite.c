@@ -24,7 +24,7 @@
 #include "../util/buf.h"
 #include "../util/ts.h"
 
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 
 /* The checkpointer.  SQLite copies the WAL back into the database in
 ** the thread of the commit that takes it past wal_autocheckpoint: that
@@ -121,10 +121,11 @@ static void checkpointer_stop(struct sq_state *s)
 }
 
 
-/* The schema as a new database gets it (version 5).  Older databases are
-** brought to it by upgrade_to_2() and upgrade_to_3(), to version 4 by the
-** indexes it adds (objects_sets, objects_posted), which `CREATE INDEX IF
-** NOT EXISTS` below makes, and by upgrade_to_5().
+/* The schema as a new database gets it (version 6, with set_counts_schema()).
+** Older databases are brought to it by upgrade_to_2() and upgrade_to_3(),
+** to version 4 by the indexes it adds (objects_sets, objects_posted),
+** which `CREATE INDEX IF NOT EXISTS` below makes, by upgrade_to_5(), and
+** to version 6 by set_counts_schema().
 **
 ** Each index is written on every insert, and an index keyed by the
 ** object's id (random) dirties a page of its own per object: past what
@@ -169,8 +170,9 @@ static const char schema[] =
 	"CREATE INDEX IF NOT EXISTS objects_type ON objects(coll, type, date_added);"
 	/* The walks of a partner that may receive few marking sets: each
 	** released set by date, and its own rows (query_sqlite.c); the rows of
-	** the other sets are counted for the audit trail from objects_sets's
-	** entries alone. */
+	** the other sets are counted for the audit trail from set_counts, and
+	** from objects_sets's entries alone where blocks do not fit (the ends
+	** of the range, a filter by type). */
 	"CREATE INDEX IF NOT EXISTS objects_sets ON objects(coll, marking_set, date_added, posted_by, is_last, is_first);"
 	"CREATE INDEX IF NOT EXISTS objects_posted ON objects(coll, posted_by, date_added);"
 	/* Finds every row by (coll, id, version), and covers "is some
@@ -359,6 +361,67 @@ static enum relto_err upgrade_to_5(sqlite3 *db, char *err)
 	return rc ? rc : sq_exec(db, "DROP TABLE refs", err);
 }
 
+int sq_count_block_shift = 9;
+
+/* The counts of a store's rows by block of seq (set_counts; schema
+** version 6): per collection, block of 2^shift consecutive seq values,
+** marking set and submitter, how many rows, and how many of them are
+** their id's first, last, and first and last version.  A partner that may
+** receive few sets is served by walks of those sets alone; what it is not
+** given in between is counted for the audit trail from here, a row per
+** block and set instead of a row per object (query_sqlite.c).  Every
+** write of objects keeps the counts in its own transaction
+** (counts_sqlite.c).  The shift a store was made with stays in meta
+** (tests make stores with small blocks).  A store without the table (an
+** upgrade, or the table dropped) gets it filled from the rows. */
+static enum relto_err set_counts_schema(sqlite3 *db, char *err)
+{
+	sqlite3_stmt *st = NULL;
+	int shift = -1, exists = 0;
+	if (sqlite3_prepare_v2(db, "SELECT (SELECT value FROM meta WHERE key = 'count_block_shift'),"
+	                           " (SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'set_counts')",
+	                       -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return sq_err(db, "set counts", err);
+	}
+	if (sqlite3_column_type(st, 0) == SQLITE_INTEGER)
+		shift = sqlite3_column_int(st, 0);
+	exists = sqlite3_column_int(st, 1);
+	sqlite3_finalize(st);
+	if (shift < 0 || shift > 30)
+		shift = sq_count_block_shift;
+	char sql[2048];
+	snprintf(sql, sizeof(sql),
+	         "INSERT OR REPLACE INTO meta(key, value) VALUES('count_block_shift', %d);"
+	         "CREATE TABLE IF NOT EXISTS set_counts(coll INTEGER NOT NULL, blk INTEGER NOT NULL,"
+	         " marking_set INTEGER NOT NULL, posted_by TEXT NOT NULL, n_all INTEGER NOT NULL,"
+	         " n_first INTEGER NOT NULL, n_last INTEGER NOT NULL, n_both INTEGER NOT NULL,"
+	         " PRIMARY KEY(coll, blk, marking_set, posted_by)) WITHOUT ROWID;",
+	         shift);
+	enum relto_err rc = sq_exec(db, sql, err);
+	if (!rc && !exists) {
+		snprintf(sql, sizeof(sql),
+		         "INSERT INTO set_counts SELECT coll, seq >> %d, marking_set, posted_by, count(*), sum(is_first),"
+		         " sum(is_last), sum(is_first AND is_last) FROM objects GROUP BY 1, 2, 3, 4",
+		         shift);
+		rc = sq_exec(db, sql, err);
+	}
+	return rc;
+}
+
+/* The block shift of the store db holds (set_counts_schema). */
+static int count_block_shift(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	int shift = -1;
+	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'count_block_shift'", -1, &st, NULL) ==
+	        SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER)
+		shift = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return shift;
+}
+
 /* Create the schema of a new database, or bring an older one to
 ** SCHEMA_VERSION, in one transaction; refuse a newer one. */
 static enum relto_err migrate(sqlite3 *db, char *err)
@@ -387,6 +450,8 @@ static enum relto_err migrate(sqlite3 *db, char *err)
 		rc = upgrade_to_3(db, err);
 	if (!rc && version >= 1 && version < 5)
 		rc = upgrade_to_5(db, err);
+	if (!rc)
+		rc = set_counts_schema(db, err);
 	if (!rc && version < SCHEMA_VERSION) {
 		char sql[128];
 		snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', %d)",
@@ -463,6 +528,7 @@ static enum relto_err sq_conn_open(void *state, struct store_conn **out, char *e
 		return rc;
 	}
 	sqlite3_wal_hook(c->db, wal_hook, &s->ck); /* in place of wal_autocheckpoint */
+	c->count_shift = count_block_shift(c->db);
 	if (!(c->refs = sq_refs_new(c))) {
 		sqlite3_close(c->db);
 		free(c);
@@ -476,6 +542,7 @@ static void sq_conn_close(struct store_conn *base)
 {
 	struct sq_conn *c = (struct sq_conn *)base;
 	sq_refs_free(c->refs);
+	sq_counts_free(&c->counts);
 	for (int i = 0; i < SQ_STMT_CACHE; i++) {
 		sqlite3_finalize(c->cache[i].st);
 		free(c->cache[i].sql);
@@ -679,6 +746,39 @@ static enum relto_err unversioned_exists(struct sq_conn *c, int64_t coll, const 
 	return r == SQLITE_ROW || r == SQLITE_DONE ? RELTO_OK : sq_err(c->db, "lookup", err);
 }
 
+/* Clear is_first (which 0) or is_last (1) of the version of id that has
+** it, and move that row's count in set_counts. */
+static enum relto_err clear_flag(struct sq_conn *c, int64_t coll, const char *id, int which, char *err)
+{
+	static const char *const sql[2] = {
+		"UPDATE objects SET is_first = 0 WHERE coll = ?1 AND id = ?2 AND is_first"
+		" RETURNING coll, seq, marking_set, posted_by, 1, is_last",
+		"UPDATE objects SET is_last = 0 WHERE coll = ?1 AND id = ?2 AND is_last"
+		" RETURNING coll, seq, marking_set, posted_by, is_first, 1"};
+	sqlite3_stmt *st;
+	enum relto_err rc = sq_stmt(c, sql[which], &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, coll);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	int r;
+	while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW) {
+		/* RETURNING gives the flag as it was (the literal 1) and the
+		** other as it is: out goes the row as it was, in as it is. */
+		int64_t seq = sqlite3_column_int64(st, 1), set = sqlite3_column_int64(st, 2);
+		const char *who = (const char *)sqlite3_column_text(st, 3);
+		int first = sqlite3_column_int(st, 4), last = sqlite3_column_int(st, 5);
+		if (sq_counts_row(&c->counts, c->count_shift, coll, seq, set, who ? who : "", -1, first, last) ||
+		    sq_counts_row(&c->counts, c->count_shift, coll, seq, set, who ? who : "", 1, which ? first : 0,
+		                  which ? 0 : last))
+			rc = relto_seterr(err, RELTO_ENOMEM, "out of memory");
+	}
+	if (!rc && r != SQLITE_DONE)
+		rc = sq_err(c->db, "versions", err);
+	sqlite3_reset(st);
+	return rc;
+}
+
 /* Where does a new version of id fall among the stored ones?  Sets
 ** *is_first / *is_last for the new row and clears the flag of the row it
 ** displaces; *dup when this very version is stored already. */
@@ -705,12 +805,8 @@ static enum relto_err place_version(struct sq_conn *c, int64_t coll, const char 
 		return RELTO_OK;
 	*is_first = version < lo;
 	*is_last = version > hi;
-	if (*is_first)
-		return sq_run_coll_id(c, "UPDATE objects SET is_first = 0 WHERE coll = ?1 AND id = ?2 AND is_first",
-		                   coll, id, "versions", err);
-	if (*is_last)
-		return sq_run_coll_id(c, "UPDATE objects SET is_last = 0 WHERE coll = ?1 AND id = ?2 AND is_last",
-		                   coll, id, "versions", err);
+	if (*is_first || *is_last)
+		return clear_flag(c, coll, id, *is_first ? 0 : 1, err);
 	return RELTO_OK;
 }
 
@@ -791,6 +887,9 @@ static enum relto_err insert_one(struct sq_conn *c, int64_t coll, const char *po
 	buf_free(&refs);
 	if (r != SQLITE_DONE)
 		return sq_err(c->db, "insert", err);
+	if (sq_counts_row(&c->counts, c->count_shift, coll, sqlite3_last_insert_rowid(c->db), *last_set_num,
+	                  posted_by, 1, is_first, is_last))
+		return relto_seterr(err, RELTO_ENOMEM, "out of memory");
 	*result = STORE_ADDED;
 	return RELTO_OK;
 }
@@ -816,9 +915,13 @@ static enum relto_err sq_put(struct store_conn *base, int64_t coll, const char *
 			date_added[i] = first + (int64_t)i;
 	}
 	if (!rc)
+		rc = sq_counts_flush(c, err);
+	if (!rc)
 		rc = sq_exec(c->db, "COMMIT", err);
-	if (rc)
+	if (rc) {
+		sq_counts_reset(&c->counts);
 		sq_exec(c->db, "ROLLBACK", NULL);
+	}
 	return rc;
 }
 
