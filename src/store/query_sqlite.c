@@ -524,21 +524,14 @@ static int tally_add(struct set_tally *t, int64_t set, int64_t n)
 }
 
 /* Step st (bound) to its end, adding (column 0, column 1) to t: the set
-** and a count.  With `not_of` (the partner), only the rows whose set
-** (column 0) is not released in bits and whose submitter (column 2) is
-** not the partner: tested here, not by SQL functions per row. */
-static enum relto_err tally_rows(struct sq_conn *c, sqlite3_stmt *st, struct set_tally *t,
-                                 const struct released_bits *bits, const char *not_of, char *err)
+** and a count. */
+static enum relto_err tally_rows(struct sq_conn *c, sqlite3_stmt *st, struct set_tally *t, char *err)
 {
 	int r;
 	enum relto_err rc = RELTO_OK;
-	while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t set = sqlite3_column_int64(st, 0);
-		if (not_of && (released(bits, set) || strcmp((const char *)sqlite3_column_text(st, 2), not_of) == 0))
-			continue;
-		if (tally_add(t, set, sqlite3_column_int64(st, 1)))
+	while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW)
+		if (tally_add(t, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1)))
 			rc = relto_seterr(err, RELTO_ENOMEM, "out of memory");
-	}
 	if (!rc && r != SQLITE_DONE)
 		rc = sq_err(c->db, "withheld count", err);
 	sqlite3_reset(st);
@@ -546,7 +539,7 @@ static enum relto_err tally_rows(struct sq_conn *c, sqlite3_stmt *st, struct set
 }
 
 /* Can the rows a merge does not walk be counted by block (count_blocks)?
-** set_counts holds no types or spec versions, and no version but the
+** block_counts holds no types or spec versions, and no version but the
 ** first and the last. */
 static int blocks_fit(const struct sq_conn *c, const struct store_query *q)
 {
@@ -572,7 +565,7 @@ static enum relto_err count_rest(struct sq_conn *c, const struct query_binds *b,
 		ba.q = qa;
 		bind_query(st, &ba, NULL, NULL);
 		sqlite3_bind_int64(st, 14, stop);
-		rc = tally_rows(c, st, t, NULL, NULL, err);
+		rc = tally_rows(c, st, t, err);
 	}
 	buf_free(&sql);
 	return rc;
@@ -594,13 +587,31 @@ static enum relto_err value_of(struct sq_conn *c, const char *sql, int64_t a, in
 	return rc;
 }
 
+/* A block's entries into a tally: the sets not released, and the count
+** of the versions asked for (pick: 0 all, 1 first, 2 last, -1 first and
+** last, -2 none). */
+struct block_tally {
+	struct set_tally *t;
+	const struct released_bits *bits;
+	int pick;
+};
+
+static enum relto_err block_add(void *ctx, int64_t set, const int64_t n[4], char *err)
+{
+	struct block_tally *bt = ctx;
+	if (released(bt->bits, set) || bt->pick == -2)
+		return RELTO_OK;
+	int64_t k = bt->pick >= 0 ? n[bt->pick] : n[1] + n[2] - n[3];
+	return tally_add(bt->t, set, k) ? relto_seterr(err, RELTO_ENOMEM, "out of memory") : RELTO_OK;
+}
+
 /* The rows of the sets not released, not the partner's, the version asked
 ** for, after the query's cursor and added_after and before the page's
 ** stop (a date, and the seq of that row; INT64_MAX both: to the end),
 ** counted into t as COUNT_REST counts them.  In a SQLite store seq and
 ** date_added rise together (both are store-wide and next_date_added
 ** gives each put dates after every stored one), so the range is a range
-** of seq: its whole blocks are read from set_counts (a row per block, set
+** of seq: its whole blocks are read from block_counts (a row per block
 ** and submitter), its two ends by COUNT_REST between the dates where the
 ** blocks begin and end.  The cost is per block, not per row: a partner
 ** that receives 1% of a collection no longer pays for the 99% its page
@@ -612,8 +623,9 @@ static enum relto_err count_blocks(struct sq_conn *c, const struct query_binds *
 	int shift = c->count_shift;
 	enum relto_err rc = RELTO_OK;
 	/* lo: the last row of the collection at or before the cursor and
-	** added_after (0: none); the range is the rows after it. */
-	int64_t lo = 0;
+	** added_after (-1: none; rows have seq 1 on); the range is the rows
+	** after it. */
+	int64_t lo = -1;
 	if (q->has_cursor || q->has_added_after) {
 		int64_t d = q->has_added_after ? q->added_after : INT64_MIN, s = INT64_MAX;
 		if (q->has_cursor && (q->after_date_added > d || (q->after_date_added == d && q->after_seq < s))) {
@@ -643,9 +655,10 @@ static enum relto_err count_blocks(struct sq_conn *c, const struct query_binds *
 	** from the first row after block `last` to stop. */
 	static const char first_at[] = "SELECT date_added FROM objects WHERE seq >= ?1 ORDER BY seq LIMIT 1";
 	int64_t begin = INT64_MAX, end = INT64_MAX;
-	if (!(rc = value_of(c, first_at, first << shift, INT64_MAX, &begin, err)) &&
-	    !(rc = value_of(c, first_at, (last + 1) << shift, INT64_MAX, &end, err)))
+	if (lo + 1 < first << shift && !(rc = value_of(c, first_at, first << shift, INT64_MAX, &begin, err)))
 		rc = count_rest(c, b, q, begin, t, err);
+	if (!rc && (last + 1) << shift < stop_seq)
+		rc = value_of(c, first_at, (last + 1) << shift, INT64_MAX, &end, err);
 	if (!rc && end != INT64_MAX) {
 		struct store_query after = *q;
 		after.has_cursor = 0;
@@ -654,21 +667,14 @@ static enum relto_err count_blocks(struct sq_conn *c, const struct query_binds *
 		rc = count_rest(c, b, &after, stop, t, err);
 	}
 	if (!rc) {
-		const char *n = q->versions.all ? "n_all"
-		              : q->versions.first && q->versions.last ? "n_first + n_last - n_both"
-		              : q->versions.first ? "n_first" : q->versions.last ? "n_last" : "0";
-		struct buf sql;
-		buf_init(&sql, 4096);
-		sqlite3_stmt *st = NULL;
-		if (!(rc = buf_printf(&sql, "SELECT marking_set, %s, posted_by FROM set_counts WHERE coll = ?1"
-		                            " AND blk >= ?16 AND blk <= ?17", n)) &&
-		    !(rc = sq_stmt(c, sql.data, &st, err))) {
-			sqlite3_bind_int64(st, 1, q->coll);
-			sqlite3_bind_int64(st, 16, first);
-			sqlite3_bind_int64(st, 17, last);
-			rc = tally_rows(c, st, t, &b->bits, q->vis.originator ? q->vis.originator : "", err);
+		struct block_tally bt = {t, &b->bits, q->versions.all ? 0 : q->versions.first && q->versions.last ? -1
+		                                        : q->versions.first ? 1 : q->versions.last ? 2 : -2};
+		rc = sq_counts_read(c, q->coll, first, last, q->vis.originator ? q->vis.originator : "", block_add, &bt, err);
+		if (rc == RELTO_ESTORE) {
+			/* A list that does not decode: count the rows. */
+			t->n = 0;
+			rc = count_rest(c, b, q, stop, t, err);
 		}
-		buf_free(&sql);
 	}
 	return rc;
 }
@@ -678,7 +684,7 @@ static enum relto_err count_blocks(struct sq_conn *c, const struct query_binds *
 ** sets not released are never read.  For the audit trail, the rows a walk
 ** passes over are noted and counted when the merge passes their date;
 ** those of the sets not released are counted after, up to where the page
-** stops: by block (count_blocks) or, under filters set_counts does not
+** stops: by block (count_blocks) or, under filters block_counts does not
 ** hold, set by set from objects_sets's entries alone (COUNT_REST). */
 static enum relto_err query_merged(struct sq_conn *c, const struct query_binds *b, const int64_t *sets,
                                    size_t nsets, int with_raw, store_row_fn fn, void *ctx, char *err)
@@ -807,7 +813,7 @@ enum relto_err sq_query(struct store_conn *base, const struct store_query *q, in
 }
 
 /* After a delete, mark the remaining first and last versions of id
-** (their counts in set_counts out as they were, in as they are). */
+** (their counts in block_counts out as they were, in as they are). */
 static enum relto_err refresh_flags(struct sq_conn *c, int64_t coll, const char *id, char *err)
 {
 	static const char *const sql[2] = {

@@ -26,7 +26,7 @@ struct sq_stmt {
 	uint64_t used;   /* for LRU eviction */
 };
 
-/* counts_sqlite.c: changes to set_counts a write transaction has made
+/* counts_sqlite.c: changes to block_counts a write transaction has made
 ** and not yet written, sorted by key. */
 struct count_delta;
 struct sq_counts {
@@ -45,8 +45,8 @@ struct sq_conn {
 	int heads_valid;               /* 0: read them again */
 	struct store_heads heads;
 	struct sq_refs *refs;          /* refs_sqlite.c */
-	int count_shift;               /* set_counts's blocks: 2^shift seq values (-1: none) */
-	struct sq_counts counts;       /* set_counts's pending changes */
+	int count_shift;               /* block_counts's blocks: 2^shift seq values (-1: none) */
+	struct sq_counts counts;       /* block_counts's pending changes */
 };
 
 /* A prepared statement for sql from the connection's cache, reset and
@@ -113,29 +113,44 @@ int sq_refs_other_visible(struct sq_refs *r, const struct sq_refs_partner *p, in
 int sq_refs_hidden(struct sq_refs *r, const struct sq_refs_partner *p, int64_t coll, const void *list, size_t len,
                    struct buf *out);
 
-/* counts_sqlite.c: keeping set_counts (store_sqlite.c: set_counts_schema)
-** as rows change.  Every write of objects adds each row it inserts or
-** deletes (sign +1 / -1, with its flags) and, for a row whose is_first or
-** is_last changes, its old flags (-1) and new (+1); then, in the same
-** transaction, sq_counts_flush writes the sums and empties the pending
-** changes (sq_counts_reset when the transaction is rolled back).
-** sq_counts_row: 0, or -1 out of memory.  sq_counts_rows adds the rows of
-** a statement returning (coll, seq, marking_set, posted_by, is_first,
-** is_last), steps it to its end and resets it; *rows (if not NULL) how
-** many. */
+/* counts_sqlite.c: block_counts, the rows of each block of 2^shift seq
+** values by collection, submitter and marking set (schema version 6).
+** sq_counts_schema makes it (filling it from the rows when the table is
+** new) in migrate's transaction; sq_counts_shift: the store's shift, or
+** -1 when it has none.
+**
+** Every write of objects adds each row it inserts or deletes (sign +1 /
+** -1, with its flags) and, for a row whose is_first or is_last changes,
+** its old flags (-1) and new (+1); then, in the same transaction,
+** sq_counts_flush writes the sums and empties the pending changes
+** (sq_counts_reset when the transaction is rolled back).  sq_counts_row:
+** 0, or -1 out of memory.  sq_counts_rows adds the rows of a statement
+** returning (coll, seq, marking_set, posted_by, is_first, is_last), steps
+** it to its end and resets it; *rows (if not NULL) how many.
+**
+** sq_counts_read calls fn for each (set, counts) of the blocks first ..
+** last of coll, but those of submitter not_of (NULL: none left out); n:
+** rows, first, last, first-and-last versions.  A set comes once per block
+** and submitter.  RELTO_ESTORE when a list does not decode (a damaged
+** store: count the rows instead), or fn's code. */
+enum relto_err sq_counts_schema(sqlite3 *db, char *err);
+int sq_counts_shift(sqlite3 *db);
 int sq_counts_row(struct sq_counts *p, int shift, int64_t coll, int64_t seq, int64_t set, const char *posted_by,
                   int sign, int is_first, int is_last);
 enum relto_err sq_counts_rows(struct sq_conn *c, sqlite3_stmt *st, int sign, size_t *rows, char *err);
 enum relto_err sq_counts_flush(struct sq_conn *c, char *err);
 void sq_counts_reset(struct sq_counts *p);
 void sq_counts_free(struct sq_counts *p);
+typedef enum relto_err (*sq_count_fn)(void *ctx, int64_t set, const int64_t n[4], char *err);
+enum relto_err sq_counts_read(struct sq_conn *c, int64_t coll, int64_t first, int64_t last, const char *not_of,
+                              sq_count_fn fn, void *ctx, char *err);
 
 /* The store's checkpointer thread (store_sqlite.c): it copies the WAL
 ** into the database once a commit leaves it this many pages long (64 MB;
 ** tests lower it), and counts the checkpoints it made. */
 extern int sq_checkpoint_pages;
 extern atomic_ulong sq_background_checkpoints;
-/* The size of set_counts's blocks a new store is made with: 2^shift
+/* The size of block_counts's blocks a new store is made with: 2^shift
 ** consecutive seq values (9; tests lower it). */
 extern int sq_count_block_shift;
 

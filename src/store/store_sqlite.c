@@ -121,11 +121,12 @@ static void checkpointer_stop(struct sq_state *s)
 }
 
 
-/* The schema as a new database gets it (version 6, with set_counts_schema()).
+/* The schema as a new database gets it (version 6, with block_counts:
+** counts_sqlite.c).
 ** Older databases are brought to it by upgrade_to_2() and upgrade_to_3(),
 ** to version 4 by the indexes it adds (objects_sets, objects_posted),
 ** which `CREATE INDEX IF NOT EXISTS` below makes, by upgrade_to_5(), and
-** to version 6 by set_counts_schema().
+** to version 6 by sq_counts_schema().
 **
 ** Each index is written on every insert, and an index keyed by the
 ** object's id (random) dirties a page of its own per object: past what
@@ -170,7 +171,7 @@ static const char schema[] =
 	"CREATE INDEX IF NOT EXISTS objects_type ON objects(coll, type, date_added);"
 	/* The walks of a partner that may receive few marking sets: each
 	** released set by date, and its own rows (query_sqlite.c); the rows of
-	** the other sets are counted for the audit trail from set_counts, and
+	** the other sets are counted for the audit trail from block_counts, and
 	** from objects_sets's entries alone where blocks do not fit (the ends
 	** of the range, a filter by type). */
 	"CREATE INDEX IF NOT EXISTS objects_sets ON objects(coll, marking_set, date_added, posted_by, is_last, is_first);"
@@ -361,67 +362,6 @@ static enum relto_err upgrade_to_5(sqlite3 *db, char *err)
 	return rc ? rc : sq_exec(db, "DROP TABLE refs", err);
 }
 
-int sq_count_block_shift = 9;
-
-/* The counts of a store's rows by block of seq (set_counts; schema
-** version 6): per collection, block of 2^shift consecutive seq values,
-** marking set and submitter, how many rows, and how many of them are
-** their id's first, last, and first and last version.  A partner that may
-** receive few sets is served by walks of those sets alone; what it is not
-** given in between is counted for the audit trail from here, a row per
-** block and set instead of a row per object (query_sqlite.c).  Every
-** write of objects keeps the counts in its own transaction
-** (counts_sqlite.c).  The shift a store was made with stays in meta
-** (tests make stores with small blocks).  A store without the table (an
-** upgrade, or the table dropped) gets it filled from the rows. */
-static enum relto_err set_counts_schema(sqlite3 *db, char *err)
-{
-	sqlite3_stmt *st = NULL;
-	int shift = -1, exists = 0;
-	if (sqlite3_prepare_v2(db, "SELECT (SELECT value FROM meta WHERE key = 'count_block_shift'),"
-	                           " (SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'set_counts')",
-	                       -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
-		return sq_err(db, "set counts", err);
-	}
-	if (sqlite3_column_type(st, 0) == SQLITE_INTEGER)
-		shift = sqlite3_column_int(st, 0);
-	exists = sqlite3_column_int(st, 1);
-	sqlite3_finalize(st);
-	if (shift < 0 || shift > 30)
-		shift = sq_count_block_shift;
-	char sql[2048];
-	snprintf(sql, sizeof(sql),
-	         "INSERT OR REPLACE INTO meta(key, value) VALUES('count_block_shift', %d);"
-	         "CREATE TABLE IF NOT EXISTS set_counts(coll INTEGER NOT NULL, blk INTEGER NOT NULL,"
-	         " marking_set INTEGER NOT NULL, posted_by TEXT NOT NULL, n_all INTEGER NOT NULL,"
-	         " n_first INTEGER NOT NULL, n_last INTEGER NOT NULL, n_both INTEGER NOT NULL,"
-	         " PRIMARY KEY(coll, blk, marking_set, posted_by)) WITHOUT ROWID;",
-	         shift);
-	enum relto_err rc = sq_exec(db, sql, err);
-	if (!rc && !exists) {
-		snprintf(sql, sizeof(sql),
-		         "INSERT INTO set_counts SELECT coll, seq >> %d, marking_set, posted_by, count(*), sum(is_first),"
-		         " sum(is_last), sum(is_first AND is_last) FROM objects GROUP BY 1, 2, 3, 4",
-		         shift);
-		rc = sq_exec(db, sql, err);
-	}
-	return rc;
-}
-
-/* The block shift of the store db holds (set_counts_schema). */
-static int count_block_shift(sqlite3 *db)
-{
-	sqlite3_stmt *st = NULL;
-	int shift = -1;
-	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'count_block_shift'", -1, &st, NULL) ==
-	        SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER)
-		shift = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	return shift;
-}
-
 /* Create the schema of a new database, or bring an older one to
 ** SCHEMA_VERSION, in one transaction; refuse a newer one. */
 static enum relto_err migrate(sqlite3 *db, char *err)
@@ -451,7 +391,7 @@ static enum relto_err migrate(sqlite3 *db, char *err)
 	if (!rc && version >= 1 && version < 5)
 		rc = upgrade_to_5(db, err);
 	if (!rc)
-		rc = set_counts_schema(db, err);
+		rc = sq_counts_schema(db, err);
 	if (!rc && version < SCHEMA_VERSION) {
 		char sql[128];
 		snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO meta(key, value) VALUES('schema_version', %d)",
@@ -528,7 +468,7 @@ static enum relto_err sq_conn_open(void *state, struct store_conn **out, char *e
 		return rc;
 	}
 	sqlite3_wal_hook(c->db, wal_hook, &s->ck); /* in place of wal_autocheckpoint */
-	c->count_shift = count_block_shift(c->db);
+	c->count_shift = sq_counts_shift(c->db);
 	if (!(c->refs = sq_refs_new(c))) {
 		sqlite3_close(c->db);
 		free(c);
@@ -747,7 +687,7 @@ static enum relto_err unversioned_exists(struct sq_conn *c, int64_t coll, const 
 }
 
 /* Clear is_first (which 0) or is_last (1) of the version of id that has
-** it, and move that row's count in set_counts. */
+** it, and move that row's count in block_counts. */
 static enum relto_err clear_flag(struct sq_conn *c, int64_t coll, const char *id, int which, char *err)
 {
 	static const char *const sql[2] = {
