@@ -140,9 +140,10 @@ static void withheld_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 struct ref_call {
 	struct sq_refs *refs;
 	struct sq_refs_partner partner;
+	int64_t coll;             /* every row a query reads is of this collection */
 };
 
-/* relto_row_visible(call, coll, set, ref_list, nrefs): the row's marking
+/* relto_row_visible(call, set, ref_list, nrefs): the row's marking
 ** set is released and its references pass (sq_refs_list_visible).  A row
 ** whose counts say it refers to something but has no list (a damaged
 ** store) is not visible. */
@@ -150,32 +151,32 @@ static void row_visible_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	(void)argc;
 	const struct ref_call *call = sqlite3_value_pointer(argv[0], REF_CALL);
-	sqlite3_int64 set = sqlite3_value_int64(argv[2]);
+	sqlite3_int64 set = sqlite3_value_int64(argv[1]);
 	if (!call || set < 0 || set >= call->partner.nsets || !(call->partner.bits[set / 8] >> (set % 8) & 1)) {
 		sqlite3_result_int(ctx, 0);
 		return;
 	}
-	const void *list = sqlite3_value_blob(argv[3]);
-	int v = !list ? sqlite3_value_int64(argv[4]) == 0
-	              : sq_refs_list_visible(call->refs, &call->partner, sqlite3_value_int64(argv[1]), list,
-	                                     (size_t)sqlite3_value_bytes(argv[3]));
+	const void *list = sqlite3_value_blob(argv[2]);
+	int v = !list ? sqlite3_value_int64(argv[3]) == 0
+	              : sq_refs_list_visible(call->refs, &call->partner, call->coll, list,
+	                                     (size_t)sqlite3_value_bytes(argv[2]));
 	if (v < 0)
 		sqlite3_result_error(ctx, "cannot read what a row refers to", -1);
 	else
 		sqlite3_result_int(ctx, v);
 }
 
-/* relto_hidden_refs(call, coll, ref_list): the JSON array of the optional
+/* relto_hidden_refs(call, ref_list): the JSON array of the optional
 ** references the partner may not see, which the served copy leaves out. */
 static void hidden_refs_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	(void)argc;
 	const struct ref_call *call = sqlite3_value_pointer(argv[0], REF_CALL);
-	const void *list = sqlite3_value_blob(argv[2]);
+	const void *list = sqlite3_value_blob(argv[1]);
 	struct buf b;
 	buf_init(&b, (size_t)1 << 30);
-	if (!call || sq_refs_hidden(call->refs, &call->partner, sqlite3_value_int64(argv[1]), list,
-	                            list ? (size_t)sqlite3_value_bytes(argv[2]) : 0, &b)) {
+	if (!call || sq_refs_hidden(call->refs, &call->partner, call->coll, list,
+	                            list ? (size_t)sqlite3_value_bytes(argv[1]) : 0, &b)) {
 		buf_free(&b);
 		sqlite3_result_error(ctx, "cannot read what a row refers to", -1);
 		return;
@@ -184,7 +185,7 @@ static void hidden_refs_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_text(ctx, buf_steal(&b), (int)len, free);
 }
 
-/* relto_other_visible(call, coll, id, version, later): a later (1) or
+/* relto_other_visible(call, id, version, later): a later (1) or
 ** earlier (0) version of the row's object is visible to the partner, so
 ** the row is not its latest (first) visible version.  From the cache's
 ** entry of (coll, id), instead of an index probe by string id. */
@@ -192,9 +193,9 @@ static void other_visible_fn(sqlite3_context *ctx, int argc, sqlite3_value **arg
 {
 	(void)argc;
 	const struct ref_call *call = sqlite3_value_pointer(argv[0], REF_CALL);
-	const char *id = (const char *)sqlite3_value_text(argv[2]);
-	int v = call && id ? sq_refs_other_visible(call->refs, &call->partner, sqlite3_value_int64(argv[1]), id,
-	                                           sqlite3_value_int64(argv[3]), sqlite3_value_int(argv[4]))
+	const char *id = (const char *)sqlite3_value_text(argv[1]);
+	int v = call && id ? sq_refs_other_visible(call->refs, &call->partner, call->coll, id,
+	                                           sqlite3_value_int64(argv[2]), sqlite3_value_int(argv[3]))
 	                   : -1;
 	if (v < 0)
 		sqlite3_result_error(ctx, "cannot read the versions of an object", -1);
@@ -210,13 +211,13 @@ int sq_functions(sqlite3 *db)
 		r = sqlite3_create_function(db, "relto_withheld", -1, SQLITE_UTF8 | SQLITE_INNOCUOUS, NULL, withheld_fn,
 		                            NULL, NULL);
 	if (r == SQLITE_OK)
-		r = sqlite3_create_function(db, "relto_other_visible", 5, SQLITE_UTF8 | SQLITE_INNOCUOUS, NULL,
+		r = sqlite3_create_function(db, "relto_other_visible", 4, SQLITE_UTF8 | SQLITE_INNOCUOUS, NULL,
 		                            other_visible_fn, NULL, NULL);
 	if (r == SQLITE_OK)
-		r = sqlite3_create_function(db, "relto_row_visible", 5, SQLITE_UTF8 | SQLITE_INNOCUOUS, NULL,
+		r = sqlite3_create_function(db, "relto_row_visible", 4, SQLITE_UTF8 | SQLITE_INNOCUOUS, NULL,
 		                            row_visible_fn, NULL, NULL);
 	return r != SQLITE_OK ? r
-	                      : sqlite3_create_function(db, "relto_hidden_refs", 3, SQLITE_UTF8 | SQLITE_INNOCUOUS, NULL,
+	                      : sqlite3_create_function(db, "relto_hidden_refs", 2, SQLITE_UTF8 | SQLITE_INNOCUOUS, NULL,
 	                                                hidden_refs_fn, NULL, NULL);
 }
 
@@ -233,13 +234,13 @@ int sq_functions(sqlite3 *db)
 ** (docs/ARCHITECTURE.md).  ?15 is the call's context (struct ref_call).
 ** Whether an earlier or later version is visible (the version clause) is
 ** answered from the same cache (relto_other_visible). */
-#define ROW_VISIBLE(a) "(" a ".posted_by = ?11 OR relto_row_visible(?15, " a ".coll, " a ".marking_set, " \
-	a ".ref_list, " a ".nreq + " a ".nopt))"
+#define ROW_VISIBLE(a) "(relto_row_visible(?15, " a ".marking_set, " a ".ref_list, " a ".nreq + " a ".nopt)" \
+	" OR " a ".posted_by = ?11)"
 
 static enum relto_err version_sql(struct buf *sql, const struct store_versions *v, int visible)
 {
-	static const char *const other_visible[2] = {"relto_other_visible(?15, o.coll, o.id, o.version, 0)",
-	                                             "relto_other_visible(?15, o.coll, o.id, o.version, 1)"};
+	static const char *const other_visible[2] = {"relto_other_visible(?15, o.id, o.version, 0)",
+	                                             "relto_other_visible(?15, o.id, o.version, 1)"};
 	return store__version_sql(sql, v, "0", " IN (SELECT value FROM json_each(?9))", visible ? other_visible : NULL);
 }
 
@@ -294,7 +295,7 @@ static enum relto_err query_sql(const struct store_query *q, int with_raw, enum 
 			rc = buf_puts(sql, ", o.raw");
 		if (!rc && q->vis.on)
 			rc = buf_puts(sql, ", CASE WHEN o.nopt = 0 OR o.posted_by = ?11 THEN NULL"
-			                   " ELSE relto_hidden_refs(?15, o.coll, o.ref_list) END, o.posted_by = ?11");
+			                   " ELSE relto_hidden_refs(?15, o.ref_list) END, o.posted_by = ?11");
 		if (!rc)
 			rc = buf_puts(sql, kind == WALK_SET ? " FROM objects o INDEXED BY objects_sets WHERE o.coll = ?1"
 			                                      " AND o.marking_set = ?13"
@@ -792,7 +793,7 @@ enum relto_err sq_query(struct store_conn *base, const struct store_query *q, in
 		buf_init(&b.lists[i], 1u << 20);
 	enum relto_err rc = q->vis.on ? bits_of(q->vis.sets, q->vis.nsets, &b.bits) : RELTO_OK;
 	sq_refs_query(c->refs);
-	b.call = (struct ref_call){.refs = c->refs,
+	b.call = (struct ref_call){.refs = c->refs, .coll = q->coll,
 	                           .partner = {b.bits.bits, b.bits.n, q->vis.originator ? q->vis.originator : ""}};
 	if (rc)
 		rc = relto_seterr(err, rc, "out of memory");
@@ -850,7 +851,7 @@ static enum relto_err delete_step(struct sq_conn *c, const char *sql, int64_t co
 	/* The cache may hold what an earlier delete in this transaction
 	** removed: it starts again. */
 	sq_refs_forget(c->refs);
-	struct ref_call call = {.refs = c->refs};
+	struct ref_call call = {.refs = c->refs, .coll = coll};
 	if (vis && vis->on) {
 		call.partner = (struct sq_refs_partner){bits->bits, bits->n, vis->originator ? vis->originator : ""};
 		sqlite3_bind_pointer(st, 10, bits, RELEASED_BITS, NULL);
