@@ -233,7 +233,9 @@ int sq_functions(sqlite3 *db)
 ** withhold more than needed but never names a withheld object
 ** (docs/ARCHITECTURE.md).  ?15 is the call's context (struct ref_call).
 ** Whether an earlier or later version is visible (the version clause) is
-** answered from the same cache (relto_other_visible). */
+** answered from the same cache (relto_other_visible).  The marking test (a
+** bit) comes before the submitter's (a text compare): most rows a partner
+** receives, it receives by their markings (docs/BENCHMARKS.md). */
 #define ROW_VISIBLE(a) "(relto_row_visible(?15, " a ".marking_set, " a ".ref_list, " a ".nreq + " a ".nopt)" \
 	" OR " a ".posted_by = ?11)"
 
