@@ -574,22 +574,6 @@ static enum relto_err count_rest(struct sq_conn *c, const struct query_binds *b,
 	return rc;
 }
 
-/* One value of a cached statement that binds ?1 = a (dflt: no row). */
-static enum relto_err value_of(struct sq_conn *c, const char *sql, int64_t a, int64_t dflt, int64_t *out, char *err)
-{
-	sqlite3_stmt *st = NULL;
-	enum relto_err rc = sq_stmt(c, sql, &st, err);
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(st, 1, a);
-	int r = sqlite3_step(st);
-	*out = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : dflt;
-	if (r != SQLITE_ROW && r != SQLITE_DONE)
-		rc = sq_err(c->db, "withheld count", err);
-	sqlite3_reset(st);
-	return rc;
-}
-
 /* A block's entries into a tally: the sets not released, and the count
 ** of the versions asked for (pick: 0 all, 1 first, 2 last, -1 first and
 ** last, -2 none). */
@@ -615,10 +599,10 @@ static enum relto_err block_add(void *ctx, int64_t set, const int64_t n[4], char
 ** date_added rise together (both are store-wide and next_date_added
 ** gives each put dates after every stored one), so the range is a range
 ** of seq: its whole blocks are read from block_counts (a row per block
-** and submitter), its two ends by COUNT_REST between the dates where the
-** blocks begin and end.  The cost is per block, not per row: a partner
-** that receives 1% of a collection no longer pays for the 99% its page
-** spans (docs/BENCHMARKS.md). */
+** and submitter), its two ends (less than a block each) from the rows by
+** seq.  The cost is per block, not per row: a partner that receives 1% of
+** a collection no longer pays for the 99% its page spans
+** (docs/BENCHMARKS.md). */
 static enum relto_err count_blocks(struct sq_conn *c, const struct query_binds *b, int64_t stop, int64_t stop_seq,
                                    struct set_tally *t, char *err)
 {
@@ -649,26 +633,34 @@ static enum relto_err count_blocks(struct sq_conn *c, const struct query_binds *
 			sqlite3_reset(st);
 		}
 	}
-	/* Blocks wholly inside (lo, stop_seq): first .. last.  None: the
-	** range is counted row by row. */
+	/* Blocks wholly inside (lo, stop_seq): first .. last; the ends
+	** around them, or the whole range when no block fits, by seq from the
+	** rows (NOT INDEXED, or SQLite takes objects_sets for coll = ?1 and
+	** reads the whole collection: 166M instructions a page). */
 	int64_t first = (lo >> shift) + 1, last = (stop_seq >> shift) - 1;
-	if (rc || first > last)
-		return rc ? rc : count_rest(c, b, q, stop, t, err);
-	/* The ends: from lo to the date of the first row of block `first`,
-	** from the first row after block `last` to stop. */
-	static const char first_at[] = "SELECT date_added FROM objects WHERE seq >= ?1 ORDER BY seq LIMIT 1";
-	int64_t begin = INT64_MAX, end = INT64_MAX;
-	if (lo + 1 < first << shift && !(rc = value_of(c, first_at, first << shift, INT64_MAX, &begin, err)))
-		rc = count_rest(c, b, q, begin, t, err);
-	if (!rc && (last + 1) << shift < stop_seq)
-		rc = value_of(c, first_at, (last + 1) << shift, INT64_MAX, &end, err);
-	if (!rc && end != INT64_MAX) {
-		struct store_query after = *q;
-		after.has_cursor = 0;
-		after.has_added_after = 1;
-		after.added_after = end - 1;
-		rc = count_rest(c, b, &after, stop, t, err);
+	int64_t ends[2][2] = {{lo, first <= last ? first << shift : stop_seq},
+	                      {first <= last ? ((last + 1) << shift) - 1 : INT64_MAX, stop_seq}};
+	struct buf sql;
+	buf_init(&sql, 4096);
+	sqlite3_stmt *st = NULL;
+	if (!rc && !(rc = buf_puts(&sql, "SELECT o.marking_set, 1 FROM objects o NOT INDEXED WHERE o.seq > ?16"
+	                                 " AND o.seq < ?17 AND o.coll = ?1 AND o.posted_by <> ?11"
+	                                 " AND NOT relto_released(?10, o.marking_set)")) &&
+	    !(rc = version_sql(&sql, &q->versions, 0)))
+		rc = sq_stmt(c, sql.data, &st, err);
+	for (int k = 0; !rc && k < 2; k++) {
+		if (ends[k][0] >= INT64_MAX - 1 || ends[k][0] + 1 >= ends[k][1])
+			continue; /* empty */
+		sqlite3_bind_int64(st, 1, q->coll);
+		sqlite3_bind_pointer(st, 10, (void *)&b->bits, RELEASED_BITS, NULL);
+		sqlite3_bind_text(st, 11, q->vis.originator ? q->vis.originator : "", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 16, ends[k][0]);
+		sqlite3_bind_int64(st, 17, ends[k][1]);
+		rc = tally_rows(c, st, t, err);
 	}
+	buf_free(&sql);
+	if (first > last)
+		return rc;
 	if (!rc) {
 		struct block_tally bt = {t, &b->bits, q->versions.all ? 0 : q->versions.first && q->versions.last ? -1
 		                                        : q->versions.first ? 1 : q->versions.last ? 2 : -2};

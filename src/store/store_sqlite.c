@@ -171,9 +171,8 @@ static const char schema[] =
 	"CREATE INDEX IF NOT EXISTS objects_type ON objects(coll, type, date_added);"
 	/* The walks of a partner that may receive few marking sets: each
 	** released set by date, and its own rows (query_sqlite.c); the rows of
-	** the other sets are counted for the audit trail from block_counts, and
-	** from objects_sets's entries alone where blocks do not fit (the ends
-	** of the range, a filter by type). */
+	** the other sets are counted for the audit trail from block_counts (and
+	** from objects_sets's entries alone under a filter by type). */
 	"CREATE INDEX IF NOT EXISTS objects_sets ON objects(coll, marking_set, date_added, posted_by, is_last, is_first);"
 	"CREATE INDEX IF NOT EXISTS objects_posted ON objects(coll, posted_by, date_added);"
 	/* Finds every row by (coll, id, version), and covers "is some
