@@ -19,6 +19,7 @@
 #include "audit.h"
 #include "audit_int.h"
 #include "entry.h"
+#include "../util/le.h"
 #include "../util/ts.h"
 
 /* ---- text ---- */
@@ -730,20 +731,6 @@ static void audit_close_unstarted(struct audit *a);
 #define JOURNAL_HEAD 56
 #define JOURNAL_SUM 16
 
-static void put_le(unsigned char *p, uint64_t v, int bytes)
-{
-	for (int i = 0; i < bytes; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t get_le(const unsigned char *p, int bytes)
-{
-	uint64_t v = 0;
-	for (int i = bytes - 1; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* Parse the entries of a journal (len bytes) and call fn for each whole
 ** one; stops at the first that is not. */
 static enum relto_err journal_each(const unsigned char *p, size_t len,
@@ -752,14 +739,14 @@ static enum relto_err journal_each(const unsigned char *p, size_t len,
 	size_t at = 0;
 	while (len - at >= JOURNAL_HEAD + JOURNAL_SUM && memcmp(p + at, "RJ1\n", 4) == 0) {
 		const unsigned char *e = p + at;
-		size_t blen = (size_t)get_le(e + 12, 4), llen = (size_t)get_le(e + 16, 4);
+		size_t blen = (size_t)le_get(e + 12, 4), llen = (size_t)le_get(e + 16, 4);
 		size_t total = JOURNAL_HEAD + blen + llen + JOURNAL_SUM;
 		if (total > len - at)
 			break;
 		const unsigned char *tail = e + total - JOURNAL_SUM;
 		if (memcmp(tail, "RJ1e\0\0\0\0", 8) != 0 || memcmp(tail + 8, e + 4, 8) != 0)
 			break;
-		struct item it = {.body = (char *)e + JOURNAL_HEAD, .len = blen, .n = (int64_t)get_le(e + 4, 8),
+		struct item it = {.body = (char *)e + JOURNAL_HEAD, .len = blen, .n = (int64_t)le_get(e + 4, 8),
 		                  .hashed = e[20] & 1};
 		if (llen) {
 			it.list = (char *)e + JOURNAL_HEAD + blen;
@@ -1006,9 +993,9 @@ static enum relto_err journal_put(struct audit *a, const char *body, size_t len,
 	unsigned char *e = a->jmap + a->journal_bytes;
 	memset(e, 0, JOURNAL_HEAD);
 	memcpy(e, "RJ1\n", 4);
-	put_le(e + 4, (uint64_t)(a->journal_n + 1), 8);
-	put_le(e + 12, len, 4);
-	put_le(e + 16, list ? list_len : 0, 4);
+	le_put(e + 4, (uint64_t)(a->journal_n + 1), 8);
+	le_put(e + 12, len, 4);
+	le_put(e + 16, list ? list_len : 0, 4);
 	if (list_hash) {
 		e[20] = 1;
 		memcpy(e + 24, list_hash, AUDIT_HASH_LEN);

@@ -24,6 +24,7 @@
 #include <string.h>
 #include "sqlite_int.h"
 #include "../util/buf.h"
+#include "../util/le.h"
 
 int sq_count_block_shift = 9;
 
@@ -42,32 +43,18 @@ struct block_entry {
 	int64_t n[4];
 };
 
-static void put_le(unsigned char *p, uint64_t v, int bytes)
-{
-	for (int i = 0; i < bytes; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t get_le(const unsigned char *p, int bytes)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < bytes; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
 static void entry_put(unsigned char *p, const struct block_entry *e)
 {
-	put_le(p, (uint64_t)e->set, 8);
+	le_put(p, (uint64_t)e->set, 8);
 	for (int k = 0; k < 4; k++)
-		put_le(p + 8 + 4 * k, (uint32_t)(int32_t)e->n[k], 4);
+		le_put(p + 8 + 4 * k, (uint32_t)(int32_t)e->n[k], 4);
 }
 
 static void entry_get(const unsigned char *p, struct block_entry *e)
 {
-	e->set = (int64_t)get_le(p, 8);
+	e->set = (int64_t)le_get(p, 8);
 	for (int k = 0; k < 4; k++)
-		e->n[k] = (int32_t)(uint32_t)get_le(p + 8 + 4 * k, 4);
+		e->n[k] = (int32_t)(uint32_t)le_get(p + 8 + 4 * k, 4);
 }
 
 static enum relto_err entry_append(struct buf *out, const struct block_entry *e, char *err)
@@ -100,7 +87,7 @@ static int list_ok(const unsigned char *list, size_t len)
 	if (len % ENTRY)
 		return 0;
 	for (size_t at = ENTRY; at < len; at += ENTRY)
-		if ((int64_t)get_le(list + at, 8) <= (int64_t)get_le(list + at - ENTRY, 8))
+		if ((int64_t)le_get(list + at, 8) <= (int64_t)le_get(list + at - ENTRY, 8))
 			return 0;
 	return 1;
 }

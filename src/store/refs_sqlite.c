@@ -28,6 +28,7 @@
 #include <string.h>
 #include "sqlite_int.h"
 #include "../util/buf.h"
+#include "../util/le.h"
 
 /* Entries before the cache empties itself and starts again: a few MB
 ** per connection. */
@@ -124,8 +125,8 @@ enum relto_err sq_ref_list(struct buf *out, const struct store_ref *refs, size_t
 		size_t len = strlen(refs[i].id);
 		if (len > UINT32_MAX - 6)
 			return RELTO_ETOOBIG;
-		unsigned char head[5] = {refs[i].required ? 1 : 0, (unsigned char)len, (unsigned char)(len >> 8),
-		                         (unsigned char)(len >> 16), (unsigned char)(len >> 24)};
+		unsigned char head[5] = {refs[i].required ? 1 : 0};
+		le_put(head + 1, len, 4);
 		rc = buf_append(out, head, sizeof(head));
 		if (!rc)
 			rc = buf_append(out, refs[i].id, len + 1);
@@ -142,7 +143,7 @@ static int next_ref(const unsigned char **p, const unsigned char *end, const cha
 		return 0;
 	if (end - q < 6)
 		return -1;
-	size_t len = (size_t)q[1] | (size_t)q[2] << 8 | (size_t)q[3] << 16 | (size_t)q[4] << 24;
+	size_t len = (size_t)le_get(q + 1, 4);
 	if ((size_t)(end - q) - 6 < len || q[5 + len] != '\0' || q[0] > 1)
 		return -1;
 	*required = q[0];
