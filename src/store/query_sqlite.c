@@ -59,7 +59,7 @@ static enum relto_err bits_of(const int64_t *sets, size_t nsets, struct released
 
 static int released(const struct released_bits *b, int64_t set)
 {
-	return b && set >= 0 && set < b->n && (b->bits[set / 8] >> (set % 8) & 1);
+	return b && sq_set_released(b->bits, b->n, set);
 }
 
 /* SQL function relto_released(bits, set): 1 if set is released. */
@@ -152,7 +152,7 @@ static void row_visible_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	(void)argc;
 	const struct ref_call *call = sqlite3_value_pointer(argv[0], REF_CALL);
 	sqlite3_int64 set = sqlite3_value_int64(argv[1]);
-	if (!call || set < 0 || set >= call->partner.nsets || !(call->partner.bits[set / 8] >> (set % 8) & 1)) {
+	if (!call || !sq_set_released(call->partner.bits, call->partner.nsets, set)) {
 		sqlite3_result_int(ctx, 0);
 		return;
 	}

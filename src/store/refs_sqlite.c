@@ -424,7 +424,7 @@ static const struct entry *lookup(struct sq_refs *r, int64_t coll, const char *i
 
 static int released(const struct sq_refs_partner *p, int64_t set)
 {
-	return set >= 0 && set < p->nsets && (p->bits[set / 8] >> (set % 8) & 1);
+	return sq_set_released(p->bits, p->nsets, set);
 }
 
 static int visible_by_markings(int64_t set, int who, int orig_who, const struct sq_refs_partner *p)

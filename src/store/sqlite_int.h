@@ -86,6 +86,12 @@ struct sq_refs_partner {
 	int64_t nsets;             /* sets 0 .. nsets-1 have a bit */
 	const char *originator;    /* the partner: its own objects are visible */
 };
+/* Is set's bit on in bits (sets 0 .. nsets-1 have one)?  The one test of
+** a partner's released marking sets, wherever the SQLite backend asks. */
+static inline int sq_set_released(const unsigned char *bits, int64_t nsets, int64_t set)
+{
+	return bits && set >= 0 && set < nsets && (bits[set / 8] >> (set % 8) & 1);
+}
 struct sq_refs *sq_refs_new(struct sq_conn *c);
 void sq_refs_free(struct sq_refs *r);
 /* Empty the cache (a delete's steps read what the one before changed,

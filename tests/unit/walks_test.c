@@ -10,7 +10,10 @@
 ** added_after, page size), a full crawl page by page, as relto pages
 ** (each page continues after its last row served), must give the same
 ** rows with the same hidden references, and the same withheld counts per
-** page, both ways.  And the reference checks answered from a cache in C
+** page, both ways (the merged walks' counts of the sets they do not walk
+** come from block_counts, src/store/counts_sqlite.c, whose lists are
+** checked against the rows after every change, damaged lists included).
+** And the reference checks answered from a cache in C
 ** (src/store/refs_sqlite.c) against the filter written in SQL alone, over
 ** random stores, and as the store changes.  SQLite only: the PostgreSQL
 ** backend has one way, and no cache.
