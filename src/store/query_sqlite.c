@@ -574,6 +574,19 @@ static enum relto_err count_rest(struct sq_conn *c, const struct query_binds *b,
 	return rc;
 }
 
+/* Run a statement without rows (BEGIN, COMMIT) from the statement cache:
+** sqlite3_exec would parse it on every page. */
+static enum relto_err run_stmt(struct sq_conn *c, const char *sql, char *err)
+{
+	sqlite3_stmt *st = NULL;
+	enum relto_err rc = sq_stmt(c, sql, &st, err);
+	if (!rc && sqlite3_step(st) != SQLITE_DONE)
+		rc = sq_err(c->db, "withheld count", err);
+	if (st)
+		sqlite3_reset(st);
+	return rc;
+}
+
 /* A block's entries into a tally: the sets not released, and the count
 ** of the versions asked for (pick: 0 all, 1 first, 2 last, -1 first and
 ** last, -2 none). */
@@ -592,6 +605,11 @@ static enum relto_err block_add(void *ctx, int64_t set, const int64_t n[4], char
 	return tally_add(bt->t, set, k) ? relto_seterr(err, RELTO_ENOMEM, "out of memory") : RELTO_OK;
 }
 
+/* The rows with seq after .. before (both out), counted with sign. */
+struct row_scan {
+	int64_t after, before, sign;
+};
+
 /* The rows of the sets not released, not the partner's, the version asked
 ** for, after the query's cursor and added_after and before the page's
 ** stop (a date, and the seq of that row; INT64_MAX both: to the end),
@@ -599,8 +617,8 @@ static enum relto_err block_add(void *ctx, int64_t set, const int64_t n[4], char
 ** date_added rise together (both are store-wide and next_date_added
 ** gives each put dates after every stored one), so the range is a range
 ** of seq: its whole blocks are read from block_counts (a row per block
-** and submitter), its two ends (less than a block each) from the rows by
-** seq.  The cost is per block, not per row: a partner that receives 1% of
+** and submitter), its two ends (at most half a block each) from the rows
+** by seq.  The cost is per block, not per row: a partner that receives 1% of
 ** a collection no longer pays for the 99% its page spans
 ** (docs/BENCHMARKS.md). */
 static enum relto_err count_blocks(struct sq_conn *c, const struct query_binds *b, int64_t stop, int64_t stop_seq,
@@ -633,43 +651,83 @@ static enum relto_err count_blocks(struct sq_conn *c, const struct query_binds *
 			sqlite3_reset(st);
 		}
 	}
-	/* Blocks wholly inside (lo, stop_seq): first .. last; the ends
-	** around them, or the whole range when no block fits, by seq from the
-	** rows (NOT INDEXED, or SQLite takes objects_sets for coll = ?1 and
-	** reads the whole collection: 166M instructions a page). */
+	/* Blocks wholly inside (lo, stop_seq): first .. last.  Each end
+	** around them, a part of one block, is counted from the rows by seq
+	** (NOT INDEXED, or SQLite takes objects_sets for coll = ?1 and reads
+	** the whole collection: 166M instructions a page), or, when it holds
+	** more than half its block, as the whole block from block_counts less
+	** the rest of the block from the rows: at most half a block of rows
+	** either way (~2k instructions a row).  No block fits: the range from
+	** the rows. */
+	int64_t size = (int64_t)1 << shift;
 	int64_t first = (lo >> shift) + 1, last = (stop_seq >> shift) - 1;
-	int64_t ends[2][2] = {{lo, first <= last ? first << shift : stop_seq},
-	                      {first <= last ? ((last + 1) << shift) - 1 : INT64_MAX, stop_seq}};
+	struct row_scan scan[2];
+	int nscan = 0;
+	if (first > last) {
+		scan[nscan++] = (struct row_scan){lo, stop_seq, 1};
+	} else {
+		int64_t low = (first << shift) - 1 - lo; /* rows of the low end: lo+1 .. first*size-1 */
+		if (2 * low > size) {
+			first--;
+			scan[nscan++] = (struct row_scan){(first << shift) - 1, lo + 1, -1};
+		} else if (low > 0) {
+			scan[nscan++] = (struct row_scan){lo, first << shift, 1};
+		}
+		if (stop_seq != INT64_MAX) {
+			int64_t high = stop_seq - ((last + 1) << shift); /* (last+1)*size .. stop_seq-1 */
+			if (2 * high > size) {
+				last++;
+				scan[nscan++] = (struct row_scan){stop_seq - 1, (last + 1) << shift, -1};
+			} else if (high > 0) {
+				scan[nscan++] = (struct row_scan){((last + 1) << shift) - 1, stop_seq, 1};
+			}
+		}
+	}
+	/* One snapshot for the blocks and the rows: a row put or deleted
+	** between them would skew a difference (the walks before had theirs:
+	** what they passed is counted already). */
+	int own_txn = !rc && sqlite3_get_autocommit(c->db);
+	if (own_txn)
+		rc = run_stmt(c, "BEGIN", err);
 	struct buf sql;
 	buf_init(&sql, 4096);
 	sqlite3_stmt *st = NULL;
-	if (!rc && !(rc = buf_puts(&sql, "SELECT o.marking_set, 1 FROM objects o NOT INDEXED WHERE o.seq > ?16"
-	                                 " AND o.seq < ?17 AND o.coll = ?1 AND o.posted_by <> ?11"
-	                                 " AND NOT relto_released(?10, o.marking_set)")) &&
+	if (!rc && nscan && !(rc = buf_puts(&sql, "SELECT o.marking_set, ?18 FROM objects o NOT INDEXED WHERE o.seq > ?16"
+	                                          " AND o.seq < ?17 AND o.coll = ?1 AND o.posted_by <> ?11"
+	                                          " AND NOT relto_released(?10, o.marking_set)")) &&
 	    !(rc = version_sql(&sql, &q->versions, 0)))
 		rc = sq_stmt(c, sql.data, &st, err);
-	for (int k = 0; !rc && k < 2; k++) {
-		if (ends[k][0] >= INT64_MAX - 1 || ends[k][0] + 1 >= ends[k][1])
+	for (int k = 0; !rc && k < nscan; k++) {
+		if (scan[k].after + 1 >= scan[k].before)
 			continue; /* empty */
 		sqlite3_bind_int64(st, 1, q->coll);
 		sqlite3_bind_pointer(st, 10, (void *)&b->bits, RELEASED_BITS, NULL);
 		sqlite3_bind_text(st, 11, q->vis.originator ? q->vis.originator : "", -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 16, ends[k][0]);
-		sqlite3_bind_int64(st, 17, ends[k][1]);
+		sqlite3_bind_int64(st, 16, scan[k].after);
+		sqlite3_bind_int64(st, 17, scan[k].before);
+		sqlite3_bind_int64(st, 18, scan[k].sign);
 		rc = tally_rows(c, st, t, err);
 	}
 	buf_free(&sql);
-	if (first > last)
-		return rc;
-	if (!rc) {
+	if (!rc && first <= last) {
 		struct block_tally bt = {t, &b->bits, q->versions.all ? 0 : q->versions.first && q->versions.last ? -1
 		                                        : q->versions.first ? 1 : q->versions.last ? 2 : -2};
 		rc = sq_counts_read(c, q->coll, first, last, q->vis.originator ? q->vis.originator : "", block_add, &bt, err);
+		for (size_t i = 0; !rc && i < t->n; i++)
+			if (t->v[i].n < 0)
+				rc = RELTO_ESTORE; /* a block's counts under the rows it holds */
 		if (rc == RELTO_ESTORE) {
-			/* A list that does not decode: count the rows. */
+			/* A list that does not decode, or counts that do not add up:
+			** count the rows. */
 			t->n = 0;
 			rc = count_rest(c, b, q, stop, t, err);
 		}
+	}
+	if (own_txn) {
+		char cerr[RELTO_ERRBUF_SIZE];
+		enum relto_err crc = run_stmt(c, "COMMIT", rc ? cerr : err);
+		if (!rc)
+			rc = crc;
 	}
 	return rc;
 }
