@@ -68,6 +68,11 @@ def envelope(r, e):
          "valid_from": "2025-01-01T00:00:00Z"} for _ in range(per)]})
 
 
+# The first request with a login pays for verifying its password
+# (Argon2id, ~65 ms, then cached): not ingest, so made before any clock.
+conn.request("GET", u.path + "?limit=1", headers={k: v for k, v in headers.items() if k != "Content-Type"})
+conn.getresponse().read()
+
 for r in range(rounds):
     bodies = [envelope(r, e) for e in range(envelopes)]
     t0, ok, lat = time.time(), 0, []
