@@ -489,8 +489,16 @@ static enum relto_err walk_step(struct sq_conn *c, struct walk *w, char *err)
 	return w->notes.failed ? relto_seterr(err, RELTO_ENOMEM, "out of memory") : RELTO_OK;
 }
 
-/* (set, count) pairs by set, for a count made in pieces. */
+/* (set, count) pairs by set, for a count made in pieces.  Marking set
+** numbers are small (one per distinct set of markings in the store), so
+** those under sq_tally_dense are counted in an array indexed by set: a
+** count by block adds one entry per set and block (~30 a block), and a
+** search per entry was most of its cost.  Larger ones, sorted, after. */
+int sq_tally_dense = 4096;
+
 struct set_tally {
+	int64_t *dense;
+	size_t ndense;            /* dense[set] for 0 <= set < ndense */
 	struct {
 		int64_t set, n;
 	} *v;
@@ -499,6 +507,23 @@ struct set_tally {
 
 static int tally_add(struct set_tally *t, int64_t set, int64_t n)
 {
+	if (set >= 0 && set < sq_tally_dense) {
+		if ((size_t)set >= t->ndense) {
+			size_t want = t->ndense ? 2 * t->ndense : 64;
+			while (want <= (size_t)set)
+				want *= 2;
+			if (want > (size_t)sq_tally_dense)
+				want = (size_t)sq_tally_dense;
+			int64_t *d = realloc(t->dense, want * sizeof(*d));
+			if (!d)
+				return -1;
+			memset(d + t->ndense, 0, (want - t->ndense) * sizeof(*d));
+			t->dense = d;
+			t->ndense = want;
+		}
+		t->dense[set] += n;
+		return 0;
+	}
 	size_t lo = 0, hi = t->n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -524,6 +549,30 @@ static int tally_add(struct set_tally *t, int64_t set, int64_t n)
 	t->v[lo].n = n;
 	t->n++;
 	return 0;
+}
+
+static void tally_reset(struct set_tally *t)
+{
+	if (t->ndense)
+		memset(t->dense, 0, t->ndense * sizeof(*t->dense));
+	t->n = 0;
+}
+
+static void tally_free(struct set_tally *t)
+{
+	free(t->dense);
+	free(t->v);
+}
+
+/* The k-th pair of t in set order (k < t->ndense + t->n), its set in *set. */
+static int64_t tally_at(const struct set_tally *t, size_t k, int64_t *set)
+{
+	if (k < t->ndense) {
+		*set = (int64_t)k;
+		return t->dense[k];
+	}
+	*set = t->v[k - t->ndense].set;
+	return t->v[k - t->ndense].n;
 }
 
 /* Step st (bound) to its end, adding (column 0, column 1) to t: the set
@@ -713,13 +762,14 @@ static enum relto_err count_blocks(struct sq_conn *c, const struct query_binds *
 		struct block_tally bt = {t, &b->bits, q->versions.all ? 0 : q->versions.first && q->versions.last ? -1
 		                                        : q->versions.first ? 1 : q->versions.last ? 2 : -2};
 		rc = sq_counts_read(c, q->coll, first, last, q->vis.originator ? q->vis.originator : "", block_add, &bt, err);
-		for (size_t i = 0; !rc && i < t->n; i++)
-			if (t->v[i].n < 0)
+		int64_t set;
+		for (size_t k = 0; !rc && k < t->ndense + t->n; k++)
+			if (tally_at(t, k, &set) < 0)
 				rc = RELTO_ESTORE; /* a block's counts under the rows it holds */
 		if (rc == RELTO_ESTORE) {
 			/* A list that does not decode, or counts that do not add up:
 			** count the rows. */
-			t->n = 0;
+			tally_reset(t);
 			rc = count_rest(c, b, q, stop, t, err);
 		}
 	}
@@ -806,10 +856,12 @@ static enum relto_err query_merged(struct sq_conn *c, const struct query_binds *
 		struct set_tally t = {0};
 		rc = blocks_fit(c, q) ? count_blocks(c, b, stop, stop_seq, &t, err) : count_rest(c, b, q, stop, &t, err);
 		/* In set order, as one COUNT_REST's GROUP BY gives them. */
-		for (size_t i = 0; !rc && i < t.n; i++)
-			if (t.v[i].n)
-				count_withheld(q->withheld, t.v[i].set, t.v[i].n);
-		free(t.v);
+		for (size_t k = 0; !rc && k < t.ndense + t.n; k++) {
+			int64_t set, n = tally_at(&t, k, &set);
+			if (n)
+				count_withheld(q->withheld, set, n);
+		}
+		tally_free(&t);
 	}
 	buf_free(&set_sql);
 	buf_free(&own_sql);

@@ -159,6 +159,9 @@ extern atomic_ulong sq_background_checkpoints;
 /* The size of block_counts's blocks a new store is made with: 2^shift
 ** consecutive seq values (9; tests lower it). */
 extern int sq_count_block_shift;
+/* Marking sets under this are tallied in an array, the others sorted
+** (query_sqlite.c); tests lower it to reach the sorted path. */
+extern int sq_tally_dense;
 
 /* Open path (creating it) in WAL mode with synchronous=FULL and a busy
 ** timeout.  RELTO_OK and *out; RELTO_ESTORE. */

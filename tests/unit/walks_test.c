@@ -336,6 +336,7 @@ static void test_walks_agree(void)
 	for (uint64_t seed = 1; seed <= 6; seed++) {
 		rng_state = seed * 0x9e3779b97f4a7c15u;
 		sq_count_block_shift = (int)(seed % 4);
+		sq_tally_dense = seed % 3 == 0 ? 3 : 4096; /* some sets tallied sorted */
 		struct fix f;
 		CHECK(fix_open(&f) == 0);
 		struct store_data *d = calloc(1, sizeof(*d));
@@ -391,6 +392,7 @@ static void test_walks_agree(void)
 		CHECK(served > 0); /* the queries found rows to compare */
 	}
 	sq_count_block_shift = 9;
+	sq_tally_dense = 4096;
 }
 
 /* ---- references, against the filter as SQL alone ---- */
