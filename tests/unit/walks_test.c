@@ -64,6 +64,15 @@ static enum relto_err find_set(void *ctx, int64_t num, const char *canon)
 	return RELTO_OK;
 }
 
+/* An object of version 1 (2020-01-01), body "{}". */
+static struct store_new v1(const char *id, const char *type, const char *canon, const struct store_ref *refs,
+                           size_t nrefs)
+{
+	return (struct store_new){.id = id, .type = type, .spec_version = "2.1", .has_version = 1, .version = 1,
+	                          .version_text = "2020-01-01T00:00:00.000Z", .marking_canon = canon,
+	                          .created_by_ref = "", .raw = "{}", .raw_len = 2, .refs = refs, .nrefs = nrefs};
+}
+
 /* NOBJ rows in random batches: ids reused for later versions,
 ** relationships requiring two objects (one in ten missing), reports
 ** naming up to three (optional). */
@@ -300,10 +309,7 @@ static int churn(struct fix *f, struct store_data *d)
 	struct store_new o[4];
 	for (int k = 0; k < 4; k++) {
 		snprintf(ids[k], sizeof(ids[k]), "indicator--00000000-0000-4000-9000-%012d", k);
-		o[k] = (struct store_new){.id = ids[k], .type = "indicator", .spec_version = "2.1", .has_version = 1,
-		                          .version_text = "2021-01-01T00:00:00.000Z", .version = 1609459200000000,
-		                          .marking_canon = canons[rnd(NSETS)], .created_by_ref = "", .raw = "{}",
-		                          .raw_len = 2};
+		o[k] = v1(ids[k], "indicator", canons[rnd(NSETS)], NULL, 0);
 	}
 	enum store_put_result res[4];
 	return store_put(f->c, f->coll, posters[rnd(3)], o, 4, res, NULL, NULL) ? -1 : 0;
@@ -412,10 +418,7 @@ static void test_counts_under_rows(void)
 	struct store_new o[40];
 	for (int i = 0; i < 40; i++) {
 		snprintf(ids[i], sizeof(ids[i]), "indicator--00000000-0000-4000-8000-%012d", i);
-		o[i] = (struct store_new){.id = ids[i], .type = "indicator", .spec_version = "2.1", .has_version = 1,
-		                          .version_text = "2020-01-01T00:00:00.000Z", .version = 1577836800000000,
-		                          .marking_canon = i == 13 || i == 29 ? "s2" : i < 7 ? "s3" : "s1",
-		                          .created_by_ref = "", .raw = "{}", .raw_len = 2};
+		o[i] = v1(ids[i], "indicator", i == 13 || i == 29 ? "s2" : i < 7 ? "s3" : "s1", NULL, 0);
 	}
 	enum store_put_result res[40];
 	struct store_data *d = calloc(1, sizeof(*d));
@@ -595,15 +598,6 @@ static void test_refs_oracle(void)
 		CHECK(ok);
 		CHECK(compared > 0);
 	}
-}
-
-/* An object of version 1 (2020-01-01), body "{}". */
-static struct store_new v1(const char *id, const char *type, const char *canon, const struct store_ref *refs,
-                           size_t nrefs)
-{
-	return (struct store_new){.id = id, .type = type, .spec_version = "2.1", .has_version = 1, .version = 1,
-	                          .version_text = "2020-01-01T00:00:00.000Z", .marking_canon = canon,
-	                          .created_by_ref = "", .raw = "{}", .raw_len = 2, .refs = refs, .nrefs = nrefs};
 }
 
 /* Put o[0..n) as the hub's; the number of marking set "" (released in
