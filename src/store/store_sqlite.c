@@ -361,10 +361,56 @@ static enum relto_err upgrade_to_5(sqlite3 *db, char *err)
 	return rc ? rc : sq_exec(db, "DROP TABLE refs", err);
 }
 
+/* The schema is current: version SCHEMA_VERSION, each table and index
+** schema[] names ("IF NOT EXISTS name"), block_counts with its block
+** size, and marking set 0.  Read without the write lock (a WAL reader
+** waits for no writer), so that opening a current store, which every
+** server start and CLI command does, never waits behind another
+** process's write transaction for a migration with nothing to do: past
+** SQLite's busy timeout that wait ended in "database is locked". */
+static int schema_current(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	int current = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+	if (!current)
+		return 0;
+	current = sqlite3_prepare_v2(db, "SELECT (SELECT value FROM meta WHERE key = 'schema_version'),"
+	                                 " (SELECT value FROM meta WHERE key = 'count_block_shift'),"
+	                                 " (SELECT count(*) FROM marking_sets WHERE num = 0 AND canon = '')",
+	                             -1, &st, NULL) == SQLITE_OK &&
+	          sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER &&
+	          sqlite3_column_int64(st, 0) == SCHEMA_VERSION && sqlite3_column_type(st, 1) == SQLITE_INTEGER &&
+	          sqlite3_column_int64(st, 1) >= 0 && sqlite3_column_int64(st, 1) <= 30 &&
+	          sqlite3_column_int(st, 2) == 1;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (current && sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_schema WHERE name = ?1", -1, &st, NULL))
+		current = 0;
+	static const char mark[] = "IF NOT EXISTS ";
+	for (const char *p = schema; current && (p = strstr(p, mark)); ) {
+		p += sizeof(mark) - 1;
+		size_t n = strspn(p, "abcdefghijklmnopqrstuvwxyz_0123456789");
+		sqlite3_reset(st);
+		current = sqlite3_bind_text(st, 1, p, (int)n, SQLITE_STATIC) == SQLITE_OK &&
+		          sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
+	}
+	if (current) {
+		sqlite3_reset(st);
+		current = sqlite3_bind_text(st, 1, "block_counts", -1, SQLITE_STATIC) == SQLITE_OK &&
+		          sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
+	}
+	sqlite3_finalize(st);
+	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	return current;
+}
+
 /* Create the schema of a new database, or bring an older one to
-** SCHEMA_VERSION, in one transaction; refuse a newer one. */
+** SCHEMA_VERSION, in one transaction; refuse a newer one.  Nothing to
+** do (schema_current) takes no write lock. */
 static enum relto_err migrate(sqlite3 *db, char *err)
 {
+	if (schema_current(db))
+		return RELTO_OK;
 	enum relto_err rc = sq_exec(db, "BEGIN IMMEDIATE", err);
 	if (rc)
 		return rc;
@@ -566,60 +612,85 @@ enum relto_err sq_run_coll_id(struct sq_conn *c, const char *sql, int64_t coll, 
 	return r == SQLITE_DONE ? RELTO_OK : sq_err(c->db, what, err);
 }
 
+/* Read what SELECT sql (one text parameter) finds: a secret's bytes
+** (secret != NULL) or an integer (*num).  *found: 0 for no row. */
+static enum relto_err read_one(struct sq_conn *c, const char *sql, const char *param, unsigned char *secret,
+                               int64_t *num, int *found, const char *what, char *err)
+{
+	sqlite3_stmt *st;
+	enum relto_err rc = sq_stmt(c, sql, &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, param, -1, SQLITE_TRANSIENT);
+	int r = sqlite3_step(st);
+	*found = r == SQLITE_ROW;
+	if (r == SQLITE_ROW && secret && sqlite3_column_bytes(st, 0) == STORE_SECRET_LEN)
+		memcpy(secret, sqlite3_column_blob(st, 0), STORE_SECRET_LEN);
+	else if (r == SQLITE_ROW && !secret)
+		*num = sqlite3_column_int64(st, 0);
+	else if (r == SQLITE_ROW)
+		rc = relto_seterr(err, RELTO_ESTORE, "sqlite: %s: the stored value has the wrong size", what);
+	else if (r != SQLITE_DONE)
+		rc = sq_err(c->db, what, err);
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* Run INSERT OR IGNORE sql with a text ?1 and, if blob, a blob ?2. */
+static enum relto_err insert_absent(struct sq_conn *c, const char *sql, const char *param, const void *blob,
+                                    int blob_len, const char *what, char *err)
+{
+	sqlite3_stmt *st;
+	enum relto_err rc = sq_stmt(c, sql, &st, err);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, param, -1, SQLITE_TRANSIENT);
+	if (blob)
+		sqlite3_bind_blob(st, 2, blob, blob_len, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = sq_err(c->db, what, err);
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* Secrets and collections are read first and inserted only when absent
+** (INSERT OR IGNORE, then read again: two processes racing agree on the
+** winner): every start reads them, and a read takes no write lock, so a
+** start never waits behind another process's write transaction. */
 static enum relto_err sq_secret(struct store_conn *base, const char *name,
                                 unsigned char out[STORE_SECRET_LEN], char *err)
 {
 	struct sq_conn *c = (struct sq_conn *)base;
+	static const char get[] = "SELECT value FROM meta WHERE key = ?1";
 	char key[96];
 	snprintf(key, sizeof(key), "secret:%s", name);
+	int found = 0;
+	enum relto_err rc = read_one(c, get, key, out, NULL, &found, "secret", err);
+	if (rc || found)
+		return rc;
 	unsigned char fresh[STORE_SECRET_LEN];
 	randombytes_buf(fresh, sizeof(fresh));
-	sqlite3_stmt *st;
-	/* Insert-if-absent then read: two processes racing agree on the winner. */
-	enum relto_err rc = sq_stmt(c, "INSERT OR IGNORE INTO meta(key, value) VALUES(?1, ?2)", &st, err);
-	if (!rc) {
-		sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_blob(st, 2, fresh, sizeof(fresh), SQLITE_TRANSIENT);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			rc = sq_err(c->db, "secret", err);
-		sqlite3_reset(st);
-	}
+	rc = insert_absent(c, "INSERT OR IGNORE INTO meta(key, value) VALUES(?1, ?2)", key, fresh, sizeof(fresh),
+	                   "secret", err);
 	sodium_memzero(fresh, sizeof(fresh));
 	if (!rc)
-		rc = sq_stmt(c, "SELECT value FROM meta WHERE key = ?1", &st, err);
-	if (rc)
-		return rc;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_bytes(st, 0) != STORE_SECRET_LEN)
-		rc = sq_err(c->db, "secret", err);
-	else
-		memcpy(out, sqlite3_column_blob(st, 0), STORE_SECRET_LEN);
-	sqlite3_reset(st);
-	return rc;
+		rc = read_one(c, get, key, out, NULL, &found, "secret", err);
+	return rc || found ? rc : relto_seterr(err, RELTO_ESTORE, "sqlite: secret: not stored");
 }
 
 static enum relto_err sq_collection(struct store_conn *base, const char *uuid, int64_t *out, char *err)
 {
 	struct sq_conn *c = (struct sq_conn *)base;
-	sqlite3_stmt *st;
-	enum relto_err rc = sq_stmt(c, "INSERT OR IGNORE INTO collections(uuid) VALUES(lower(?1))", &st, err);
-	if (rc)
+	static const char get[] = "SELECT num FROM collections WHERE uuid = lower(?1)";
+	int found = 0;
+	enum relto_err rc = read_one(c, get, uuid, NULL, out, &found, "collection", err);
+	if (rc || found)
 		return rc;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = sq_err(c->db, "collection", err);
-	sqlite3_reset(st);
+	rc = insert_absent(c, "INSERT OR IGNORE INTO collections(uuid) VALUES(lower(?1))", uuid, NULL, 0, "collection",
+	                   err);
 	if (!rc)
-		rc = sq_stmt(c, "SELECT num FROM collections WHERE uuid = lower(?1)", &st, err);
-	if (rc)
-		return rc;
-	sqlite3_bind_text(st, 1, uuid, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*out = sqlite3_column_int64(st, 0);
-	else
-		rc = sq_err(c->db, "collection", err);
-	sqlite3_reset(st);
-	return rc;
+		rc = read_one(c, get, uuid, NULL, out, &found, "collection", err);
+	return rc || found ? rc : relto_seterr(err, RELTO_ESTORE, "sqlite: collection: not stored");
 }
 
 /* The interned number of a canonical marking set, adding it if new. */
