@@ -120,7 +120,7 @@ static int fix_open(struct fix *f)
 	return store_collection(f->c, "91a7b528-80eb-42ed-a74d-c6fbd5a26116", &f->coll, NULL) ? -1 : 0;
 }
 
-static void fix_close(struct fix *f)
+static __attribute__((unused)) void fix_close(struct fix *f)
 {
 	store_conn_put(f->s, f->c);
 	store_close(f->s);

@@ -244,82 +244,6 @@ static void test_schema_version(void)
 	fix_close(&f);
 }
 
-/* The number of rows sql (a count) finds in the fixture's database, or -1. */
-static int count_on_store(const char *sql)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	int n = -1;
-	if (sqlite3_open(path, &db) == SQLITE_OK && sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return n;
-}
-
-/* Opening a current store takes no write lock (schema_current, secrets
-** and collections read first): it opens, and reads its secrets and known
-** collections, while another process holds the write lock.  A store
-** missing part of its schema still gets it back on open.  SQLite only. */
-static void test_open_while_written(void)
-{
-	if (fix_pg())
-		return;
-	struct fix f;
-	CHECK(fix_open(&f) == 0);
-	unsigned char k1[STORE_SECRET_LEN], k2[STORE_SECRET_LEN];
-	CHECK(store_secret(f.c, "cursor", k1, NULL) == RELTO_OK);
-	int64_t coll = f.coll, again = -1;
-	store_conn_put(f.s, f.c);
-	store_close(f.s);
-
-	sqlite3 *writer = NULL;
-	CHECK(sqlite3_open(path, &writer) == SQLITE_OK);
-	CHECK(sqlite3_exec(writer, "BEGIN IMMEDIATE; INSERT INTO meta(key, value) VALUES('held', 1)", NULL, NULL,
-	                   NULL) == SQLITE_OK);
-	struct store *s = NULL;
-	struct store_conn *c = NULL;
-	char err[RELTO_ERRBUF_SIZE] = "";
-	CHECK(store_open(fix_url(), &s, err) == RELTO_OK);
-	if (*err)
-		fprintf(stderr, "  store_open with the write lock held elsewhere: %s\n", err);
-	CHECK(s && store_conn_get(s, &c, err) == RELTO_OK);
-	CHECK(c && store_secret(c, "cursor", k2, err) == RELTO_OK && memcmp(k1, k2, sizeof(k1)) == 0);
-	CHECK(c && store_collection(c, "91a7b528-80eb-42ed-a74d-c6fbd5a26116", &again, err) == RELTO_OK &&
-	      again == coll);
-	if (c)
-		store_conn_put(s, c);
-	store_close(s);
-	CHECK(sqlite3_exec(writer, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK);
-	sqlite3_close(writer);
-
-	/* What an open puts back: an index, marking set 0, the block size,
-	** the block counts. */
-	CHECK(sql_on_store("DROP INDEX objects_posted") == 0);
-	CHECK(store_open(fix_url(), &s, err) == RELTO_OK);
-	store_close(s);
-	CHECK(count_on_store("SELECT count(*) FROM sqlite_schema WHERE name = 'objects_posted'") == 1);
-	CHECK(sql_on_store("DELETE FROM marking_sets WHERE num = 0; DELETE FROM meta WHERE key = 'count_block_shift'") ==
-	      0);
-	CHECK(store_open(fix_url(), &s, err) == RELTO_OK);
-	store_close(s);
-	CHECK(count_on_store("SELECT count(*) FROM marking_sets WHERE num = 0 AND canon = ''") == 1);
-	CHECK(count_on_store("SELECT count(*) FROM meta WHERE key = 'count_block_shift'") == 1);
-	CHECK(sql_on_store("DROP TABLE block_counts") == 0);
-	CHECK(store_open(fix_url(), &s, err) == RELTO_OK);
-	store_close(s);
-	CHECK(count_on_store("SELECT count(*) FROM sqlite_schema WHERE name = 'block_counts'") == 1);
-	/* A damaged secret is an error, never a short key. */
-	CHECK(sql_on_store("UPDATE meta SET value = x'010203' WHERE key = 'secret:cursor'") == 0);
-	CHECK(store_open(fix_url(), &s, err) == RELTO_OK && store_conn_get(s, &c, err) == RELTO_OK);
-	err[0] = '\0';
-	CHECK(store_secret(c, "cursor", k2, err) == RELTO_ESTORE && strstr(err, "wrong size") != NULL);
-	store_conn_put(s, c);
-	store_close(s);
-	remove_files();
-}
-
 static void test_open_errors(void)
 {
 	struct store *s = (struct store *)&dir;
@@ -1536,7 +1460,6 @@ int main(void)
 	snprintf(url, sizeof(url), "sqlite:%s", path);
 	RUN(test_file_of);
 	RUN(test_schema_version);
-	RUN(test_open_while_written);
 	RUN(test_open_errors);
 	RUN(test_reopen);
 	RUN(test_put);
