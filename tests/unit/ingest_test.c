@@ -373,12 +373,8 @@ static void test_rejected_ids(void)
 
 int main(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/relto-ingest-XXXXXX");
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
+	if (fix_make_dir(dir, sizeof(dir), "ingest"))
 		return 1;
-	}
-	snprintf(path, sizeof(path), "%s/t.db", dir);
 	RUN(test_envelope);
 	RUN(test_bundle);
 	RUN(test_bytes_kept);

@@ -94,16 +94,10 @@ static void test_open_while_written(void)
 
 int main(void)
 {
-	if (fix_pg()) {
-		printf("unit %s: 0 passed, 0 failed (SQLite only)\n", __FILE__);
+	if (fix_sqlite_only(__FILE__))
 		return 0;
-	}
-	snprintf(dir, sizeof(dir), "/tmp/relto-open-XXXXXX");
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
+	if (fix_make_dir(dir, sizeof(dir), "open"))
 		return 1;
-	}
-	snprintf(path, sizeof(path), "%s/t.db", dir);
 	snprintf(url, sizeof(url), "sqlite:%s", path);
 	RUN(test_open_while_written);
 	remove_files();

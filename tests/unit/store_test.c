@@ -1451,12 +1451,8 @@ static void test_trail(void)
 
 int main(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/relto-store-XXXXXX");
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
+	if (fix_make_dir(dir, sizeof(dir), "store"))
 		return 1;
-	}
-	snprintf(path, sizeof(path), "%s/t.db", dir);
 	snprintf(url, sizeof(url), "sqlite:%s", path);
 	RUN(test_file_of);
 	RUN(test_schema_version);

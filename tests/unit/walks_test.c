@@ -784,16 +784,10 @@ static void test_refs_upgrade(void)
 
 int main(void)
 {
-	if (fix_pg()) {
-		printf("unit %s: 0 passed, 0 failed (SQLite only)\n", __FILE__);
+	if (fix_sqlite_only(__FILE__))
 		return 0;
-	}
-	snprintf(dir, sizeof(dir), "/tmp/relto-walks-XXXXXX");
-	if (!mkdtemp(dir)) {
-		perror("mkdtemp");
+	if (fix_make_dir(dir, sizeof(dir), "walks"))
 		return 1;
-	}
-	snprintf(path, sizeof(path), "%s/t.db", dir);
 	snprintf(url, sizeof(url), "sqlite:%s", path);
 	RUN(test_walks_agree);
 	RUN(test_counts_under_rows);
