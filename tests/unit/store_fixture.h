@@ -3,8 +3,9 @@
 ** needs one (store_test.c, ingest_test.c, walks_test.c, checkpoint_test.c,
 ** open_test.c), and the temporary directory it lives in (fix_make_dir).
 ** The includer defines STORE_FIXTURE_PATH (the database file, a char
-** array fix_make_dir fills before the first test) and STORE_FIXTURE_URL (what store_open is given: the path
-** itself or "sqlite:" + path) before including this file.
+** array fix_make_dir fills before the first test) and STORE_FIXTURE_URL
+** (what store_open is given: the path itself or "sqlite:" + path)
+** before including this file.
 **
 ** With RELTO_TEST_PG set to a PostgreSQL URI (tests/pg/run sets it), the
 ** same tests run on that database instead: each starts by emptying every
