@@ -261,13 +261,16 @@ static enum relto_err withheld_sql(struct buf *sql, const struct store_versions 
 }
 
 /* How a query reads the collection.  A page is one walk of the
-** collection by date (WALK_ALL); or, for a partner that may receive few
-** marking sets, one walk per released set and one of its own objects,
-** merged by date (query_merged), and the rows they do not walk counted
-** apart for the audit trail (COUNT_REST). */
+** collection by date (WALK_ALL); or, for a partner, a walk of the rows in
+** the sets it may receive and one of its own objects, merged by date
+** (query_merged), and the rows they do not walk counted apart for the
+** audit trail (COUNT_REST).  The released rows are walked per set when
+** the partner may receive few sets, else picked by seq from the rows' map
+** (pick_sqlite.c). */
 enum walk_kind {
 	WALK_ALL,   /* the collection by date (objects_added) */
 	WALK_SET,   /* the rows of marking set ?13 by date (objects_sets) */
+	WALK_PICKED, /* the rows in released sets by seq (relto_picked(?16)) */
 	WALK_OWN,   /* the partner's rows in sets not released (objects_posted) */
 	COUNT_REST, /* count the rows of sets not released, not the partner's, before ?14 */
 };
@@ -277,7 +280,8 @@ enum walk_kind {
 ** ?7 spec versions, ?8 limit, ?9 version timestamps, ?10 released
 ** marking sets (a pointer to struct released_bits), ?11 the partner
 ** (originator), ?12 where withheld rows are noted, ?13 the walk's set,
-** ?14 where the count stops.  Columns: 0 seq, 1 date_added, 2 version,
+** ?14 where the count stops, ?16 the walk's picks (struct sq_pick_call).
+** Columns: 0 seq, 1 date_added, 2 version,
 ** 3 id, 4 version_text, 5 spec_version, 6 marking_set, 7 entry, then raw
 ** (with_raw), then the hidden optional references and "own" (visible). */
 static enum relto_err query_sql(const struct store_query *q, int with_raw, enum walk_kind kind, struct buf *sql)
@@ -303,7 +307,9 @@ static enum relto_err query_sql(const struct store_query *q, int with_raw, enum 
 			                                      " AND o.marking_set = ?13"
 			                   : kind == WALK_OWN ? " FROM objects o INDEXED BY objects_posted WHERE o.coll = ?1"
 			                                        " AND o.posted_by = ?11 AND NOT relto_released(?10, o.marking_set)"
-			                                      : " FROM objects o WHERE o.coll = ?1");
+			                   : kind == WALK_PICKED ? " FROM relto_picked(?16) p CROSS JOIN objects o"
+			                                           " WHERE o.seq = p.seq AND o.coll = ?1"
+			                                         : " FROM objects o WHERE o.coll = ?1");
 	}
 	if (!rc && q->has_added_after)
 		rc = buf_puts(sql, " AND o.date_added > ?2");
@@ -322,10 +328,10 @@ static enum relto_err query_sql(const struct store_query *q, int with_raw, enum 
 		return rc ? rc : buf_puts(sql, " GROUP BY m.num");
 	}
 	/* The partner's own rows are visible whole: no test. */
-	if (!rc && (kind == WALK_ALL || kind == WALK_SET) && q->vis.on) {
+	if (!rc && kind != WALK_OWN && q->vis.on) {
 		rc = buf_puts(sql, " AND (" ROW_VISIBLE("o"));
 		if (!rc && q->withheld)
-			rc = withheld_sql(sql, &q->versions, kind == WALK_SET);
+			rc = withheld_sql(sql, &q->versions, kind != WALK_ALL);
 		if (!rc)
 			rc = buf_putc(sql, ')');
 	}
@@ -341,7 +347,8 @@ static enum relto_err query_sql(const struct store_query *q, int with_raw, enum 
 	if (!rc && kind != COUNT_REST)
 		rc = buf_puts(sql, q->nids ? " ORDER BY +o.date_added, o.seq LIMIT ?8"
 		                   : kind == WALK_ALL ? " ORDER BY o.date_added, o.seq LIMIT ?8"
-		                                      : " ORDER BY o.date_added LIMIT ?8");
+		                   : kind == WALK_PICKED ? " ORDER BY p.seq LIMIT ?8"
+		                                         : " ORDER BY o.date_added LIMIT ?8");
 	return rc;
 }
 
@@ -456,6 +463,8 @@ static enum relto_err query_walk(struct sq_conn *c, const struct query_binds *b,
 	buf_free(&sql);
 	return rc;
 }
+
+int sq_pick_walks = 1;
 
 /* The most walks a merge keeps open at once: the released sets, and the
 ** partner's own rows. */
@@ -636,9 +645,21 @@ static enum relto_err run_stmt(struct sq_conn *c, const char *sql, char *err)
 	return rc;
 }
 
+/* Which versions a query asks for, as block_tally and sq_picks_count take
+** it: 0 all, 1 first, 2 last, -1 first and last, -2 none (only versions
+** at given times, which neither counts). */
+static int versions_pick(const struct store_versions *v)
+{
+	return v->all ? 0 : v->first && v->last ? -1 : v->first ? 1 : v->last ? 2 : -2;
+}
+
+static int tally_one(void *ctx, int64_t set)
+{
+	return tally_add(ctx, set, 1);
+}
+
 /* A block's entries into a tally: the sets not released, and the count
-** of the versions asked for (pick: 0 all, 1 first, 2 last, -1 first and
-** last, -2 none). */
+** of the versions asked for (pick: versions_pick). */
 struct block_tally {
 	struct set_tally *t;
 	const struct released_bits *bits;
@@ -659,27 +680,13 @@ struct row_scan {
 	int64_t after, before, sign;
 };
 
-/* The rows of the sets not released, not the partner's, the version asked
-** for, after the query's cursor and added_after and before the page's
-** stop (a date, and the seq of that row; INT64_MAX both: to the end),
-** counted into t as COUNT_REST counts them.  In a SQLite store seq and
-** date_added rise together (both are store-wide and next_date_added
-** gives each put dates after every stored one), so the range is a range
-** of seq: its whole blocks are read from block_counts (a row per block
-** and submitter), its two ends (at most half a block each) from the rows
-** by seq.  The cost is per block, not per row: a partner that receives 1% of
-** a collection no longer pays for the 99% its page spans
-** (docs/BENCHMARKS.md). */
-static enum relto_err count_blocks(struct sq_conn *c, const struct query_binds *b, int64_t stop, int64_t stop_seq,
-                                   struct set_tally *t, char *err)
+/* *lo: the seq of the last row of q's collection at or before its cursor
+** and added_after (-1: none, or neither is given; rows have seq 1 on):
+** the rows q may give are those after it. */
+static enum relto_err seq_before(struct sq_conn *c, const struct store_query *q, int64_t *lo, char *err)
 {
-	const struct store_query *q = b->q;
-	int shift = c->count_shift;
 	enum relto_err rc = RELTO_OK;
-	/* lo: the last row of the collection at or before the cursor and
-	** added_after (-1: none; rows have seq 1 on); the range is the rows
-	** after it. */
-	int64_t lo = -1;
+	*lo = -1;
 	if (q->has_cursor || q->has_added_after) {
 		int64_t d = q->has_added_after ? q->added_after : INT64_MIN, s = INT64_MAX;
 		if (q->has_cursor && (q->after_date_added > d || (q->after_date_added == d && q->after_seq < s))) {
@@ -694,12 +701,31 @@ static enum relto_err count_blocks(struct sq_conn *c, const struct query_binds *
 			sqlite3_bind_int64(st, 3, s);
 			int r = sqlite3_step(st);
 			if (r == SQLITE_ROW)
-				lo = sqlite3_column_int64(st, 0);
+				*lo = sqlite3_column_int64(st, 0);
 			else if (r != SQLITE_DONE)
-				rc = sq_err(c->db, "withheld count", err);
+				rc = sq_err(c->db, "query start", err);
 			sqlite3_reset(st);
 		}
 	}
+	return rc;
+}
+
+/* The rows of the sets not released, not the partner's, the version asked
+** for, after lo (seq_before) and before the page's stop (a date, and the
+** seq of that row; INT64_MAX both: to the end), counted into t as
+** COUNT_REST counts them.  In a SQLite store seq and date_added rise
+** together (both are store-wide and next_date_added gives each put dates
+** after every stored one), so the range is a range of seq: its whole
+** blocks are read from block_counts (a row per block and submitter), its
+** two ends (at most half a block each) from the rows by seq.  The cost is
+** per block, not per row: a partner that receives 1% of a collection no
+** longer pays for the 99% its page spans (docs/BENCHMARKS.md). */
+static enum relto_err count_blocks(struct sq_conn *c, const struct query_binds *b, int64_t lo, int64_t stop,
+                                   int64_t stop_seq, struct set_tally *t, char *err)
+{
+	const struct store_query *q = b->q;
+	int shift = c->count_shift;
+	enum relto_err rc = RELTO_OK;
 	/* Blocks wholly inside (lo, stop_seq): first .. last.  Each end
 	** around them, a part of one block, is counted from the rows by seq
 	** (NOT INDEXED, or SQLite takes objects_sets for coll = ?1 and reads
@@ -759,8 +785,7 @@ static enum relto_err count_blocks(struct sq_conn *c, const struct query_binds *
 	}
 	buf_free(&sql);
 	if (!rc && first <= last) {
-		struct block_tally bt = {t, &b->bits, q->versions.all ? 0 : q->versions.first && q->versions.last ? -1
-		                                        : q->versions.first ? 1 : q->versions.last ? 2 : -2};
+		struct block_tally bt = {t, &b->bits, versions_pick(&q->versions)};
 		rc = sq_counts_read(c, q->coll, first, last, q->vis.originator ? q->vis.originator : "", block_add, &bt, err);
 		int64_t set;
 		for (size_t k = 0; !rc && k < t->ndense + t->n; k++)
@@ -782,24 +807,37 @@ static enum relto_err count_blocks(struct sq_conn *c, const struct query_binds *
 	return rc;
 }
 
-/* A walk per released set (sets: distinct, nsets of them) and one of the
-** partner's own rows in the other sets, merged by date: the rows of the
-** sets not released are never read.  For the audit trail, the rows a walk
-** passes over are noted and counted when the merge passes their date;
-** those of the sets not released are counted after, up to where the page
-** stops: by block (count_blocks) or, under filters block_counts does not
-** hold, set by set from objects_sets's entries alone (COUNT_REST). */
+/* A walk per released set (sets: distinct, nsets of them), or with
+** `picked` one walk of the rows in every released set (WALK_PICKED), and
+** one of the partner's own rows in the other sets, merged by date: the
+** rows of the sets not released are never read.  For the audit trail,
+** the rows a walk passes over are noted and counted when the merge passes
+** their date; those of the sets not released are counted after, up to
+** where the page stops: by block (count_blocks) or, under filters
+** block_counts does not hold, set by set from objects_sets's entries
+** alone (COUNT_REST). */
 static enum relto_err query_merged(struct sq_conn *c, const struct query_binds *b, const int64_t *sets,
-                                   size_t nsets, int with_raw, store_row_fn fn, void *ctx, char *err)
+                                   size_t nsets, int picked, int *no_map, int with_raw, store_row_fn fn, void *ctx,
+                                   char *err)
 {
 	const struct store_query *q = b->q;
 	struct walk w[MERGE_WALKS];
+	if (picked)
+		nsets = 1;
 	size_t nw = nsets + 1;
 	memset(w, 0, sizeof(w));
 	struct buf set_sql, own_sql;
 	buf_init(&set_sql, 65536);
 	buf_init(&own_sql, 65536);
-	enum relto_err rc = query_sql(q, with_raw, WALK_SET, &set_sql);
+	/* lo: where the rows q may give start (seq_before), read once. */
+	int64_t lo = -1;
+	int have_lo = 0;
+	struct sq_pick_call pick = {.conn = c, .coll = q->coll, .partner = b->call.partner};
+	enum relto_err rc = picked ? seq_before(c, q, &lo, err) : RELTO_OK;
+	have_lo = picked;
+	pick.after = lo;
+	if (!rc)
+		rc = query_sql(q, with_raw, picked ? WALK_PICKED : WALK_SET, &set_sql);
 	if (!rc)
 		rc = query_sql(q, with_raw, WALK_OWN, &own_sql);
 	if (rc)
@@ -811,9 +849,15 @@ static enum relto_err query_merged(struct sq_conn *c, const struct query_binds *
 		               : sq_stmt(c, own_sql.data, &w[i].st, err);
 		if (!rc) {
 			bind_query(w[i].st, b, q->withheld ? &w[i].notes : NULL, WITHHELD_NOTES);
-			if (i < nsets)
+			if (picked && i == 0)
+				sqlite3_bind_pointer(w[i].st, 16, &pick, SQ_PICK_CALL, NULL);
+			else if (i < nsets)
 				sqlite3_bind_int64(w[i].st, 13, sets[i]);
 			rc = walk_step(c, &w[i], err);
+			/* No map (a store past its range, out of memory): nothing
+			** is given yet, and the caller walks the collection. */
+			if (rc && picked && i == 0 && !pick.map)
+				*no_map = 1;
 		}
 	}
 	size_t given = 0;
@@ -854,7 +898,15 @@ static enum relto_err query_merged(struct sq_conn *c, const struct query_binds *
 	}
 	if (!rc && q->withheld && stop != INT64_MIN) {
 		struct set_tally t = {0};
-		rc = blocks_fit(c, q) ? count_blocks(c, b, stop, stop_seq, &t, err) : count_rest(c, b, q, stop, &t, err);
+		/* Picked: the rows the walk passed over, from the same map. */
+		int from_map = picked && !q->nspec_versions && (q->versions.all || !q->versions.nat);
+		if (from_map && sq_picks_count(&pick, lo, stop_seq, versions_pick(&q->versions), tally_one, &t))
+			rc = relto_seterr(err, RELTO_ENOMEM, "out of memory");
+		if (!from_map && blocks_fit(c, q) && !have_lo)
+			rc = seq_before(c, q, &lo, err);
+		if (!from_map && !rc)
+			rc = blocks_fit(c, q) ? count_blocks(c, b, lo, stop, stop_seq, &t, err)
+			                      : count_rest(c, b, q, stop, &t, err);
 		/* In set order, as one COUNT_REST's GROUP BY gives them. */
 		for (size_t k = 0; !rc && k < t.ndense + t.n; k++) {
 			int64_t set, n = tally_at(&t, k, &set);
@@ -863,6 +915,7 @@ static enum relto_err query_merged(struct sq_conn *c, const struct query_binds *
 		}
 		tally_free(&t);
 	}
+	sq_picks_done(&pick);
 	buf_free(&set_sql);
 	buf_free(&own_sql);
 	return rc;
@@ -903,14 +956,23 @@ enum relto_err sq_query(struct store_conn *base, const struct store_query *q, in
 		rc = relto_seterr(err, rc, "out of memory");
 	else if (fill_lists(q, b.lists)) /* the lists are capped by the query parser */
 		rc = relto_seterr(err, RELTO_EINTERNAL, "query lists over their cap");
-	/* Few released sets: walk them apart (match[id] finds its rows by id
-	** instead). */
+	/* A partner's page: few released sets are walked apart, more are
+	** picked from the rows' map, but under match[type], whose index finds
+	** the rows of a type (and match[id], whose ids find their rows). */
 	int64_t sets[MERGE_WALKS - 1];
 	size_t max = q->vis.set_walks < MERGE_WALKS - 1 ? q->vis.set_walks : MERGE_WALKS - 1;
 	size_t nsets = q->vis.on && !q->nids && max ? distinct_sets(&q->vis, sets, max) : max + 1;
-	if (!rc)
-		rc = nsets <= max ? query_merged(c, &b, sets, nsets, with_raw, fn, ctx, err)
-		                  : query_walk(c, &b, with_raw, fn, ctx, err);
+	int picked = nsets > max && q->vis.on && !q->nids && !q->ntypes && c->picks && sq_pick_walks;
+	int no_map = 0;
+	if (!rc && (nsets <= max || picked))
+		rc = query_merged(c, &b, sets, nsets, picked, &no_map, with_raw, fn, ctx, err);
+	if (no_map) {
+		if (err)
+			err[0] = '\0';
+		rc = RELTO_OK;
+	}
+	if (!rc && nsets > max && (!picked || no_map))
+		rc = query_walk(c, &b, with_raw, fn, ctx, err);
 	for (int i = 0; i < 4; i++)
 		buf_free(&b.lists[i]);
 	free(b.bits.bits);
@@ -1007,6 +1069,10 @@ enum relto_err sq_delete(struct store_conn *base, int64_t coll, const char *id,
 		rc = delete_step(c, sql.data, coll, id, &specs, &ats, vis, &bits, deleted, err);
 	if (!rc && *deleted)
 		rc = refresh_flags(c, coll, id, err);
+	/* The rows' maps of every process read the store again (pick_sqlite.c). */
+	if (!rc && *deleted)
+		rc = sq_exec(c->db, "INSERT INTO meta(key, value) VALUES('deletes', 1)"
+		                    " ON CONFLICT(key) DO UPDATE SET value = value + 1", err);
 	if (!rc)
 		rc = sq_counts_flush(c, err);
 	sq_counts_reset(&c->counts);

@@ -47,6 +47,9 @@ struct sq_conn {
 	struct sq_refs *refs;          /* refs_sqlite.c */
 	int count_shift;               /* block_counts's blocks: 2^shift seq values (-1: none) */
 	struct sq_counts counts;       /* block_counts's pending changes */
+	struct sq_picks *picks;        /* pick_sqlite.c: the store handle's map */
+	unsigned picks_data_version;   /* the data version the map was last checked at */
+	int picks_seen;                /* 0: check it at the next walk */
 };
 
 /* A prepared statement for sql from the connection's cache, reset and
@@ -118,6 +121,41 @@ int sq_refs_other_visible(struct sq_refs *r, const struct sq_refs_partner *p, in
 ** visible (in their order) to out.  0, or -1. */
 int sq_refs_hidden(struct sq_refs *r, const struct sq_refs_partner *p, int64_t coll, const void *list, size_t len,
                    struct buf *out);
+
+/* pick_sqlite.c: the map of every row's collection, submitter, flags and
+** marking set by seq, one per store handle (sq_picks_new: NULL when out of
+** memory), and the virtual table relto_picked(call) over it
+** (sq_picks_module, on each connection: SQLITE_OK or SQLite's code): the
+** seq, rising, of the rows of call->coll after call->after whose marking
+** set call->partner may receive, from the map brought up to date with
+** call->conn's read transaction (which the walk's first step sets in
+** call->map, with its max in call->end and the partner's submitter number
+** in call->who).  query_sqlite.c (WALK_PICKED) reads only those rows.
+**
+** sq_picks_count adds to add(ctx, set) each row of call->coll with seq in
+** (after, before) (at most call->end) that the walk did not pick and that
+** is not the partner's own, of the versions `pick` asks for (0 all, 1
+** first, 2 last, -1 first or last, -2 none): 0, or -1 when the call has
+** no map or add fails.  sq_picks_done drops the call's map. */
+struct sq_picks;
+struct pick_map;
+#define SQ_PICK_CALL "relto_pick_call"
+struct sq_pick_call {
+	struct sq_conn *conn;
+	int64_t coll, after;
+	struct sq_refs_partner partner;
+	struct pick_map *map;      /* set by the walk */
+	int64_t end;
+	int who;
+};
+/* 0: partners' pages walk the collection instead (tests compare both). */
+extern int sq_pick_walks;
+struct sq_picks *sq_picks_new(void);
+void sq_picks_free(struct sq_picks *p);
+int sq_picks_module(sqlite3 *db);
+int sq_picks_count(const struct sq_pick_call *call, int64_t after, int64_t before, int pick,
+                   int (*add)(void *ctx, int64_t set), void *ctx);
+void sq_picks_done(struct sq_pick_call *call);
 
 /* counts_sqlite.c: block_counts, the rows of each block of 2^shift seq
 ** values by collection, submitter and marking set (schema version 6).

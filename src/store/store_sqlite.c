@@ -50,6 +50,7 @@ struct sq_state {
 	char *path;
 	struct checkpointer ck;
 	int ck_running;
+	struct sq_picks *picks;   /* pick_sqlite.c, shared by the connections */
 };
 
 static void *checkpoint_main(void *arg)
@@ -466,11 +467,14 @@ static enum relto_err sq_open(const char *target, void **state, char *err)
 	if (rc)
 		return rc;
 	struct sq_state *s = calloc(1, sizeof(*s));
-	if (!s || !(s->path = strdup(target))) {
+	if (!s || !(s->path = strdup(target)) || !(s->picks = sq_picks_new())) {
+		if (s)
+			free(s->path);
 		free(s);
 		return relto_seterr(err, RELTO_ENOMEM, "out of memory");
 	}
 	if ((rc = checkpointer_start(s, err))) {
+		sq_picks_free(s->picks);
 		free(s->path);
 		free(s);
 		return rc;
@@ -489,6 +493,7 @@ static void sq_close(void *state)
 	struct sq_state *s = state;
 	if (s) {
 		checkpointer_stop(s);
+		sq_picks_free(s->picks);
 		free(s->path);
 	}
 	free(s);
@@ -506,7 +511,7 @@ static enum relto_err sq_conn_open(void *state, struct store_conn **out, char *e
 		free(c);
 		return rc;
 	}
-	if (sq_functions(c->db) != SQLITE_OK) {
+	if (sq_functions(c->db) != SQLITE_OK || sq_picks_module(c->db) != SQLITE_OK) {
 		rc = sq_err(c->db, "function", err);
 		sqlite3_close(c->db);
 		free(c);
@@ -514,6 +519,7 @@ static enum relto_err sq_conn_open(void *state, struct store_conn **out, char *e
 	}
 	sqlite3_wal_hook(c->db, wal_hook, &s->ck); /* in place of wal_autocheckpoint */
 	c->count_shift = sq_counts_shift(c->db);
+	c->picks = s->picks;
 	if (!(c->refs = sq_refs_new(c))) {
 		sqlite3_close(c->db);
 		free(c);

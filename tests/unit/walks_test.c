@@ -13,7 +13,10 @@
 ** page, both ways (the merged walks' counts of the sets they do not walk
 ** come from block_counts, src/store/counts_sqlite.c, whose lists are
 ** checked against the rows after every change, damaged lists included).
-** And the reference checks answered from a cache in C
+** A third way picks the rows of the released sets from a map of every
+** row's marking set (src/store/pick_sqlite.c); it must follow the store
+** as rows are put and deleted between pages, through this store handle
+** or another.  And the reference checks answered from a cache in C
 ** (src/store/refs_sqlite.c) against the filter written in SQL alone, over
 ** random stores, and as the store changes.  SQLite only: the PostgreSQL
 ** backend has one way, and no cache.
@@ -73,10 +76,15 @@ static struct store_new v1(const char *id, const char *type, const char *canon, 
 	                          .created_by_ref = "", .raw = "{}", .raw_len = 2, .refs = refs, .nrefs = nrefs};
 }
 
+static int random_crawls(struct fix *f, const struct store_data *d, int queries, size_t *served);
+
 /* NOBJ rows in random batches: ids reused for later versions,
 ** relationships requiring two objects (one in ten missing), reports
-** naming up to three (optional). */
-static int fill(struct fix *f, struct store_data *d)
+** naming up to three (optional).  With `alt` (another handle's
+** connection on the store), the batches go through either, and after
+** each, `crawls` random crawls compare every way (and every third batch
+** deletes the latest version of the last object put and of another). */
+static int fill_ex(struct fix *f, struct store_data *d, struct store_conn *alt, int crawls, size_t *served)
 {
 	static char versions[NOBJ][32];
 	struct store_new o[NOBJ];
@@ -113,16 +121,33 @@ static int fill(struct fix *f, struct store_data *d)
 		o[i].refs = d->refs[i];
 		o[i].nrefs = n;
 	}
-	for (int i = 0; i < NOBJ;) {
+	for (int i = 0, batch = 0; i < NOBJ; batch++) {
 		size_t n = 1 + rnd(20);
 		if (n > (size_t)(NOBJ - i))
 			n = (size_t)(NOBJ - i);
 		enum store_put_result res[20];
-		if (store_put(f->c, f->coll, posters[rnd(3)], &o[i], n, res, &d->dates[i], NULL))
+		struct store_conn *c = alt && rnd(2) ? alt : f->c;
+		if (store_put(c, f->coll, posters[rnd(3)], &o[i], n, res, &d->dates[i], NULL))
 			return -1;
 		i += (int)n;
+		if (!alt)
+			continue;
+		for (int k = 0; batch % 3 == 2 && k < 2; k++) {
+			struct store_versions last = {.last = 1};
+			size_t deleted = 0;
+			if (store_delete(rnd(2) ? alt : f->c, f->coll, d->ids[k ? (int)rnd((unsigned)i) : i - 1], &last, NULL, 0,
+			                 NULL, &deleted, NULL))
+				return -1;
+		}
+		if (store_marking_sets(f->c, find_set, d, NULL) || random_crawls(f, d, crawls, served))
+			return -1;
 	}
 	return store_marking_sets(f->c, find_set, d, NULL) ? -1 : 0;
+}
+
+static int fill(struct fix *f, struct store_data *d)
+{
+	return fill_ex(f, d, NULL, 0, NULL);
 }
 
 /* One page's rows as a crawl sees them. */
@@ -153,43 +178,57 @@ static int64_t count_of(const struct store_withheld *w, int64_t set)
 	return 0;
 }
 
-/* Crawl q both ways, page by page; 0 when every page agrees.  *total
+/* The ways a filtered page is read: the collection walked by date, each
+** released set walked apart, the released rows picked from the rows' map
+** (src/store/pick_sqlite.c; not under match[type], which walks). */
+#define WAYS 3
+
+/* Crawl q every way, page by page; 0 when every page agrees.  *total
 ** counts the rows served. */
 static int crawl_both(struct fix *f, const struct store_data *d, struct store_query q, size_t *total)
 {
 	*total = 0;
 	for (int pages = 0; pages < 1000; pages++) {
-		struct page got[2];
-		struct store_withheld w[2];
-		for (int way = 0; way < 2; way++) {
+		struct page got[WAYS];
+		struct store_withheld w[WAYS];
+		for (int way = 0; way < WAYS; way++) {
 			memset(&got[way], 0, sizeof(got[way]));
 			memset(&w[way], 0, sizeof(w[way]));
-			q.vis.set_walks = way ? STORE_SET_WALKS : 0;
+			q.vis.set_walks = way == 1 ? STORE_SET_WALKS : 0;
+			sq_pick_walks = way == 2;
 			q.withheld = q.vis.on ? &w[way] : NULL;
 			char err[RELTO_ERRBUF_SIZE] = "";
-			if (store_query(f->c, &q, 0, keep, &got[way], err)) {
+			enum relto_err rc = store_query(f->c, &q, 0, keep, &got[way], err);
+			sq_pick_walks = 1;
+			if (rc) {
 				fprintf(stderr, "  store_query: %s\n", err);
 				return -1;
 			}
 		}
-		if (got[0].n != got[1].n) {
-			fprintf(stderr, "  page %d: %zu rows one way, %zu the other\n", pages, got[0].n, got[1].n);
-			return -1;
+		for (int way = 1; way < WAYS; way++) {
+			if (got[0].n != got[way].n) {
+				fprintf(stderr, "  page %d: %zu rows walking, %zu way %d\n", pages, got[0].n, got[way].n, way);
+				return -1;
+			}
+			for (size_t i = 0; i < got[0].n; i++)
+				if (got[0].seq[i] != got[way].seq[i] || strcmp(got[0].hidden[i], got[way].hidden[i]) != 0 ||
+				    got[0].own[i] != got[way].own[i]) {
+					fprintf(stderr, "  page %d row %zu way %d: seq %lld/%lld hidden %s/%s\n", pages, i, way,
+					        (long long)got[0].seq[i], (long long)got[way].seq[i], got[0].hidden[i],
+					        got[way].hidden[i]);
+					return -1;
+				}
+			for (int s = 0; s < NSETS; s++)
+				if (count_of(&w[0], d->set_num[s]) != count_of(&w[way], d->set_num[s])) {
+					fprintf(stderr, "  page %d: set %d withheld %lld walking, %lld way %d\n", pages, s,
+					        (long long)count_of(&w[0], d->set_num[s]), (long long)count_of(&w[way], d->set_num[s]),
+					        way);
+					return -1;
+				}
+			if (w[way].other)
+				return -1;
 		}
-		for (size_t i = 0; i < got[0].n; i++)
-			if (got[0].seq[i] != got[1].seq[i] || strcmp(got[0].hidden[i], got[1].hidden[i]) != 0 ||
-			    got[0].own[i] != got[1].own[i]) {
-				fprintf(stderr, "  page %d row %zu: seq %lld/%lld hidden %s/%s\n", pages, i,
-				        (long long)got[0].seq[i], (long long)got[1].seq[i], got[0].hidden[i], got[1].hidden[i]);
-				return -1;
-			}
-		for (int s = 0; s < NSETS; s++)
-			if (count_of(&w[0], d->set_num[s]) != count_of(&w[1], d->set_num[s])) {
-				fprintf(stderr, "  page %d: set %d withheld %lld one way, %lld the other\n", pages, s,
-				        (long long)count_of(&w[0], d->set_num[s]), (long long)count_of(&w[1], d->set_num[s]));
-				return -1;
-			}
-		if (w[0].other || w[1].other)
+		if (w[0].other)
 			return -1;
 		/* Served: all but the row asked for beyond the page. */
 		size_t served = got[0].n == q.limit ? got[0].n - 1 : got[0].n;
@@ -201,6 +240,45 @@ static int crawl_both(struct fix *f, const struct store_data *d, struct store_qu
 		q.after_seq = got[0].seq[served - 1];
 	}
 	return -1;
+}
+
+/* `queries` random queries (released sets, partner, versions, types,
+** added_after, page size), each crawled every way; 0 when all agree.
+** *served (if not NULL) adds the rows served. */
+static int random_crawls(struct fix *f, const struct store_data *d, int queries, size_t *served)
+{
+	for (int k = 0; k < queries; k++) {
+		int64_t sets[NSETS];
+		size_t nsets = 0;
+		for (int s = 0; s < NSETS; s++)
+			if (rnd(3) == 0)
+				sets[nsets++] = d->set_num[s];
+		struct store_query q = {.coll = f->coll, .limit = 2 + rnd(12)};
+		switch (rnd(4)) {
+		case 0: q.versions.all = 1; break;
+		case 1: q.versions.first = 1; break;
+		case 2: q.versions.first = q.versions.last = 1; break;
+		default: q.versions.last = 1;
+		}
+		const char *asked[2] = {types[rnd(4)], types[rnd(4)]};
+		if (rnd(3) == 0) {
+			q.types = asked;
+			q.ntypes = 1 + rnd(2);
+		}
+		if (rnd(3) == 0) {
+			q.has_added_after = 1;
+			q.added_after = d->dates[rnd(NOBJ)];
+		}
+		q.vis = (struct store_visibility){.on = 1, .sets = sets, .nsets = nsets, .originator = posters[rnd(3)]};
+		size_t n = 0;
+		if (crawl_both(f, d, q, &n)) {
+			fprintf(stderr, "  query %d: %zu sets, limit %zu\n", k, nsets, q.limit);
+			return -1;
+		}
+		if (served)
+			*served += n;
+	}
+	return 0;
 }
 
 /* block_counts (src/store/counts_sqlite.c) against the rows: its lists,
@@ -359,38 +437,9 @@ static void test_walks_agree(void)
 			filled = damage_list("(coll, blk, posted_by) IN (SELECT coll, blk, posted_by FROM block_counts"
 			                              " LIMIT 1 OFFSET 3)") == 0;
 		size_t served = 0;
-		for (int k = 0; filled && k < 40; k++) {
-			int64_t sets[NSETS];
-			size_t nsets = 0;
-			for (int s = 0; s < NSETS; s++)
-				if (rnd(3) == 0)
-					sets[nsets++] = d->set_num[s];
-			struct store_query q = {.coll = f.coll, .limit = 2 + rnd(12)};
-			switch (rnd(4)) {
-			case 0: q.versions.all = 1; break;
-			case 1: q.versions.first = 1; break;
-			case 2: q.versions.first = q.versions.last = 1; break;
-			default: q.versions.last = 1;
-			}
-			const char *asked[2] = {types[rnd(4)], types[rnd(4)]};
-			if (rnd(3) == 0) {
-				q.types = asked;
-				q.ntypes = 1 + rnd(2);
-			}
-			if (rnd(3) == 0) {
-				q.has_added_after = 1;
-				q.added_after = d->dates[rnd(NOBJ)];
-			}
-			q.vis = (struct store_visibility){.on = 1, .sets = sets, .nsets = nsets,
-			                                  .originator = posters[rnd(3)]};
-			size_t n = 0;
-			if (crawl_both(&f, d, q, &n)) {
-				fprintf(stderr, "  seed %llu query %d: %zu sets, limit %zu\n", (unsigned long long)seed, k, nsets,
-				        q.limit);
-				filled = 0;
-				break;
-			}
-			served += n;
+		if (filled && random_crawls(&f, d, 40, &served)) {
+			fprintf(stderr, "  seed %llu\n", (unsigned long long)seed);
+			filled = 0;
 		}
 		free(d);
 		fix_close(&f);
@@ -570,13 +619,15 @@ static void test_refs_oracle(void)
 				snprintf(want->hidden[want->n++], sizeof(want->hidden[0]), "%s", sqlite3_column_text(st, 1));
 			}
 			sqlite3_finalize(st);
-			for (int way = 0; ok && way < 2; way++) {
+			for (int way = 0; ok && way < WAYS; way++) {
 				struct visible *got = calloc(1, sizeof(*got));
 				struct store_query q = {.coll = f.coll, .limit = NOBJ + 1, .versions.all = versions == 0,
 				                        .versions.last = versions == 1, .versions.first = versions == 2};
 				q.vis = (struct store_visibility){.on = 1, .sets = sets, .nsets = nsets, .originator = who,
-				                                  .set_walks = way ? STORE_SET_WALKS : 0};
+				                                  .set_walks = way == 1 ? STORE_SET_WALKS : 0};
+				sq_pick_walks = way == 2;
 				ok = got && store_query(f.c, &q, 0, keep_all, got, NULL) == RELTO_OK && got->n == want->n;
+				sq_pick_walks = 1;
 				for (size_t i = 0; ok && i < got->n; i++)
 					if (got->seq[i] != want->seq[i] || strcmp(got->hidden[i], want->hidden[i]) != 0) {
 						fprintf(stderr, "  seed %llu query %d row %zu: seq %lld/%lld hidden %s/%s\n",
@@ -598,6 +649,38 @@ static void test_refs_oracle(void)
 		CHECK(ok);
 		CHECK(compared > 0);
 	}
+}
+
+/* The rows' map (src/store/pick_sqlite.c) follows the store as it
+** changes between pages: rows put through this handle or another
+** (later versions and earlier ones, so the flags of stored rows move),
+** and deleted (the last row put among them, so its seq is used again,
+** with another marking set): every way gives the same pages after each
+** change.  Blocks of 4 rows, so block_counts's ends are read too. */
+static void test_picks_follow_changes(void)
+{
+	sq_count_block_shift = 2;
+	for (uint64_t seed = 11; seed <= 14; seed++) {
+		rng_state = seed * 0x9e3779b97f4a7c15u;
+		struct fix f;
+		CHECK(fix_open(&f) == 0);
+		struct store *s2 = NULL;
+		struct store_conn *c2 = NULL;
+		CHECK(store_open(url, &s2, NULL) == RELTO_OK && store_conn_get(s2, &c2, NULL) == RELTO_OK);
+		struct store_data *d = calloc(1, sizeof(*d));
+		CHECK(d != NULL);
+		size_t served = 0;
+		int ok = d && fill_ex(&f, d, c2, 3, &served) == 0;
+		if (!ok)
+			fprintf(stderr, "  seed %llu\n", (unsigned long long)seed);
+		store_conn_put(s2, c2);
+		store_close(s2);
+		free(d);
+		fix_close(&f);
+		CHECK(ok);
+		CHECK(served > 0);
+	}
+	sq_count_block_shift = 9;
 }
 
 /* Put o[0..n) as the hub's; the number of marking set "" (released in
@@ -791,6 +874,7 @@ int main(void)
 	snprintf(url, sizeof(url), "sqlite:%s", path);
 	RUN(test_walks_agree);
 	RUN(test_counts_under_rows);
+	RUN(test_picks_follow_changes);
 	RUN(test_refs_oracle);
 	RUN(test_refs_follow_changes);
 	RUN(test_refs_upgrade);

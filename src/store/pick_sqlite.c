@@ -1,0 +1,464 @@
+/*
+** pick_sqlite.c: the SQLite backend's map of every row by seq (its
+** collection, marking set, submitter, first/last flags), and the virtual
+** table relto_picked that walks it: the rows of one collection whose
+** marking set a partner may receive, in seq order, without reading from
+** SQLite the rows it passes over.
+**
+** Why: a partner's page walked the collection by date and read every row
+** to test its markings, so a partner that receives half a collection paid
+** for twice the rows of an unfiltered page (docs/BENCHMARKS.md).  A row's
+** collection, marking set and submitter never change once it is stored
+** (objects are immutable versions; only is_first and is_last are
+** updated), so they are kept here, eight bytes a row; the walk tests a bit
+** per row in C and SQLite reads only the rows it picks (query_sqlite.c,
+** WALK_PICKED).  The filter in SQL still decides every picked row
+** (references, versions): the map only chooses which rows SQLite reads.
+** The rows it passes over are counted for the audit trail from the map
+** too (sq_picks_count), as the other walks count them.
+**
+** One map per store handle, shared by its connections.  It is brought up
+** to date inside the walk's read transaction (xFilter), when the
+** connection's data version (SQLITE_FCNTL_DATA_VERSION) has moved since
+** it last looked:
+**  - rows are only ever added with a seq above every stored one, so new
+**    rows are those above the map's highest seq, read by seq; and the
+**    flags of the earlier versions of their objects are read again;
+**  - a delete bumps meta's `deletes` in its own transaction (sq_delete),
+**    and a store whose `deletes` differs from the map's, or whose highest
+**    seq is below it, is read again whole, into a new map (a deleted
+**    highest seq can be used again by the next insert, with another set).
+** Walks read the map without a lock: an entry at or below the highest
+** seq a walk saw when it started is never written again but for its
+** flags (one atomic word), and a map read again whole is a new map, the
+** old one freed when its last walk ends.  A map can only be ahead of a
+** walk's snapshot (rows the snapshot does not have, which the walk does
+** not find; the flags a later version changed, which the filter in SQL
+** does not read but a page's withheld counts, racing that put, can
+** reflect), or miss rows deleted since (which the walk does not serve).
+*/
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include "sqlite_int.h"
+
+/* seq s is entry s % CHUNK of chunk s / CHUNK; CHUNKS chunks: seq values
+** up to 2^32 (a store past that walks without the map). */
+#define CHUNK_BITS 16
+#define CHUNK ((int64_t)1 << CHUNK_BITS)
+#define CHUNKS ((size_t)1 << 16)
+
+/* An entry: collection (bits 63-48, 0: no row), submitter (47-34, a
+** number of struct sq_picks's who), is_first (33), is_last (32), marking
+** set (31-0).  A store whose values do not fit walks without the map. */
+#define E_COLL(e) ((e) >> 48)
+#define E_WHO(e) ((int)((e) >> 34 & 0x3fff))
+#define E_FIRST(e) ((int)((e) >> 33 & 1))
+#define E_LAST(e) ((int)((e) >> 32 & 1))
+#define E_SET(e) ((int64_t)((e) & 0xffffffffu))
+#define MAX_COLL 0xffff
+#define MAX_WHO 0x3fff
+#define FLAGS ((uint64_t)3 << 32)
+
+struct pick_map {
+	atomic_int refs;
+	_Atomic int64_t max;      /* entries 1 .. max are set */
+	int64_t deletes;          /* meta's `deletes` when it was read */
+	_Atomic uint64_t **chunks; /* CHUNKS pointers, each NULL or CHUNK entries */
+};
+
+struct sq_picks {
+	pthread_mutex_t lock;
+	struct pick_map *map;     /* the current one, one reference held */
+	char **who;               /* submitters, numbered; only ever added to */
+	size_t nwho, capwho;
+};
+
+static struct pick_map *map_new(int64_t deletes)
+{
+	struct pick_map *m = calloc(1, sizeof(*m));
+	if (m && !(m->chunks = calloc(CHUNKS, sizeof(*m->chunks)))) {
+		free(m);
+		m = NULL;
+	}
+	if (m) {
+		atomic_init(&m->refs, 1);
+		atomic_init(&m->max, 0);
+		m->deletes = deletes;
+	}
+	return m;
+}
+
+static void map_unref(struct pick_map *m)
+{
+	if (!m || atomic_fetch_sub(&m->refs, 1) != 1)
+		return;
+	for (size_t i = 0; i < CHUNKS; i++)
+		free(m->chunks[i]);
+	free(m->chunks);
+	free(m);
+}
+
+static uint64_t map_get(const struct pick_map *m, int64_t seq)
+{
+	_Atomic uint64_t *ch = m->chunks[seq >> CHUNK_BITS];
+	return ch ? atomic_load_explicit(&ch[seq & (CHUNK - 1)], memory_order_relaxed) : 0;
+}
+
+/* The number of submitter by (kept if new, under p's lock); -1 when out
+** of memory or past MAX_WHO. */
+static int who_of(struct sq_picks *p, const char *by)
+{
+	for (size_t i = 0; i < p->nwho; i++)
+		if (strcmp(p->who[i], by) == 0)
+			return (int)i;
+	if (p->nwho > MAX_WHO)
+		return -1;
+	if (p->nwho == p->capwho) {
+		size_t cap = p->capwho ? 2 * p->capwho : 16;
+		char **v = realloc(p->who, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		p->who = v;
+		p->capwho = cap;
+	}
+	if (!(p->who[p->nwho] = strdup(by)))
+		return -1;
+	return (int)p->nwho++;
+}
+
+/* Put the rows of st (seq, coll, marking_set, posted_by, is_first,
+** is_last; any order) into m; with `flags_only`, only the flags of
+** entries m has.  The new max is published at the end (rows above the old
+** one are unseen until then).  0; -1 when a value does not fit the map or
+** memory runs out; SQLite's error code. */
+static int map_fill(struct sq_picks *p, struct pick_map *m, sqlite3_stmt *st, int flags_only)
+{
+	int64_t max = atomic_load(&m->max);
+	int r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t seq = sqlite3_column_int64(st, 0), coll = sqlite3_column_int64(st, 1),
+		        set = sqlite3_column_int64(st, 2);
+		const char *by = (const char *)sqlite3_column_text(st, 3);
+		if (seq < 1 || seq >= (int64_t)(CHUNKS << CHUNK_BITS) || coll < 1 || coll > MAX_COLL || set < 0 ||
+		    set > UINT32_MAX || !by)
+			return -1;
+		uint64_t flags = (uint64_t)(sqlite3_column_int(st, 4) != 0) << 33 |
+		                 (uint64_t)(sqlite3_column_int(st, 5) != 0) << 32;
+		_Atomic uint64_t **ch = &m->chunks[seq >> CHUNK_BITS];
+		if (flags_only) {
+			uint64_t e = map_get(m, seq);
+			if (E_COLL(e))
+				atomic_store_explicit(&(*ch)[seq & (CHUNK - 1)], (e & ~FLAGS) | flags, memory_order_relaxed);
+			continue;
+		}
+		int who = who_of(p, by);
+		if (who < 0)
+			return -1;
+		if (!*ch && !(*ch = calloc((size_t)CHUNK, sizeof(**ch))))
+			return -1;
+		atomic_store_explicit(&(*ch)[seq & (CHUNK - 1)],
+		                      (uint64_t)coll << 48 | (uint64_t)who << 34 | flags | (uint64_t)set,
+		                      memory_order_relaxed);
+		if (seq > max)
+			max = seq;
+	}
+	if (r != SQLITE_DONE)
+		return r;
+	atomic_store(&m->max, max);
+	return 0;
+}
+
+struct sq_picks *sq_picks_new(void)
+{
+	struct sq_picks *p = calloc(1, sizeof(*p));
+	if (p && pthread_mutex_init(&p->lock, NULL)) {
+		free(p);
+		p = NULL;
+	}
+	return p;
+}
+
+void sq_picks_free(struct sq_picks *p)
+{
+	if (!p)
+		return;
+	map_unref(p->map);
+	for (size_t i = 0; i < p->nwho; i++)
+		free(p->who[i]);
+	free(p->who);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+}
+
+/* Run one of the map's reads (binding ?1 to after) into m.  0 or not. */
+static int fill_from(struct sq_conn *c, struct pick_map *m, const char *sql, int64_t after, int flags_only)
+{
+	sqlite3_stmt *st = NULL;
+	if (sq_stmt(c, sql, &st, NULL) != RELTO_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, after);
+	int r = map_fill(c->picks, m, st, flags_only);
+	sqlite3_reset(st);
+	return r;
+}
+
+/* Bring p's map up to date with c's read transaction (p locked): the rows
+** above its max, and the flags of the versions of their objects that
+** were stored before (a new version makes the one before it no longer the
+** last); or the whole store into a new map.  The map, or NULL. */
+static struct pick_map *map_update(struct sq_conn *c)
+{
+	struct sq_picks *p = c->picks;
+	struct pick_map *m = p->map;
+	sqlite3_stmt *st = NULL;
+	int64_t max = -1, deletes = 0;
+	if (sq_stmt(c, "SELECT (SELECT max(seq) FROM objects), (SELECT value FROM meta WHERE key = 'deletes')", &st,
+	            NULL) == RELTO_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			max = sqlite3_column_int64(st, 0); /* 0 for an empty store */
+			deletes = sqlite3_column_int64(st, 1);
+		}
+		sqlite3_reset(st);
+	}
+	if (max < 0)
+		return NULL; /* the store cannot be read: the map stays as it is */
+	if (m && m->deletes == deletes && atomic_load(&m->max) <= max) {
+		int64_t old = atomic_load(&m->max);
+		if (old == max)
+			return m;
+		/* Flags first: the new rows are not visible to walks until
+		** map_fill publishes the new max. */
+		if (!fill_from(c, m, "SELECT o.seq, o.coll, o.marking_set, o.posted_by, o.is_first, o.is_last"
+		                     " FROM objects n CROSS JOIN objects o INDEXED BY objects_visible"
+		                     " WHERE n.seq > ?1 AND NOT (n.is_first AND n.is_last)"
+		                     " AND o.coll = n.coll AND o.id = n.id AND o.seq <= ?1", old, 1) &&
+		    !fill_from(c, m, "SELECT seq, coll, marking_set, posted_by, is_first, is_last FROM objects"
+		                     " WHERE seq > ?1", old, 0))
+			return m;
+	} else {
+		/* Whole, from objects_sets's entries (no row is read). */
+		struct pick_map *n = map_new(deletes);
+		if (n && !fill_from(c, n, "SELECT seq, coll, marking_set, posted_by, is_first, is_last"
+		                          " FROM objects INDEXED BY objects_sets WHERE seq > ?1", 0, 0)) {
+			map_unref(p->map);
+			p->map = n;
+			return n;
+		}
+		map_unref(n);
+	}
+	/* A map that could not take the store's changes is not used again. */
+	map_unref(p->map);
+	p->map = NULL;
+	return NULL;
+}
+
+/* The map as up to date as c's read transaction, one reference taken, and
+** the number of submitter `by` in *who (-1: it submitted nothing); NULL
+** when there is none (out of memory, a store error, values past the
+** map's range). */
+static struct pick_map *map_current(struct sq_conn *c, const char *by, int *who)
+{
+	struct sq_picks *p = c->picks;
+	unsigned dv = 0;
+	if (!p || sqlite3_file_control(c->db, "main", SQLITE_FCNTL_DATA_VERSION, &dv) != SQLITE_OK)
+		return NULL;
+	pthread_mutex_lock(&p->lock);
+	struct pick_map *m = p->map;
+	if (!m || !c->picks_seen || dv != c->picks_data_version) {
+		m = map_update(c);
+		c->picks_seen = m != NULL;
+		c->picks_data_version = dv;
+	}
+	if (m) {
+		atomic_fetch_add(&m->refs, 1);
+		*who = -1;
+		for (size_t i = 0; i < p->nwho; i++)
+			if (strcmp(p->who[i], by) == 0)
+				*who = (int)i;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return m;
+}
+
+/* The virtual table relto_picked(call): column seq, hidden column call (a
+** pointer to struct sq_pick_call). */
+struct pick_cursor {
+	sqlite3_vtab_cursor base;
+	struct sq_pick_call *call;
+	int64_t seq;
+};
+
+static int pick_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **out,
+                        char **err)
+{
+	(void)aux;
+	(void)argc;
+	(void)argv;
+	(void)err;
+	int r = sqlite3_declare_vtab(db, "CREATE TABLE x(seq INTEGER, call HIDDEN)");
+	if (r != SQLITE_OK)
+		return r;
+	sqlite3_vtab *t = sqlite3_malloc(sizeof(*t));
+	if (!t)
+		return SQLITE_NOMEM;
+	memset(t, 0, sizeof(*t));
+	*out = t;
+	return SQLITE_OK;
+}
+
+static int pick_disconnect(sqlite3_vtab *t)
+{
+	sqlite3_free(t);
+	return SQLITE_OK;
+}
+
+static int pick_best_index(sqlite3_vtab *t, sqlite3_index_info *info)
+{
+	(void)t;
+	int call = -1;
+	for (int i = 0; i < info->nConstraint; i++)
+		if (info->aConstraint[i].iColumn == 1 && info->aConstraint[i].op == SQLITE_INDEX_CONSTRAINT_EQ) {
+			if (!info->aConstraint[i].usable)
+				return SQLITE_CONSTRAINT;
+			call = i;
+		}
+	if (call < 0)
+		return SQLITE_CONSTRAINT; /* relto_picked() without its call */
+	info->aConstraintUsage[call].argvIndex = 1;
+	info->aConstraintUsage[call].omit = 1;
+	info->orderByConsumed = info->nOrderBy == 1 && info->aOrderBy[0].iColumn == 0 && !info->aOrderBy[0].desc;
+	info->estimatedCost = 100;
+	info->estimatedRows = 100;
+	return SQLITE_OK;
+}
+
+static int pick_open(sqlite3_vtab *t, sqlite3_vtab_cursor **out)
+{
+	(void)t;
+	struct pick_cursor *cur = sqlite3_malloc(sizeof(*cur));
+	if (!cur)
+		return SQLITE_NOMEM;
+	memset(cur, 0, sizeof(*cur));
+	*out = &cur->base;
+	return SQLITE_OK;
+}
+
+static int pick_close(sqlite3_vtab_cursor *base)
+{
+	sqlite3_free(base);
+	return SQLITE_OK;
+}
+
+/* From seq on, the first row of the call's collection in a released set. */
+static void pick_seek(struct pick_cursor *cur)
+{
+	const struct sq_pick_call *call = cur->call;
+	const struct pick_map *m = call->map;
+	uint64_t coll = (uint64_t)call->coll;
+	for (; cur->seq <= call->end; cur->seq++) {
+		uint64_t e = map_get(m, cur->seq);
+		if (E_COLL(e) == coll && sq_set_released(call->partner.bits, call->partner.nsets, E_SET(e)))
+			return;
+	}
+}
+
+static int pick_filter(sqlite3_vtab_cursor *base, int idx, const char *idx_str, int argc, sqlite3_value **argv)
+{
+	(void)idx;
+	(void)idx_str;
+	struct pick_cursor *cur = (struct pick_cursor *)base;
+	struct sq_pick_call *call = argc > 0 ? sqlite3_value_pointer(argv[0], SQ_PICK_CALL) : NULL;
+	cur->call = call;
+	if (!call || !call->conn) {
+		base->pVtab->zErrMsg = sqlite3_mprintf("relto_picked: no call");
+		return SQLITE_ERROR;
+	}
+	map_unref(call->map);
+	if (!(call->map = map_current(call->conn, call->partner.originator, &call->who))) {
+		base->pVtab->zErrMsg = sqlite3_mprintf("relto_picked: the rows' map cannot be read");
+		return SQLITE_ERROR;
+	}
+	call->end = atomic_load(&call->map->max);
+	cur->seq = call->after < 0 ? 1 : call->after + 1;
+	pick_seek(cur);
+	return SQLITE_OK;
+}
+
+static int pick_next(sqlite3_vtab_cursor *base)
+{
+	struct pick_cursor *cur = (struct pick_cursor *)base;
+	cur->seq++;
+	pick_seek(cur);
+	return SQLITE_OK;
+}
+
+static int pick_eof(sqlite3_vtab_cursor *base)
+{
+	struct pick_cursor *cur = (struct pick_cursor *)base;
+	return cur->seq > cur->call->end;
+}
+
+static int pick_column(sqlite3_vtab_cursor *base, sqlite3_context *ctx, int col)
+{
+	struct pick_cursor *cur = (struct pick_cursor *)base;
+	if (col == 0)
+		sqlite3_result_int64(ctx, cur->seq);
+	else
+		sqlite3_result_null(ctx);
+	return SQLITE_OK;
+}
+
+static int pick_rowid(sqlite3_vtab_cursor *base, sqlite3_int64 *rowid)
+{
+	*rowid = ((struct pick_cursor *)base)->seq;
+	return SQLITE_OK;
+}
+
+static const sqlite3_module pick_module = {
+	.iVersion = 0,
+	.xConnect = pick_connect,
+	.xBestIndex = pick_best_index,
+	.xDisconnect = pick_disconnect,
+	.xOpen = pick_open,
+	.xClose = pick_close,
+	.xFilter = pick_filter,
+	.xNext = pick_next,
+	.xEof = pick_eof,
+	.xColumn = pick_column,
+	.xRowid = pick_rowid,
+};
+
+int sq_picks_module(sqlite3 *db)
+{
+	return sqlite3_create_module(db, "relto_picked", &pick_module, NULL);
+}
+
+void sq_picks_done(struct sq_pick_call *call)
+{
+	map_unref(call->map);
+	call->map = NULL;
+}
+
+int sq_picks_count(const struct sq_pick_call *call, int64_t after, int64_t before, int pick,
+                   int (*add)(void *ctx, int64_t set), void *ctx)
+{
+	const struct pick_map *m = call->map;
+	if (!m)
+		return -1;
+	uint64_t coll = (uint64_t)call->coll;
+	int64_t last = before - 1 < call->end ? before - 1 : call->end;
+	for (int64_t seq = after < 0 ? 1 : after + 1; seq <= last; seq++) {
+		uint64_t e = map_get(m, seq);
+		if (E_COLL(e) != coll || E_WHO(e) == call->who ||
+		    sq_set_released(call->partner.bits, call->partner.nsets, E_SET(e)))
+			continue;
+		int want = pick == 0 ? 1 : pick == 1 ? E_FIRST(e) : pick == 2 ? E_LAST(e)
+		         : pick == -1 ? E_FIRST(e) || E_LAST(e) : 0;
+		if (want && add(ctx, E_SET(e)))
+			return -1;
+	}
+	return 0;
+}
