@@ -352,17 +352,27 @@ static int pick_close(sqlite3_vtab_cursor *base)
 	return SQLITE_OK;
 }
 
-/* From seq on, the first row of the call's collection in a released set. */
+/* From seq on, the first row of the call's collection in a released set
+** (a chunk at a time: a partner that receives little passes over many). */
 static void pick_seek(struct pick_cursor *cur)
 {
 	const struct sq_pick_call *call = cur->call;
 	const struct pick_map *m = call->map;
 	uint64_t coll = (uint64_t)call->coll;
-	for (; cur->seq <= call->end; cur->seq++) {
-		uint64_t e = map_get(m, cur->seq);
-		if (E_COLL(e) == coll && sq_set_released(call->partner.bits, call->partner.nsets, E_SET(e)))
-			return;
+	int64_t seq = cur->seq;
+	while (seq <= call->end) {
+		_Atomic uint64_t *ch = m->chunks[seq >> CHUNK_BITS];
+		int64_t stop = (seq | (CHUNK - 1)) < call->end ? seq | (CHUNK - 1) : call->end;
+		for (; ch && seq <= stop; seq++) {
+			uint64_t e = atomic_load_explicit(&ch[seq & (CHUNK - 1)], memory_order_relaxed);
+			if (E_COLL(e) == coll && sq_set_released(call->partner.bits, call->partner.nsets, E_SET(e))) {
+				cur->seq = seq;
+				return;
+			}
+		}
+		seq = stop + 1;
 	}
+	cur->seq = seq;
 }
 
 static int pick_filter(sqlite3_vtab_cursor *base, int idx, const char *idx_str, int argc, sqlite3_value **argv)
@@ -443,22 +453,40 @@ void sq_picks_done(struct sq_pick_call *call)
 }
 
 int sq_picks_count(const struct sq_pick_call *call, int64_t after, int64_t before, int pick,
-                   int (*add)(void *ctx, int64_t set), void *ctx)
+                   int (*add)(void *ctx, int64_t set, int64_t n), void *ctx)
 {
 	const struct pick_map *m = call->map;
 	if (!m)
 		return -1;
+	/* Sets under LOCAL_SETS are counted here and handed on once each: a
+	** call per row was most of the count's cost. */
+	enum { LOCAL_SETS = 1024 };
+	uint32_t local[LOCAL_SETS];
+	memset(local, 0, sizeof(local));
 	uint64_t coll = (uint64_t)call->coll;
 	int64_t last = before - 1 < call->end ? before - 1 : call->end;
 	for (int64_t seq = after < 0 ? 1 : after + 1; seq <= last; seq++) {
-		uint64_t e = map_get(m, seq);
+		_Atomic uint64_t *ch = m->chunks[seq >> CHUNK_BITS];
+		if (!ch) {
+			seq |= CHUNK - 1;
+			continue;
+		}
+		uint64_t e = atomic_load_explicit(&ch[seq & (CHUNK - 1)], memory_order_relaxed);
 		if (E_COLL(e) != coll || E_WHO(e) == call->who ||
 		    sq_set_released(call->partner.bits, call->partner.nsets, E_SET(e)))
 			continue;
 		int want = pick == 0 ? 1 : pick == 1 ? E_FIRST(e) : pick == 2 ? E_LAST(e)
 		         : pick == -1 ? E_FIRST(e) || E_LAST(e) : 0;
-		if (want && add(ctx, E_SET(e)))
+		if (!want)
+			continue;
+		int64_t set = E_SET(e);
+		if (set < LOCAL_SETS)
+			local[set]++;
+		else if (add(ctx, set, 1))
 			return -1;
 	}
+	for (int64_t set = 0; set < LOCAL_SETS; set++)
+		if (local[set] && add(ctx, set, local[set]))
+			return -1;
 	return 0;
 }

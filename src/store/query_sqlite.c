@@ -653,9 +653,9 @@ static int versions_pick(const struct store_versions *v)
 	return v->all ? 0 : v->first && v->last ? -1 : v->first ? 1 : v->last ? 2 : -2;
 }
 
-static int tally_one(void *ctx, int64_t set)
+static int tally_some(void *ctx, int64_t set, int64_t n)
 {
-	return tally_add(ctx, set, 1);
+	return tally_add(ctx, set, n);
 }
 
 /* A block's entries into a tally: the sets not released, and the count
@@ -900,7 +900,7 @@ static enum relto_err query_merged(struct sq_conn *c, const struct query_binds *
 		struct set_tally t = {0};
 		/* Picked: the rows the walk passed over, from the same map. */
 		int from_map = picked && !q->nspec_versions && (q->versions.all || !q->versions.nat);
-		if (from_map && sq_picks_count(&pick, lo, stop_seq, versions_pick(&q->versions), tally_one, &t))
+		if (from_map && sq_picks_count(&pick, lo, stop_seq, versions_pick(&q->versions), tally_some, &t))
 			rc = relto_seterr(err, RELTO_ENOMEM, "out of memory");
 		if (!from_map && blocks_fit(c, q) && !have_lo)
 			rc = seq_before(c, q, &lo, err);

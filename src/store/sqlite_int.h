@@ -132,11 +132,12 @@ int sq_refs_hidden(struct sq_refs *r, const struct sq_refs_partner *p, int64_t c
 ** call->map, with its max in call->end and the partner's submitter number
 ** in call->who).  query_sqlite.c (WALK_PICKED) reads only those rows.
 **
-** sq_picks_count adds to add(ctx, set) each row of call->coll with seq in
-** (after, before) (at most call->end) that the walk did not pick and that
-** is not the partner's own, of the versions `pick` asks for (0 all, 1
-** first, 2 last, -1 first or last, -2 none): 0, or -1 when the call has
-** no map or add fails.  sq_picks_done drops the call's map. */
+** sq_picks_count hands add(ctx, set, n) the count, by set, of the rows of
+** call->coll with seq in (after, before) (at most call->end) that the
+** walk did not pick and are not the partner's own, of the versions `pick`
+** asks for (0 all, 1 first, 2 last, -1 first or last, -2 none): 0, or -1
+** when the call has no map or add fails.  sq_picks_done drops the call's
+** map. */
 struct sq_picks;
 struct pick_map;
 #define SQ_PICK_CALL "relto_pick_call"
@@ -154,7 +155,7 @@ struct sq_picks *sq_picks_new(void);
 void sq_picks_free(struct sq_picks *p);
 int sq_picks_module(sqlite3 *db);
 int sq_picks_count(const struct sq_pick_call *call, int64_t after, int64_t before, int pick,
-                   int (*add)(void *ctx, int64_t set), void *ctx);
+                   int (*add)(void *ctx, int64_t set, int64_t n), void *ctx);
 void sq_picks_done(struct sq_pick_call *call);
 
 /* counts_sqlite.c: block_counts, the rows of each block of 2^shift seq
