@@ -72,8 +72,16 @@ struct pick_map {
 struct sq_picks {
 	pthread_mutex_t lock;
 	struct pick_map *map;     /* the current one, one reference held */
-	char **who;               /* submitters, numbered; only ever added to */
+	int loading;              /* a walk reads the store whole, unlocked */
+	int broken;               /* the store does not fit a map: walks go without */
+	/* Submitters, numbered, only ever added to (under who_lock, which a
+	** whole read takes without `lock`), found by hash: a store's rows
+	** name every partner that ever posted. */
+	pthread_mutex_t who_lock;
+	char **who;
 	size_t nwho, capwho;
+	int *slots;               /* open addressing: who numbers, -1 free */
+	size_t nslots;
 };
 
 static struct pick_map *map_new(int64_t deletes)
@@ -107,15 +115,50 @@ static uint64_t map_get(const struct pick_map *m, int64_t seq)
 	return ch ? atomic_load_explicit(&ch[seq & (CHUNK - 1)], memory_order_relaxed) : 0;
 }
 
-/* The number of submitter by (kept if new, under p's lock); -1 when out
-** of memory or past MAX_WHO. */
+static size_t hash_text(const char *s)
+{
+	size_t h = 5381;
+	while (*s)
+		h = h * 33 ^ (unsigned char)*s++;
+	return h;
+}
+
+/* The slot of submitter by in p's table: its number there, or -1 (free). */
+static int *who_slot(const struct sq_picks *p, const char *by)
+{
+	size_t i = hash_text(by) & (p->nslots - 1);
+	while (p->slots[i] >= 0 && strcmp(p->who[p->slots[i]], by) != 0)
+		i = (i + 1) & (p->nslots - 1);
+	return &p->slots[i];
+}
+
+/* The number of submitter by (who_lock held): -1 when it has none. */
+static int who_find(const struct sq_picks *p, const char *by)
+{
+	return p->nslots ? *who_slot(p, by) : -1;
+}
+
+/* The number of submitter by, kept if new (who_lock held); -1 when out of
+** memory or past MAX_WHO. */
 static int who_of(struct sq_picks *p, const char *by)
 {
-	for (size_t i = 0; i < p->nwho; i++)
-		if (strcmp(p->who[i], by) == 0)
-			return (int)i;
+	int found = who_find(p, by);
+	if (found >= 0)
+		return found;
 	if (p->nwho > MAX_WHO)
 		return -1;
+	if (2 * (p->nwho + 1) > p->nslots) {
+		size_t n = p->nslots ? 2 * p->nslots : 64;
+		int *slots = malloc(n * sizeof(*slots));
+		if (!slots)
+			return -1;
+		memset(slots, 0xff, n * sizeof(*slots));
+		free(p->slots);
+		p->slots = slots;
+		p->nslots = n;
+		for (size_t i = 0; i < p->nwho; i++)
+			*who_slot(p, p->who[i]) = (int)i;
+	}
 	if (p->nwho == p->capwho) {
 		size_t cap = p->capwho ? 2 * p->capwho : 16;
 		char **v = realloc(p->who, cap * sizeof(*v));
@@ -126,6 +169,7 @@ static int who_of(struct sq_picks *p, const char *by)
 	}
 	if (!(p->who[p->nwho] = strdup(by)))
 		return -1;
+	*who_slot(p, by) = (int)p->nwho;
 	return (int)p->nwho++;
 }
 
@@ -137,7 +181,8 @@ static int who_of(struct sq_picks *p, const char *by)
 static int map_fill(struct sq_picks *p, struct pick_map *m, sqlite3_stmt *st, int flags_only)
 {
 	int64_t max = atomic_load(&m->max);
-	int r;
+	int r, last_who = -1;
+	char last_by[128] = ""; /* the last submitter looked up: rows come in runs */
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t seq = sqlite3_column_int64(st, 0), coll = sqlite3_column_int64(st, 1),
 		        set = sqlite3_column_int64(st, 2);
@@ -154,9 +199,17 @@ static int map_fill(struct sq_picks *p, struct pick_map *m, sqlite3_stmt *st, in
 				atomic_store_explicit(&(*ch)[seq & (CHUNK - 1)], (e & ~FLAGS) | flags, memory_order_relaxed);
 			continue;
 		}
-		int who = who_of(p, by);
-		if (who < 0)
-			return -1;
+		int who = last_who;
+		if (who < 0 || strcmp(by, last_by) != 0) {
+			pthread_mutex_lock(&p->who_lock);
+			who = who_of(p, by);
+			pthread_mutex_unlock(&p->who_lock);
+			if (who < 0)
+				return -1;
+			last_who = strlen(by) < sizeof(last_by) ? who : -1;
+			if (last_who >= 0)
+				strcpy(last_by, by);
+		}
 		if (!*ch && !(*ch = calloc((size_t)CHUNK, sizeof(**ch))))
 			return -1;
 		atomic_store_explicit(&(*ch)[seq & (CHUNK - 1)],
@@ -176,7 +229,12 @@ struct sq_picks *sq_picks_new(void)
 	struct sq_picks *p = calloc(1, sizeof(*p));
 	if (p && pthread_mutex_init(&p->lock, NULL)) {
 		free(p);
-		p = NULL;
+		return NULL;
+	}
+	if (p && pthread_mutex_init(&p->who_lock, NULL)) {
+		pthread_mutex_destroy(&p->lock);
+		free(p);
+		return NULL;
 	}
 	return p;
 }
@@ -189,6 +247,8 @@ void sq_picks_free(struct sq_picks *p)
 	for (size_t i = 0; i < p->nwho; i++)
 		free(p->who[i]);
 	free(p->who);
+	free(p->slots);
+	pthread_mutex_destroy(&p->who_lock);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
 }
@@ -208,7 +268,9 @@ static int fill_from(struct sq_conn *c, struct pick_map *m, const char *sql, int
 /* Bring p's map up to date with c's read transaction (p locked): the rows
 ** above its max, and the flags of the versions of their objects that
 ** were stored before (a new version makes the one before it no longer the
-** last); or the whole store into a new map.  The map, or NULL. */
+** last); or the whole store into a new map, with p unlocked meanwhile (a
+** million rows take ~0.3 s; the walks that need the map then, and find
+** it being read, walk without it).  The map, or NULL. */
 static struct pick_map *map_update(struct sq_conn *c)
 {
 	struct sq_picks *p = c->picks;
@@ -238,20 +300,30 @@ static struct pick_map *map_update(struct sq_conn *c)
 		    !fill_from(c, m, "SELECT seq, coll, marking_set, posted_by, is_first, is_last FROM objects"
 		                     " WHERE seq > ?1", old, 0))
 			return m;
+	} else if (p->loading) {
+		return NULL;
 	} else {
 		/* Whole, from objects_sets's entries (no row is read). */
 		struct pick_map *n = map_new(deletes);
-		if (n && !fill_from(c, n, "SELECT seq, coll, marking_set, posted_by, is_first, is_last"
-		                          " FROM objects INDEXED BY objects_sets WHERE seq > ?1", 0, 0)) {
+		p->loading = 1;
+		pthread_mutex_unlock(&p->lock);
+		int failed = !n || fill_from(c, n, "SELECT seq, coll, marking_set, posted_by, is_first, is_last"
+		                                   " FROM objects INDEXED BY objects_sets WHERE seq > ?1", 0, 0);
+		pthread_mutex_lock(&p->lock);
+		p->loading = 0;
+		if (!failed) {
 			map_unref(p->map);
 			p->map = n;
 			return n;
 		}
 		map_unref(n);
 	}
-	/* A map that could not take the store's changes is not used again. */
+	/* A map that could not take the store's changes (values past its
+	** range, out of memory, a store error) is not used again: the walks
+	** go without it from then on. */
 	map_unref(p->map);
 	p->map = NULL;
+	p->broken = 1;
 	return NULL;
 }
 
@@ -266,20 +338,20 @@ static struct pick_map *map_current(struct sq_conn *c, const char *by, int *who)
 	if (!p || sqlite3_file_control(c->db, "main", SQLITE_FCNTL_DATA_VERSION, &dv) != SQLITE_OK)
 		return NULL;
 	pthread_mutex_lock(&p->lock);
-	struct pick_map *m = p->map;
-	if (!m || !c->picks_seen || dv != c->picks_data_version) {
+	struct pick_map *m = p->broken ? NULL : p->map;
+	if (!p->broken && (!m || !c->picks_seen || dv != c->picks_data_version)) {
 		m = map_update(c);
 		c->picks_seen = m != NULL;
 		c->picks_data_version = dv;
 	}
-	if (m) {
+	if (m)
 		atomic_fetch_add(&m->refs, 1);
-		*who = -1;
-		for (size_t i = 0; i < p->nwho; i++)
-			if (strcmp(p->who[i], by) == 0)
-				*who = (int)i;
-	}
 	pthread_mutex_unlock(&p->lock);
+	if (m) {
+		pthread_mutex_lock(&p->who_lock);
+		*who = who_find(p, by);
+		pthread_mutex_unlock(&p->who_lock);
+	}
 	return m;
 }
 

@@ -683,6 +683,73 @@ static void test_picks_follow_changes(void)
 	sq_count_block_shift = 9;
 }
 
+/* Many submitters (the map numbers them, by hash, growing past its first
+** table): each partner's own rows are told apart from the others' in the
+** counts of what a page passes over, as the other ways count them. */
+static void test_picks_many_submitters(void)
+{
+	rng_state = 99 * 0x9e3779b97f4a7c15u;
+	struct fix f;
+	CHECK(fix_open(&f) == 0);
+	struct store_data *d = calloc(1, sizeof(*d));
+	CHECK(d != NULL);
+	static char ids[NOBJ][80], who[100][16];
+	int ok = d != NULL;
+	for (int i = 0; ok && i < NOBJ; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "indicator--00000000-0000-4000-8000-%012d", i);
+		snprintf(who[i % 100], sizeof(who[0]), "q%d", i % 100);
+		struct store_new o = v1(ids[i], "indicator", canons[rnd(NSETS)], NULL, 0);
+		enum store_put_result res[1];
+		ok = store_put(f.c, f.coll, who[i % 100], &o, 1, res, &d->dates[i], NULL) == RELTO_OK;
+	}
+	ok = ok && store_marking_sets(f.c, find_set, d, NULL) == RELTO_OK;
+	for (int k = 0; ok && k < 20; k++) {
+		int64_t sets[NSETS];
+		size_t nsets = 0;
+		for (int s = 0; s < NSETS; s++)
+			if (rnd(2) == 0)
+				sets[nsets++] = d->set_num[s];
+		struct store_query q = {.coll = f.coll, .limit = 2 + rnd(12), .versions.last = 1};
+		q.vis = (struct store_visibility){.on = 1, .sets = sets, .nsets = nsets, .originator = who[rnd(100)]};
+		size_t n = 0;
+		ok = crawl_both(&f, d, q, &n) == 0;
+	}
+	free(d);
+	fix_close(&f);
+	CHECK(ok);
+}
+
+/* A store whose values do not fit the rows' map (here a collection
+** numbered past 65535): a partner's page walks the collection instead,
+** with the same answers, and no error. */
+static void test_picks_out_of_range(void)
+{
+	rng_state = 77 * 0x9e3779b97f4a7c15u;
+	struct fix f;
+	CHECK(fix_open(&f) == 0);
+	struct store_data *d = calloc(1, sizeof(*d));
+	CHECK(d != NULL);
+	int ok = d && fill(&f, d) == 0;
+	store_conn_put(f.s, f.c);
+	store_close(f.s);
+	sqlite3 *db = NULL;
+	char sql[256];
+	snprintf(sql, sizeof(sql),
+	         "UPDATE collections SET num = 70000 WHERE num = %lld; UPDATE objects SET coll = 70000;"
+	         " UPDATE block_counts SET coll = 70000;", (long long)f.coll);
+	ok = ok && sqlite3_open(path, &db) == SQLITE_OK && sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
+	sqlite3_close(db);
+	if (store_open(url, &f.s, NULL) != RELTO_OK || store_conn_get(f.s, &f.c, NULL) != RELTO_OK)
+		abort(); /* fix_close could not go on */
+	f.coll = 70000;
+	size_t served = 0;
+	ok = ok && random_crawls(&f, d, 12, &served) == 0;
+	free(d);
+	fix_close(&f);
+	CHECK(ok);
+	CHECK(served > 0);
+}
+
 /* Put o[0..n) as the hub's; the number of marking set "" (released in
 ** these tests), or -1. */
 static int64_t put_hub(struct fix *f, const struct store_new *o, size_t n)
@@ -875,6 +942,8 @@ int main(void)
 	RUN(test_walks_agree);
 	RUN(test_counts_under_rows);
 	RUN(test_picks_follow_changes);
+	RUN(test_picks_out_of_range);
+	RUN(test_picks_many_submitters);
 	RUN(test_refs_oracle);
 	RUN(test_refs_follow_changes);
 	RUN(test_refs_upgrade);
