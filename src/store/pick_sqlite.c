@@ -458,12 +458,10 @@ static int pick_filter(sqlite3_vtab_cursor *base, int idx, const char *idx_str, 
 		base->pVtab->zErrMsg = sqlite3_mprintf("relto_picked: no call");
 		return SQLITE_ERROR;
 	}
-	map_unref(call->map);
-	if (!(call->map = map_current(call->conn, call->partner.originator, &call->who))) {
+	if (sq_picks_view(call)) {
 		base->pVtab->zErrMsg = sqlite3_mprintf("relto_picked: the rows' map cannot be read");
 		return SQLITE_ERROR;
 	}
-	call->end = atomic_load(&call->map->max);
 	cur->seq = call->after < 0 ? 1 : call->after + 1;
 	pick_seek(cur);
 	return SQLITE_OK;
@@ -516,6 +514,15 @@ static const sqlite3_module pick_module = {
 int sq_picks_module(sqlite3 *db)
 {
 	return sqlite3_create_module(db, "relto_picked", &pick_module, NULL);
+}
+
+int sq_picks_view(struct sq_pick_call *call)
+{
+	map_unref(call->map);
+	if (!(call->map = map_current(call->conn, call->partner.originator, &call->who)))
+		return -1;
+	call->end = atomic_load(&call->map->max);
+	return 0;
 }
 
 void sq_picks_done(struct sq_pick_call *call)

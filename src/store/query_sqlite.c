@@ -89,21 +89,6 @@ struct notes {
 	int failed;               /* out of memory: the query fails */
 };
 
-static void count_withheld(struct store_withheld *w, int64_t set, int64_t n)
-{
-	size_t i = 0;
-	while (i < w->n && w->by_set[i].set != set)
-		i++;
-	if (i < w->n) {
-		w->by_set[i].count += n;
-	} else if (w->n < STORE_WITHHELD_SETS) {
-		w->by_set[w->n].set = set;
-		w->by_set[w->n++].count = n;
-	} else {
-		w->other += n;
-	}
-}
-
 static void note(struct notes *nt, int64_t set, int64_t date_added)
 {
 	if (nt->n == nt->cap) {
@@ -126,7 +111,7 @@ static void withheld_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		struct store_withheld *w = sqlite3_value_pointer(argv[0], WITHHELD_COUNTS);
 		struct notes *nt = w ? NULL : sqlite3_value_pointer(argv[0], WITHHELD_NOTES);
 		if (w)
-			count_withheld(w, set, 1);
+			store_withheld_add(w, set, 1);
 		else if (nt && argc > 3)
 			note(nt, set, sqlite3_value_int64(argv[3]));
 	}
@@ -483,7 +468,7 @@ static void count_notes(struct walk *w, size_t nw, int64_t before, struct store_
 	for (size_t i = 0; i < nw; i++) {
 		struct notes *nt = &w[i].notes;
 		for (; nt->done < nt->n && nt->v[nt->done].date_added < before; nt->done++)
-			count_withheld(out, nt->v[nt->done].set, 1);
+			store_withheld_add(out, nt->v[nt->done].set, 1);
 	}
 }
 
@@ -658,6 +643,11 @@ static int tally_some(void *ctx, int64_t set, int64_t n)
 	return tally_add(ctx, set, n);
 }
 
+static int tally_less(void *ctx, int64_t set, int64_t n)
+{
+	return tally_add(ctx, set, -n);
+}
+
 /* A block's entries into a tally: the sets not released, and the count
 ** of the versions asked for (pick: versions_pick). */
 struct block_tally {
@@ -767,14 +757,26 @@ static enum relto_err count_blocks(struct sq_conn *c, const struct query_binds *
 	struct buf sql;
 	buf_init(&sql, 4096);
 	sqlite3_stmt *st = NULL;
-	if (!rc && nscan && !(rc = buf_puts(&sql, "SELECT o.marking_set, ?18 FROM objects o NOT INDEXED WHERE o.seq > ?16"
-	                                          " AND o.seq < ?17 AND o.coll = ?1 AND o.posted_by <> ?11"
-	                                          " AND NOT relto_released(?10, o.marking_set)")) &&
-	    !(rc = version_sql(&sql, &q->versions, 0)))
-		rc = sq_stmt(c, sql.data, &st, err);
+	/* The ends from the rows' map (pick_sqlite.c) where it holds them: a
+	** few instructions a row, where SQLite reads each row. */
+	struct sq_pick_call pc = {.conn = c, .coll = q->coll, .partner = b->call.partner};
+	int have_map = !rc && nscan && c->picks && sq_pick_walks && !sq_picks_view(&pc);
 	for (int k = 0; !rc && k < nscan; k++) {
 		if (scan[k].after + 1 >= scan[k].before)
 			continue; /* empty */
+		if (have_map && scan[k].before - 1 <= pc.end) {
+			if (sq_picks_count(&pc, scan[k].after, scan[k].before, versions_pick(&q->versions),
+			                   scan[k].sign > 0 ? tally_some : tally_less, t))
+				rc = relto_seterr(err, RELTO_ENOMEM, "out of memory");
+			continue;
+		}
+		if (!st && !(rc = buf_puts(&sql, "SELECT o.marking_set, ?18 FROM objects o NOT INDEXED WHERE o.seq > ?16"
+		                                 " AND o.seq < ?17 AND o.coll = ?1 AND o.posted_by <> ?11"
+		                                 " AND NOT relto_released(?10, o.marking_set)")) &&
+		    !(rc = version_sql(&sql, &q->versions, 0)))
+			rc = sq_stmt(c, sql.data, &st, err);
+		if (rc)
+			break;
 		sqlite3_bind_int64(st, 1, q->coll);
 		sqlite3_bind_pointer(st, 10, (void *)&b->bits, RELEASED_BITS, NULL);
 		sqlite3_bind_text(st, 11, q->vis.originator ? q->vis.originator : "", -1, SQLITE_STATIC);
@@ -783,6 +785,7 @@ static enum relto_err count_blocks(struct sq_conn *c, const struct query_binds *
 		sqlite3_bind_int64(st, 18, scan[k].sign);
 		rc = tally_rows(c, st, t, err);
 	}
+	sq_picks_done(&pc);
 	buf_free(&sql);
 	if (!rc && first <= last) {
 		struct block_tally bt = {t, &b->bits, versions_pick(&q->versions)};
@@ -898,20 +901,16 @@ static enum relto_err query_merged(struct sq_conn *c, const struct query_binds *
 	}
 	if (!rc && q->withheld && stop != INT64_MIN) {
 		struct set_tally t = {0};
-		/* Picked: the rows the walk passed over, from the same map. */
-		int from_map = picked && !q->nspec_versions && (q->versions.all || !q->versions.nat);
-		if (from_map && sq_picks_count(&pick, lo, stop_seq, versions_pick(&q->versions), tally_some, &t))
-			rc = relto_seterr(err, RELTO_ENOMEM, "out of memory");
-		if (!from_map && blocks_fit(c, q) && !have_lo)
+		if (blocks_fit(c, q) && !have_lo)
 			rc = seq_before(c, q, &lo, err);
-		if (!from_map && !rc)
+		if (!rc)
 			rc = blocks_fit(c, q) ? count_blocks(c, b, lo, stop, stop_seq, &t, err)
 			                      : count_rest(c, b, q, stop, &t, err);
 		/* In set order, as one COUNT_REST's GROUP BY gives them. */
 		for (size_t k = 0; !rc && k < t.ndense + t.n; k++) {
 			int64_t set, n = tally_at(&t, k, &set);
 			if (n)
-				count_withheld(q->withheld, set, n);
+				store_withheld_add(q->withheld, set, n);
 		}
 		tally_free(&t);
 	}

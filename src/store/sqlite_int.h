@@ -132,6 +132,8 @@ int sq_refs_hidden(struct sq_refs *r, const struct sq_refs_partner *p, int64_t c
 ** call->map, with its max in call->end and the partner's submitter number
 ** in call->who).  query_sqlite.c (WALK_PICKED) reads only those rows.
 **
+** sq_picks_view sets call->map, end and who as a walk's first step does
+** (0), for a count without a walk; -1 when there is no map.
 ** sq_picks_count hands add(ctx, set, n) the count, by set, of the rows of
 ** call->coll with seq in (after, before) (at most call->end) that the
 ** walk did not pick and are not the partner's own, of the versions `pick`
@@ -156,6 +158,7 @@ void sq_picks_free(struct sq_picks *p);
 int sq_picks_module(sqlite3 *db);
 int sq_picks_count(const struct sq_pick_call *call, int64_t after, int64_t before, int pick,
                    int (*add)(void *ctx, int64_t set, int64_t n), void *ctx);
+int sq_picks_view(struct sq_pick_call *call);
 void sq_picks_done(struct sq_pick_call *call);
 
 /* counts_sqlite.c: block_counts, the rows of each block of 2^shift seq

@@ -391,6 +391,33 @@ void store_watch_close(struct store_watch *w)
 		w->ops->close(w);
 }
 
+void store_withheld_add(struct store_withheld *w, int64_t set, int64_t n)
+{
+	size_t i = 0, top = 0;
+	while (i < w->n && w->by_set[i].set != set)
+		i++;
+	if (i < w->n) {
+		w->by_set[i].count += n;
+		return;
+	}
+	if (w->n < STORE_WITHHELD_SETS) {
+		w->by_set[w->n].set = set;
+		w->by_set[w->n++].count = n;
+		return;
+	}
+	/* Full: the highest-numbered set of the two goes to `other`. */
+	for (i = 1; i < w->n; i++)
+		if (w->by_set[i].set > w->by_set[top].set)
+			top = i;
+	if (set > w->by_set[top].set) {
+		w->other += n;
+		return;
+	}
+	w->other += w->by_set[top].count;
+	w->by_set[top].set = set;
+	w->by_set[top].count = n;
+}
+
 enum relto_err store__version_sql(struct buf *sql, const struct store_versions *v, const char *none, const char *at,
                                   const char *const *other_visible)
 {

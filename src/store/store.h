@@ -153,15 +153,22 @@ struct store_visibility {
 ** to the row given before the last (a page asks for one row more than
 ** it serves, to know there are more; the next page starts after the row
 ** before it, and counts what lies between).  For the audit trail:
-** withheld objects are counted, never named. */
+** withheld objects are counted, never named.  by_set holds the
+** STORE_WITHHELD_SETS lowest-numbered sets met, `other` the rest: the same
+** counts whatever order a backend, or a way of walking, meets rows in
+** (store_withheld_add; when it kept the first sets met, the trail of a
+** page passing over more sets depended on the walk). */
 #define STORE_WITHHELD_SETS 32
 struct store_withheld {
 	size_t n;
 	struct {
 		int64_t set, count;
 	} by_set[STORE_WITHHELD_SETS];
-	int64_t other;            /* in sets beyond the first STORE_WITHHELD_SETS */
+	int64_t other;            /* in sets numbered above those of by_set */
 };
+
+/* Count n withheld rows of marking set `set` into w. */
+void store_withheld_add(struct store_withheld *w, int64_t set, int64_t n);
 
 struct store_query {
 	int64_t coll;

@@ -696,22 +696,6 @@ static void bind_query(struct pg_params *p, int64_t coll, int64_t added_after, i
 	pg__text(p, vis && vis->on && vis->originator ? vis->originator : "");
 }
 
-/* Count n withheld rows of a marking set. */
-static void count_withheld(struct store_withheld *w, int64_t set, int64_t n)
-{
-	size_t i = 0;
-	while (i < w->n && w->by_set[i].set != set)
-		i++;
-	if (i < w->n) {
-		w->by_set[i].count += n;
-	} else if (w->n < STORE_WITHHELD_SETS) {
-		w->by_set[w->n].set = set;
-		w->by_set[w->n++].count = n;
-	} else {
-		w->other += n;
-	}
-}
-
 /* The withheld rows of the range the query's result `res` covers, by gap
 ** and marking set (withheld_sql), into *out.  The range ends at the row
 ** before the last given when the query gave all it was asked for
@@ -791,7 +775,7 @@ static enum relto_err walk_rows(const PGresult *res, const PGresult *gaps, const
 	int n = PQntuples(res), ng = gaps ? PQntuples(gaps) : 0, g = 0;
 	for (int i = 0; i <= n; i++) {
 		for (; g < ng && (i == n || pg__get_i64(gaps, g, 0) <= i); g++)
-			count_withheld(q->withheld, pg__get_i64(gaps, g, 1), pg__get_i64(gaps, g, 2));
+			store_withheld_add(q->withheld, pg__get_i64(gaps, g, 1), pg__get_i64(gaps, g, 2));
 		if (i == n)
 			break;
 		struct store_row row = row_of(res, i, q, with_raw);
