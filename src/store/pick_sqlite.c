@@ -206,9 +206,10 @@ static int map_fill(struct sq_picks *p, struct pick_map *m, sqlite3_stmt *st, in
 			pthread_mutex_unlock(&p->who_lock);
 			if (who < 0)
 				return -1;
-			last_who = strlen(by) < sizeof(last_by) ? who : -1;
+			size_t len = strlen(by);
+			last_who = len < sizeof(last_by) ? who : -1;
 			if (last_who >= 0)
-				strcpy(last_by, by);
+				memcpy(last_by, by, len + 1);
 		}
 		if (!*ch && !(*ch = calloc((size_t)CHUNK, sizeof(**ch))))
 			return -1;
