@@ -72,8 +72,11 @@ struct pick_map {
 struct sq_picks {
 	pthread_mutex_t lock;
 	struct pick_map *map;     /* the current one, one reference held */
-	int loading;              /* a walk reads the store whole, unlocked */
+	int loading;              /* the store is being read whole */
 	int broken;               /* the store does not fit a map: walks go without */
+	char *path;               /* the store, for the loader's own connection */
+	pthread_t loader;         /* reads the store whole (loader_main) */
+	int loader_joinable;
 	/* Submitters, numbered, only ever added to (under who_lock, which a
 	** whole read takes without `lock`), found by hash: a store's rows
 	** name every partner that ever posted. */
@@ -225,25 +228,45 @@ static int map_fill(struct sq_picks *p, struct pick_map *m, sqlite3_stmt *st, in
 	return 0;
 }
 
-struct sq_picks *sq_picks_new(void)
+int sq_picks_inline = 0;
+
+struct sq_picks *sq_picks_new(const char *path)
 {
 	struct sq_picks *p = calloc(1, sizeof(*p));
+	if (p && !(p->path = strdup(path))) {
+		free(p);
+		return NULL;
+	}
 	if (p && pthread_mutex_init(&p->lock, NULL)) {
+		free(p->path);
 		free(p);
 		return NULL;
 	}
 	if (p && pthread_mutex_init(&p->who_lock, NULL)) {
 		pthread_mutex_destroy(&p->lock);
+		free(p->path);
 		free(p);
 		return NULL;
 	}
 	return p;
 }
 
+void sq_picks_wait(struct sq_picks *p)
+{
+	pthread_mutex_lock(&p->lock);
+	int joinable = p->loader_joinable;
+	p->loader_joinable = 0;
+	pthread_mutex_unlock(&p->lock);
+	if (joinable)
+		pthread_join(p->loader, NULL);
+}
+
 void sq_picks_free(struct sq_picks *p)
 {
 	if (!p)
 		return;
+	sq_picks_wait(p);
+	free(p->path);
 	map_unref(p->map);
 	for (size_t i = 0; i < p->nwho; i++)
 		free(p->who[i]);
@@ -252,6 +275,62 @@ void sq_picks_free(struct sq_picks *p)
 	pthread_mutex_destroy(&p->who_lock);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
+}
+
+/* The whole store into a new map, in db's read transaction; NULL when
+** it does not fit, memory runs out or the store cannot be read.  From
+** objects_sets's entries: no row is read. */
+static struct pick_map *read_whole(struct sq_picks *p, sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t deletes = -1;
+	if (sqlite3_prepare_v2(db, "SELECT coalesce((SELECT value FROM meta WHERE key = 'deletes'), 0)", -1, &st,
+	                       NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		deletes = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	struct pick_map *m = deletes >= 0 ? map_new(deletes) : NULL;
+	st = NULL;
+	int failed = !m || sqlite3_prepare_v2(db, "SELECT seq, coll, marking_set, posted_by, is_first, is_last"
+	                                          " FROM objects INDEXED BY objects_sets", -1, &st, NULL) != SQLITE_OK ||
+	             map_fill(p, m, st, 0);
+	sqlite3_finalize(st);
+	if (failed) {
+		map_unref(m);
+		m = NULL;
+	}
+	return m;
+}
+
+/* Put a whole read's map in force (p locked), or, when the read failed,
+** give the map up: the walks go without it from then on. */
+static struct pick_map *map_install(struct sq_picks *p, struct pick_map *m)
+{
+	p->loading = 0;
+	map_unref(p->map);
+	p->map = m;
+	p->broken = m == NULL;
+	return m;
+}
+
+/* The loader: reads the store whole on a connection of its own, in one
+** read transaction, while the walks go without the map (a million rows
+** take 0.3-0.6 s, the first partner page after a start or a delete
+** would have waited for them). */
+static void *loader_main(void *arg)
+{
+	struct sq_picks *p = arg;
+	sqlite3 *db = NULL;
+	struct pick_map *m = NULL;
+	if (sq_open_db(p->path, &db, NULL) == RELTO_OK && sq_exec(db, "BEGIN", NULL) == RELTO_OK) {
+		m = read_whole(p, db);
+		sq_exec(db, "COMMIT", NULL);
+	}
+	sqlite3_close(db);
+	pthread_mutex_lock(&p->lock);
+	map_install(p, m);
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
 }
 
 /* Run one of the map's reads (binding ?1 to after) into m.  0 or not. */
@@ -269,9 +348,9 @@ static int fill_from(struct sq_conn *c, struct pick_map *m, const char *sql, int
 /* Bring p's map up to date with c's read transaction (p locked): the rows
 ** above its max, and the flags of the versions of their objects that
 ** were stored before (a new version makes the one before it no longer the
-** last); or the whole store into a new map, with p unlocked meanwhile (a
-** million rows take ~0.3 s; the walks that need the map then, and find
-** it being read, walk without it).  The map, or NULL. */
+** last); or start the loader, which reads the store whole into a new map
+** (with sq_picks_inline, c reads it, with p unlocked meanwhile).  The
+** map, or NULL: none yet, or none at all. */
 static struct pick_map *map_update(struct sq_conn *c)
 {
 	struct sq_picks *p = c->picks;
@@ -303,21 +382,23 @@ static struct pick_map *map_update(struct sq_conn *c)
 			return m;
 	} else if (p->loading) {
 		return NULL;
-	} else {
-		/* Whole, from objects_sets's entries (no row is read). */
-		struct pick_map *n = map_new(deletes);
+	} else if (sq_picks_inline) {
 		p->loading = 1;
 		pthread_mutex_unlock(&p->lock);
-		int failed = !n || fill_from(c, n, "SELECT seq, coll, marking_set, posted_by, is_first, is_last"
-		                                   " FROM objects INDEXED BY objects_sets WHERE seq > ?1", 0, 0);
+		struct pick_map *n = read_whole(p, c->db);
 		pthread_mutex_lock(&p->lock);
-		p->loading = 0;
-		if (!failed) {
-			map_unref(p->map);
-			p->map = n;
-			return n;
+		return map_install(p, n);
+	} else {
+		/* The loader before it is done (loading is 0): joined at once. */
+		if (p->loader_joinable)
+			pthread_join(p->loader, NULL);
+		p->loader_joinable = 0;
+		p->loading = 1;
+		if (pthread_create(&p->loader, NULL, loader_main, p) == 0) {
+			p->loader_joinable = 1;
+			return NULL;
 		}
-		map_unref(n);
+		p->loading = 0;
 	}
 	/* A map that could not take the store's changes (values past its
 	** range, out of memory, a store error) is not used again: the walks

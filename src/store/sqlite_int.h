@@ -153,7 +153,13 @@ struct sq_pick_call {
 };
 /* 0: partners' pages walk the collection instead (tests compare both). */
 extern int sq_pick_walks;
-struct sq_picks *sq_picks_new(void);
+/* 1: a whole read of the store runs in the walk that needs it, instead of
+** on the loader thread while walks go without the map (tests). */
+extern int sq_picks_inline;
+/* The map of the store at path; sq_picks_wait waits for a whole read
+** under way (tests; sq_picks_free does). */
+struct sq_picks *sq_picks_new(const char *path);
+void sq_picks_wait(struct sq_picks *p);
 void sq_picks_free(struct sq_picks *p);
 int sq_picks_module(sqlite3 *db);
 int sq_picks_count(const struct sq_pick_call *call, int64_t after, int64_t before, int pick,

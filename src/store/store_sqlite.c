@@ -467,7 +467,7 @@ static enum relto_err sq_open(const char *target, void **state, char *err)
 	if (rc)
 		return rc;
 	struct sq_state *s = calloc(1, sizeof(*s));
-	if (!s || !(s->path = strdup(target)) || !(s->picks = sq_picks_new())) {
+	if (!s || !(s->path = strdup(target)) || !(s->picks = sq_picks_new(target))) {
 		if (s)
 			free(s->path);
 		free(s);

@@ -795,6 +795,37 @@ static void test_withheld_beyond_its_sets(void)
 	CHECK(ok);
 }
 
+/* The loader thread (the default outside these tests): after a start and
+** after each delete, the whole read runs beside the walks, which go
+** without the map meanwhile; every way gives the same pages while it
+** runs and once it is done. */
+static void test_picks_loader(void)
+{
+	sq_picks_inline = 0;
+	rng_state = 33 * 0x9e3779b97f4a7c15u;
+	struct fix f;
+	CHECK(fix_open(&f) == 0);
+	struct store_data *d = calloc(1, sizeof(*d));
+	CHECK(d != NULL);
+	struct sq_picks *picks = ((struct sq_conn *)f.c)->picks;
+	size_t served = 0;
+	int ok = d && fill(&f, d) == 0;
+	for (int round = 0; ok && round < 4; round++) {
+		ok = random_crawls(&f, d, 4, &served) == 0; /* the loader may be reading */
+		sq_picks_wait(picks);
+		ok = ok && random_crawls(&f, d, 4, &served) == 0;
+		struct store_versions last = {.last = 1};
+		size_t deleted = 0;
+		ok = ok && store_delete(f.c, f.coll, d->ids[rnd(NOBJ)], &last, NULL, 0, NULL, &deleted, NULL) == RELTO_OK;
+	}
+	sq_picks_wait(picks);
+	free(d);
+	fix_close(&f);
+	sq_picks_inline = 1;
+	CHECK(ok);
+	CHECK(served > 0);
+}
+
 /* A store whose values do not fit the rows' map (here a collection
 ** numbered past 65535): a partner's page walks the collection instead,
 ** with the same answers, and no error. */
@@ -1015,11 +1046,13 @@ int main(void)
 	if (fix_make_dir(dir, sizeof(dir), "walks"))
 		return 1;
 	snprintf(url, sizeof(url), "sqlite:%s", path);
+	sq_picks_inline = 1; /* but in test_picks_loader */
 	RUN(test_walks_agree);
 	RUN(test_counts_under_rows);
 	RUN(test_picks_follow_changes);
 	RUN(test_picks_out_of_range);
 	RUN(test_picks_many_submitters);
+	RUN(test_picks_loader);
 	RUN(test_withheld_beyond_its_sets);
 	RUN(test_refs_oracle);
 	RUN(test_refs_follow_changes);
