@@ -60,7 +60,9 @@ struct server {
 	struct audit_key audit_pub;   /* the public half, for the console's status */
 	_Atomic int stopping;
 	_Atomic int audit_waiting;
-	int log_requests;
+	/* Set by the command after the start, read by every request (a plain
+	** int raced with the workers: ThreadSanitizer). */
+	_Atomic int log_requests;
 	uint16_t port;  /* the port actually bound (useful with port 0) */
 };
 
