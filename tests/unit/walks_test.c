@@ -1,25 +1,25 @@
 /*
-** walks_test.c: the two ways the SQLite backend reads a filtered page
-** (src/store/query_sqlite.c) give the same answers.  A partner that may
-** receive few marking sets has each released set walked apart and the
-** walks merged by date (store_visibility.set_walks); any other walks the
-** whole collection.  Over random stores (objects of several types and
-** versions, in several marking sets, posted by several partners, with
-** required and optional references, some to objects that are not there)
-** and random queries (released sets, partner, versions, types,
+** walks_test.c: the ways the SQLite backend reads a filtered page
+** (src/store/query_sqlite.c) give the same answers.  The collection
+** walked by date; each released set walked apart and the walks merged by
+** date (store_visibility.set_walks), what they pass over counted by block
+** (src/store/counts_sqlite.c), the blocks' ends from the rows or from the
+** rows' map (src/store/pick_sqlite.c); and the rows of the released sets
+** picked from that map.  Over random stores (objects of several types
+** and versions, in several marking sets, posted by several partners,
+** with required and optional references, some to objects that are not
+** there) and random queries (released sets, partner, versions, types,
 ** added_after, page size), a full crawl page by page, as relto pages
 ** (each page continues after its last row served), must give the same
 ** rows with the same hidden references, and the same withheld counts per
-** page, both ways (the merged walks' counts of the sets they do not walk
-** come from block_counts, src/store/counts_sqlite.c, whose lists are
-** checked against the rows after every change, damaged lists included).
-** A third way picks the rows of the released sets from a map of every
-** row's marking set (src/store/pick_sqlite.c); it must follow the store
-** as rows are put and deleted between pages, through this store handle
-** or another.  And the reference checks answered from a cache in C
-** (src/store/refs_sqlite.c) against the filter written in SQL alone, over
-** random stores, and as the store changes.  SQLite only: the PostgreSQL
-** backend has one way, and no cache.
+** page, every way (block_counts's lists are checked against the rows
+** after every change, damaged lists included).  The map must follow the
+** store as rows are put and deleted between pages, through this store
+** handle or another, and while its loader thread reads it whole.  And the
+** reference checks answered from a cache in C (src/store/refs_sqlite.c)
+** against the filter written in SQL alone, over random stores, and as
+** the store changes.  SQLite only: the PostgreSQL backend has one way,
+** and no cache.
 */
 #include <stdlib.h>
 #include <string.h>
