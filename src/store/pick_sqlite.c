@@ -322,7 +322,10 @@ static void *loader_main(void *arg)
 	struct sq_picks *p = arg;
 	sqlite3 *db = NULL;
 	struct pick_map *m = NULL;
-	if (sq_open_db(p->path, &db, NULL) == RELTO_OK && sq_exec(db, "BEGIN", NULL) == RELTO_OK) {
+	/* Each page of objects_sets is read once: a small page cache, so that
+	** the thread's memory (kept by its malloc arena) stays small. */
+	if (sq_open_db(p->path, &db, NULL) == RELTO_OK && sq_exec(db, "PRAGMA cache_size=-1024", NULL) == RELTO_OK &&
+	    sq_exec(db, "BEGIN", NULL) == RELTO_OK) {
 		m = read_whole(p, db);
 		sq_exec(db, "COMMIT", NULL);
 	}
