@@ -7,6 +7,7 @@ LIB_SRCS = \
 	src/util/ts.c \
 	src/util/log.c \
 	src/util/text.c \
+	src/util/intern.c \
 	src/jsonh/jsonh.c \
 	src/stix/stix.c \
 	src/stix/envelope.c \

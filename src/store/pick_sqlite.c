@@ -43,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "sqlite_int.h"
+#include "../util/intern.h"
 
 /* seq s is entry s % CHUNK of chunk s / CHUNK; CHUNKS chunks: seq values
 ** up to 2^32 (a store past that walks without the map). */
@@ -81,10 +82,7 @@ struct sq_picks {
 	** whole read takes without `lock`), found by hash: a store's rows
 	** name every partner that ever posted. */
 	pthread_mutex_t who_lock;
-	char **who;
-	size_t nwho, capwho;
-	int *slots;               /* open addressing: who numbers, -1 free */
-	size_t nslots;
+	struct intern who;
 };
 
 static struct pick_map *map_new(int64_t deletes)
@@ -118,64 +116,6 @@ static uint64_t map_get(const struct pick_map *m, int64_t seq)
 	return ch ? atomic_load_explicit(&ch[seq & (CHUNK - 1)], memory_order_relaxed) : 0;
 }
 
-static size_t hash_text(const char *s)
-{
-	size_t h = 5381;
-	while (*s)
-		h = h * 33 ^ (unsigned char)*s++;
-	return h;
-}
-
-/* The slot of submitter by in p's table: its number there, or -1 (free). */
-static int *who_slot(const struct sq_picks *p, const char *by)
-{
-	size_t i = hash_text(by) & (p->nslots - 1);
-	while (p->slots[i] >= 0 && strcmp(p->who[p->slots[i]], by) != 0)
-		i = (i + 1) & (p->nslots - 1);
-	return &p->slots[i];
-}
-
-/* The number of submitter by (who_lock held): -1 when it has none. */
-static int who_find(const struct sq_picks *p, const char *by)
-{
-	return p->nslots ? *who_slot(p, by) : -1;
-}
-
-/* The number of submitter by, kept if new (who_lock held); -1 when out of
-** memory or past MAX_WHO. */
-static int who_of(struct sq_picks *p, const char *by)
-{
-	int found = who_find(p, by);
-	if (found >= 0)
-		return found;
-	if (p->nwho > MAX_WHO)
-		return -1;
-	if (2 * (p->nwho + 1) > p->nslots) {
-		size_t n = p->nslots ? 2 * p->nslots : 64;
-		int *slots = malloc(n * sizeof(*slots));
-		if (!slots)
-			return -1;
-		memset(slots, 0xff, n * sizeof(*slots));
-		free(p->slots);
-		p->slots = slots;
-		p->nslots = n;
-		for (size_t i = 0; i < p->nwho; i++)
-			*who_slot(p, p->who[i]) = (int)i;
-	}
-	if (p->nwho == p->capwho) {
-		size_t cap = p->capwho ? 2 * p->capwho : 16;
-		char **v = realloc(p->who, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		p->who = v;
-		p->capwho = cap;
-	}
-	if (!(p->who[p->nwho] = strdup(by)))
-		return -1;
-	*who_slot(p, by) = (int)p->nwho;
-	return (int)p->nwho++;
-}
-
 /* Put the rows of st (seq, coll, marking_set, posted_by, is_first,
 ** is_last; any order) into m; with `flags_only`, only the flags of
 ** entries m has.  The new max is published at the end (rows above the old
@@ -205,7 +145,7 @@ static int map_fill(struct sq_picks *p, struct pick_map *m, sqlite3_stmt *st, in
 		int who = last_who;
 		if (who < 0 || strcmp(by, last_by) != 0) {
 			pthread_mutex_lock(&p->who_lock);
-			who = who_of(p, by);
+			who = intern_of(&p->who, by, MAX_WHO + 1);
 			pthread_mutex_unlock(&p->who_lock);
 			if (who < 0)
 				return -1;
@@ -268,10 +208,7 @@ void sq_picks_free(struct sq_picks *p)
 	sq_picks_wait(p);
 	free(p->path);
 	map_unref(p->map);
-	for (size_t i = 0; i < p->nwho; i++)
-		free(p->who[i]);
-	free(p->who);
-	free(p->slots);
+	intern_free(&p->who);
 	pthread_mutex_destroy(&p->who_lock);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
@@ -434,7 +371,7 @@ static struct pick_map *map_current(struct sq_conn *c, const char *by, int *who)
 	pthread_mutex_unlock(&p->lock);
 	if (m) {
 		pthread_mutex_lock(&p->who_lock);
-		*who = who_find(p, by);
+		*who = intern_find(&p->who, by);
 		pthread_mutex_unlock(&p->who_lock);
 	}
 	return m;

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "sqlite_int.h"
+#include "../util/intern.h"
 #include "../util/buf.h"
 #include "../util/le.h"
 
@@ -69,8 +70,8 @@ struct sq_refs {
 	** partner of this query (reset by sq_refs_query: a pointer is only
 	** known to name the same partner within one query), orig_who its
 	** number (-1: none), looked up when who had orig_nwho entries. */
-	char **who;
-	size_t nwho, capwho, orig_nwho;
+	struct intern who;
+	size_t orig_nwho;
 	const char *orig;
 	int orig_who;
 	unsigned data_version;
@@ -99,20 +100,7 @@ static uint64_t hash_of(int64_t coll, const char *id)
 /* The number of submitter `by`, kept if new; -1 when out of memory. */
 static int who_of(struct sq_refs *r, const char *by)
 {
-	for (size_t i = 0; i < r->nwho; i++)
-		if (strcmp(r->who[i], by) == 0)
-			return (int)i;
-	if (r->nwho == r->capwho) {
-		size_t cap = r->capwho ? 2 * r->capwho : 8;
-		char **v = cap < INT32_MAX ? realloc(r->who, cap * sizeof(*v)) : NULL;
-		if (!v)
-			return -1;
-		r->who = v;
-		r->capwho = cap;
-	}
-	if (!(r->who[r->nwho] = strdup(by)))
-		return -1;
-	return (int)r->nwho++;
+	return intern_of(&r->who, by, INT32_MAX);
 }
 
 /* objects.ref_list: per reference, one byte (1: required), the id's
@@ -208,9 +196,7 @@ void sq_refs_free(struct sq_refs *r)
 		return;
 	empty(r);
 	free(r->slots);
-	for (size_t i = 0; i < r->nwho; i++)
-		free(r->who[i]);
-	free(r->who);
+	intern_free(&r->who);
 	free(r);
 }
 
@@ -446,13 +432,10 @@ static int leaf_visible(const struct version *v, size_t ref, int orig_who, const
 ** here (called after a lookup, which may have numbered it). */
 static int partner_who(struct sq_refs *r, const struct sq_refs_partner *p)
 {
-	if (p->originator != r->orig || (r->orig_who < 0 && r->orig_nwho != r->nwho)) {
-		r->orig_who = -1;
-		for (size_t i = 0; i < r->nwho && r->orig_who < 0; i++)
-			if (strcmp(r->who[i], p->originator) == 0)
-				r->orig_who = (int)i;
+	if (p->originator != r->orig || (r->orig_who < 0 && r->orig_nwho != r->who.n)) {
+		r->orig_who = intern_find(&r->who, p->originator);
 		r->orig = p->originator;
-		r->orig_nwho = r->nwho;
+		r->orig_nwho = r->who.n;
 	}
 	return r->orig_who;
 }
