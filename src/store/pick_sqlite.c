@@ -1,41 +1,46 @@
 /*
 ** pick_sqlite.c: the SQLite backend's map of every row by seq (its
-** collection, marking set, submitter, first/last flags), and the virtual
-** table relto_picked that walks it: the rows of one collection whose
-** marking set a partner may receive, in seq order, without reading from
-** SQLite the rows it passes over.
+** collection, marking set, submitter, first/last flags, whether it refers
+** to anything), and the virtual table relto_picked that walks it: the
+** rows of one collection whose marking set a partner may receive, in seq
+** order, without reading from SQLite the rows it passes over.
 **
 ** Why: a partner's page walked the collection by date and read every row
 ** to test its markings, so a partner that receives half a collection paid
 ** for twice the rows of an unfiltered page (docs/BENCHMARKS.md).  A row's
-** collection, marking set and submitter never change once it is stored
-** (objects are immutable versions; only is_first and is_last are
-** updated), so they are kept here, eight bytes a row; the walk tests a bit
-** per row in C and SQLite reads only the rows it picks (query_sqlite.c,
-** WALK_PICKED).  The filter in SQL still decides every picked row
-** (references, versions): the map only chooses which rows SQLite reads.
-** The rows it passes over are counted for the audit trail from the map
-** too (sq_picks_count), as the other walks count them.
+** collection, marking set, submitter and references never change once it
+** is stored (objects are immutable versions; only is_first and is_last
+** are updated), so they are kept here, eight bytes a row; the walk tests
+** a bit per row in C and SQLite reads only the rows it picks
+** (query_sqlite.c, WALK_PICKED).  A picked row that refers to nothing and
+** is a version the page asks for (its flags) is decided by the map alone
+** ("plain"); the filter in SQL decides the others (references, versions
+** when a later one may be withheld).  The rows it passes over are counted
+** for the audit trail from the map too (sq_picks_count), as the other
+** walks count them.
 **
 ** One map per store handle, shared by its connections.  It is brought up
 ** to date inside the walk's read transaction (xFilter), when the
 ** connection's data version (SQLITE_FCNTL_DATA_VERSION) has moved since
-** it last looked:
+** it last looked, or another map was put in force since:
 **  - rows are only ever added with a seq above every stored one, so new
 **    rows are those above the map's highest seq, read by seq; and the
 **    flags of the earlier versions of their objects are read again;
-**  - a delete bumps meta's `deletes` in its own transaction (sq_delete),
-**    and a store whose `deletes` differs from the map's, or whose highest
-**    seq is below it, is read again whole, into a new map (a deleted
-**    highest seq can be used again by the next insert, with another set).
+**  - a delete bumps meta's `deletes` in its own transaction (sq_delete,
+**    schema version 7), and a store whose `deletes` is above the map's is
+**    read again whole, into a new map (a deleted highest seq can be used
+**    again by the next insert, with another set).
 ** Walks read the map without a lock: an entry at or below the highest
 ** seq a walk saw when it started is never written again but for its
 ** flags (one atomic word), and a map read again whole is a new map, the
-** old one freed when its last walk ends.  A map can only be ahead of a
-** walk's snapshot (rows the snapshot does not have, which the walk does
-** not find; the flags a later version changed, which the filter in SQL
-** does not read but a page's withheld counts, racing that put, can
-** reflect), or miss rows deleted since (which the walk does not serve).
+** old one freed when its last walk ends.  So the map a walk is given has
+** every row of the walk's snapshot as the snapshot has it, except that it
+** can be ahead: rows the snapshot does not have (which the walk does not
+** find), and flags a later version cleared (is_last, is_first go from 1
+** to 0 only, until a delete): such a row is not plain, and the filter in
+** SQL reads the snapshot's flags.  That is what lets the plain rows skip
+** the filter.  A snapshot older than a delete the map has seen gets no
+** map (its walk goes without).
 */
 #include <pthread.h>
 #include <sqlite3.h>
@@ -52,15 +57,18 @@
 #define CHUNKS ((size_t)1 << 16)
 
 /* An entry: collection (bits 63-48, 0: no row), submitter (47-34, a
-** number of struct sq_picks's who), is_first (33), is_last (32), marking
-** set (31-0).  A store whose values do not fit walks without the map. */
+** number of struct sq_picks's who), is_first (33), is_last (32), refers
+** to nothing (31: nreq + nopt is 0), marking set (30-0).  A store whose
+** values do not fit walks without the map. */
 #define E_COLL(e) ((e) >> 48)
 #define E_WHO(e) ((int)((e) >> 34 & 0x3fff))
 #define E_FIRST(e) ((int)((e) >> 33 & 1))
 #define E_LAST(e) ((int)((e) >> 32 & 1))
-#define E_SET(e) ((int64_t)((e) & 0xffffffffu))
+#define E_PLAIN(e) ((int)((e) >> 31 & 1))
+#define E_SET(e) ((int64_t)((e) & 0x7fffffffu))
 #define MAX_COLL 0xffff
 #define MAX_WHO 0x3fff
+#define MAX_SET 0x7fffffff
 #define FLAGS ((uint64_t)3 << 32)
 
 struct pick_map {
@@ -74,6 +82,7 @@ struct sq_picks {
 	pthread_mutex_t lock;
 	struct pick_map *map;     /* the current one, one reference held */
 	int loading;              /* the store is being read whole */
+	unsigned installs;        /* maps put in force so far (map_current) */
 	int broken;               /* the store does not fit a map: walks go without */
 	char *path;               /* the store, for the loader's own connection */
 	pthread_t loader;         /* reads the store whole (loader_main) */
@@ -116,49 +125,70 @@ static uint64_t map_get(const struct pick_map *m, int64_t seq)
 	return ch ? atomic_load_explicit(&ch[seq & (CHUNK - 1)], memory_order_relaxed) : 0;
 }
 
+/* The number of submitter `by`, the last one looked up kept: rows come
+** in runs of one submitter.  -1 past MAX_WHO or out of memory. */
+struct who_cache {
+	int who;  /* -1: none kept */
+	char by[128];
+};
+
+static int who_of(struct sq_picks *p, struct who_cache *wc, const char *by)
+{
+	if (wc->who >= 0 && strcmp(by, wc->by) == 0)
+		return wc->who;
+	pthread_mutex_lock(&p->who_lock);
+	int who = intern_of(&p->who, by, MAX_WHO + 1);
+	pthread_mutex_unlock(&p->who_lock);
+	size_t len = strlen(by);
+	wc->who = who >= 0 && len < sizeof(wc->by) ? who : -1;
+	if (wc->who >= 0)
+		memcpy(wc->by, by, len + 1);
+	return who;
+}
+
+/* Row seq's entry into m.  0; -1 when a value does not fit the map or
+** memory runs out. */
+static int map_put(struct pick_map *m, int64_t seq, int64_t coll, int64_t set, int who, int first, int last,
+                   int plain)
+{
+	if (seq < 1 || seq >= (int64_t)(CHUNKS << CHUNK_BITS) || coll < 1 || coll > MAX_COLL || set < 0 ||
+	    set > MAX_SET || who < 0)
+		return -1;
+	_Atomic uint64_t **ch = &m->chunks[seq >> CHUNK_BITS];
+	if (!*ch && !(*ch = calloc((size_t)CHUNK, sizeof(**ch))))
+		return -1;
+	atomic_store_explicit(&(*ch)[seq & (CHUNK - 1)],
+	                      (uint64_t)coll << 48 | (uint64_t)who << 34 | (uint64_t)(first != 0) << 33 |
+	                              (uint64_t)(last != 0) << 32 | (uint64_t)(plain != 0) << 31 | (uint64_t)set,
+	                      memory_order_relaxed);
+	return 0;
+}
+
 /* Put the rows of st (seq, coll, marking_set, posted_by, is_first,
-** is_last; any order) into m; with `flags_only`, only the flags of
-** entries m has.  The new max is published at the end (rows above the old
-** one are unseen until then).  0; -1 when a value does not fit the map or
-** memory runs out; SQLite's error code. */
+** is_last, nreq + nopt; any order) into m; with `flags_only`, only the
+** flags (is_first, is_last) of entries m has.  The new max is published at
+** the end (rows above the old one are unseen until then).  0; -1 when a
+** value does not fit the map or memory runs out; SQLite's error code. */
 static int map_fill(struct sq_picks *p, struct pick_map *m, sqlite3_stmt *st, int flags_only)
 {
 	int64_t max = atomic_load(&m->max);
-	int r, last_who = -1;
-	char last_by[128] = ""; /* the last submitter looked up: rows come in runs */
+	struct who_cache wc = {.who = -1};
+	int r;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t seq = sqlite3_column_int64(st, 0), coll = sqlite3_column_int64(st, 1),
-		        set = sqlite3_column_int64(st, 2);
-		const char *by = (const char *)sqlite3_column_text(st, 3);
-		if (seq < 1 || seq >= (int64_t)(CHUNKS << CHUNK_BITS) || coll < 1 || coll > MAX_COLL || set < 0 ||
-		    set > UINT32_MAX || !by)
-			return -1;
-		uint64_t flags = (uint64_t)(sqlite3_column_int(st, 4) != 0) << 33 |
-		                 (uint64_t)(sqlite3_column_int(st, 5) != 0) << 32;
-		_Atomic uint64_t **ch = &m->chunks[seq >> CHUNK_BITS];
+		int64_t seq = sqlite3_column_int64(st, 0);
+		int first = sqlite3_column_int(st, 4) != 0, last = sqlite3_column_int(st, 5) != 0;
 		if (flags_only) {
-			uint64_t e = map_get(m, seq);
+			uint64_t e = seq >= 1 && seq <= max ? map_get(m, seq) : 0;
 			if (E_COLL(e))
-				atomic_store_explicit(&(*ch)[seq & (CHUNK - 1)], (e & ~FLAGS) | flags, memory_order_relaxed);
+				atomic_store_explicit(&m->chunks[seq >> CHUNK_BITS][seq & (CHUNK - 1)],
+				                      (e & ~FLAGS) | (uint64_t)first << 33 | (uint64_t)last << 32,
+				                      memory_order_relaxed);
 			continue;
 		}
-		int who = last_who;
-		if (who < 0 || strcmp(by, last_by) != 0) {
-			pthread_mutex_lock(&p->who_lock);
-			who = intern_of(&p->who, by, MAX_WHO + 1);
-			pthread_mutex_unlock(&p->who_lock);
-			if (who < 0)
-				return -1;
-			size_t len = strlen(by);
-			last_who = len < sizeof(last_by) ? who : -1;
-			if (last_who >= 0)
-				memcpy(last_by, by, len + 1);
-		}
-		if (!*ch && !(*ch = calloc((size_t)CHUNK, sizeof(**ch))))
+		const char *by = (const char *)sqlite3_column_text(st, 3);
+		if (!by || map_put(m, seq, sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2), who_of(p, &wc, by),
+		                   first, last, sqlite3_column_int64(st, 6) == 0))
 			return -1;
-		atomic_store_explicit(&(*ch)[seq & (CHUNK - 1)],
-		                      (uint64_t)coll << 48 | (uint64_t)who << 34 | flags | (uint64_t)set,
-		                      memory_order_relaxed);
 		if (seq > max)
 			max = seq;
 	}
@@ -214,9 +244,59 @@ void sq_picks_free(struct sq_picks *p)
 	free(p);
 }
 
+/* The rows of st (seq, coll, marking_set, posted_by, id, nreq + nopt,
+** ordered by coll, id, version) into m, each one's is_first and is_last
+** told by its neighbours: a row is the first version of its object when
+** the row before it is of another object, the last when the row after it
+** is.  0; -1 when a value does not fit the map or memory runs out;
+** SQLite's error code. */
+static int map_fill_ordered(struct sq_picks *p, struct pick_map *m, sqlite3_stmt *st)
+{
+	struct who_cache wc = {.who = -1};
+	struct row {
+		int64_t seq, coll, set;
+		int who, first, plain;
+	} prev = {0};
+	struct buf prev_id; /* the object of prev */
+	buf_init(&prev_id, 1u << 20);
+	int64_t max = 0;
+	int r, have_prev = 0, failed = 0;
+	while (!failed && (r = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *by = (const char *)sqlite3_column_text(st, 3);
+		const char *id = (const char *)sqlite3_column_text(st, 4);
+		struct row row = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
+		                  by ? who_of(p, &wc, by) : -1, 1, sqlite3_column_int64(st, 5) == 0};
+		if (!id) {
+			failed = 1;
+			break;
+		}
+		size_t len = (size_t)sqlite3_column_bytes(st, 4);
+		if (have_prev) {
+			row.first = prev.coll != row.coll || prev_id.len != len || memcmp(prev_id.data, id, len) != 0;
+			failed = map_put(m, prev.seq, prev.coll, prev.set, prev.who, prev.first, row.first, prev.plain) != 0;
+		}
+		prev_id.len = 0;
+		failed = failed || buf_append(&prev_id, id, len) != RELTO_OK;
+		prev = row;
+		have_prev = 1;
+		if (row.seq > max)
+			max = row.seq;
+	}
+	buf_free(&prev_id);
+	if (failed)
+		return -1;
+	if (r != SQLITE_DONE)
+		return r;
+	if (have_prev && map_put(m, prev.seq, prev.coll, prev.set, prev.who, prev.first, 1, prev.plain))
+		return -1;
+	atomic_store(&m->max, max);
+	return 0;
+}
+
 /* The whole store into a new map, in db's read transaction; NULL when
 ** it does not fit, memory runs out or the store cannot be read.  From
-** objects_sets's entries: no row is read. */
+** objects_visible's entries, which hold all but the flags (told by the
+** order): no row is read. */
 static struct pick_map *read_whole(struct sq_picks *p, sqlite3 *db)
 {
 	sqlite3_stmt *st = NULL;
@@ -228,9 +308,11 @@ static struct pick_map *read_whole(struct sq_picks *p, sqlite3 *db)
 	sqlite3_finalize(st);
 	struct pick_map *m = deletes >= 0 ? map_new(deletes) : NULL;
 	st = NULL;
-	int failed = !m || sqlite3_prepare_v2(db, "SELECT seq, coll, marking_set, posted_by, is_first, is_last"
-	                                          " FROM objects INDEXED BY objects_sets", -1, &st, NULL) != SQLITE_OK ||
-	             map_fill(p, m, st, 0);
+	int failed = !m ||
+	             sqlite3_prepare_v2(db, "SELECT seq, coll, marking_set, posted_by, id, nreq + nopt"
+	                                    " FROM objects INDEXED BY objects_visible ORDER BY coll, id, version",
+	                                -1, &st, NULL) != SQLITE_OK ||
+	             map_fill_ordered(p, m, st);
 	sqlite3_finalize(st);
 	if (failed) {
 		map_unref(m);
@@ -244,6 +326,7 @@ static struct pick_map *read_whole(struct sq_picks *p, sqlite3 *db)
 static struct pick_map *map_install(struct sq_picks *p, struct pick_map *m)
 {
 	p->loading = 0;
+	p->installs++;
 	map_unref(p->map);
 	p->map = m;
 	p->broken = m == NULL;
@@ -288,9 +371,12 @@ static int fill_from(struct sq_conn *c, struct pick_map *m, const char *sql, int
 /* Bring p's map up to date with c's read transaction (p locked): the rows
 ** above its max, and the flags of the versions of their objects that
 ** were stored before (a new version makes the one before it no longer the
-** last); or start the loader, which reads the store whole into a new map
-** (with sq_picks_inline, c reads it, with p unlocked meanwhile).  The
-** map, or NULL: none yet, or none at all. */
+** last); or, when the store has had deletes the map has not seen, start
+** the loader, which reads the store whole into a new map (with
+** sq_picks_inline, c reads it, with p unlocked meanwhile).  A map ahead of
+** c's snapshot (same deletes, a higher max) serves it as it is; one that
+** has seen deletes c's snapshot has not is not used.  The map, or NULL:
+** none yet, none for this snapshot, or none at all. */
 static struct pick_map *map_update(struct sq_conn *c)
 {
 	struct sq_picks *p = c->picks;
@@ -307,18 +393,20 @@ static struct pick_map *map_update(struct sq_conn *c)
 	}
 	if (max < 0)
 		return NULL; /* the store cannot be read: the map stays as it is */
-	if (m && m->deletes == deletes && atomic_load(&m->max) <= max) {
+	if (m && m->deletes > deletes)
+		return NULL; /* c's snapshot is older than a delete the map has seen */
+	if (m && m->deletes == deletes) {
 		int64_t old = atomic_load(&m->max);
-		if (old == max)
-			return m;
+		if (old >= max)
+			return m; /* ahead of an older snapshot than the last walk's, or current */
 		/* Flags first: the new rows are not visible to walks until
 		** map_fill publishes the new max. */
-		if (!fill_from(c, m, "SELECT o.seq, o.coll, o.marking_set, o.posted_by, o.is_first, o.is_last"
+		if (!fill_from(c, m, "SELECT o.seq, NULL, NULL, NULL, o.is_first, o.is_last"
 		                     " FROM objects n CROSS JOIN objects o INDEXED BY objects_visible"
 		                     " WHERE n.seq > ?1 AND NOT (n.is_first AND n.is_last)"
 		                     " AND o.coll = n.coll AND o.id = n.id AND o.seq <= ?1", old, 1) &&
-		    !fill_from(c, m, "SELECT seq, coll, marking_set, posted_by, is_first, is_last FROM objects"
-		                     " WHERE seq > ?1", old, 0))
+		    !fill_from(c, m, "SELECT seq, coll, marking_set, posted_by, is_first, is_last, nreq + nopt"
+		                     " FROM objects WHERE seq > ?1", old, 0))
 			return m;
 	} else if (p->loading) {
 		return NULL;
@@ -352,7 +440,11 @@ static struct pick_map *map_update(struct sq_conn *c)
 /* The map as up to date as c's read transaction, one reference taken, and
 ** the number of submitter `by` in *who (-1: it submitted nothing); NULL
 ** when there is none (out of memory, a store error, values past the
-** map's range). */
+** map's range).  The map it gives was checked against c's snapshot (same
+** `deletes`, its max at or below the snapshot's, the rows above added):
+** since then it can only have moved ahead.  So a map another connection
+** put in force (a whole read, whose snapshot may be older than c's) is
+** checked again, as a change of c's data version is. */
 static struct pick_map *map_current(struct sq_conn *c, const char *by, int *who)
 {
 	struct sq_picks *p = c->picks;
@@ -361,10 +453,12 @@ static struct pick_map *map_current(struct sq_conn *c, const char *by, int *who)
 		return NULL;
 	pthread_mutex_lock(&p->lock);
 	struct pick_map *m = p->broken ? NULL : p->map;
-	if (!p->broken && (!m || !c->picks_seen || dv != c->picks_data_version)) {
+	if (!p->broken &&
+	    (!m || !c->picks_seen || dv != c->picks_data_version || p->installs != c->picks_installs)) {
 		m = map_update(c);
 		c->picks_seen = m != NULL;
 		c->picks_data_version = dv;
+		c->picks_installs = p->installs;
 	}
 	if (m)
 		atomic_fetch_add(&m->refs, 1);
@@ -377,12 +471,25 @@ static struct pick_map *map_current(struct sq_conn *c, const char *by, int *who)
 	return m;
 }
 
-/* The virtual table relto_picked(call): column seq, hidden column call (a
-** pointer to struct sq_pick_call). */
+/* Whether entry e is of a version `pick` asks for (versions_pick in
+** query_sqlite.c: 0 all, 1 first, 2 last, -1 first or last, -2 none). */
+static int wanted(int pick, uint64_t e)
+{
+	return pick == 0 ? 1 : pick == 1 ? E_FIRST(e) : pick == 2 ? E_LAST(e) : pick == -1 ? E_FIRST(e) || E_LAST(e) : 0;
+}
+
+/* The virtual table relto_picked(call): columns seq, plain, own, hidden
+** column call (a pointer to struct sq_pick_call).  A row is plain when
+** the map alone decides it: it refers to nothing and is a version the
+** call asks for (its marking set is released, or it would not be
+** picked); own, when the partner submitted it. */
+enum { PICK_SEQ, PICK_PLAIN, PICK_OWN, PICK_CALL };
+
 struct pick_cursor {
 	sqlite3_vtab_cursor base;
 	struct sq_pick_call *call;
 	int64_t seq;
+	uint64_t e; /* seq's entry */
 };
 
 static int pick_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **out,
@@ -392,7 +499,7 @@ static int pick_connect(sqlite3 *db, void *aux, int argc, const char *const *arg
 	(void)argc;
 	(void)argv;
 	(void)err;
-	int r = sqlite3_declare_vtab(db, "CREATE TABLE x(seq INTEGER, call HIDDEN)");
+	int r = sqlite3_declare_vtab(db, "CREATE TABLE x(seq INTEGER, plain INTEGER, own INTEGER, call HIDDEN)");
 	if (r != SQLITE_OK)
 		return r;
 	sqlite3_vtab *t = sqlite3_malloc(sizeof(*t));
@@ -414,7 +521,7 @@ static int pick_best_index(sqlite3_vtab *t, sqlite3_index_info *info)
 	(void)t;
 	int call = -1;
 	for (int i = 0; i < info->nConstraint; i++)
-		if (info->aConstraint[i].iColumn == 1 && info->aConstraint[i].op == SQLITE_INDEX_CONSTRAINT_EQ) {
+		if (info->aConstraint[i].iColumn == PICK_CALL && info->aConstraint[i].op == SQLITE_INDEX_CONSTRAINT_EQ) {
 			if (!info->aConstraint[i].usable)
 				return SQLITE_CONSTRAINT;
 			call = i;
@@ -423,7 +530,7 @@ static int pick_best_index(sqlite3_vtab *t, sqlite3_index_info *info)
 		return SQLITE_CONSTRAINT; /* relto_picked() without its call */
 	info->aConstraintUsage[call].argvIndex = 1;
 	info->aConstraintUsage[call].omit = 1;
-	info->orderByConsumed = info->nOrderBy == 1 && info->aOrderBy[0].iColumn == 0 && !info->aOrderBy[0].desc;
+	info->orderByConsumed = info->nOrderBy == 1 && info->aOrderBy[0].iColumn == PICK_SEQ && !info->aOrderBy[0].desc;
 	info->estimatedCost = 100;
 	info->estimatedRows = 100;
 	return SQLITE_OK;
@@ -461,6 +568,7 @@ static void pick_seek(struct pick_cursor *cur)
 			uint64_t e = atomic_load_explicit(&ch[seq & (CHUNK - 1)], memory_order_relaxed);
 			if (E_COLL(e) == coll && sq_set_released(call->partner.bits, call->partner.nsets, E_SET(e))) {
 				cur->seq = seq;
+				cur->e = e;
 				return;
 			}
 		}
@@ -506,8 +614,12 @@ static int pick_eof(sqlite3_vtab_cursor *base)
 static int pick_column(sqlite3_vtab_cursor *base, sqlite3_context *ctx, int col)
 {
 	struct pick_cursor *cur = (struct pick_cursor *)base;
-	if (col == 0)
+	if (col == PICK_SEQ)
 		sqlite3_result_int64(ctx, cur->seq);
+	else if (col == PICK_PLAIN)
+		sqlite3_result_int(ctx, E_PLAIN(cur->e) && wanted(cur->call->versions, cur->e));
+	else if (col == PICK_OWN)
+		sqlite3_result_int(ctx, E_WHO(cur->e) == cur->call->who);
 	else
 		sqlite3_result_null(ctx);
 	return SQLITE_OK;
@@ -576,9 +688,7 @@ int sq_picks_count(const struct sq_pick_call *call, int64_t after, int64_t befor
 		if (E_COLL(e) != coll || E_WHO(e) == call->who ||
 		    sq_set_released(call->partner.bits, call->partner.nsets, E_SET(e)))
 			continue;
-		int want = pick == 0 ? 1 : pick == 1 ? E_FIRST(e) : pick == 2 ? E_LAST(e)
-		         : pick == -1 ? E_FIRST(e) || E_LAST(e) : 0;
-		if (!want)
+		if (!wanted(pick, e))
 			continue;
 		int64_t set = E_SET(e);
 		if (set < LOCAL_SETS)

@@ -221,8 +221,9 @@ int sq_functions(sqlite3 *db)
 ** answered from the same cache (relto_other_visible).  The marking test (a
 ** bit) comes before the submitter's (a text compare): most rows a partner
 ** receives, it receives by their markings (docs/BENCHMARKS.md). */
-#define ROW_VISIBLE(a) "(relto_row_visible(?15, " a ".marking_set, " a ".ref_list, " a ".nreq + " a ".nopt)" \
-	" OR " a ".posted_by = ?11)"
+#define ROW_VISIBLE_OWN(a, own) "(relto_row_visible(?15, " a ".marking_set, " a ".ref_list, " a ".nreq + " a ".nopt)" \
+	" OR " own ")"
+#define ROW_VISIBLE(a) ROW_VISIBLE_OWN(a, a ".posted_by = ?11")
 
 static enum relto_err version_sql(struct buf *sql, const struct store_versions *v, int visible)
 {
@@ -285,15 +286,17 @@ static enum relto_err query_sql(const struct store_query *q, int with_raw, enum 
 		if (!rc && with_raw)
 			rc = buf_puts(sql, ", o.raw");
 		if (!rc && q->vis.on)
-			rc = buf_puts(sql, ", CASE WHEN o.nopt = 0 OR o.posted_by = ?11 THEN NULL"
-			                   " ELSE relto_hidden_refs(?15, o.ref_list) END, o.posted_by = ?11");
+			rc = buf_puts(sql, kind == WALK_PICKED ? ", CASE WHEN o.nopt = 0 OR p.own THEN NULL"
+			                                         " ELSE relto_hidden_refs(?15, o.ref_list) END, p.own"
+			                                       : ", CASE WHEN o.nopt = 0 OR o.posted_by = ?11 THEN NULL"
+			                                         " ELSE relto_hidden_refs(?15, o.ref_list) END, o.posted_by = ?11");
 		if (!rc)
 			rc = buf_puts(sql, kind == WALK_SET ? " FROM objects o INDEXED BY objects_sets WHERE o.coll = ?1"
 			                                      " AND o.marking_set = ?13"
 			                   : kind == WALK_OWN ? " FROM objects o INDEXED BY objects_posted WHERE o.coll = ?1"
 			                                        " AND o.posted_by = ?11 AND NOT relto_released(?10, o.marking_set)"
 			                   : kind == WALK_PICKED ? " FROM relto_picked(?16) p CROSS JOIN objects o"
-			                                           " WHERE o.seq = p.seq AND o.coll = ?1"
+			                                           " WHERE o.seq = p.seq"
 			                                         : " FROM objects o WHERE o.coll = ?1");
 	}
 	if (!rc && q->has_added_after)
@@ -312,16 +315,22 @@ static enum relto_err query_sql(const struct store_query *q, int with_raw, enum 
 			rc = version_sql(sql, &q->versions, 0);
 		return rc ? rc : buf_puts(sql, " GROUP BY m.num");
 	}
-	/* The partner's own rows are visible whole: no test. */
+	/* The partner's own rows are visible whole: no test.  Nor are the
+	** picked rows the map decides (plain): the map holds their collection,
+	** marking set, flags and submitter, exactly as the walk's snapshot has
+	** them (pick_sqlite.c), and they refer to nothing. */
 	if (!rc && kind != WALK_OWN && q->vis.on) {
-		rc = buf_puts(sql, " AND (" ROW_VISIBLE("o"));
+		rc = buf_puts(sql, kind == WALK_PICKED ? " AND (p.plain OR ((" ROW_VISIBLE_OWN("o", "p.own")
+		                                       : " AND (" ROW_VISIBLE("o"));
 		if (!rc && q->withheld)
 			rc = withheld_sql(sql, &q->versions, kind != WALK_ALL);
 		if (!rc)
 			rc = buf_putc(sql, ')');
 	}
-	if (!rc && kind != COUNT_REST)
+	if (!rc)
 		rc = version_sql(sql, &q->versions, q->vis.on);
+	if (!rc && kind == WALK_PICKED)
+		rc = buf_puts(sql, "))");
 	/* With match[id], the ids find the rows (objects_visible); ordering
 	** by the date index instead would scan the whole collection for them
 	** (measured: 6.6 ms for one object among 20,000).  The unary + keeps
@@ -835,7 +844,8 @@ static enum relto_err query_merged(struct sq_conn *c, const struct query_binds *
 	/* lo: where the rows q may give start (seq_before), read once. */
 	int64_t lo = -1;
 	int have_lo = 0;
-	struct sq_pick_call pick = {.conn = c, .coll = q->coll, .partner = b->call.partner};
+	struct sq_pick_call pick = {.conn = c, .coll = q->coll, .versions = versions_pick(&q->versions),
+	                            .partner = b->call.partner};
 	enum relto_err rc = picked ? seq_before(c, q, &lo, err) : RELTO_OK;
 	have_lo = picked;
 	pick.after = lo;

@@ -50,6 +50,7 @@ struct sq_conn {
 	struct sq_picks *picks;        /* pick_sqlite.c: the store handle's map */
 	unsigned picks_data_version;   /* the data version the map was last checked at */
 	int picks_seen;                /* 0: check it at the next walk */
+	unsigned picks_installs;       /* the map's installs when last checked */
 };
 
 /* A prepared statement for sql from the connection's cache, reset and
@@ -131,6 +132,9 @@ int sq_refs_hidden(struct sq_refs *r, const struct sq_refs_partner *p, int64_t c
 ** call->conn's read transaction (which the walk's first step sets in
 ** call->map, with its max in call->end and the partner's submitter number
 ** in call->who).  query_sqlite.c (WALK_PICKED) reads only those rows.
+** Its column plain is 1 for a row the map decides alone (it refers to
+** nothing and is of the versions call->versions asks for), own for a row
+** the partner submitted.
 **
 ** sq_picks_view sets call->map, end and who as a walk's first step does
 ** (0), for a count without a walk; -1 when there is no map.
@@ -146,6 +150,7 @@ struct pick_map;
 struct sq_pick_call {
 	struct sq_conn *conn;
 	int64_t coll, after;
+	int versions;              /* the versions asked for, as sq_picks_count's pick */
 	struct sq_refs_partner partner;
 	struct pick_map *map;      /* set by the walk */
 	int64_t end;
