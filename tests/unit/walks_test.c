@@ -661,6 +661,17 @@ static void test_refs_oracle(void)
 	}
 }
 
+/* Close f, a second handle s2 on its store with its connection c2 (either
+** may be NULL), and free d. */
+static void close_with(struct fix *f, struct store *s2, struct store_conn *c2, struct store_data *d)
+{
+	if (s2)
+		store_conn_put(s2, c2);
+	store_close(s2);
+	free(d);
+	fix_close(f);
+}
+
 /* The rows' map (src/store/pick_sqlite.c) follows the store as it
 ** changes between pages: rows put through this handle or another
 ** (later versions and earlier ones, so the flags of stored rows move),
@@ -683,10 +694,7 @@ static void test_picks_follow_changes(void)
 		int ok = d && fill_ex(&f, d, c2, 3, &served) == 0;
 		if (!ok)
 			fprintf(stderr, "  seed %llu\n", (unsigned long long)seed);
-		store_conn_put(s2, c2);
-		store_close(s2);
-		free(d);
-		fix_close(&f);
+		close_with(&f, s2, c2, d);
 		CHECK(ok);
 		CHECK(served > 0);
 	}
@@ -829,6 +837,22 @@ static void test_picks_loader(void)
 	CHECK(served > 0);
 }
 
+/* f opened on a new store filled by fill() from seed; its data in *out
+** (NULL when a CHECK failed). */
+static void open_filled(struct fix *f, uint64_t seed, struct store_data **out)
+{
+	*out = NULL;
+	rng_state = seed * 0x9e3779b97f4a7c15u;
+	CHECK(fix_open(f) == 0);
+	struct store_data *d = calloc(1, sizeof(*d));
+	CHECK(d != NULL);
+	if (fill(f, d) != 0)
+		free(d);
+	else
+		*out = d;
+	CHECK(*out != NULL);
+}
+
 /* A connection in a read transaction from before a delete, when another
 ** connection of the same handle has put in force a map read after it
 ** (where the deleted row's seq holds a row put since, in a set the
@@ -838,12 +862,10 @@ static void test_picks_loader(void)
 ** snapshot and after it. */
 static void test_picks_older_snapshot(void)
 {
-	rng_state = 55 * 0x9e3779b97f4a7c15u;
 	struct fix f;
-	CHECK(fix_open(&f) == 0);
-	struct store_data *d = calloc(1, sizeof(*d));
-	CHECK(d != NULL);
-	int ok = d && fill(&f, d) == 0;
+	struct store_data *d;
+	open_filled(&f, 44, &d);
+	int ok = d != NULL;
 	/* The highest seq: an object in set s1, which the query withholds. */
 	static const char *gone = "indicator--00000000-0000-4000-a000-000000000001";
 	static const char *next = "indicator--00000000-0000-4000-a000-000000000002";
@@ -880,11 +902,7 @@ static void test_picks_older_snapshot(void)
 	ok = ok && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
 	ok = ok && crawl_both(&f, d, q, &n) == 0;
 	served += n;
-	if (c2)
-		store_conn_put(s2, c2);
-	store_close(s2);
-	free(d);
-	fix_close(&f);
+	close_with(&f, s2, c2, d);
 	CHECK(ok);
 	CHECK(served > 0);
 }
@@ -894,12 +912,10 @@ static void test_picks_older_snapshot(void)
 ** with the same answers, and no error. */
 static void test_picks_out_of_range(void)
 {
-	rng_state = 77 * 0x9e3779b97f4a7c15u;
 	struct fix f;
-	CHECK(fix_open(&f) == 0);
-	struct store_data *d = calloc(1, sizeof(*d));
-	CHECK(d != NULL);
-	int ok = d && fill(&f, d) == 0;
+	struct store_data *d;
+	open_filled(&f, 77, &d);
+	int ok = d != NULL;
 	store_conn_put(f.s, f.c);
 	store_close(f.s);
 	sqlite3 *db = NULL;
