@@ -20,7 +20,7 @@
 #include "util/buf.h"
 #include "util/ts.h"
 
-static void die(const char *what, const char *err)
+_Noreturn static void die(const char *what, const char *err)
 {
 	fprintf(stderr, "bench auth: %s: %s\n", what, err);
 	exit(1);

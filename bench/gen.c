@@ -41,7 +41,7 @@ struct sink {
 	size_t in_file, files, total;
 };
 
-static void die(const char *what, const char *why)
+_Noreturn static void die(const char *what, const char *why)
 {
 	fprintf(stderr, "bench gen: %s: %s\n", what, why);
 	exit(1);

@@ -52,7 +52,7 @@ static double now(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static void die(const char *what, const char *err)
+_Noreturn static void die(const char *what, const char *err)
 {
 	fprintf(stderr, "map_read: %s: %s\n", what, err);
 	exit(1);
@@ -79,14 +79,17 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const char *coll_id = argc > 2 ? argv[2] : "6b1e2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
-	int rounds = argc > 3 ? atoi(argv[3]) : 5;
+	char *end = NULL;
+	long rounds = argc > 3 ? strtol(argv[3], &end, 10) : 5;
+	if (argc > 3 && (*end || rounds < 1 || rounds > 1000))
+		die(argv[3], "ROUNDS must be a number from 1 to 1000");
 	char url[4096], err[RELTO_ERRBUF_SIZE] = "";
 	snprintf(url, sizeof(url), "sqlite:%s", argv[1]);
 	if (!has_collection(argv[1], coll_id))
 		die(argv[1], "no such store, or no such collection in it");
 	sq_picks_inline = 1;
 	static struct sets sets;
-	for (int round = 0; round < rounds; round++) {
+	for (long round = 0; round < rounds; round++) {
 		struct store *s;
 		struct store_conn *c;
 		int64_t coll;
@@ -109,7 +112,7 @@ int main(int argc, char **argv)
 				die("query", err);
 			t[k] = now() - t0;
 		}
-		printf("round %d: first page (map read whole) %.3f s, second %.4f s, %zu rows\n", round + 1, t[0], t[1],
+		printf("round %ld: first page (map read whole) %.3f s, second %.4f s, %zu rows\n", round + 1, t[0], t[1],
 		       rows[0]);
 		store_conn_put(s, c);
 		store_close(s);

@@ -28,7 +28,7 @@ static const char *const countries[] = {"USA", "GBR", "AUS", "CAN", "NZL", "JPN"
 #define NCOUNTRIES (sizeof(countries) / sizeof(countries[0]))
 static const char *const levels[] = {"UNCLASSIFIED", "CONFIDENTIAL", "SECRET", "TOP SECRET"};
 
-static inline void die(const char *what, const char *err)
+_Noreturn static inline void die(const char *what, const char *err)
 {
 	fprintf(stderr, "bench: %s: %s\n", what, err);
 	exit(1);
