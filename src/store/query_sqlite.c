@@ -329,7 +329,7 @@ static enum relto_err query_sql(const struct store_query *q, int with_raw, enum 
 	}
 	if (!rc)
 		rc = version_sql(sql, &q->versions, q->vis.on);
-	if (!rc && kind == WALK_PICKED)
+	if (!rc && kind == WALK_PICKED && q->vis.on)
 		rc = buf_puts(sql, "))");
 	/* With match[id], the ids find the rows (objects_visible); ordering
 	** by the date index instead would scan the whole collection for them
