@@ -1,23 +1,25 @@
 /*
 ** pick_sqlite.c: the SQLite backend's map of every row by seq (its
 ** collection, marking set, submitter, first/last flags, whether it refers
-** to anything), and the virtual table relto_picked that walks it: the
-** rows of one collection whose marking set a partner may receive, in seq
-** order, without reading from SQLite the rows it passes over.
+** to anything, type), and the virtual table relto_picked that walks it:
+** the rows of one collection whose marking set a partner may receive, or
+** that it submitted, in seq order, without reading from SQLite the rows
+** it passes over.
 **
 ** Why: a partner's page walked the collection by date and read every row
 ** to test its markings, so a partner that receives half a collection paid
 ** for twice the rows of an unfiltered page (docs/BENCHMARKS.md).  A row's
-** collection, marking set, submitter and references never change once it
-** is stored (objects are immutable versions; only is_first and is_last
-** are updated), so they are kept here, eight bytes a row; the walk tests
+** collection, marking set, submitter, references and type never change
+** once it is stored (objects are immutable versions; only is_first and
+** is_last are updated), so they are kept here, nine bytes a row; the walk tests
 ** a bit per row in C and SQLite reads only the rows it picks
 ** (query_sqlite.c, WALK_PICKED).  A picked row that refers to nothing and
 ** is a version the page asks for (its flags) is decided by the map alone
 ** ("plain"); the filter in SQL decides the others (references, versions
 ** when a later one may be withheld).  The rows it passes over are counted
 ** for the audit trail from the map too (sq_picks_count), as the other
-** walks count them.
+** walks count them, and, by the rows' type, those a sparse partner's page
+** passes over under match[type] (which block_counts cannot count).
 **
 ** One map per store handle, shared by its connections.  It is brought up
 ** to date inside the walk's read transaction (xFilter), when the
@@ -71,11 +73,18 @@
 #define MAX_SET 0x7fffffff
 #define FLAGS ((uint64_t)3 << 32)
 
+/* Beside each entry, its row's type, numbered from 1 (struct sq_picks's
+** types: the number is one more than the table's); 0 when the store has
+** more than TYPES_MAX types, then counts under a filter by type are not
+** made from the map. */
+#define TYPES_MAX 255
+
 struct pick_map {
 	atomic_int refs;
 	_Atomic int64_t max;      /* entries 1 .. max are set */
 	int64_t deletes;          /* meta's `deletes` when it was read */
 	_Atomic uint64_t **chunks; /* CHUNKS pointers, each NULL or CHUNK entries */
+	unsigned char **types;    /* CHUNKS pointers, each NULL or CHUNK type numbers (set with chunks) */
 };
 
 struct sq_picks {
@@ -87,17 +96,19 @@ struct sq_picks {
 	char *path;               /* the store, for the loader's own connection */
 	pthread_t loader;         /* reads the store whole (loader_main) */
 	int loader_joinable;
-	/* Submitters, numbered, only ever added to (under who_lock, which a
-	** whole read takes without `lock`), found by hash: a store's rows
-	** name every partner that ever posted. */
+	/* Submitters and types, numbered, only ever added to (under
+	** who_lock, which a whole read takes without `lock`), found by hash:
+	** a store's rows name every partner that ever posted. */
 	pthread_mutex_t who_lock;
 	struct intern who;
+	struct intern types;
 };
 
 static struct pick_map *map_new(int64_t deletes)
 {
 	struct pick_map *m = calloc(1, sizeof(*m));
-	if (m && !(m->chunks = calloc(CHUNKS, sizeof(*m->chunks)))) {
+	if (m && (!(m->chunks = calloc(CHUNKS, sizeof(*m->chunks))) || !(m->types = calloc(CHUNKS, sizeof(*m->types))))) {
+		free(m->chunks);
 		free(m);
 		m = NULL;
 	}
@@ -113,9 +124,12 @@ static void map_unref(struct pick_map *m)
 {
 	if (!m || atomic_fetch_sub(&m->refs, 1) != 1)
 		return;
-	for (size_t i = 0; i < CHUNKS; i++)
+	for (size_t i = 0; i < CHUNKS; i++) {
 		free(m->chunks[i]);
+		free(m->types[i]);
+	}
 	free(m->chunks);
+	free(m->types);
 	free(m);
 }
 
@@ -146,17 +160,49 @@ static int who_of(struct sq_picks *p, struct who_cache *wc, const char *by)
 	return who;
 }
 
-/* Row seq's entry into m.  0; -1 when a value does not fit the map or
-** memory runs out. */
-static int map_put(struct pick_map *m, int64_t seq, int64_t coll, int64_t set, int who, int first, int last,
-                   int plain)
+/* The number of the type of the object `id` (its type, "--", a UUID:
+** stix.c checks it at ingest), the last one looked up kept: rows come in
+** runs of one type.  0 when it has none (past TYPES_MAX types, out of
+** memory, an id without "--"). */
+struct type_cache {
+	int type; /* -1: none kept */
+	size_t len;
+	char name[256];
+};
+
+static int type_of(struct sq_picks *p, struct type_cache *tc, const char *id)
+{
+	const char *dash = strstr(id, "--");
+	size_t len = dash ? (size_t)(dash - id) : 0;
+	if (len == 0 || len >= sizeof(tc->name))
+		return 0;
+	if (tc->type >= 0 && tc->len == len && memcmp(tc->name, id, len) == 0)
+		return tc->type;
+	memcpy(tc->name, id, len);
+	tc->name[len] = '\0';
+	tc->len = len;
+	pthread_mutex_lock(&p->who_lock);
+	int k = intern_of(&p->types, tc->name, TYPES_MAX);
+	pthread_mutex_unlock(&p->who_lock);
+	tc->type = k < 0 ? 0 : k + 1;
+	return tc->type;
+}
+
+/* Row seq's entry (and type number) into m.  0; -1 when a value does not
+** fit the map or memory runs out. */
+static int map_put(struct pick_map *m, int64_t seq, int64_t coll, int64_t set, int who, int type, int first,
+                   int last, int plain)
 {
 	if (seq < 1 || seq >= (int64_t)(CHUNKS << CHUNK_BITS) || coll < 1 || coll > MAX_COLL || set < 0 ||
 	    set > MAX_SET || who < 0)
 		return -1;
 	_Atomic uint64_t **ch = &m->chunks[seq >> CHUNK_BITS];
+	unsigned char **tch = &m->types[seq >> CHUNK_BITS];
+	if (!*tch && !(*tch = calloc((size_t)CHUNK, 1)))
+		return -1;
 	if (!*ch && !(*ch = calloc((size_t)CHUNK, sizeof(**ch))))
 		return -1;
+	(*tch)[seq & (CHUNK - 1)] = (unsigned char)type;
 	atomic_store_explicit(&(*ch)[seq & (CHUNK - 1)],
 	                      (uint64_t)coll << 48 | (uint64_t)who << 34 | (uint64_t)(first != 0) << 33 |
 	                              (uint64_t)(last != 0) << 32 | (uint64_t)(plain != 0) << 31 | (uint64_t)set,
@@ -165,7 +211,7 @@ static int map_put(struct pick_map *m, int64_t seq, int64_t coll, int64_t set, i
 }
 
 /* Put the rows of st (seq, coll, marking_set, posted_by, is_first,
-** is_last, nreq + nopt; any order) into m; with `flags_only`, only the
+** is_last, nreq + nopt, id; any order) into m; with `flags_only`, only the
 ** flags (is_first, is_last) of entries m has.  The new max is published at
 ** the end (rows above the old one are unseen until then).  0; -1 when a
 ** value does not fit the map or memory runs out; SQLite's error code. */
@@ -173,6 +219,7 @@ static int map_fill(struct sq_picks *p, struct pick_map *m, sqlite3_stmt *st, in
 {
 	int64_t max = atomic_load(&m->max);
 	struct who_cache wc = {.who = -1};
+	struct type_cache tc = {.type = -1};
 	int r;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t seq = sqlite3_column_int64(st, 0);
@@ -186,8 +233,10 @@ static int map_fill(struct sq_picks *p, struct pick_map *m, sqlite3_stmt *st, in
 			continue;
 		}
 		const char *by = (const char *)sqlite3_column_text(st, 3);
-		if (!by || map_put(m, seq, sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2), who_of(p, &wc, by),
-		                   first, last, sqlite3_column_int64(st, 6) == 0))
+		const char *id = (const char *)sqlite3_column_text(st, 7);
+		if (!by || !id ||
+		    map_put(m, seq, sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2), who_of(p, &wc, by),
+		            type_of(p, &tc, id), first, last, sqlite3_column_int64(st, 6) == 0))
 			return -1;
 		if (seq > max)
 			max = seq;
@@ -239,6 +288,7 @@ void sq_picks_free(struct sq_picks *p)
 	free(p->path);
 	map_unref(p->map);
 	intern_free(&p->who);
+	intern_free(&p->types);
 	pthread_mutex_destroy(&p->who_lock);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
@@ -253,9 +303,10 @@ void sq_picks_free(struct sq_picks *p)
 static int map_fill_ordered(struct sq_picks *p, struct pick_map *m, sqlite3_stmt *st)
 {
 	struct who_cache wc = {.who = -1};
+	struct type_cache tc = {.type = -1};
 	struct row {
 		int64_t seq, coll, set;
-		int who, first, plain;
+		int who, type, first, plain;
 	} prev = {0};
 	struct buf prev_id; /* the object of prev */
 	buf_init(&prev_id, 1u << 20);
@@ -264,16 +315,17 @@ static int map_fill_ordered(struct sq_picks *p, struct pick_map *m, sqlite3_stmt
 	while (!failed && (r = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *by = (const char *)sqlite3_column_text(st, 3);
 		const char *id = (const char *)sqlite3_column_text(st, 4);
-		struct row row = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
-		                  by ? who_of(p, &wc, by) : -1, 1, sqlite3_column_int64(st, 5) == 0};
 		if (!id) {
 			failed = 1;
 			break;
 		}
+		struct row row = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
+		                  by ? who_of(p, &wc, by) : -1, type_of(p, &tc, id), 1, sqlite3_column_int64(st, 5) == 0};
 		size_t len = (size_t)sqlite3_column_bytes(st, 4);
 		if (have_prev) {
 			row.first = prev.coll != row.coll || prev_id.len != len || memcmp(prev_id.data, id, len) != 0;
-			failed = map_put(m, prev.seq, prev.coll, prev.set, prev.who, prev.first, row.first, prev.plain) != 0;
+			failed = map_put(m, prev.seq, prev.coll, prev.set, prev.who, prev.type, prev.first, row.first,
+			                 prev.plain) != 0;
 		}
 		prev_id.len = 0;
 		failed = failed || buf_append(&prev_id, id, len) != RELTO_OK;
@@ -287,7 +339,7 @@ static int map_fill_ordered(struct sq_picks *p, struct pick_map *m, sqlite3_stmt
 		return -1;
 	if (r != SQLITE_DONE)
 		return r;
-	if (have_prev && map_put(m, prev.seq, prev.coll, prev.set, prev.who, prev.first, 1, prev.plain))
+	if (have_prev && map_put(m, prev.seq, prev.coll, prev.set, prev.who, prev.type, prev.first, 1, prev.plain))
 		return -1;
 	atomic_store(&m->max, max);
 	return 0;
@@ -405,7 +457,7 @@ static struct pick_map *map_update(struct sq_conn *c)
 		                     " FROM objects n CROSS JOIN objects o INDEXED BY objects_visible"
 		                     " WHERE n.seq > ?1 AND NOT (n.is_first AND n.is_last)"
 		                     " AND o.coll = n.coll AND o.id = n.id AND o.seq <= ?1", old, 1) &&
-		    !fill_from(c, m, "SELECT seq, coll, marking_set, posted_by, is_first, is_last, nreq + nopt"
+		    !fill_from(c, m, "SELECT seq, coll, marking_set, posted_by, is_first, is_last, nreq + nopt, id"
 		                     " FROM objects WHERE seq > ?1", old, 0))
 			return m;
 	} else if (p->loading) {
@@ -554,7 +606,8 @@ static int pick_close(sqlite3_vtab_cursor *base)
 }
 
 /* From seq on, the first row of the call's collection in a released set
-** (a chunk at a time: a partner that receives little passes over many). */
+** or the partner's own (a chunk at a time: a partner that receives little
+** passes over many). */
 static void pick_seek(struct pick_cursor *cur)
 {
 	const struct sq_pick_call *call = cur->call;
@@ -566,7 +619,8 @@ static void pick_seek(struct pick_cursor *cur)
 		int64_t stop = (seq | (CHUNK - 1)) < call->end ? seq | (CHUNK - 1) : call->end;
 		for (; ch && seq <= stop; seq++) {
 			uint64_t e = atomic_load_explicit(&ch[seq & (CHUNK - 1)], memory_order_relaxed);
-			if (E_COLL(e) == coll && sq_set_released(call->partner.bits, call->partner.nsets, E_SET(e))) {
+			if (E_COLL(e) == coll && (sq_set_released(call->partner.bits, call->partner.nsets, E_SET(e)) ||
+			                          E_WHO(e) == call->who)) {
 				cur->seq = seq;
 				cur->e = e;
 				return;
@@ -659,6 +713,20 @@ int sq_picks_view(struct sq_pick_call *call)
 	return 0;
 }
 
+void sq_picks_types(const struct sq_pick_call *call, const char *const *names, size_t n,
+                    unsigned char out[SQ_PICK_TYPES])
+{
+	struct sq_picks *p = call->conn->picks;
+	memset(out, 0, SQ_PICK_TYPES);
+	pthread_mutex_lock(&p->who_lock);
+	for (size_t i = 0; i < n; i++) {
+		int k = intern_find(&p->types, names[i]);
+		if (k >= 0 && k < TYPES_MAX)
+			out[(k + 1) >> 3] |= (unsigned char)(1u << ((k + 1) & 7));
+	}
+	pthread_mutex_unlock(&p->who_lock);
+}
+
 void sq_picks_done(struct sq_pick_call *call)
 {
 	map_unref(call->map);
@@ -677,24 +745,42 @@ int sq_picks_count(const struct sq_pick_call *call, int64_t after, int64_t befor
 	uint32_t local[LOCAL_SETS];
 	memset(local, 0, sizeof(local));
 	uint64_t coll = (uint64_t)call->coll;
+	/* wanted(pick, e) as a test of e's flag bits: `need` any of them, or
+	** `all`; pick -2 (none) has neither. */
+	uint64_t need = pick == 1 ? (uint64_t)1 << 33 : pick == 2 ? (uint64_t)1 << 32 : pick == -1 ? FLAGS : 0;
+	int all = pick == 0;
 	int64_t last = before - 1 < call->end ? before - 1 : call->end;
-	for (int64_t seq = after < 0 ? 1 : after + 1; seq <= last; seq++) {
+	/* In locals: the compiler reads them again after each atomic load. */
+	const unsigned char *want = call->types;
+	const unsigned char *bits = call->partner.bits;
+	int64_t nsets = call->partner.nsets;
+	int who = call->who;
+	/* A chunk at a time (a sparse partner's range spans most of a
+	** collection): ~10 instructions a row where it is not counted. */
+	for (int64_t seq = after < 0 ? 1 : after + 1; seq <= last;) {
+		int64_t stop = (seq | (CHUNK - 1)) < last ? seq | (CHUNK - 1) : last;
 		_Atomic uint64_t *ch = m->chunks[seq >> CHUNK_BITS];
-		if (!ch) {
-			seq |= CHUNK - 1;
-			continue;
+		const unsigned char *types = m->types[seq >> CHUNK_BITS];
+		for (; ch && seq <= stop; seq++) {
+			uint64_t e = atomic_load_explicit(&ch[seq & (CHUNK - 1)], memory_order_relaxed);
+			if (E_COLL(e) != coll || !(all || (e & need)))
+				continue;
+			if (want) {
+				unsigned t = types[seq & (CHUNK - 1)];
+				if (t == 0)
+					return -2;
+				if (!(want[t >> 3] >> (t & 7) & 1))
+					continue;
+			}
+			if (E_WHO(e) == who || sq_set_released(bits, nsets, E_SET(e)))
+				continue;
+			int64_t set = E_SET(e);
+			if (set < LOCAL_SETS)
+				local[set]++;
+			else if (add(ctx, set, 1))
+				return -1;
 		}
-		uint64_t e = atomic_load_explicit(&ch[seq & (CHUNK - 1)], memory_order_relaxed);
-		if (E_COLL(e) != coll || E_WHO(e) == call->who ||
-		    sq_set_released(call->partner.bits, call->partner.nsets, E_SET(e)))
-			continue;
-		if (!wanted(pick, e))
-			continue;
-		int64_t set = E_SET(e);
-		if (set < LOCAL_SETS)
-			local[set]++;
-		else if (add(ctx, set, 1))
-			return -1;
+		seq = stop + 1;
 	}
 	for (int64_t set = 0; set < LOCAL_SETS; set++)
 		if (local[set] && add(ctx, set, local[set]))

@@ -123,12 +123,12 @@ int sq_refs_other_visible(struct sq_refs *r, const struct sq_refs_partner *p, in
 int sq_refs_hidden(struct sq_refs *r, const struct sq_refs_partner *p, int64_t coll, const void *list, size_t len,
                    struct buf *out);
 
-/* pick_sqlite.c: the map of every row's collection, submitter, flags and
-** marking set by seq, one per store handle (sq_picks_new: NULL when out of
+/* pick_sqlite.c: the map of every row's collection, submitter, flags,
+** marking set and type by seq, one per store handle (sq_picks_new: NULL when out of
 ** memory), and the virtual table relto_picked(call) over it
 ** (sq_picks_module, on each connection: SQLITE_OK or SQLite's code): the
 ** seq, rising, of the rows of call->coll after call->after whose marking
-** set call->partner may receive, from the map brought up to date with
+** set call->partner may receive or that it submitted, from the map brought up to date with
 ** call->conn's read transaction (which the walk's first step sets in
 ** call->map, with its max in call->end and the partner's submitter number
 ** in call->who).  query_sqlite.c (WALK_PICKED) reads only those rows.
@@ -141,9 +141,12 @@ int sq_refs_hidden(struct sq_refs *r, const struct sq_refs_partner *p, int64_t c
 ** sq_picks_count hands add(ctx, set, n) the count, by set, of the rows of
 ** call->coll with seq in (after, before) (at most call->end) that the
 ** walk did not pick and are not the partner's own, of the versions `pick`
-** asks for (0 all, 1 first, 2 last, -1 first or last, -2 none): 0, or -1
-** when the call has no map or add fails.  sq_picks_done drops the call's
-** map. */
+** asks for (0 all, 1 first, 2 last, -1 first or last, -2 none), and with
+** call->types, of the types it holds: 0, or -1 when the call has no map or
+** add fails, -2 when a row in the range has no type number (the store has
+** more types than the map numbers): count from the rows instead.
+** sq_picks_types fills out with the bits of the types named (after
+** sq_picks_view), for call->types.  sq_picks_done drops the call's map. */
 struct sq_picks;
 struct pick_map;
 #define SQ_PICK_CALL "relto_pick_call"
@@ -155,7 +158,9 @@ struct sq_pick_call {
 	struct pick_map *map;      /* set by the walk */
 	int64_t end;
 	int who;
+	const unsigned char *types; /* sq_picks_count's filter by type (sq_picks_types), or NULL */
 };
+#define SQ_PICK_TYPES 32
 /* 0: partners' pages walk the collection instead (tests compare both). */
 extern int sq_pick_walks;
 /* 1: a whole read of the store runs in the walk that needs it, instead of
@@ -170,6 +175,8 @@ int sq_picks_module(sqlite3 *db);
 int sq_picks_count(const struct sq_pick_call *call, int64_t after, int64_t before, int pick,
                    int (*add)(void *ctx, int64_t set, int64_t n), void *ctx);
 int sq_picks_view(struct sq_pick_call *call);
+void sq_picks_types(const struct sq_pick_call *call, const char *const *names, size_t n,
+                    unsigned char out[SQ_PICK_TYPES]);
 void sq_picks_done(struct sq_pick_call *call);
 
 /* counts_sqlite.c: block_counts, the rows of each block of 2^shift seq
