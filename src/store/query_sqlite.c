@@ -326,17 +326,26 @@ static enum relto_err query_sql(const struct store_query *q, int with_raw, enum 
 	** picked rows the map decides (plain): the map holds their collection,
 	** marking set, flags and submitter, exactly as the walk's snapshot has
 	** them (pick_sqlite.c), and they refer to nothing. */
-	if (!rc && kind != WALK_OWN && q->vis.on) {
-		rc = buf_puts(sql, kind == WALK_PICKED ? " AND (p.plain OR ((" ROW_VISIBLE_OWN("o", "p.own")
-		                                       : " AND (" ROW_VISIBLE("o"));
+	int filtered = kind != WALK_OWN && q->vis.on;
+	/* Versions asked for by date alone: their test (a probe of the list)
+	** before the filter, which checks references: a date that matches
+	** no row cost a partner's page the filter of every row (150 ms at
+	** 100,000 objects, 4 times the admin's scan). */
+	int version_first = q->versions.nat && !q->versions.all && !q->versions.first && !q->versions.last;
+	if (!rc && filtered && kind == WALK_PICKED)
+		rc = buf_puts(sql, " AND (p.plain OR (1");
+	if (!rc && version_first)
+		rc = version_sql(sql, &q->versions, q->vis.on);
+	if (!rc && filtered) {
+		rc = buf_puts(sql, kind == WALK_PICKED ? " AND (" ROW_VISIBLE_OWN("o", "p.own") : " AND (" ROW_VISIBLE("o"));
 		if (!rc && q->withheld)
 			rc = withheld_sql(sql, &q->versions, kind != WALK_ALL);
 		if (!rc)
 			rc = buf_putc(sql, ')');
 	}
-	if (!rc)
+	if (!rc && !version_first)
 		rc = version_sql(sql, &q->versions, q->vis.on);
-	if (!rc && kind == WALK_PICKED && q->vis.on)
+	if (!rc && filtered && kind == WALK_PICKED)
 		rc = buf_puts(sql, "))");
 	/* With match[id], the ids find the rows (objects_visible); ordering
 	** by the date index instead would scan the whole collection for them

@@ -265,10 +265,17 @@ static int random_crawls(struct fix *f, const struct store_data *d, int queries,
 			if (rnd(3) == 0)
 				sets[nsets++] = d->set_num[s];
 		struct store_query q = {.coll = f->coll, .limit = 2 + rnd(12)};
-		switch (rnd(4)) {
+		/* Versions by date (fill_ex's: 2020-01-01 and NOBJ - i .. NOBJ + i
+		** seconds), alone or with the latest. */
+		int64_t at[3];
+		for (int i = 0; i < 3; i++)
+			at[i] = 1577836800000000 + (int64_t)rnd(2 * NOBJ) * 1000000;
+		switch (rnd(6)) {
 		case 0: q.versions.all = 1; break;
 		case 1: q.versions.first = 1; break;
 		case 2: q.versions.first = q.versions.last = 1; break;
+		case 3: q.versions.at = at; q.versions.nat = 1 + rnd(3); break;
+		case 4: q.versions.at = at; q.versions.nat = 1 + rnd(3); q.versions.last = 1; break;
 		default: q.versions.last = 1;
 		}
 		const char *asked[2] = {types[rnd(4)], types[rnd(4)]};
