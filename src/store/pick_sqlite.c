@@ -85,6 +85,7 @@ struct pick_map {
 	int64_t deletes;          /* meta's `deletes` when it was read */
 	_Atomic uint64_t **chunks; /* CHUNKS pointers, each NULL or CHUNK entries */
 	unsigned char **types;    /* CHUNKS pointers, each NULL or CHUNK type numbers (set with chunks) */
+	_Atomic int64_t type_rows[TYPES_MAX + 1]; /* rows put, by type number */
 };
 
 struct sq_picks {
@@ -203,6 +204,7 @@ static int map_put(struct pick_map *m, int64_t seq, int64_t coll, int64_t set, i
 	if (!*ch && !(*ch = calloc((size_t)CHUNK, sizeof(**ch))))
 		return -1;
 	(*tch)[seq & (CHUNK - 1)] = (unsigned char)type;
+	atomic_fetch_add_explicit(&m->type_rows[type], 1, memory_order_relaxed);
 	atomic_store_explicit(&(*ch)[seq & (CHUNK - 1)],
 	                      (uint64_t)coll << 48 | (uint64_t)who << 34 | (uint64_t)(first != 0) << 33 |
 	                              (uint64_t)(last != 0) << 32 | (uint64_t)(plain != 0) << 31 | (uint64_t)set,
@@ -248,6 +250,7 @@ static int map_fill(struct sq_picks *p, struct pick_map *m, sqlite3_stmt *st, in
 }
 
 int sq_picks_inline = 0;
+int64_t sq_pick_types_rare = 32;
 
 struct sq_picks *sq_picks_new(const char *path)
 {
@@ -606,19 +609,25 @@ static int pick_close(sqlite3_vtab_cursor *base)
 }
 
 /* From seq on, the first row of the call's collection in a released set
-** or the partner's own (a chunk at a time: a partner that receives little
-** passes over many). */
+** or the partner's own, of a type asked for (or without a type number) if
+** types are (a chunk at a time: a partner that receives little passes
+** over many). */
 static void pick_seek(struct pick_cursor *cur)
 {
 	const struct sq_pick_call *call = cur->call;
 	const struct pick_map *m = call->map;
 	uint64_t coll = (uint64_t)call->coll;
+	const unsigned char *want = call->types;
 	int64_t seq = cur->seq;
 	while (seq <= call->end) {
 		_Atomic uint64_t *ch = m->chunks[seq >> CHUNK_BITS];
+		const unsigned char *types = m->types[seq >> CHUNK_BITS];
 		int64_t stop = (seq | (CHUNK - 1)) < call->end ? seq | (CHUNK - 1) : call->end;
 		for (; ch && seq <= stop; seq++) {
 			uint64_t e = atomic_load_explicit(&ch[seq & (CHUNK - 1)], memory_order_relaxed);
+			unsigned t = want ? types[seq & (CHUNK - 1)] : 0;
+			if (t && !(want[t >> 3] >> (t & 7) & 1))
+				continue;
 			if (E_COLL(e) == coll && (sq_set_released(call->partner.bits, call->partner.nsets, E_SET(e)) ||
 			                          E_WHO(e) == call->who)) {
 				cur->seq = seq;
@@ -710,21 +719,45 @@ int sq_picks_view(struct sq_pick_call *call)
 	if (!(call->map = map_current(call->conn, call->partner.originator, &call->who)))
 		return -1;
 	call->end = atomic_load(&call->map->max);
+	/* The types asked for, numbered now: a type first met in this
+	** snapshot's rows has its number by now. */
+	call->types = NULL;
+	if (call->ntype_names) {
+		struct sq_picks *p = call->conn->picks;
+		memset(call->type_bits, 0, sizeof(call->type_bits));
+		pthread_mutex_lock(&p->who_lock);
+		for (size_t i = 0; i < call->ntype_names; i++) {
+			int k = intern_find(&p->types, call->type_names[i]);
+			if (k >= 0 && k < TYPES_MAX)
+				call->type_bits[(k + 1) >> 3] |= (unsigned char)(1u << ((k + 1) & 7));
+		}
+		pthread_mutex_unlock(&p->who_lock);
+		call->types = call->type_bits;
+	}
 	return 0;
 }
 
-void sq_picks_types(const struct sq_pick_call *call, const char *const *names, size_t n,
-                    unsigned char out[SQ_PICK_TYPES])
+int sq_picks_types_common(struct sq_conn *c, const char *const *names, size_t n)
 {
-	struct sq_picks *p = call->conn->picks;
-	memset(out, 0, SQ_PICK_TYPES);
-	pthread_mutex_lock(&p->who_lock);
-	for (size_t i = 0; i < n; i++) {
-		int k = intern_find(&p->types, names[i]);
-		if (k >= 0 && k < TYPES_MAX)
-			out[(k + 1) >> 3] |= (unsigned char)(1u << ((k + 1) & 7));
+	struct sq_picks *p = c->picks;
+	if (!p)
+		return 0;
+	int64_t rows = 0, of = 0;
+	pthread_mutex_lock(&p->lock);
+	const struct pick_map *m = p->broken ? NULL : p->map;
+	if (m) {
+		for (size_t t = 0; t <= TYPES_MAX; t++)
+			rows += atomic_load_explicit(&m->type_rows[t], memory_order_relaxed);
+		pthread_mutex_lock(&p->who_lock);
+		for (size_t i = 0; i < n; i++) {
+			int k = intern_find(&p->types, names[i]);
+			if (k >= 0 && k < TYPES_MAX)
+				of += atomic_load_explicit(&m->type_rows[k + 1], memory_order_relaxed);
+		}
+		pthread_mutex_unlock(&p->who_lock);
 	}
-	pthread_mutex_unlock(&p->who_lock);
+	pthread_mutex_unlock(&p->lock);
+	return rows > 0 && of * sq_pick_types_rare >= rows;
 }
 
 void sq_picks_done(struct sq_pick_call *call)

@@ -128,7 +128,8 @@ int sq_refs_hidden(struct sq_refs *r, const struct sq_refs_partner *p, int64_t c
 ** memory), and the virtual table relto_picked(call) over it
 ** (sq_picks_module, on each connection: SQLITE_OK or SQLite's code): the
 ** seq, rising, of the rows of call->coll after call->after whose marking
-** set call->partner may receive or that it submitted, from the map brought up to date with
+** set call->partner may receive or that it submitted (of the types asked
+** for), from the map brought up to date with
 ** call->conn's read transaction (which the walk's first step sets in
 ** call->map, with its max in call->end and the partner's submitter number
 ** in call->who).  query_sqlite.c (WALK_PICKED) reads only those rows.
@@ -144,9 +145,14 @@ int sq_refs_hidden(struct sq_refs *r, const struct sq_refs_partner *p, int64_t c
 ** asks for (0 all, 1 first, 2 last, -1 first or last, -2 none), and with
 ** call->types, of the types it holds: 0, or -1 when the call has no map or
 ** add fails, -2 when a row in the range has no type number (the store has
-** more types than the map numbers): count from the rows instead.
-** sq_picks_types fills out with the bits of the types named (after
-** sq_picks_view), for call->types.  sq_picks_done drops the call's map. */
+** more types than the map numbers): count from the rows instead.  Under
+** a filter by type (call->type_names), the walk passes over the rows of
+** other types too (a row without a type number is picked: SQL's test of
+** o.type decides it).  sq_picks_types_common: 1 when the types named are
+** at least 1/sq_pick_types_rare (32; tests change it) of the map's rows
+** (all collections'), so that picking
+** them costs less than walking them by their index; 0 when not, or there
+** is no map yet.  sq_picks_done drops the call's map. */
 struct sq_picks;
 struct pick_map;
 #define SQ_PICK_CALL "relto_pick_call"
@@ -158,14 +164,19 @@ struct sq_pick_call {
 	struct pick_map *map;      /* set by the walk */
 	int64_t end;
 	int who;
-	const unsigned char *types; /* sq_picks_count's filter by type (sq_picks_types), or NULL */
+	/* A filter by type (ntype_names 0: none): sq_picks_view numbers the
+	** names into type_bits and points types at them (NULL: no filter). */
+	const char *const *type_names;
+	size_t ntype_names;
+	const unsigned char *types;
+	unsigned char type_bits[32];
 };
-#define SQ_PICK_TYPES 32
 /* 0: partners' pages walk the collection instead (tests compare both). */
 extern int sq_pick_walks;
 /* 1: a whole read of the store runs in the walk that needs it, instead of
 ** on the loader thread while walks go without the map (tests). */
 extern int sq_picks_inline;
+extern int64_t sq_pick_types_rare;
 /* The map of the store at path; sq_picks_wait waits for a whole read
 ** under way (tests; sq_picks_free does). */
 struct sq_picks *sq_picks_new(const char *path);
@@ -175,8 +186,7 @@ int sq_picks_module(sqlite3 *db);
 int sq_picks_count(const struct sq_pick_call *call, int64_t after, int64_t before, int pick,
                    int (*add)(void *ctx, int64_t set, int64_t n), void *ctx);
 int sq_picks_view(struct sq_pick_call *call);
-void sq_picks_types(const struct sq_pick_call *call, const char *const *names, size_t n,
-                    unsigned char out[SQ_PICK_TYPES]);
+int sq_picks_types_common(struct sq_conn *c, const char *const *names, size_t n);
 void sq_picks_done(struct sq_pick_call *call);
 
 /* counts_sqlite.c: block_counts, the rows of each block of 2^shift seq
