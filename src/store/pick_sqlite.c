@@ -708,9 +708,36 @@ static const sqlite3_module pick_module = {
 	.xRowid = pick_rowid,
 };
 
+/* relto_of_types(call, seq): 0 when row seq is, by the map, of none of
+** the types call asks for; else 1 (of one, or the map cannot tell: none
+** for this snapshot, seq past it, a row without a type number).  The map
+** is viewed at the call's first row, inside the statement's read
+** transaction (so it holds that snapshot's rows: sq_picks_view).  SQLite
+** tests a term on index columns (seq, the rowid, is in every index)
+** before it reads the row, so a set walk under match[type] passes over
+** the rows of other types without reading them. */
+static void of_types_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	struct sq_pick_call *call = sqlite3_value_pointer(argv[0], SQ_PICK_CALL);
+	int64_t seq = sqlite3_value_int64(argv[1]);
+	if (call && !call->viewed) {
+		call->viewed = 1;
+		if (!sq_pick_walks || sq_picks_view(call))
+			sq_picks_done(call);
+	}
+	const struct pick_map *m = call ? call->map : NULL;
+	const unsigned char *types = m && call->types && seq >= 1 && seq <= call->end ? m->types[seq >> CHUNK_BITS] : NULL;
+	unsigned t = types ? types[seq & (CHUNK - 1)] : 0;
+	sqlite3_result_int(ctx, t == 0 || (call->types[t >> 3] >> (t & 7) & 1));
+}
+
 int sq_picks_module(sqlite3 *db)
 {
-	return sqlite3_create_module(db, "relto_picked", &pick_module, NULL);
+	int r = sqlite3_create_module(db, "relto_picked", &pick_module, NULL);
+	return r != SQLITE_OK ? r
+	                      : sqlite3_create_function(db, "relto_of_types", 2, SQLITE_UTF8 | SQLITE_INNOCUOUS, NULL,
+	                                                of_types_fn, NULL, NULL);
 }
 
 int sq_picks_view(struct sq_pick_call *call)
@@ -785,6 +812,11 @@ int sq_picks_count(const struct sq_pick_call *call, int64_t after, int64_t befor
 	int64_t last = before - 1 < call->end ? before - 1 : call->end;
 	/* In locals: the compiler reads them again after each atomic load. */
 	const unsigned char *want = call->types;
+	/* keep[t]: a row of type number t may be counted (0: not numbered,
+	** told apart after). */
+	unsigned char keep[TYPES_MAX + 1];
+	for (unsigned t = 0; want && t <= TYPES_MAX; t++)
+		keep[t] = t == 0 || (want[t >> 3] >> (t & 7) & 1);
 	const unsigned char *bits = call->partner.bits;
 	int64_t nsets = call->partner.nsets;
 	int who = call->who;
@@ -795,16 +827,15 @@ int sq_picks_count(const struct sq_pick_call *call, int64_t after, int64_t befor
 		_Atomic uint64_t *ch = m->chunks[seq >> CHUNK_BITS];
 		const unsigned char *types = m->types[seq >> CHUNK_BITS];
 		for (; ch && seq <= stop; seq++) {
+			/* The type first: a byte, where most rows of a sparse
+			** partner's range are of other types. */
+			if (want && !keep[types[seq & (CHUNK - 1)]])
+				continue;
 			uint64_t e = atomic_load_explicit(&ch[seq & (CHUNK - 1)], memory_order_relaxed);
 			if (E_COLL(e) != coll || !(all || (e & need)))
 				continue;
-			if (want) {
-				unsigned t = types[seq & (CHUNK - 1)];
-				if (t == 0)
-					return -2;
-				if (!(want[t >> 3] >> (t & 7) & 1))
-					continue;
-			}
+			if (want && types[seq & (CHUNK - 1)] == 0)
+				return -2;
 			if (E_WHO(e) == who || sq_set_released(bits, nsets, E_SET(e)))
 				continue;
 			int64_t set = E_SET(e);

@@ -321,6 +321,12 @@ static enum relto_err query_sql(const struct store_query *q, int with_raw, enum 
 		                                              : " AND o.type IN (SELECT value FROM json_each(?6))");
 	if (!rc && q->nspec_versions)
 		rc = buf_puts(sql, " AND o.spec_version IN (SELECT value FROM json_each(?7))");
+	/* A set walk's rows of other types, told by the rows' map from
+	** objects_sets's entries, without reading the rows (relto_of_types):
+	** a sparse partner's walk under match[type] read every row of its
+	** sets to test its type. */
+	if (!rc && q->ntypes && (kind == WALK_SET || kind == WALK_SET_OTHERS))
+		rc = buf_puts(sql, " AND relto_of_types(?16, o.seq)");
 	if (kind == COUNT_REST) {
 		/* The version asked for (no sibling is visible to be it instead). */
 		if (!rc)
@@ -923,6 +929,9 @@ static enum relto_err query_merged(struct sq_conn *c, const struct query_binds *
 	int have_lo = 0;
 	struct sq_pick_call pick = {.conn = c, .coll = q->coll, .versions = versions_pick(&q->versions),
 	                            .partner = b->call.partner, .type_names = q->types, .ntype_names = q->ntypes};
+	/* The set walks' calls of relto_of_types, under match[type]. */
+	struct sq_pick_call typed[MERGE_WALKS - 1];
+	memset(typed, 0, sizeof(typed));
 	enum relto_err rc = picked ? seq_before(c, q, &lo, err) : RELTO_OK;
 	have_lo = picked;
 	pick.after = lo;
@@ -943,10 +952,14 @@ static enum relto_err query_merged(struct sq_conn *c, const struct query_binds *
 		rc = sq_stmt_copy(c, set_sql.data, (int)i, &w[i].st, err);
 		if (!rc) {
 			bind_query(w[i].st, b, q->withheld ? &w[i].notes : NULL, WITHHELD_NOTES);
-			if (picked)
+			if (picked) {
 				sqlite3_bind_pointer(w[i].st, 16, &pick, SQ_PICK_CALL, NULL);
-			else
+			} else {
 				sqlite3_bind_int64(w[i].st, 13, sets[i]);
+				typed[i] = (struct sq_pick_call){.conn = c, .coll = q->coll, .partner = b->call.partner,
+				                                 .type_names = q->types, .ntype_names = q->ntypes};
+				sqlite3_bind_pointer(w[i].st, 16, &typed[i], SQ_PICK_CALL, NULL);
+			}
 			rc = walk_step(c, &w[i], err);
 			/* No map (a store past its range, out of memory): nothing
 			** is given yet, and the caller walks the collection. */
@@ -1009,6 +1022,8 @@ static enum relto_err query_merged(struct sq_conn *c, const struct query_binds *
 		tally_free(&t);
 	}
 	sq_picks_done(&pick);
+	for (size_t i = 0; i < MERGE_WALKS - 1; i++)
+		sq_picks_done(&typed[i]);
 	buf_free(&set_sql);
 	buf_free(&own_sql);
 	return rc;

@@ -152,7 +152,9 @@ int sq_refs_hidden(struct sq_refs *r, const struct sq_refs_partner *p, int64_t c
 ** at least 1/sq_pick_types_rare (32; tests change it) of the map's rows
 ** (all collections'), so that picking
 ** them costs less than walking them by their index; 0 when not, or there
-** is no map yet.  sq_picks_done drops the call's map. */
+** is no map yet.  The SQL function relto_of_types(call, seq) (with the
+** module) tells a set walk, from the map, which rows are not of the types
+** call->type_names asks for.  sq_picks_done drops the call's map. */
 struct sq_picks;
 struct pick_map;
 #define SQ_PICK_CALL "relto_pick_call"
@@ -170,6 +172,7 @@ struct sq_pick_call {
 	size_t ntype_names;
 	const unsigned char *types;
 	unsigned char type_bits[32];
+	int viewed;                /* relto_of_types has viewed the map */
 };
 /* 0: partners' pages walk the collection instead (tests compare both). */
 extern int sq_pick_walks;
