@@ -803,6 +803,8 @@ int sq_picks_count(const struct sq_pick_call *call, int64_t after, int64_t befor
 	** call per row was most of the count's cost. */
 	enum { LOCAL_SETS = 1024 };
 	uint32_t local[LOCAL_SETS];
+	uint16_t touched[LOCAL_SETS]; /* the sets counted in local, once each (the hand-on reads only them) */
+	size_t ntouched = 0;
 	memset(local, 0, sizeof(local));
 	uint64_t coll = (uint64_t)call->coll;
 	/* wanted(pick, e) as a test of e's flag bits: `need` any of them, or
@@ -839,15 +841,17 @@ int sq_picks_count(const struct sq_pick_call *call, int64_t after, int64_t befor
 			if (E_WHO(e) == who || sq_set_released(bits, nsets, E_SET(e)))
 				continue;
 			int64_t set = E_SET(e);
-			if (set < LOCAL_SETS)
-				local[set]++;
-			else if (add(ctx, set, 1))
+			if (set < LOCAL_SETS) {
+				if (local[set]++ == 0)
+					touched[ntouched++] = (uint16_t)set;
+			} else if (add(ctx, set, 1)) {
 				return -1;
+			}
 		}
 		seq = stop + 1;
 	}
-	for (int64_t set = 0; set < LOCAL_SETS; set++)
-		if (local[set] && add(ctx, set, local[set]))
+	for (size_t i = 0; i < ntouched; i++)
+		if (add(ctx, touched[i], local[touched[i]]))
 			return -1;
 	return 0;
 }

@@ -161,7 +161,7 @@ struct store_visibility {
 #define STORE_WITHHELD_SETS 32
 struct store_withheld {
 	size_t n;
-	struct {
+	struct store_withheld_set {
 		int64_t set, count;
 	} by_set[STORE_WITHHELD_SETS];
 	int64_t other;            /* in sets numbered above those of by_set */
