@@ -666,6 +666,19 @@ static enum relto_err run_stmt(struct sq_conn *c, const char *sql, char *err)
 	return rc;
 }
 
+/* The end of a count's read transaction when it began one (own_txn): rc,
+** or COMMIT's error when rc is RELTO_OK. */
+static enum relto_err end_count(struct sq_conn *c, int own_txn, enum relto_err rc, char *err)
+{
+	if (own_txn) {
+		char cerr[RELTO_ERRBUF_SIZE];
+		enum relto_err crc = run_stmt(c, "COMMIT", rc ? cerr : err);
+		if (!rc)
+			rc = crc;
+	}
+	return rc;
+}
+
 /* Which versions a query asks for, as block_tally and sq_picks_count take
 ** it: 0 all, 1 first, 2 last, -1 first and last, -2 none (only versions
 ** at given times, which neither counts). */
@@ -837,13 +850,7 @@ static enum relto_err count_blocks(struct sq_conn *c, const struct query_binds *
 			rc = count_rest(c, b, q, stop, t, err);
 		}
 	}
-	if (own_txn) {
-		char cerr[RELTO_ERRBUF_SIZE];
-		enum relto_err crc = run_stmt(c, "COMMIT", rc ? cerr : err);
-		if (!rc)
-			rc = crc;
-	}
-	return rc;
+	return end_count(c, own_txn, rc, err);
 }
 
 /* Whether count_typed can count q's withheld rows: a filter by type and
@@ -890,13 +897,7 @@ static enum relto_err count_typed(struct sq_conn *c, const struct query_binds *b
 			*counted = 1;
 	}
 	sq_picks_done(&pc);
-	if (own_txn) {
-		char cerr[RELTO_ERRBUF_SIZE];
-		enum relto_err crc = run_stmt(c, "COMMIT", rc ? cerr : err);
-		if (!rc)
-			rc = crc;
-	}
-	return rc;
+	return end_count(c, own_txn, rc, err);
 }
 
 /* A walk per released set (sets: distinct, nsets of them) of the others'

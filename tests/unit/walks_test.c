@@ -254,6 +254,16 @@ static int crawl_both(struct fix *f, const struct store_data *d, struct store_qu
 	return -1;
 }
 
+/* Each of d's sets, released one time in `one_in`, into sets: how many. */
+static size_t random_sets(const struct store_data *d, int64_t sets[NSETS], unsigned one_in)
+{
+	size_t nsets = 0;
+	for (int s = 0; s < NSETS; s++)
+		if (rnd(one_in) == 0)
+			sets[nsets++] = d->set_num[s];
+	return nsets;
+}
+
 /* `queries` random queries (released sets, partner, versions, types,
 ** added_after, page size), each crawled every way; 0 when all agree.
 ** *served (if not NULL) adds the rows served. */
@@ -261,10 +271,7 @@ static int random_crawls(struct fix *f, const struct store_data *d, int queries,
 {
 	for (int k = 0; k < queries; k++) {
 		int64_t sets[NSETS];
-		size_t nsets = 0;
-		for (int s = 0; s < NSETS; s++)
-			if (rnd(3) == 0)
-				sets[nsets++] = d->set_num[s];
+		size_t nsets = random_sets(d, sets, 3);
 		struct store_query q = {.coll = f->coll, .limit = 2 + rnd(12)};
 		/* Versions by date (fill_ex's: 2020-01-01 and NOBJ - i .. NOBJ + i
 		** seconds), alone or with the latest. */
@@ -731,10 +738,7 @@ static void test_picks_many_submitters(void)
 	ok = ok && store_marking_sets(f.c, find_set, d, NULL) == RELTO_OK;
 	for (int k = 0; ok && k < 20; k++) {
 		int64_t sets[NSETS];
-		size_t nsets = 0;
-		for (int s = 0; s < NSETS; s++)
-			if (rnd(2) == 0)
-				sets[nsets++] = d->set_num[s];
+		size_t nsets = random_sets(d, sets, 2);
 		struct store_query q = {.coll = f.coll, .limit = 2 + rnd(12), .versions.last = 1};
 		q.vis = (struct store_visibility){.on = 1, .sets = sets, .nsets = nsets, .originator = who[rnd(100)]};
 		size_t n = 0;
@@ -772,10 +776,7 @@ static void test_picks_many_types(void)
 		ok = ok && store_marking_sets(f.c, find_set, d, NULL) == RELTO_OK;
 		for (int k = 0; ok && k < 60; k++) {
 			int64_t sets[NSETS];
-			size_t nsets = 0;
-			for (int s = 0; s < NSETS; s++)
-				if (rnd(2) == 0)
-					sets[nsets++] = d->set_num[s];
+			size_t nsets = random_sets(d, sets, 2);
 			/* An early type (numbered) and, in the second half, a type
 			** the map has no number for. */
 			const char *asked[2] = {names[rnd(100)], names[255 + rnd(N - 255)]};
