@@ -904,12 +904,12 @@ static enum relto_err count_typed(struct sq_conn *c, const struct query_binds *b
 ** rows and one of the partner's own rows, merged by date; or with
 ** `picked` one walk of the rows in every released set and the partner's
 ** own (WALK_PICKED): the others' rows of the sets not released are never
-** read.  For the audit trail,
-** the rows a walk passes over are noted and counted when the merge passes
-** their date; those of the sets not released are counted after, up to
-** where the page stops: by block (count_blocks) or, under filters
-** block_counts does not hold, set by set from objects_sets's entries
-** alone (COUNT_REST). */
+** read.  For the audit trail, the rows a walk passes over are noted and
+** counted when the merge passes their date; those of the sets not
+** released are counted after, up to where the page stops: by block
+** (count_blocks), under match[type] from the rows' map (count_typed), or,
+** under other filters block_counts does not hold, set by set from
+** objects_sets's entries and the rows (COUNT_REST). */
 static enum relto_err query_merged(struct sq_conn *c, const struct query_binds *b, const int64_t *sets,
                                    size_t nsets, int picked, int *no_map, int with_raw, store_row_fn fn, void *ctx,
                                    char *err)

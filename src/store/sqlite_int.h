@@ -124,15 +124,14 @@ int sq_refs_hidden(struct sq_refs *r, const struct sq_refs_partner *p, int64_t c
                    struct buf *out);
 
 /* pick_sqlite.c: the map of every row's collection, submitter, flags,
-** marking set and type by seq, one per store handle (sq_picks_new: NULL when out of
-** memory), and the virtual table relto_picked(call) over it
+** marking set and type by seq, one per store handle (sq_picks_new: NULL
+** when out of memory), and the virtual table relto_picked(call) over it
 ** (sq_picks_module, on each connection: SQLITE_OK or SQLite's code): the
 ** seq, rising, of the rows of call->coll after call->after whose marking
 ** set call->partner may receive or that it submitted (of the types asked
-** for), from the map brought up to date with
-** call->conn's read transaction (which the walk's first step sets in
-** call->map, with its max in call->end and the partner's submitter number
-** in call->who).  query_sqlite.c (WALK_PICKED) reads only those rows.
+** for), from the map brought up to date with call->conn's read
+** transaction (which the walk's first step sets in call->map, with its
+** max in call->end and the partner's submitter number in call->who).  query_sqlite.c (WALK_PICKED) reads only those rows.
 ** Its column plain is 1 for a row the map decides alone (it refers to
 ** nothing and is of the versions call->versions asks for), own for a row
 ** the partner submitted.
@@ -150,9 +149,8 @@ int sq_refs_hidden(struct sq_refs *r, const struct sq_refs_partner *p, int64_t c
 ** other types too (a row without a type number is picked: SQL's test of
 ** o.type decides it).  sq_picks_types_common: 1 when the types named are
 ** at least 1/sq_pick_types_rare (32; tests change it) of the map's rows
-** (all collections'), so that picking
-** them costs less than walking them by their index; 0 when not, or there
-** is no map yet.  The SQL function relto_of_types(call, seq) (with the
+** (all collections'), so that picking them costs less than walking them
+** by their index; 0 when not, or there is no map yet.  The SQL function relto_of_types(call, seq) (with the
 ** module) tells a set walk, from the map, which rows are not of the types
 ** call->type_names asks for.  sq_picks_done drops the call's map. */
 struct sq_picks;
