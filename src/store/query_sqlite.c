@@ -263,6 +263,7 @@ enum walk_kind {
 	WALK_SET_OTHERS, /* the same, but the partner's (given by WALK_OWN) */
 	WALK_PICKED, /* the rows in released sets, and the partner's, by seq (relto_picked(?16)) */
 	WALK_OWN,   /* the partner's rows by date (objects_posted) */
+	WALK_TYPE,  /* the rows of type ?13 by date (objects_type) */
 	COUNT_REST, /* count the rows of sets not released, not the partner's, before ?14 */
 };
 
@@ -300,6 +301,8 @@ static enum relto_err query_sql(const struct store_query *q, int with_raw, enum 
 			                                      " AND o.marking_set = ?13"
 			                   : kind == WALK_SET_OTHERS ? " FROM objects o INDEXED BY objects_sets WHERE o.coll = ?1"
 			                                               " AND o.marking_set = ?13 AND o.posted_by <> ?11"
+			                   : kind == WALK_TYPE ? " FROM objects o INDEXED BY objects_type WHERE o.coll = ?1"
+			                                         " AND o.type = ?13"
 			                   : kind == WALK_OWN ? " FROM objects o INDEXED BY objects_posted WHERE o.coll = ?1"
 			                                        " AND o.posted_by = ?11"
 			                   : kind == WALK_PICKED ? " FROM relto_picked(?16) p CROSS JOIN objects o"
@@ -316,7 +319,7 @@ static enum relto_err query_sql(const struct store_query *q, int with_raw, enum 
 	** walks objects_type, the rows of that type by date; under "IN" it
 	** walks every row by date, testing the type: a full scan for a type
 	** with few rows (30 ms at 100,000 objects for a type with none). */
-	if (!rc && q->ntypes)
+	if (!rc && q->ntypes && kind != WALK_TYPE)
 		rc = buf_puts(sql, q->ntypes == 1 && !q->nids ? " AND o.type = (SELECT value FROM json_each(?6))"
 		                                              : " AND o.type IN (SELECT value FROM json_each(?6))");
 	if (!rc && q->nspec_versions)
@@ -910,17 +913,27 @@ static enum relto_err count_typed(struct sq_conn *c, const struct query_binds *b
 ** (count_blocks), under match[type] from the rows' map (count_typed), or,
 ** under other filters block_counts does not hold, set by set from
 ** objects_sets's entries and the rows (COUNT_REST). */
+enum merge_how {
+	MERGE_SETS,   /* a walk per released set (sets) and the partner's own rows */
+	MERGE_PICKED, /* the picked walk */
+	MERGE_TYPES,  /* a walk per type asked for (q->types, distinct): nothing to count after */
+};
+
 static enum relto_err query_merged(struct sq_conn *c, const struct query_binds *b, const int64_t *sets,
-                                   size_t nsets, int picked, int *no_map, int with_raw, store_row_fn fn, void *ctx,
-                                   char *err)
+                                   size_t nsets, enum merge_how how, int *no_map, int with_raw, store_row_fn fn,
+                                   void *ctx, char *err)
 {
 	const struct store_query *q = b->q;
 	struct walk w[MERGE_WALKS];
+	int picked = how == MERGE_PICKED, by_types = how == MERGE_TYPES;
 	/* The picked walk gives the partner's own rows too (the map knows
-	** their submitter): no walk of them apart. */
+	** their submitter): no walk of them apart; nor do the type walks
+	** leave them out. */
 	if (picked)
 		nsets = 1;
-	size_t nw = picked ? 1 : nsets + 1;
+	if (by_types)
+		nsets = q->ntypes;
+	size_t nw = picked || by_types ? nsets : nsets + 1;
 	memset(w, 0, sizeof(w));
 	struct buf set_sql, own_sql;
 	buf_init(&set_sql, 65536);
@@ -939,13 +952,15 @@ static enum relto_err query_merged(struct sq_conn *c, const struct query_binds *
 	/* The walk of the partner's own rows goes first (the last of w): when
 	** it finds none, the set walks need not leave them out (a string
 	** compare per row, 3% of a sparse partner's page). */
-	if (!rc && !picked && query_sql(q, with_raw, WALK_OWN, &own_sql))
+	int own_walk = how == MERGE_SETS;
+	if (!rc && own_walk && query_sql(q, with_raw, WALK_OWN, &own_sql))
 		rc = relto_seterr(err, RELTO_EINTERNAL, "query text over its cap");
-	if (!rc && !picked && !(rc = sq_stmt(c, own_sql.data, &w[nsets].st, err))) {
+	if (!rc && own_walk && !(rc = sq_stmt(c, own_sql.data, &w[nsets].st, err))) {
 		bind_query(w[nsets].st, b, q->withheld ? &w[nsets].notes : NULL, WITHHELD_NOTES);
 		rc = walk_step(c, &w[nsets], err);
 	}
-	if (!rc && query_sql(q, with_raw, picked ? WALK_PICKED : w[nsets].live ? WALK_SET_OTHERS : WALK_SET, &set_sql))
+	enum walk_kind kind = picked ? WALK_PICKED : by_types ? WALK_TYPE : w[nsets].live ? WALK_SET_OTHERS : WALK_SET;
+	if (!rc && query_sql(q, with_raw, kind, &set_sql))
 		rc = relto_seterr(err, RELTO_EINTERNAL, "query text over its cap");
 	/* One statement per walk: copies of the same SQL are told apart in
 	** the statement cache by their copy number. */
@@ -955,6 +970,8 @@ static enum relto_err query_merged(struct sq_conn *c, const struct query_binds *
 			bind_query(w[i].st, b, q->withheld ? &w[i].notes : NULL, WITHHELD_NOTES);
 			if (picked) {
 				sqlite3_bind_pointer(w[i].st, 16, &pick, SQ_PICK_CALL, NULL);
+			} else if (by_types) {
+				sqlite3_bind_text(w[i].st, 13, q->types[i], -1, SQLITE_STATIC);
 			} else {
 				sqlite3_bind_int64(w[i].st, 13, sets[i]);
 				typed[i] = (struct sq_pick_call){.conn = c, .coll = q->coll, .partner = b->call.partner,
@@ -1004,7 +1021,9 @@ static enum relto_err query_merged(struct sq_conn *c, const struct query_binds *
 			sqlite3_reset(w[i].st);
 		free(w[i].notes.v);
 	}
-	if (!rc && q->withheld && stop != INT64_MIN) {
+	/* The type walks read every row the filter lets through: what they
+	** passed over is in their notes. */
+	if (!rc && q->withheld && stop != INT64_MIN && !by_types) {
 		struct set_tally t = {0};
 		int counted = 0;
 		if ((blocks_fit(c, q) || types_fit(c, q)) && !have_lo)
@@ -1048,6 +1067,19 @@ static size_t distinct_sets(const struct store_visibility *vis, int64_t *out, si
 	return n;
 }
 
+/* Whether q's types, several, can be walked one by one (MERGE_TYPES):
+** distinct (a type twice would give its rows twice), and a walk each. */
+static int types_walkable(const struct store_query *q)
+{
+	if (q->ntypes < 2 || q->ntypes > MERGE_WALKS || q->nids)
+		return 0;
+	for (size_t i = 0; i < q->ntypes; i++)
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(q->types[i], q->types[j]) == 0)
+				return 0;
+	return 1;
+}
+
 enum relto_err sq_query(struct store_conn *base, const struct store_query *q, int with_raw,
                         store_row_fn fn, void *ctx, char *err)
 {
@@ -1075,15 +1107,22 @@ enum relto_err sq_query(struct store_conn *base, const struct store_query *q, in
 	size_t nsets = q->vis.on && !q->nids && max ? distinct_sets(&q->vis, sets, max) : max + 1;
 	int picked = nsets > max && q->vis.on && !q->nids && c->picks && sq_pick_walks &&
 	             (!q->ntypes || sq_picks_types_common(c, q->types, q->ntypes));
+	/* Else, under match[type] with several types, a walk of each type on
+	** objects_type, merged by date: "type IN (...)" walked every row by
+	** date, a full scan when the types have few rows (one type is asked
+	** with "=", which walks objects_type alone: query_sql). */
+	int by_types = nsets > max && !picked && types_walkable(q);
 	int no_map = 0;
 	if (!rc && (nsets <= max || picked))
-		rc = query_merged(c, &b, sets, nsets, picked, &no_map, with_raw, fn, ctx, err);
+		rc = query_merged(c, &b, sets, nsets, picked ? MERGE_PICKED : MERGE_SETS, &no_map, with_raw, fn, ctx, err);
+	else if (!rc && by_types)
+		rc = query_merged(c, &b, sets, 0, MERGE_TYPES, &no_map, with_raw, fn, ctx, err);
 	if (no_map) {
 		if (err)
 			err[0] = '\0';
 		rc = RELTO_OK;
 	}
-	if (!rc && nsets > max && (!picked || no_map))
+	if (!rc && nsets > max && (!picked || no_map) && !by_types)
 		rc = query_walk(c, &b, with_raw, fn, ctx, err);
 	for (int i = 0; i < 4; i++)
 		buf_free(&b.lists[i]);
