@@ -255,8 +255,8 @@ static enum relto_err withheld_sql(struct buf *sql, const struct store_versions 
 ** else picked by seq from the rows' map (pick_sqlite.c), its own rows
 ** among them.  Own rows are split off by submitter, not by set: a walk of
 ** "own rows not released" would read all of a partner's rows in released
-** sets to find none (a partner that posted a whole collection paid 40 ms
-** a page). */
+** sets to find none (a partner that posted a whole collection paid 30 ms
+** a page at 100,000 objects). */
 enum walk_kind {
 	WALK_ALL,   /* the collection by date (objects_added) */
 	WALK_SET,   /* the rows of marking set ?13 by date (objects_sets) */
@@ -318,7 +318,7 @@ static enum relto_err query_sql(const struct store_query *q, int with_raw, enum 
 	/* One type (and no ids, which find their rows): "=", so that SQLite
 	** walks objects_type, the rows of that type by date; under "IN" it
 	** walks every row by date, testing the type: a full scan for a type
-	** with few rows (30 ms at 100,000 objects for a type with none). */
+	** with few rows (45 ms at 100,000 objects for a type with none). */
 	if (!rc && q->ntypes && kind != WALK_TYPE)
 		rc = buf_puts(sql, q->ntypes == 1 && !q->nids ? " AND o.type = (SELECT value FROM json_each(?6))"
 		                                              : " AND o.type IN (SELECT value FROM json_each(?6))");
@@ -344,7 +344,7 @@ static enum relto_err query_sql(const struct store_query *q, int with_raw, enum 
 	/* Versions asked for by date alone: their test (a probe of the list)
 	** before the filter, which checks references: a date that matches
 	** no row cost a partner's page the filter of every row (150 ms at
-	** 100,000 objects, 4 times the admin's scan). */
+	** 100,000 objects, 3-4 times the admin's scan). */
 	int version_first = q->versions.nat && !q->versions.all && !q->versions.first && !q->versions.last;
 	if (!rc && filtered && kind == WALK_PICKED)
 		rc = buf_puts(sql, " AND (p.plain OR (1");

@@ -245,7 +245,7 @@ enum relto_err sq_open_db(const char *path, sqlite3 **out, char *err)
 	** one: tried again, every 10 ms for as long as the busy timeout would
 	** wait (two servers started at once on a store whose audit trail did
 	** not exist yet: one stopped with "database is locked", 2 starts in
-	** 29; store_test's test_first_opens_race). */
+	** 29; open_test.c's test_first_opens_race). */
 	enum relto_err rc;
 	for (int waited = 0;; waited += 10) {
 		rc = sq_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
