@@ -248,9 +248,7 @@ enum relto_err audit_body_read(struct buf *b, const struct audit_read *r)
 		if (!reasons) {
 			struct buf list;
 			buf_init(&list, b->cap);
-			rc = audit_reasons_list(&list, r->withheld, r->nwithheld);
-			if (!rc)
-				audit_list_hash(list.data, list.len, made);
+			rc = audit_reasons_hashed(&list, r->withheld, r->nwithheld, made);
 			buf_free(&list);
 			reasons = made;
 		}
@@ -286,6 +284,69 @@ enum relto_err audit_reasons_list(struct buf *b, const struct audit_withheld *w,
 	enum relto_err rc = entry_put_texts(b, texts, n);
 	free(texts);
 	return rc;
+}
+
+/* The last reasons list made (audit_reasons_hashed): its reasons end to
+** end, each with its NUL, the list, and its hash.  Keyed by the texts,
+** not by their addresses: a decision cache rebuilt can put other texts
+** at the same ones. */
+static struct {
+	pthread_mutex_t lock;
+	struct buf key, list;
+	size_t n;
+	int kept;                 /* key, list, n and hash are one list's */
+	unsigned char hash[AUDIT_HASH_LEN];
+} last_reasons = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static int same_reasons(const struct buf *key, size_t kn, const struct audit_withheld *w, size_t n)
+{
+	if (kn != n)
+		return 0;
+	const char *k = key->data, *end = key->data + key->len;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(w[i].reason) + 1;
+		if ((size_t)(end - k) < len || memcmp(k, w[i].reason, len) != 0)
+			return 0;
+		k += len;
+	}
+	return k == end;
+}
+
+enum relto_err audit_reasons_hashed(struct buf *b, const struct audit_withheld *w, size_t n,
+                                    unsigned char hash[AUDIT_HASH_LEN])
+{
+	pthread_mutex_lock(&last_reasons.lock);
+	if (last_reasons.kept && same_reasons(&last_reasons.key, last_reasons.n, w, n)) {
+		enum relto_err rc = buf_append(b, last_reasons.list.data, last_reasons.list.len);
+		if (!rc)
+			memcpy(hash, last_reasons.hash, AUDIT_HASH_LEN);
+		pthread_mutex_unlock(&last_reasons.lock);
+		return rc;
+	}
+	pthread_mutex_unlock(&last_reasons.lock);
+	size_t start = b->len;
+	enum relto_err rc = audit_reasons_list(b, w, n);
+	if (rc)
+		return rc;
+	audit_list_hash(b->data + start, b->len - start, hash);
+	/* Kept for the next answer; an answer made is right whether or not
+	** it could be kept. */
+	pthread_mutex_lock(&last_reasons.lock);
+	struct buf *key = &last_reasons.key, *list = &last_reasons.list;
+	if (!key->cap) {
+		buf_init(key, (size_t)1 << 20);
+		buf_init(list, (size_t)1 << 20);
+	}
+	buf_reset(key);
+	buf_reset(list);
+	enum relto_err failed = buf_append(list, b->data + start, b->len - start);
+	for (size_t i = 0; !failed && i < n; i++)
+		failed = buf_append(key, w[i].reason, strlen(w[i].reason) + 1);
+	last_reasons.kept = !failed;
+	last_reasons.n = n;
+	memcpy(last_reasons.hash, hash, AUDIT_HASH_LEN);
+	pthread_mutex_unlock(&last_reasons.lock);
+	return RELTO_OK;
 }
 
 enum relto_err audit_body_admin(struct buf *b, const struct audit_admin *a)

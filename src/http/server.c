@@ -526,14 +526,13 @@ static struct answer_audit *answer_audit_take(struct req *r)
 			w[i] = (struct audit_withheld){.reason = a->withheld[i].reason, .n = a->withheld[i].n};
 		struct buf b;
 		buf_init(&b, 1u << 20);
-		if (audit_reasons_list(&b, w, a->nwithheld)) {
+		if (audit_reasons_hashed(&b, w, a->nwithheld, a->reasons_hash)) {
 			buf_free(&b);
 			answer_audit_free(a);
 			return NULL;
 		}
 		a->reasons_len = b.len;
 		a->reasons = buf_steal(&b);
-		audit_list_hash(a->reasons, a->reasons_len, a->reasons_hash);
 	}
 	return a;
 }

@@ -47,8 +47,9 @@ int redact_may_be_required(const char *selector);
 /* ---- a cache of partial copies ----
 ** A partial copy depends only on the stored bytes (a row never changes:
 ** its seq names them), the selectors stripped and the references hidden,
-** so it can be kept across requests and snapshots under a digest of those
-** three.  Direct-mapped, bounded by max_bytes; thread-safe. */
+** so it can be kept across requests and snapshots under those three,
+** compared whole.  Direct-mapped, bounded by max_bytes (keys included);
+** thread-safe. */
 struct redact_cache;
 
 enum relto_err redact_cache_new(size_t max_bytes, struct redact_cache **out);

@@ -608,16 +608,43 @@ static int pick_close(sqlite3_vtab_cursor *base)
 	return SQLITE_OK;
 }
 
+void sq_picks_passed_init(struct sq_pick_passed *p)
+{
+	p->on = 1;
+	p->broken = 0;
+	p->ntouched = 0;
+	memset(p->n, 0, sizeof(p->n));
+}
+
+/* Count entry e (its type number t; 0: none) as passed over, when it is a
+** version the call asks for (sq_picks_count's test). */
+static void pass_over(struct sq_pick_passed *p, uint64_t e, unsigned t, int typed, uint64_t need, int all)
+{
+	if (!(all || (e & need)))
+		return;
+	int64_t set = E_SET(e);
+	if ((typed && t == 0) || set >= SQ_PASSED_SETS) {
+		p->broken = 1;
+		return;
+	}
+	if (p->n[set]++ == 0)
+		p->touched[p->ntouched++] = (uint16_t)set;
+}
+
 /* From seq on, the first row of the call's collection in a released set
 ** or the partner's own, of a type asked for (or without a type number) if
 ** types are (a chunk at a time: a partner that receives little passes
-** over many). */
+** over many); the rows passed over counted into call->passed while it is
+** on. */
 static void pick_seek(struct pick_cursor *cur)
 {
 	const struct sq_pick_call *call = cur->call;
 	const struct pick_map *m = call->map;
 	uint64_t coll = (uint64_t)call->coll;
 	const unsigned char *want = call->types;
+	struct sq_pick_passed *passed = call->passed && call->passed->on ? call->passed : NULL;
+	int pick = call->versions;
+	uint64_t need = pick == 1 ? (uint64_t)1 << 33 : pick == 2 ? (uint64_t)1 << 32 : pick == -1 ? FLAGS : 0;
 	int64_t seq = cur->seq;
 	while (seq <= call->end) {
 		_Atomic uint64_t *ch = m->chunks[seq >> CHUNK_BITS];
@@ -626,14 +653,15 @@ static void pick_seek(struct pick_cursor *cur)
 		for (; ch && seq <= stop; seq++) {
 			uint64_t e = atomic_load_explicit(&ch[seq & (CHUNK - 1)], memory_order_relaxed);
 			unsigned t = want ? types[seq & (CHUNK - 1)] : 0;
-			if (t && !(want[t >> 3] >> (t & 7) & 1))
+			if ((t && !(want[t >> 3] >> (t & 7) & 1)) || E_COLL(e) != coll)
 				continue;
-			if (E_COLL(e) == coll && (sq_set_released(call->partner.bits, call->partner.nsets, E_SET(e)) ||
-			                          E_WHO(e) == call->who)) {
+			if (sq_set_released(call->partner.bits, call->partner.nsets, E_SET(e)) || E_WHO(e) == call->who) {
 				cur->seq = seq;
 				cur->e = e;
 				return;
 			}
+			if (passed)
+				pass_over(passed, e, t, want != NULL, need, pick == 0);
 		}
 		seq = stop + 1;
 	}
@@ -762,6 +790,13 @@ int sq_picks_view(struct sq_pick_call *call)
 		call->types = call->type_bits;
 	}
 	return 0;
+}
+
+void sq_picks_row(const struct sq_pick_call *call, int64_t seq, int *own, int *refers)
+{
+	uint64_t e = map_get(call->map, seq);
+	*own = E_WHO(e) == call->who;
+	*refers = !E_PLAIN(e);
 }
 
 int sq_picks_types_common(struct sq_conn *c, const char *const *names, size_t n)

@@ -275,7 +275,8 @@ enum walk_kind {
 ** ?14 where the count stops, ?16 the walk's picks (struct sq_pick_call).
 ** Columns: 0 seq, 1 date_added, 2 version,
 ** 3 id, 4 version_text, 5 spec_version, 6 marking_set, 7 entry, then raw
-** (with_raw), then the hidden optional references and "own" (visible). */
+** (with_raw), then the hidden optional references and "own" (visible;
+** a picked walk's own rows are told by the map: row_of). */
 static enum relto_err query_sql(const struct store_query *q, int with_raw, enum walk_kind kind, struct buf *sql)
 {
 	enum relto_err rc;
@@ -293,7 +294,7 @@ static enum relto_err query_sql(const struct store_query *q, int with_raw, enum 
 			rc = buf_puts(sql, ", o.raw");
 		if (!rc && q->vis.on)
 			rc = buf_puts(sql, kind == WALK_PICKED ? ", CASE WHEN o.nopt = 0 OR p.own THEN NULL"
-			                                         " ELSE relto_hidden_refs(?15, o.ref_list) END, p.own"
+			                                         " ELSE relto_hidden_refs(?15, o.ref_list) END"
 			                                       : ", CASE WHEN o.nopt = 0 OR o.posted_by = ?11 THEN NULL"
 			                                         " ELSE relto_hidden_refs(?15, o.ref_list) END, o.posted_by = ?11");
 		if (!rc)
@@ -423,7 +424,8 @@ static void bind_query(sqlite3_stmt *st, const struct query_binds *b, void *with
 /* The row a walk's statement is on, as store.h describes it.  Columns are
 ** decoded only when read: a page of objects needs the bytes, a manifest
 ** the names. */
-static struct store_row row_of(sqlite3_stmt *st, const struct store_query *q, int with_raw)
+static struct store_row row_of(sqlite3_stmt *st, const struct store_query *q, int with_raw,
+                               const struct sq_pick_call *pick)
 {
 	struct store_row row = {
 		.seq = sqlite3_column_int64(st, 0),
@@ -435,10 +437,15 @@ static struct store_row row_of(sqlite3_stmt *st, const struct store_query *q, in
 		row.raw = sqlite3_column_blob(st, 8);
 		row.raw_len = (size_t)sqlite3_column_bytes(st, 8);
 	}
-	if (q->vis.on) {
-		row.hidden_refs = (const char *)sqlite3_column_text(st, with_raw ? 9 : 8);
+	/* A picked row's submitter and references from the map: the column
+	** reads cost more (two a row, 2% of a partner's page). */
+	int refers = 1;
+	if (q->vis.on && pick)
+		sq_picks_row(pick, row.seq, &row.own, &refers);
+	else if (q->vis.on)
 		row.own = sqlite3_column_int(st, with_raw ? 10 : 9);
-	}
+	if (q->vis.on && refers)
+		row.hidden_refs = (const char *)sqlite3_column_text(st, with_raw ? 9 : 8);
 	if (q->with_entries) {
 		row.entry = sqlite3_column_blob(st, 7);
 		row.entry_len = (size_t)sqlite3_column_bytes(st, 7);
@@ -477,7 +484,7 @@ static enum relto_err query_walk(struct sq_conn *c, const struct query_binds *b,
 			*q->withheld = before;
 		else if (q->withheld && given + 1 == q->limit)
 			before = *q->withheld;
-		struct store_row row = row_of(st, q, with_raw);
+		struct store_row row = row_of(st, q, with_raw, NULL);
 		rc = fn(ctx, &row);
 	}
 	if (!rc && r != SQLITE_DONE)
@@ -949,6 +956,15 @@ static enum relto_err query_merged(struct sq_conn *c, const struct query_binds *
 	enum relto_err rc = picked ? seq_before(c, q, &lo, err) : RELTO_OK;
 	have_lo = picked;
 	pick.after = lo;
+	/* What the picked walk passes over, counted as it goes: when the page
+	** fills, that is the count after the walk (count_blocks, count_typed)
+	** made without reading the map or block_counts again. */
+	struct sq_pick_passed passed;
+	int tally_walk = picked && q->withheld && (blocks_fit(c, q) || types_fit(c, q));
+	if (tally_walk) {
+		sq_picks_passed_init(&passed);
+		pick.passed = &passed;
+	}
 	/* The walk of the partner's own rows goes first (the last of w): when
 	** it finds none, the set walks need not leave them out (a string
 	** compare per row, 3% of a sparse partner's page). */
@@ -1001,10 +1017,12 @@ static enum relto_err query_merged(struct sq_conn *c, const struct query_binds *
 		if (given + 1 == q->limit) {
 			stop = w[next].date_added;
 			stop_seq = sqlite3_column_int64(w[next].st, 0);
+			if (tally_walk)
+				passed.on = 0; /* the walk is at this row: what it passed over is before it */
 		} else if (given == q->limit && q->limit == 1) {
 			stop = INT64_MIN;
 		}
-		struct store_row row = row_of(w[next].st, q, with_raw);
+		struct store_row row = row_of(w[next].st, q, with_raw, picked ? &pick : NULL);
 		rc = fn(ctx, &row);
 		if (!rc && given == q->limit)
 			break;
@@ -1021,9 +1039,23 @@ static enum relto_err query_merged(struct sq_conn *c, const struct query_binds *
 			sqlite3_reset(w[i].st);
 		free(w[i].notes.v);
 	}
+	/* A page the picked walk filled: what it passed over up to the row
+	** before the last. */
+	int walk_counted = !rc && tally_walk && stop != INT64_MIN && stop != INT64_MAX && !passed.broken;
+	if (walk_counted) {
+		/* In set order, as the counts after the walk give them. */
+		for (size_t k = 1; k < passed.ntouched; k++)
+			for (size_t j = k; j > 0 && passed.touched[j - 1] > passed.touched[j]; j--) {
+				uint16_t x = passed.touched[j];
+				passed.touched[j] = passed.touched[j - 1];
+				passed.touched[j - 1] = x;
+			}
+		for (size_t k = 0; k < passed.ntouched; k++)
+			store_withheld_add(q->withheld, passed.touched[k], passed.n[passed.touched[k]]);
+	}
 	/* The type walks read every row the filter lets through: what they
 	** passed over is in their notes. */
-	if (!rc && q->withheld && stop != INT64_MIN && !by_types) {
+	if (!rc && q->withheld && stop != INT64_MIN && !by_types && !walk_counted) {
 		struct set_tally t = {0};
 		int counted = 0;
 		if ((blocks_fit(c, q) || types_fit(c, q)) && !have_lo)

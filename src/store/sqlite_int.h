@@ -171,7 +171,28 @@ struct sq_pick_call {
 	const unsigned char *types;
 	unsigned char type_bits[32];
 	int viewed;                /* relto_of_types has viewed the map */
+	struct sq_pick_passed *passed; /* the walk counts what it passes over into it, or NULL */
 };
+/* The rows a picked walk passes over (in the call's collection, neither
+** in a released set nor the partner's, a version and type asked for),
+** counted by marking set while `on`: the page's withheld rows up to
+** where the caller turns it off, at no cost but a count, where a count
+** after the walk read the map or block_counts again.  broken: a row
+** could not be counted here (its set at or past SQ_PASSED_SETS, or no
+** type number under a filter by type). */
+#define SQ_PASSED_SETS 1024
+struct sq_pick_passed {
+	int on, broken;
+	size_t ntouched;
+	uint16_t touched[SQ_PASSED_SETS]; /* the sets counted, each once, in the order met */
+	uint32_t n[SQ_PASSED_SETS];
+};
+/* Start p: counting, nothing counted. */
+void sq_picks_passed_init(struct sq_pick_passed *p);
+/* Of row seq, a row the walk of call gave: whether the partner submitted
+** it (1, else 0) in *own, and whether it refers to anything in *refers
+** (when not, it hides no reference). */
+void sq_picks_row(const struct sq_pick_call *call, int64_t seq, int *own, int *refers);
 /* 0: partners' pages walk the collection instead (tests compare both). */
 extern int sq_pick_walks;
 /* 1: a whole read of the store runs in the walk that needs it, instead of

@@ -3,6 +3,7 @@
 */
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include "buf.h"
 
@@ -122,7 +123,8 @@ enum relto_err buf_printf(struct buf *b, const char *fmt, ...)
 	return rc;
 }
 
-enum relto_err buf_put_json_string(struct buf *b, const char *s)
+/* buf_put_json_string, a byte at a time. */
+static enum relto_err put_json_escaped(struct buf *b, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t start = b->len; /* a refused append leaves the buffer as it was */
@@ -151,6 +153,46 @@ enum relto_err buf_put_json_string(struct buf *b, const char *s)
 		b->data[start] = '\0';
 	}
 	return rc;
+}
+
+/* Whether one of the eight bytes of w is below 0x20, '"' or '\\': a byte
+** JSON escapes.  Bytes from 0x80 (UTF-8) are not: their high bit keeps
+** them out of each test, which is exact for "is there one". */
+static int escapes_in(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+	uint64_t quote = w ^ (ones * '"'), slash = w ^ (ones * '\\');
+	return ((((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) | ((slash - ones) & ~slash)) & highs) != 0;
+}
+
+enum relto_err buf_put_json_string(struct buf *b, const char *s)
+{
+	/* Most strings (ids, names) escape nothing: checked eight bytes at a
+	** time, then copied whole (a page's hidden references were 1.4% of
+	** it, a byte at a time). */
+	size_t n = strlen(s), i = 0;
+	uint64_t w;
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		if (escapes_in(w))
+			break;
+	}
+	if (i + 8 > n) {
+		w = 0x2020202020202020u; /* spaces escape nothing */
+		memcpy(&w, s + i, n - i);
+		if (!escapes_in(w)) {
+			enum relto_err rc = buf_reserve(b, n + 2);
+			if (rc)
+				return rc;
+			b->data[b->len] = '"';
+			memcpy(b->data + b->len + 1, s, n);
+			b->data[b->len + n + 1] = '"';
+			b->len += n + 2;
+			b->data[b->len] = '\0';
+			return RELTO_OK;
+		}
+	}
+	return put_json_escaped(b, s);
 }
 
 enum relto_err buf_read_file(struct buf *b, const char *path, char *err)

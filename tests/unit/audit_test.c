@@ -224,6 +224,45 @@ static void test_body_read(void)
 	buf_free(&b);
 }
 
+/* audit_reasons_hashed keeps the last list it made: it must give each
+** list's own text and hash, whatever came before, texts compared (the
+** same address with other text in it is another list). */
+static void test_reasons_hashed(void)
+{
+	char a[64] = "policy line 3: not on REL TO", b[64] = "policy line 9: sharing suspended";
+	struct audit_withheld one[] = {{a, 3}}, two[] = {{a, 1}, {b, 2}}, swapped[] = {{b, 2}, {a, 1}};
+	struct {
+		const struct audit_withheld *w;
+		size_t n;
+	} seq[] = {{one, 1}, {one, 1}, {two, 2}, {swapped, 2}, {two, 2}, {one, 1}};
+	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		struct buf want, got;
+		buf_init(&want, 1u << 16);
+		buf_init(&got, 1u << 16);
+		unsigned char want_hash[AUDIT_HASH_LEN], got_hash[AUDIT_HASH_LEN];
+		CHECK(audit_reasons_list(&want, seq[i].w, seq[i].n) == RELTO_OK);
+		audit_list_hash(want.data, want.len, want_hash);
+		CHECK(buf_puts(&got, "x") == RELTO_OK); /* appended after what the buffer holds */
+		CHECK(audit_reasons_hashed(&got, seq[i].w, seq[i].n, got_hash) == RELTO_OK);
+		CHECK(got.len == want.len + 1 && memcmp(got.data + 1, want.data, want.len) == 0);
+		CHECK(memcmp(got_hash, want_hash, AUDIT_HASH_LEN) == 0);
+		buf_free(&want);
+		buf_free(&got);
+	}
+	/* The same address, another text. */
+	struct buf first, second;
+	buf_init(&first, 1u << 16);
+	buf_init(&second, 1u << 16);
+	unsigned char h1[AUDIT_HASH_LEN], h2[AUDIT_HASH_LEN];
+	CHECK(audit_reasons_hashed(&first, one, 1, h1) == RELTO_OK);
+	a[0] = 'P';
+	CHECK(audit_reasons_hashed(&second, one, 1, h2) == RELTO_OK);
+	CHECK(memcmp(h1, h2, AUDIT_HASH_LEN) != 0);
+	CHECK(second.data && strstr(second.data, "Policy line 3"));
+	buf_free(&first);
+	buf_free(&second);
+}
+
 static void test_body_admin(void)
 {
 	struct buf b;
@@ -1130,6 +1169,7 @@ int main(void)
 		return 1;
 	RUN(test_keys);
 	RUN(test_body_read);
+	RUN(test_reasons_hashed);
 	RUN(test_body_admin);
 	RUN(test_lists);
 	RUN(test_entries_lists);

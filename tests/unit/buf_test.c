@@ -230,6 +230,44 @@ static void test_json_string(void)
 }
 
 /* Every byte 1..127 in one string: Jansson reads back exactly the input. */
+/* The eight-bytes-at-a-time check against a byte at a time: each byte
+** JSON escapes (and some it does not) at each place of strings around a
+** word's length. */
+static void test_json_string_every_place(void)
+{
+	static const unsigned char bytes[] = {0x01, 0x0a, 0x1f, '"', '\\', 0x20, 0x7f, 0x80, 0xc3, 0xff};
+	int bad = 0;
+	for (size_t len = 1; len <= 26; len++)
+		for (size_t at = 0; at < len; at++)
+			for (size_t k = 0; k < sizeof(bytes); k++) {
+				char in[32], want[64];
+				memset(in, 'a', len);
+				in[len] = '\0';
+				in[at] = (char)bytes[k];
+				size_t w = 0;
+				want[w++] = '"';
+				for (size_t i = 0; i < len; i++) {
+					unsigned char c = (unsigned char)in[i];
+					if (c == '"' || c == '\\') {
+						want[w++] = '\\';
+						want[w++] = (char)c;
+					} else if (c < 0x20) {
+						w += (size_t)snprintf(want + w, sizeof(want) - w, "\\u%04x", c);
+					} else {
+						want[w++] = (char)c;
+					}
+				}
+				want[w++] = '"';
+				want[w] = '\0';
+				struct buf b;
+				buf_init(&b, 1024);
+				if (buf_put_json_string(&b, in) != RELTO_OK || !b.data || strcmp(b.data, want) != 0)
+					bad++;
+				buf_free(&b);
+			}
+	CHECK(bad == 0);
+}
+
 static void test_json_string_roundtrip(void)
 {
 	char in[128];
@@ -410,6 +448,7 @@ int main(void)
 	RUN(test_printf);
 	RUN(test_put_i64);
 	RUN(test_json_string);
+	RUN(test_json_string_every_place);
 	RUN(test_json_string_roundtrip);
 	RUN(test_json_string_cap_unchanged);
 	RUN(test_read_file);

@@ -118,6 +118,51 @@ static void test_hidden_object_refs(void)
 	CHECK(run(raw, both, NULL, &withheld) == NULL && withheld);
 }
 
+/* The cache of partial copies gives each row, selectors and hidden
+** references their own copy: another partner's differs by what is hidden
+** from it, and a copy made for one must never be served to the other. */
+static void test_cache_keeps_copies_apart(void)
+{
+	const char *raw = "{\"type\":\"report\",\"spec_version\":\"2.1\",\"id\":\"report--6cf4b0e5-1d6e-4b3f-9d71-1c0e6d2b4a10\","
+	                  "\"created\":\"2024-01-01T00:00:00.000Z\",\"modified\":\"2024-01-01T00:00:00.000Z\","
+	                  "\"name\":\"r\",\"description\":\"d\",\"published\":\"2024-01-01T00:00:00Z\","
+	                  "\"object_refs\":[\"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f\","
+	                  "\"malware--31b940d4-6f7f-459a-80ea-9c1f17b58abc\"]}";
+	const char *hide_malware = "[\"malware--31b940d4-6f7f-459a-80ea-9c1f17b58abc\"]";
+	const char *hide_indicator = "[\"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f\"]";
+	const char *desc[] = {"description", NULL};
+	struct redact_cache *cache = NULL;
+	CHECK(redact_cache_new(1u << 20, &cache) == RELTO_OK);
+	struct {
+		int64_t seq;
+		const char *const *sel;
+		size_t nsel;
+		const char *hidden;
+		const char *gone, *kept; /* what the copy must not and must hold */
+	} cases[] = {
+		{7, NULL, 0, hide_malware, "malware--", "indicator--"},
+		{7, NULL, 0, hide_indicator, "indicator--", "malware--"},
+		{7, desc, 1, hide_malware, "\"description\"", "indicator--"},
+		{7, NULL, 0, NULL, "\"x\"", "\"description\""},
+		{8, NULL, 0, hide_indicator, "indicator--", "malware--"},
+	};
+	/* Twice: made, then from the cache. */
+	for (int round = 0; round < 2; round++)
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			struct redaction r = {.selectors = cases[i].sel, .nselectors = cases[i].nsel,
+			                      .hidden_refs = cases[i].hidden};
+			struct buf out;
+			buf_init(&out, 1u << 20);
+			int withheld = 1;
+			CHECK(redact_cached(cache, cases[i].seq, raw, strlen(raw), &r, &out, &withheld) == RELTO_OK);
+			CHECK(!withheld && out.data);
+			CHECK(out.data && !strstr(out.data, cases[i].gone));
+			CHECK(out.data && strstr(out.data, cases[i].kept));
+			buf_free(&out);
+		}
+	redact_cache_free(cache);
+}
+
 int main(void)
 {
 	RUN(test_strips_selected_properties);
@@ -126,5 +171,6 @@ int main(void)
 	RUN(test_markings_travel_whole);
 	RUN(test_long_property_names_are_redacted);
 	RUN(test_hidden_object_refs);
+	RUN(test_cache_keeps_copies_apart);
 	return TEST_DONE();
 }
