@@ -86,7 +86,19 @@ struct pick_map {
 	_Atomic uint64_t **chunks; /* CHUNKS pointers, each NULL or CHUNK entries */
 	unsigned char **types;    /* CHUNKS pointers, each NULL or CHUNK type numbers (set with chunks) */
 	_Atomic int64_t type_rows[TYPES_MAX + 1]; /* rows put, by type number */
+	_Atomic int64_t rows;     /* rows put */
+	_Atomic uint32_t *coll_rows; /* MAX_COLL + 1 counts: rows put, by collection */
+	/* Rows put by collection (below COLL_TYPES) and type number: what a
+	** page under match[type] would pick from (sq_picks_types_common).
+	** Read and grown under the picks' lock, or before the map is put in
+	** force; ncoll_types collections have a row. */
+	uint32_t (*coll_type_rows)[TYPES_MAX + 1];
+	size_t ncoll_types;
 };
+
+/* Collections whose rows the map counts by type; a store with more
+** numbers asks the store-wide counts. */
+#define COLL_TYPES 1024
 
 struct sq_picks {
 	pthread_mutex_t lock;
@@ -108,8 +120,10 @@ struct sq_picks {
 static struct pick_map *map_new(int64_t deletes)
 {
 	struct pick_map *m = calloc(1, sizeof(*m));
-	if (m && (!(m->chunks = calloc(CHUNKS, sizeof(*m->chunks))) || !(m->types = calloc(CHUNKS, sizeof(*m->types))))) {
+	if (m && (!(m->chunks = calloc(CHUNKS, sizeof(*m->chunks))) || !(m->types = calloc(CHUNKS, sizeof(*m->types))) ||
+	          !(m->coll_rows = calloc((size_t)MAX_COLL + 1, sizeof(*m->coll_rows))))) {
 		free(m->chunks);
+		free(m->types);
 		free(m);
 		m = NULL;
 	}
@@ -131,6 +145,8 @@ static void map_unref(struct pick_map *m)
 	}
 	free(m->chunks);
 	free(m->types);
+	free((void *)m->coll_rows);
+	free(m->coll_type_rows);
 	free(m);
 }
 
@@ -197,6 +213,19 @@ static int map_put(struct pick_map *m, int64_t seq, int64_t coll, int64_t set, i
 	if (seq < 1 || seq >= (int64_t)(CHUNKS << CHUNK_BITS) || coll < 1 || coll > MAX_COLL || set < 0 ||
 	    set > MAX_SET || who < 0)
 		return -1;
+	if (coll < COLL_TYPES && (size_t)coll >= m->ncoll_types) {
+		size_t n = m->ncoll_types ? 2 * m->ncoll_types : 8;
+		while (n <= (size_t)coll)
+			n *= 2;
+		if (n > COLL_TYPES)
+			n = COLL_TYPES;
+		void *grown = realloc(m->coll_type_rows, n * sizeof(*m->coll_type_rows));
+		if (!grown)
+			return -1;
+		m->coll_type_rows = grown;
+		memset(m->coll_type_rows + m->ncoll_types, 0, (n - m->ncoll_types) * sizeof(*m->coll_type_rows));
+		m->ncoll_types = n;
+	}
 	_Atomic uint64_t **ch = &m->chunks[seq >> CHUNK_BITS];
 	unsigned char **tch = &m->types[seq >> CHUNK_BITS];
 	if (!*tch && !(*tch = calloc((size_t)CHUNK, 1)))
@@ -205,6 +234,10 @@ static int map_put(struct pick_map *m, int64_t seq, int64_t coll, int64_t set, i
 		return -1;
 	(*tch)[seq & (CHUNK - 1)] = (unsigned char)type;
 	atomic_fetch_add_explicit(&m->type_rows[type], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&m->coll_rows[coll], 1, memory_order_relaxed);
+	if (coll < COLL_TYPES)
+		m->coll_type_rows[coll][type]++;
+	atomic_fetch_add_explicit(&m->rows, 1, memory_order_relaxed);
 	atomic_store_explicit(&(*ch)[seq & (CHUNK - 1)],
 	                      (uint64_t)coll << 48 | (uint64_t)who << 34 | (uint64_t)(first != 0) << 33 |
 	                              (uint64_t)(last != 0) << 32 | (uint64_t)(plain != 0) << 31 | (uint64_t)set,
@@ -251,6 +284,7 @@ static int map_fill(struct sq_picks *p, struct pick_map *m, sqlite3_stmt *st, in
 
 int sq_picks_inline = 0;
 int64_t sq_pick_types_rare = 32;
+int64_t sq_pick_coll_sparse = 100;
 
 struct sq_picks *sq_picks_new(const char *path)
 {
@@ -799,22 +833,49 @@ void sq_picks_row(const struct sq_pick_call *call, int64_t seq, int *own, int *r
 	*refers = !E_PLAIN(e);
 }
 
-int sq_picks_types_common(struct sq_conn *c, const char *const *names, size_t n)
+int sq_picks_coll_dense(struct sq_conn *c, int64_t coll)
+{
+	struct sq_picks *p = c->picks;
+	if (!p || coll < 1 || coll > MAX_COLL)
+		return 1; /* no map, or none for this collection: the walk finds out */
+	pthread_mutex_lock(&p->lock);
+	const struct pick_map *m = p->broken ? NULL : p->map;
+	int dense = !m || (int64_t)atomic_load_explicit(&m->coll_rows[coll], memory_order_relaxed) * sq_pick_coll_sparse >=
+	                          atomic_load_explicit(&m->rows, memory_order_relaxed);
+	pthread_mutex_unlock(&p->lock);
+	return dense;
+}
+
+int sq_picks_types_common(struct sq_conn *c, int64_t coll, const char *const *names, size_t n)
 {
 	struct sq_picks *p = c->picks;
 	if (!p)
 		return 0;
+	/* No map yet: have it read (by the loader, while this page walks the
+	** types' index), or pages under match[type] would never pick if no
+	** other page had it read. */
+	pthread_mutex_lock(&p->lock);
+	int none = !p->map && !p->broken && !p->loading;
+	pthread_mutex_unlock(&p->lock);
+	int who;
+	if (none)
+		map_unref(map_current(c, "", &who));
 	int64_t rows = 0, of = 0;
 	pthread_mutex_lock(&p->lock);
 	const struct pick_map *m = p->broken ? NULL : p->map;
 	if (m) {
-		for (size_t t = 0; t <= TYPES_MAX; t++)
-			rows += atomic_load_explicit(&m->type_rows[t], memory_order_relaxed);
+		rows = atomic_load_explicit(&m->rows, memory_order_relaxed);
+		/* The collection's rows of those types (none when it has no
+		** row), or, past COLL_TYPES, every collection's. */
+		int by_coll = coll >= 1 && coll < COLL_TYPES;
+		const uint32_t *counts = by_coll && (size_t)coll < m->ncoll_types ? m->coll_type_rows[coll] : NULL;
 		pthread_mutex_lock(&p->who_lock);
 		for (size_t i = 0; i < n; i++) {
 			int k = intern_find(&p->types, names[i]);
-			if (k >= 0 && k < TYPES_MAX)
-				of += atomic_load_explicit(&m->type_rows[k + 1], memory_order_relaxed);
+			if (k < 0 || k >= TYPES_MAX)
+				continue;
+			of += counts ? counts[k + 1]
+			              : by_coll ? 0 : atomic_load_explicit(&m->type_rows[k + 1], memory_order_relaxed);
 		}
 		pthread_mutex_unlock(&p->who_lock);
 	}

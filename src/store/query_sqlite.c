@@ -1131,14 +1131,16 @@ enum relto_err sq_query(struct store_conn *base, const struct store_query *q, in
 		rc = relto_seterr(err, RELTO_EINTERNAL, "query lists over their cap");
 	/* A partner's page: few released sets are walked apart, more are
 	** picked from the rows' map, but under match[id] (the ids find their
-	** rows), and under match[type] when the types asked for are rare
-	** (under 1/32 of the rows): their index finds them, where picking
-	** would pass over most of the collection. */
+	** rows), under match[type] when the types asked for are rare (under
+	** 1/32 of the rows): their index finds them, where picking would pass
+	** over most of the collection; and in a collection of under 1/100 of
+	** the store's rows, where it would pass over the others' rows. */
 	int64_t sets[MERGE_WALKS - 1];
 	size_t max = q->vis.set_walks < MERGE_WALKS - 1 ? q->vis.set_walks : MERGE_WALKS - 1;
 	size_t nsets = q->vis.on && !q->nids && max ? distinct_sets(&q->vis, sets, max) : max + 1;
 	int picked = nsets > max && q->vis.on && !q->nids && c->picks && sq_pick_walks &&
-	             (!q->ntypes || sq_picks_types_common(c, q->types, q->ntypes));
+	             sq_picks_coll_dense(c, q->coll) &&
+	             (!q->ntypes || sq_picks_types_common(c, q->coll, q->types, q->ntypes));
 	/* Else, under match[type] with several types, a walk of each type on
 	** objects_type, merged by date: "type IN (...)" walked every row by
 	** date, a full scan when the types have few rows (one type is asked

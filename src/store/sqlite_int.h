@@ -147,10 +147,12 @@ int sq_refs_hidden(struct sq_refs *r, const struct sq_refs_partner *p, int64_t c
 ** more types than the map numbers): count from the rows instead.  Under
 ** a filter by type (call->type_names), the walk passes over the rows of
 ** other types too (a row without a type number is picked: SQL's test of
-** o.type decides it).  sq_picks_types_common: 1 when the types named are
-** at least 1/sq_pick_types_rare (32; tests change it) of the map's rows
-** (all collections'), so that picking them costs less than walking them
-** by their index; 0 when not, or there is no map yet.  The SQL function relto_of_types(call, seq) (with the
+** o.type decides it).  sq_picks_types_common: 1 when coll's rows of the
+** types named are at least 1/sq_pick_types_rare (32; tests change it) of
+** the map's rows (all collections': a picked walk passes over them all),
+** so that picking them costs less than walking them by their index; 0
+** when not, or there is no map yet (it then has the map read, as a
+** picked walk would).  The SQL function relto_of_types(call, seq) (with the
 ** module) tells a set walk, from the map, which rows are not of the types
 ** call->type_names asks for.  sq_picks_done drops the call's map. */
 struct sq_picks;
@@ -199,6 +201,14 @@ extern int sq_pick_walks;
 ** on the loader thread while walks go without the map (tests). */
 extern int sq_picks_inline;
 extern int64_t sq_pick_types_rare;
+/* A collection's rows are picked from the map when they are at least
+** 1/sq_pick_coll_sparse (100; tests change it) of the store's
+** (sq_picks_coll_dense: 1 also when there is no map yet); else a page
+** passes over the other collections' rows in seq order, ~12 instructions
+** each, where reading the collection's rows by date through the SQL
+** filter costs ~1k more a row than picking it (docs/BENCHMARKS.md). */
+extern int64_t sq_pick_coll_sparse;
+int sq_picks_coll_dense(struct sq_conn *c, int64_t coll);
 /* The map of the store at path; sq_picks_wait waits for a whole read
 ** under way (tests; sq_picks_free does). */
 struct sq_picks *sq_picks_new(const char *path);
@@ -208,7 +218,7 @@ int sq_picks_module(sqlite3 *db);
 int sq_picks_count(const struct sq_pick_call *call, int64_t after, int64_t before, int pick,
                    int (*add)(void *ctx, int64_t set, int64_t n), void *ctx);
 int sq_picks_view(struct sq_pick_call *call);
-int sq_picks_types_common(struct sq_conn *c, const char *const *names, size_t n);
+int sq_picks_types_common(struct sq_conn *c, int64_t coll, const char *const *names, size_t n);
 void sq_picks_done(struct sq_pick_call *call);
 
 /* counts_sqlite.c: block_counts, the rows of each block of 2^shift seq

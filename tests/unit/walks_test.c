@@ -794,6 +794,81 @@ static void test_picks_many_types(void)
 	CHECK(ok);
 }
 
+/* A collection of few rows among many: a page would pass over the other
+** collections' rows in the map, so it is picked from it only when it
+** holds 1/sq_pick_coll_sparse of the store's rows, and under match[type]
+** when its rows of those types are 1/sq_pick_types_rare of them; either
+** way, and with picking forced, every walk agrees. */
+static void test_picks_sparse_collection(void)
+{
+	rng_state = 91 * 0x9e3779b97f4a7c15u;
+	struct fix f;
+	CHECK(fix_open(&f) == 0);
+	int64_t small = 0;
+	CHECK(store_collection(f.c, "0b7c2d5e-1f3a-4b6c-8d9e-aa11bb22cc33", &small, NULL) == RELTO_OK);
+	struct store_data *d = calloc(1, sizeof(*d));
+	int ok = d != NULL;
+	/* 995 rows in f.coll and 5 in small, interleaved: each block of 200
+	** seqs holds one of small's. */
+	enum { N = 1000, BLOCK = 200 };
+	static char ids[N][80];
+	for (int b = 0; ok && b < N / BLOCK; b++) {
+		struct store_new o[BLOCK];
+		for (int i = 0; i < BLOCK; i++) {
+			/* Malware in f.coll only. */
+			int at = b * BLOCK + i;
+			const char *type = i != 100 && at % 2 ? "malware" : "indicator";
+			snprintf(ids[at], sizeof(ids[at]), "%s--00000000-0000-4000-8000-%012d", type, at);
+			o[i] = v1(ids[at], type, canons[rnd(NSETS)], NULL, 0);
+		}
+		enum store_put_result res[BLOCK];
+		int64_t dates[BLOCK];
+		const char *by = posters[rnd(3)];
+		ok = store_put(f.c, f.coll, by, o, 100, res, dates, NULL) == RELTO_OK &&
+		     store_put(f.c, small, by, o + 100, 1, res, dates, NULL) == RELTO_OK &&
+		     store_put(f.c, f.coll, by, o + 101, BLOCK - 101, res, dates, NULL) == RELTO_OK;
+	}
+	ok = ok && store_marking_sets(f.c, find_set, d, NULL) == RELTO_OK;
+	CHECK(ok);
+	static const char *const malware[] = {"malware"}, *const indicator[] = {"indicator"};
+	/* No page has read the map yet: asking has it read (inline here), so
+	** that pages under match[type] alone come to pick. */
+	CHECK(sq_picks_types_common((struct sq_conn *)f.c, f.coll, malware, 1));
+	for (int k = 0; ok && k < 32; k++) {
+		int64_t sets[NSETS];
+		size_t nsets = random_sets(d, sets, 2);
+		struct store_query q = {.coll = k < 4 ? f.coll : small, .limit = 2 + rnd(5)};
+		if (k >= 24) {
+			q.types = k % 4 < 2 ? malware : indicator;
+			q.ntypes = 1;
+		}
+		q.versions.last = 1;
+		q.vis = (struct store_visibility){.on = 1, .sets = sets, .nsets = nsets, .originator = posters[rnd(3)]};
+		size_t n = 0;
+		sq_pick_coll_sparse = k % 2 ? 1000000 : 100;
+		ok = crawl_both(&f, d, q, &n) == 0;
+		sq_pick_coll_sparse = 100;
+	}
+	CHECK(ok);
+	/* The map is read by now (the big collection's pages picked it). */
+	struct sq_conn *c = (struct sq_conn *)f.c;
+	CHECK(sq_picks_coll_dense(c, f.coll)); /* 995 rows of 1000 */
+	CHECK(!sq_picks_coll_dense(c, small)); /* 5: under 1/100 */
+	sq_pick_coll_sparse = 200;
+	CHECK(sq_picks_coll_dense(c, small)); /* at 1/200 */
+	sq_pick_coll_sparse = 100;
+	/* Types are counted by collection: malware is half the store's rows,
+	** none of small's. */
+	CHECK(sq_picks_types_common(c, f.coll, malware, 1));
+	CHECK(!sq_picks_types_common(c, small, malware, 1));
+	CHECK(!sq_picks_types_common(c, small, indicator, 1)); /* 5 * 32 < 1000 */
+	sq_pick_types_rare = 200;
+	CHECK(sq_picks_types_common(c, small, indicator, 1));
+	sq_pick_types_rare = 32;
+	free(d);
+	fix_close(&f);
+}
+
 /* More withheld sets than a page's count keeps by set (STORE_WITHHELD_SETS):
 ** store_withheld_add keeps the lowest-numbered, whatever the order it is
 ** given them in; and every way of reading a page counts the same, `other`
@@ -1189,6 +1264,7 @@ int main(void)
 	RUN(test_picks_out_of_range);
 	RUN(test_picks_many_submitters);
 	RUN(test_picks_many_types);
+	RUN(test_picks_sparse_collection);
 	RUN(test_picks_loader);
 	RUN(test_picks_older_snapshot);
 	RUN(test_withheld_beyond_its_sets);
