@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "redact.h"
+#include "../util/hash.h"
 
 /* Required properties beyond the common ones (STIX 2.1 sections 4 to 7). */
 static const struct required {
@@ -303,21 +304,10 @@ static enum relto_err cache_key(int64_t seq, const struct redaction *r, struct b
 	return rc;
 }
 
-/* A hash of the key, eight bytes a step, folded to a slot. */
+/* The slot of a key. */
 static size_t slot_of(const struct buf *key)
 {
-	const char *p = key->data;
-	size_t n = key->len;
-	uint64_t h = n, w;
-	for (; n >= 8; n -= 8, p += 8) {
-		memcpy(&w, p, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdu;
-		h ^= h >> 32;
-	}
-	w = 0;
-	memcpy(&w, p, n);
-	h = (h ^ w) * 0xc4ceb9fe1a85ec53u;
-	return (size_t)((h ^ (h >> 29)) % CACHE_SLOTS);
+	return (size_t)(hash_bytes(key->data, key->len, 0) % CACHE_SLOTS);
 }
 
 enum relto_err redact_cached(struct redact_cache *cache, int64_t seq, const char *raw, size_t len,

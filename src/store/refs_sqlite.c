@@ -30,6 +30,7 @@
 #include "../util/intern.h"
 #include "../util/buf.h"
 #include "../util/le.h"
+#include "../util/hash.h"
 
 /* Entries before the cache empties itself and starts again: a few MB
 ** per connection. */
@@ -83,18 +84,7 @@ struct sq_refs {
 
 static uint64_t hash_of(int64_t coll, const char *id)
 {
-	/* Eight bytes a step: ids are ~45 bytes. */
-	size_t n = strlen(id);
-	uint64_t h = ((uint64_t)coll * 0x9e3779b97f4a7c15u) ^ n, w;
-	for (; n >= 8; n -= 8, id += 8) {
-		memcpy(&w, id, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdu;
-		h ^= h >> 32;
-	}
-	w = 0;
-	memcpy(&w, id, n);
-	h = (h ^ w) * 0xc4ceb9fe1a85ec53u;
-	return h ^ (h >> 29);
+	return hash_bytes(id, strlen(id), (uint64_t)coll * 0x9e3779b97f4a7c15u);
 }
 
 /* The number of submitter `by`, kept if new; -1 when out of memory. */
