@@ -438,7 +438,7 @@ static struct store_row row_of(sqlite3_stmt *st, const struct store_query *q, in
 		row.raw_len = (size_t)sqlite3_column_bytes(st, 8);
 	}
 	/* A picked row's submitter and references from the map: the column
-	** reads cost more (two a row, 2% of a partner's page). */
+	** reads cost more (two a row, ~1% of a partner's page). */
 	int refers = 1;
 	if (q->vis.on && pick)
 		sq_picks_row(pick, row.seq, &row.own, &refers);

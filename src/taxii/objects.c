@@ -54,9 +54,6 @@ static void sort_by_set(struct store_withheld *w)
 	}
 }
 
-/* Add n objects withheld for reason to the answer's audit, merging equal
-** reasons; past ANSWER_REASONS distinct ones, the last slot takes the
-** rest. */
 /* reason into to (cap bytes with its NUL), cut to fit: snprintf's "%s"
 ** without its cost (a page notes a reason per withheld marking set). */
 static void copy_reason(char *to, size_t cap, const char *reason)
@@ -66,6 +63,9 @@ static void copy_reason(char *to, size_t cap, const char *reason)
 	to[len] = '\0';
 }
 
+/* Add n objects withheld for reason to the answer's audit, merging equal
+** reasons; past ANSWER_REASONS distinct ones, the last slot takes the
+** rest. */
 static void audit_withheld(struct answer_audit *a, const char *reason, int64_t n)
 {
 	size_t i = 0;
