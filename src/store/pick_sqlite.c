@@ -1,25 +1,30 @@
 /*
 ** pick_sqlite.c: the SQLite backend's map of every row by seq (its
 ** collection, marking set, submitter, first/last flags, whether it refers
-** to anything, type), and the virtual table relto_picked that walks it:
-** the rows of one collection whose marking set a partner may receive, or
-** that it submitted, in seq order, without reading from SQLite the rows
-** it passes over.
+** to anything, type; its object, version and references, as numbers),
+** and the virtual table relto_picked that walks it: the rows of one
+** collection a partner may receive, in seq order, decided in C, without
+** reading from SQLite the rows it passes over.
 **
 ** Why: a partner's page walked the collection by date and read every row
 ** to test its markings, so a partner that receives half a collection paid
-** for twice the rows of an unfiltered page (docs/BENCHMARKS.md).  A row's
-** collection, marking set, submitter, references and type never change
-** once it is stored (objects are immutable versions; only is_first and
-** is_last are updated), so they are kept here, nine bytes a row; the walk tests
-** a bit per row in C and SQLite reads only the rows it picks
-** (query_sqlite.c, WALK_PICKED).  A picked row that refers to nothing and
-** is a version the page asks for (its flags) is decided by the map alone
-** ("plain"); the filter in SQL decides the others (references, versions
-** when a later one may be withheld).  The rows it passes over are counted
-** for the audit trail from the map too (sq_picks_count), as the other
-** walks count them, and, by the rows' type, those a sparse partner's page
-** passes over under match[type] (which block_counts cannot count).
+** for twice the rows of an unfiltered page; and the rows that refer to
+** something were then tested in SQL, by string ids, ~300 instructions a
+** reference (docs/BENCHMARKS.md).  A row's collection, marking set,
+** submitter, object, version, references and type never change once it
+** is stored (objects are immutable versions; only is_first and is_last
+** are updated), so they are kept here: nine bytes a row for the walk's
+** bit test, 20 more for deciding references and versions, and each
+** object's id once.  The walk decides each row it picks by the filter's
+** rule (pick_decide: markings, references two levels deep, the version
+** asked for) and SQLite reads only the rows it gives (query_sqlite.c,
+** WALK_PICKED); the few it cannot decide (a list it does not hold,
+** versions asked for by date) it gives for the filter in SQL to check
+** (query_sqlite.c, PICKED_CHECK).  The rows it passes over are counted
+** for the audit trail from the map too (sq_picks_count, and the walk's
+** own tallies), as the other walks count them, and, by the rows' type,
+** those a sparse partner's page passes over under match[type] (which
+** block_counts cannot count).
 **
 ** One map per store handle, shared by its connections.  It is brought up
 ** to date inside the walk's read transaction (xFilter), when the
@@ -34,22 +39,26 @@
 **    again by the next insert, with another set).
 ** Walks read the map without a lock: an entry at or below the highest
 ** seq a walk saw when it started is never written again but for its
-** flags (one atomic word), and a map read again whole is a new map, the
-** old one freed when its last walk ends.  So the map a walk is given has
-** every row of the walk's snapshot as the snapshot has it, except that it
-** can be ahead: rows the snapshot does not have (which the walk does not
-** find), and flags a later version cleared (is_last, is_first go from 1
-** to 0 only, until a delete): such a row is not plain, and the filter in
-** SQL reads the snapshot's flags.  That is what lets the plain rows skip
-** the filter.  A snapshot older than a delete the map has seen gets no
-** map (its walk goes without).
+** flags (one atomic word) and its object's chain head (an atomic word,
+** written after the row it names), and a map read again whole is a new
+** map, the old one freed when its last walk ends.  So the map a walk is
+** given has every row of the walk's snapshot as the snapshot has it,
+** except that it can be ahead: rows the snapshot does not have (which the
+** walk does not pick, nor count among an object's versions: it knows its
+** snapshot's highest seq), and flags a later version cleared (is_last,
+** is_first go from 1 to 0 only, until a delete): the walk decides such a
+** row's version from the versions in its snapshot.  A snapshot older
+** than a delete the map has seen gets no map (its walk goes without).
 */
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "sqlite_int.h"
+#include "../util/buf.h"
+#include "../util/hash.h"
 #include "../util/intern.h"
 
 /* seq s is entry s % CHUNK of chunk s / CHUNK; CHUNKS chunks: seq values
@@ -79,6 +88,19 @@
 ** made from the map. */
 #define TYPES_MAX 255
 
+/* Objects by (collection, id), numbered 0, 1, 2 ... as first met: the
+** keys end to end in `text` (the collection in 8 bytes, the id and its
+** NUL), found by hash.  Only whoever fills a map uses it. */
+struct obj_names {
+	uint32_t *slots;          /* number + 1, 0: free; open addressing */
+	uint32_t *hashes;         /* each slot's hash, low 32 bits: probes compare it first */
+	size_t nslots;
+	uint64_t *at;             /* by number: where its key starts in text */
+	size_t n, cap;
+	struct buf text;
+	int last;                 /* the number last found (-1: none): a whole read meets an object's versions in a row */
+};
+
 struct pick_map {
 	atomic_int refs;
 	_Atomic int64_t max;      /* entries 1 .. max are set */
@@ -94,7 +116,41 @@ struct pick_map {
 	** force; ncoll_types collections have a row. */
 	uint32_t (*coll_type_rows)[TYPES_MAX + 1];
 	size_t ncoll_types;
+	/* What the rows refer to, resolved to numbers, so that a walk decides
+	** a row with references in C (pick_decide), as the filter in SQL
+	** would by refs_sqlite.c's rule.  Objects, each (collection, id) a
+	** row has or a reference names, are numbered by `objs` (written only
+	** by whoever fills the map: p->lock, or before it is put in force).
+	** heads[k]: the seq of the last row put of object k (0: none yet);
+	** prevs[seq]: the row of seq's object put before it (0: none), so a
+	** walk finds every version of an object, and skips those past its
+	** snapshot.  lists[seq]: where seq's references start in ref_blocks (0:
+	** it refers to nothing; LIST_UNKNOWN: the walk cannot tell, the
+	** filter in SQL decides): a count, then per reference its object's
+	** number times two, plus one when required.  Written before the row
+	** is published (max), never after, but for heads (atomic).  A row's
+** object number and version tell the walk whether a later (earlier)
+** version of its object is visible (pick_version), as
+** sq_refs_other_visible tells the filter in SQL. */
+	struct obj_names objs;
+	_Atomic uint32_t **heads;  /* OBJ_CHUNKS pointers, each NULL or CHUNK heads */
+	uint32_t **prevs;          /* CHUNKS pointers, set with chunks */
+	uint32_t **lists;          /* CHUNKS pointers, set with chunks */
+	uint32_t **objects;        /* CHUNKS pointers: the number of each row's object */
+	int64_t **versions;        /* CHUNKS pointers: each row's objects.version */
+	uint32_t **ref_blocks;     /* REF_BLOCKS pointers, each NULL or REF_BLOCK entries */
+	uint64_t refs_used;        /* entries of refs used (from 1: 0 is "none") */
 };
+
+/* Object numbers (2^31, a reference's entry is twice one), their heads in
+** chunks of CHUNK; references in blocks of REF_BLOCK entries (a row's
+** list does not straddle two: a longer one is LIST_UNKNOWN). */
+#define OBJ_MAX ((size_t)1 << 31)
+#define OBJ_CHUNKS (OBJ_MAX >> CHUNK_BITS)
+#define REF_BLOCK ((uint64_t)1 << 16)
+#define REF_BLOCKS ((size_t)1 << 16)
+#define REF_LIST_MAX SQ_PICK_REFS_MAX
+#define LIST_UNKNOWN UINT32_MAX
 
 /* Collections whose rows the map counts by type; a store with more
 ** numbers asks the store-wide counts. */
@@ -121,9 +177,19 @@ static struct pick_map *map_new(int64_t deletes)
 {
 	struct pick_map *m = calloc(1, sizeof(*m));
 	if (m && (!(m->chunks = calloc(CHUNKS, sizeof(*m->chunks))) || !(m->types = calloc(CHUNKS, sizeof(*m->types))) ||
-	          !(m->coll_rows = calloc((size_t)MAX_COLL + 1, sizeof(*m->coll_rows))))) {
+	          !(m->coll_rows = calloc((size_t)MAX_COLL + 1, sizeof(*m->coll_rows))) ||
+	          !(m->heads = calloc(OBJ_CHUNKS, sizeof(*m->heads))) || !(m->prevs = calloc(CHUNKS, sizeof(*m->prevs))) ||
+	          !(m->lists = calloc(CHUNKS, sizeof(*m->lists))) || !(m->objects = calloc(CHUNKS, sizeof(*m->objects))) ||
+	          !(m->versions = calloc(CHUNKS, sizeof(*m->versions))) ||
+	          !(m->ref_blocks = calloc(REF_BLOCKS, sizeof(*m->ref_blocks))))) {
 		free(m->chunks);
 		free(m->types);
+		free((void *)m->coll_rows);
+		free(m->heads);
+		free(m->prevs);
+		free(m->lists);
+		free(m->objects);
+		free(m->versions);
 		free(m);
 		m = NULL;
 	}
@@ -131,6 +197,9 @@ static struct pick_map *map_new(int64_t deletes)
 		atomic_init(&m->refs, 1);
 		atomic_init(&m->max, 0);
 		m->deletes = deletes;
+		m->refs_used = 1;
+		m->objs.last = -1;
+		buf_init(&m->objs.text, (size_t)1 << 40);
 	}
 	return m;
 }
@@ -142,9 +211,27 @@ static void map_unref(struct pick_map *m)
 	for (size_t i = 0; i < CHUNKS; i++) {
 		free(m->chunks[i]);
 		free(m->types[i]);
+		free(m->prevs[i]);
+		free(m->lists[i]);
+		free(m->objects[i]);
+		free(m->versions[i]);
 	}
+	for (size_t i = 0; i < OBJ_CHUNKS; i++)
+		free((void *)m->heads[i]);
+	for (size_t i = 0; i < REF_BLOCKS; i++)
+		free(m->ref_blocks[i]);
 	free(m->chunks);
 	free(m->types);
+	free(m->heads);
+	free(m->prevs);
+	free(m->lists);
+	free(m->objects);
+	free(m->versions);
+	free(m->ref_blocks);
+	free(m->objs.slots);
+	free(m->objs.hashes);
+	free(m->objs.at);
+	buf_free(&m->objs.text);
 	free((void *)m->coll_rows);
 	free(m->coll_type_rows);
 	free(m);
@@ -245,8 +332,155 @@ static int map_put(struct pick_map *m, int64_t seq, int64_t coll, int64_t set, i
 	return 0;
 }
 
+/* Whether key k of o is (coll, id). */
+static int obj_is(const struct obj_names *o, uint32_t k, int64_t coll, const char *id)
+{
+	const char *key = o->text.data + o->at[k];
+	int64_t c;
+	memcpy(&c, key, 8);
+	return c == coll && strcmp(key + 8, id) == 0;
+}
+
+/* The slot of (coll, id) with hash h, or the free slot where it would go
+** (o->nslots > 0). */
+static uint32_t *obj_slot(const struct obj_names *o, int64_t coll, const char *id, uint32_t h)
+{
+	size_t mask = o->nslots - 1;
+	for (size_t i = h & mask;; i = (i + 1) & mask)
+		if (!o->slots[i] || (o->hashes[i] == h && obj_is(o, o->slots[i] - 1, coll, id)))
+			return &o->slots[i];
+}
+
+/* Twice the slots, every key in its place again.  0, or -1. */
+static int obj_grow(struct obj_names *o)
+{
+	size_t n = o->nslots ? 2 * o->nslots : 1024;
+	uint32_t *slots = calloc(n, sizeof(*slots)), *hashes = malloc(n * sizeof(*hashes));
+	if (!slots || !hashes) {
+		free(slots);
+		free(hashes);
+		return -1;
+	}
+	for (size_t i = 0; i < o->nslots; i++) {
+		if (!o->slots[i])
+			continue;
+		size_t j = o->hashes[i] & (n - 1);
+		while (slots[j])
+			j = (j + 1) & (n - 1);
+		slots[j] = o->slots[i];
+		hashes[j] = o->hashes[i];
+	}
+	free(o->slots);
+	free(o->hashes);
+	o->slots = slots;
+	o->hashes = hashes;
+	o->nslots = n;
+	return 0;
+}
+
+/* The number of object (coll, id), numbered if new (its head chunk made);
+** -1 when out of memory or past OBJ_MAX objects. */
+static int obj_number(struct pick_map *m, int64_t coll, const char *id)
+{
+	struct obj_names *o = &m->objs;
+	size_t idlen = strlen(id);
+	if (o->last >= 0 && obj_is(o, (uint32_t)o->last, coll, id))
+		return o->last;
+	if (2 * (o->n + 1) > o->nslots && obj_grow(o))
+		return -1;
+	uint32_t h = (uint32_t)hash_bytes(id, idlen, (uint64_t)coll);
+	uint32_t *slot = obj_slot(o, coll, id, h);
+	if (*slot)
+		return o->last = (int)(*slot - 1);
+	if (o->n >= OBJ_MAX)
+		return -1;
+	if (o->n == o->cap) {
+		size_t cap = o->cap ? 2 * o->cap : 1024;
+		uint64_t *at = realloc(o->at, cap * sizeof(*at));
+		if (!at)
+			return -1;
+		o->at = at;
+		o->cap = cap;
+	}
+	size_t k = o->n;
+	_Atomic uint32_t **ch = &m->heads[k >> CHUNK_BITS];
+	if (!*ch && !(*ch = calloc((size_t)CHUNK, sizeof(**ch))))
+		return -1;
+	o->at[k] = o->text.len;
+	if (buf_append(&o->text, &coll, 8) || buf_append(&o->text, id, idlen + 1))
+		return -1;
+	*slot = (uint32_t)k + 1;
+	o->hashes[slot - o->slots] = h;
+	o->n++;
+	return o->last = (int)k;
+}
+
+/* Row seq, of object (coll, id) and that version, made the last version
+** its object's chain starts from (its chunks of prevs, lists, objects and
+** versions made).  0, or -1. */
+static int obj_link(struct pick_map *m, int64_t seq, int64_t coll, const char *id, int64_t version)
+{
+	size_t c = (size_t)(seq >> CHUNK_BITS);
+	if (seq < 1 || c >= CHUNKS || (!m->prevs[c] && !(m->prevs[c] = calloc((size_t)CHUNK, sizeof(**m->prevs)))) ||
+	    (!m->lists[c] && !(m->lists[c] = calloc((size_t)CHUNK, sizeof(**m->lists)))) ||
+	    (!m->objects[c] && !(m->objects[c] = calloc((size_t)CHUNK, sizeof(**m->objects)))) ||
+	    (!m->versions[c] && !(m->versions[c] = calloc((size_t)CHUNK, sizeof(**m->versions)))))
+		return -1;
+	int k = obj_number(m, coll, id);
+	if (k < 0)
+		return -1;
+	m->objects[c][seq & (CHUNK - 1)] = (uint32_t)k;
+	m->versions[c][seq & (CHUNK - 1)] = version;
+	_Atomic uint32_t *head = &m->heads[(size_t)k >> CHUNK_BITS][k & (CHUNK - 1)];
+	m->prevs[seq >> CHUNK_BITS][seq & (CHUNK - 1)] = atomic_load_explicit(head, memory_order_relaxed);
+	/* Release: a walk that reads the new head reads the prev above. */
+	atomic_store_explicit(head, (uint32_t)seq, memory_order_release);
+	return 0;
+}
+
+/* Row seq's references (list, len bytes; nreq and nopt its counts) into
+** the map, numbered; LIST_UNKNOWN when the list does not match its counts
+** (a damaged store: the filter in SQL withholds it) or is too long.  0,
+** or -1 when out of memory. */
+static int obj_refs(struct pick_map *m, int64_t seq, int64_t coll, const void *list, size_t len, int64_t nreq,
+                    int64_t nopt)
+{
+	uint32_t *at = &m->lists[seq >> CHUNK_BITS][seq & (CHUNK - 1)];
+	*at = LIST_UNKNOWN;
+	if (!list || nreq < 0 || nopt < 0 || nreq + nopt > REF_LIST_MAX)
+		return 0;
+	uint64_t n = (uint64_t)(nreq + nopt);
+	if (m->refs_used % REF_BLOCK + n + 1 > REF_BLOCK)
+		m->refs_used += REF_BLOCK - m->refs_used % REF_BLOCK; /* the next block */
+	uint64_t start = m->refs_used;
+	size_t b = (size_t)(start / REF_BLOCK);
+	if (b >= REF_BLOCKS || start + n + 1 >= LIST_UNKNOWN)
+		return 0;
+	if (!m->ref_blocks[b] && !(m->ref_blocks[b] = malloc((size_t)REF_BLOCK * sizeof(**m->ref_blocks))))
+		return -1;
+	uint32_t *out = m->ref_blocks[b] + start % REF_BLOCK;
+	const unsigned char *p = list, *end = p + len;
+	const char *id;
+	int required, r;
+	uint64_t i = 0, req = 0;
+	while ((r = sq_ref_next(&p, end, &id, &required)) > 0 && i < n) {
+		int k = obj_number(m, coll, id);
+		if (k < 0)
+			return -1;
+		out[1 + i++] = (uint32_t)k << 1 | (uint32_t)required;
+		req += (uint64_t)required;
+	}
+	if (r != 0 || i != n || req != (uint64_t)nreq)
+		return 0;
+	out[0] = (uint32_t)n;
+	m->refs_used = start + n + 1;
+	*at = (uint32_t)start;
+	return 0;
+}
+
 /* Put the rows of st (seq, coll, marking_set, posted_by, is_first,
-** is_last, nreq + nopt, id; any order) into m; with `flags_only`, only the
+** is_last, nreq + nopt, id, nreq, nopt, ref_list, version; any order)
+** into m; with `flags_only`, only the
 ** flags (is_first, is_last) of entries m has.  The new max is published at
 ** the end (rows above the old one are unseen until then).  0; -1 when a
 ** value does not fit the map or memory runs out; SQLite's error code. */
@@ -269,9 +503,14 @@ static int map_fill(struct sq_picks *p, struct pick_map *m, sqlite3_stmt *st, in
 		}
 		const char *by = (const char *)sqlite3_column_text(st, 3);
 		const char *id = (const char *)sqlite3_column_text(st, 7);
+		int64_t coll = sqlite3_column_int64(st, 1);
+		int plain = sqlite3_column_int64(st, 6) == 0;
 		if (!by || !id ||
-		    map_put(m, seq, sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2), who_of(p, &wc, by),
-		            type_of(p, &tc, id), first, last, sqlite3_column_int64(st, 6) == 0))
+		    map_put(m, seq, coll, sqlite3_column_int64(st, 2), who_of(p, &wc, by), type_of(p, &tc, id), first,
+		            last, plain) ||
+		    obj_link(m, seq, coll, id, sqlite3_column_int64(st, 11)) ||
+		    (!plain && obj_refs(m, seq, coll, sqlite3_column_blob(st, 10), (size_t)sqlite3_column_bytes(st, 10),
+		                        sqlite3_column_int64(st, 8), sqlite3_column_int64(st, 9))))
 			return -1;
 		if (seq > max)
 			max = seq;
@@ -331,7 +570,7 @@ void sq_picks_free(struct sq_picks *p)
 	free(p);
 }
 
-/* The rows of st (seq, coll, marking_set, posted_by, id, nreq + nopt,
+/* The rows of st (seq, coll, marking_set, posted_by, id, nreq + nopt, version;
 ** ordered by coll, id, version) into m, each one's is_first and is_last
 ** told by its neighbours: a row is the first version of its object when
 ** the row before it is of another object, the last when the row after it
@@ -359,6 +598,12 @@ static int map_fill_ordered(struct sq_picks *p, struct pick_map *m, sqlite3_stmt
 		struct row row = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2),
 		                  by ? who_of(p, &wc, by) : -1, type_of(p, &tc, id), 1, sqlite3_column_int64(st, 5) == 0};
 		size_t len = (size_t)sqlite3_column_bytes(st, 4);
+		/* Its chain link now: only its entry waits for the next row (its
+		** flags). */
+		if (obj_link(m, row.seq, row.coll, id, sqlite3_column_int64(st, 6))) {
+			failed = 1;
+			break;
+		}
 		if (have_prev) {
 			row.first = prev.coll != row.coll || prev_id.len != len || memcmp(prev_id.data, id, len) != 0;
 			failed = map_put(m, prev.seq, prev.coll, prev.set, prev.who, prev.type, prev.first, row.first,
@@ -398,10 +643,26 @@ static struct pick_map *read_whole(struct sq_picks *p, sqlite3 *db)
 	struct pick_map *m = deletes >= 0 ? map_new(deletes) : NULL;
 	st = NULL;
 	int failed = !m ||
-	             sqlite3_prepare_v2(db, "SELECT seq, coll, marking_set, posted_by, id, nreq + nopt"
+	             sqlite3_prepare_v2(db, "SELECT seq, coll, marking_set, posted_by, id, nreq + nopt, version"
 	                                    " FROM objects INDEXED BY objects_visible ORDER BY coll, id, version",
 	                                -1, &st, NULL) != SQLITE_OK ||
 	             map_fill_ordered(p, m, st);
+	sqlite3_finalize(st);
+	/* Then what the rows that refer to something refer to: from the rows
+	** (one pass over the table), every object numbered by now. */
+	st = NULL;
+	failed = failed ||
+	         sqlite3_prepare_v2(db, "SELECT seq, coll, nreq, nopt, ref_list FROM objects WHERE nreq + nopt > 0", -1,
+	                            &st, NULL) != SQLITE_OK;
+	int r = SQLITE_DONE;
+	while (!failed && (r = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t seq = sqlite3_column_int64(st, 0);
+		failed = seq < 1 || seq > atomic_load(&m->max) || !m->lists[seq >> CHUNK_BITS] ||
+		         obj_refs(m, seq, sqlite3_column_int64(st, 1), sqlite3_column_blob(st, 4),
+		                  (size_t)sqlite3_column_bytes(st, 4), sqlite3_column_int64(st, 2),
+		                  sqlite3_column_int64(st, 3));
+	}
+	failed = failed || r != SQLITE_DONE;
 	sqlite3_finalize(st);
 	if (failed) {
 		map_unref(m);
@@ -464,9 +725,11 @@ static int fill_from(struct sq_conn *c, struct pick_map *m, const char *sql, int
 ** the loader, which reads the store whole into a new map (with
 ** sq_picks_inline, c reads it, with p unlocked meanwhile).  A map ahead of
 ** c's snapshot (same deletes, a higher max) serves it as it is; one that
-** has seen deletes c's snapshot has not is not used.  The map, or NULL:
+** has seen deletes c's snapshot has not is not used.  The snapshot's
+** highest seq in *snap_max (walks ignore the rows above it: the versions
+** of an object a reference names are the snapshot's).  The map, or NULL:
 ** none yet, none for this snapshot, or none at all. */
-static struct pick_map *map_update(struct sq_conn *c)
+static struct pick_map *map_update(struct sq_conn *c, int64_t *snap_max)
 {
 	struct sq_picks *p = c->picks;
 	struct pick_map *m = p->map;
@@ -482,6 +745,7 @@ static struct pick_map *map_update(struct sq_conn *c)
 	}
 	if (max < 0)
 		return NULL; /* the store cannot be read: the map stays as it is */
+	*snap_max = max;
 	if (m && m->deletes > deletes)
 		return NULL; /* c's snapshot is older than a delete the map has seen */
 	if (m && m->deletes == deletes) {
@@ -494,8 +758,8 @@ static struct pick_map *map_update(struct sq_conn *c)
 		                     " FROM objects n CROSS JOIN objects o INDEXED BY objects_visible"
 		                     " WHERE n.seq > ?1 AND NOT (n.is_first AND n.is_last)"
 		                     " AND o.coll = n.coll AND o.id = n.id AND o.seq <= ?1", old, 1) &&
-		    !fill_from(c, m, "SELECT seq, coll, marking_set, posted_by, is_first, is_last, nreq + nopt, id"
-		                     " FROM objects WHERE seq > ?1", old, 0))
+		    !fill_from(c, m, "SELECT seq, coll, marking_set, posted_by, is_first, is_last, nreq + nopt, id, nreq,"
+		                     " nopt, ref_list, version FROM objects WHERE seq > ?1", old, 0))
 			return m;
 	} else if (p->loading) {
 		return NULL;
@@ -544,7 +808,7 @@ static struct pick_map *map_current(struct sq_conn *c, const char *by, int *who)
 	struct pick_map *m = p->broken ? NULL : p->map;
 	if (!p->broken &&
 	    (!m || !c->picks_seen || dv != c->picks_data_version || p->installs != c->picks_installs)) {
-		m = map_update(c);
+		m = map_update(c, &c->picks_snap_max);
 		c->picks_seen = m != NULL;
 		c->picks_data_version = dv;
 		c->picks_installs = p->installs;
@@ -567,18 +831,214 @@ static int wanted(int pick, uint64_t e)
 	return pick == 0 ? 1 : pick == 1 ? E_FIRST(e) : pick == 2 ? E_LAST(e) : pick == -1 ? E_FIRST(e) || E_LAST(e) : 0;
 }
 
-/* The virtual table relto_picked(call): columns seq, plain, own, hidden
-** column call (a pointer to struct sq_pick_call).  A row is plain when
-** the map alone decides it: it refers to nothing and is a version the
-** call asks for (its marking set is released, or it would not be
-** picked); own, when the partner submitted it. */
-enum { PICK_SEQ, PICK_PLAIN, PICK_OWN, PICK_CALL };
+/* The head of object k's chain of versions (0: none), and the version
+** put before v. */
+static uint32_t head_of(const struct pick_map *m, uint32_t k)
+{
+	_Atomic uint32_t *ch = m->heads[k >> CHUNK_BITS];
+	return ch ? atomic_load_explicit(&ch[k & (CHUNK - 1)], memory_order_acquire) : 0;
+}
+
+static uint32_t prev_of(const struct pick_map *m, uint32_t v)
+{
+	return m->prevs[v >> CHUNK_BITS][v & (CHUNK - 1)];
+}
+
+/* Row seq's references in the map: a count, then the entries; NULL when
+** it refers to nothing (0), or the walk cannot tell (*unknown set). */
+static const uint32_t *refs_of(const struct pick_map *m, int64_t seq, int *unknown)
+{
+	uint32_t at = m->lists[seq >> CHUNK_BITS][seq & (CHUNK - 1)];
+	*unknown = at == LIST_UNKNOWN;
+	return at == 0 || at == LIST_UNKNOWN ? NULL : m->ref_blocks[at / REF_BLOCK] + at % REF_BLOCK;
+}
+
+/* Entry e is visible to the call's partner by its markings alone. */
+static int marked_visible(const struct sq_pick_call *call, uint64_t e)
+{
+	return sq_set_released(call->partner.bits, call->partner.nsets, E_SET(e)) || E_WHO(e) == call->who;
+}
+
+/* Some version of object k in the walk's snapshot refers to nothing and is
+** visible by its markings (refs_sqlite.c: a leaf). */
+static int leaf_visible(const struct sq_pick_call *call, uint32_t k)
+{
+	for (uint32_t v = head_of(call->map, k); v; v = prev_of(call->map, v)) {
+		uint64_t e = v <= call->end ? map_get(call->map, v) : 0;
+		if (e && E_PLAIN(e) && marked_visible(call, e))
+			return 1;
+	}
+	return 0;
+}
+
+/* A reference to object k is visible: refs_sqlite.c's rule (sq_refs_visible),
+** from the map.  1, 0, or -1: a version's references are not in the map
+** (the filter in SQL decides). */
+static int ref_visible(const struct sq_pick_call *call, uint32_t k)
+{
+	for (uint32_t v = head_of(call->map, k); v; v = prev_of(call->map, v)) {
+		uint64_t e = v <= call->end ? map_get(call->map, v) : 0;
+		if (!e || !marked_visible(call, e))
+			continue;
+		if (E_PLAIN(e))
+			return 1;
+		int unknown;
+		const uint32_t *r = refs_of(call->map, v, &unknown);
+		if (!r)
+			return -1;
+		int ok = 1, has_opt = 0, any_opt = 0;
+		for (uint32_t i = 1; ok && i <= r[0]; i++) {
+			int leaf = leaf_visible(call, r[i] >> 1);
+			if (r[i] & 1)
+				ok = leaf;
+			else
+				has_opt = 1, any_opt |= leaf;
+		}
+		if (ok && (!has_opt || any_opt))
+			return 1;
+	}
+	return 0;
+}
+
+/* The references of row seq (not plain) decided: 1 when every required
+** one is visible and, if it names optional ones, one of those (the
+** filter's rule, sq_refs_list_visible), 0 when not, -1 when the map
+** cannot tell.  With mask (not NULL), the optional ones that are not
+** visible are marked in it (bit i for the list's i-th reference) and
+** *hidden says whether any is; all are decided then, not only as many as
+** the answer needs. */
+static int row_refs_visible(const struct sq_pick_call *call, int64_t seq, unsigned char *mask, int *hidden)
+{
+	int unknown;
+	const uint32_t *r = refs_of(call->map, seq, &unknown);
+	if (!r)
+		return -1;
+	if (mask) {
+		memset(mask, 0, (r[0] + 7) / 8);
+		*hidden = 0;
+	}
+	int has_opt = 0, any_opt = 0;
+	for (uint32_t i = 1; i <= r[0]; i++) {
+		if (!mask && !(r[i] & 1) && any_opt)
+			continue;
+		int v = ref_visible(call, r[i] >> 1);
+		if (v < 0 || ((r[i] & 1) && !v))
+			return v;
+		if (!(r[i] & 1)) {
+			has_opt = 1;
+			any_opt |= v;
+			if (mask && !v) {
+				mask[(i - 1) >> 3] |= (unsigned char)(1u << ((i - 1) & 7));
+				*hidden = 1;
+			}
+		}
+	}
+	return !has_opt || any_opt;
+}
+
+/* A version of row seq's object other than seq, later (later = 1) or
+** earlier than seq's, is visible to the partner in the walk's snapshot
+** (sq_refs_other_visible's rule): 1, 0, or -1 when the map cannot tell. */
+static int other_visible(const struct sq_pick_call *call, int64_t seq, int later)
+{
+	const struct pick_map *m = call->map;
+	int64_t version = m->versions[seq >> CHUNK_BITS][seq & (CHUNK - 1)];
+	int unsure = 0;
+	for (uint32_t v = head_of(m, m->objects[seq >> CHUNK_BITS][seq & (CHUNK - 1)]); v; v = prev_of(m, v)) {
+		if (v > call->end || v == seq)
+			continue;
+		int64_t at = m->versions[v >> CHUNK_BITS][v & (CHUNK - 1)];
+		if (later ? at <= version : at >= version)
+			continue;
+		uint64_t e = map_get(m, v);
+		if (E_WHO(e) == call->who || (marked_visible(call, e) && E_PLAIN(e)))
+			return 1;
+		if (!marked_visible(call, e))
+			continue;
+		int ok = row_refs_visible(call, v, NULL, NULL);
+		if (ok > 0)
+			return 1;
+		unsure |= ok < 0;
+	}
+	return unsure ? -1 : 0;
+}
+
+/* Whether row seq (entry e), visible, is a version the call asks for
+** (store__version_sql's rule with visibility): of its flags, or the
+** latest (earliest) version the partner may see.  1, 0, -1 (the map
+** cannot tell, or versions asked for by date: the filter in SQL
+** decides).  A flag the map has is one the snapshot has (they are only
+** ever cleared past it); one it has not, the versions in the snapshot
+** decide. */
+static int version_wanted(const struct sq_pick_call *call, int64_t seq, uint64_t e)
+{
+	int pick = call->versions;
+	if (wanted(pick, e))
+		return 1;
+	if (pick == -2 || call->by_date)
+		return -1;
+	int r = 0;
+	for (int later = 0; later < 2; later++) {
+		if (pick != -1 && pick != (later ? 2 : 1))
+			continue;
+		int o = other_visible(call, seq, later);
+		if (o == 0)
+			return 1;
+		if (o < 0)
+			r = -1;
+	}
+	return r;
+}
+
+/* Whether some row of object k lies past the walk's snapshot: the map's
+** flags of k's rows may then be ahead of the snapshot's. */
+static int object_ahead(const struct sq_pick_call *call, uint32_t k)
+{
+	for (uint32_t v = head_of(call->map, k); v; v = prev_of(call->map, v))
+		if (v > call->end)
+			return 1;
+	return 0;
+}
+
+/* How the map decides a picked row (seq, entry e): */
+enum pick_decision {
+	PICK_DEFER = -1,   /* the filter in SQL decides */
+	PICK_REFUSED = 0,  /* not visible (its references fail) */
+	PICK_VISIBLE = 1,  /* visible, and a version the call asks for */
+	PICK_UNWANTED = 2, /* visible, not a version the call asks for */
+};
+
+/* The row's decision; for a visible row with optional references the
+** partner may not see, those marked in mask and *hidden set.  The rule is
+** the filter's (query_sqlite.c, ROW_VISIBLE and version_sql): the
+** partner's own, whole; else its markings (released, or it would not be
+** picked) and its references; then the version clause. */
+static enum pick_decision pick_decide(const struct sq_pick_call *call, int64_t seq, uint64_t e, unsigned char *mask,
+                                      int *hidden)
+{
+	*hidden = 0;
+	int v = E_WHO(e) == call->who || E_PLAIN(e) ? 1 : row_refs_visible(call, seq, mask, hidden);
+	if (v < 0)
+		return PICK_DEFER;
+	if (v == 0)
+		return PICK_REFUSED;
+	int w = version_wanted(call, seq, e);
+	return w < 0 ? PICK_DEFER : w ? PICK_VISIBLE : PICK_UNWANTED;
+}
+
+/* The virtual table relto_picked(call): column seq, hidden column call
+** (a pointer to struct sq_pick_call).  Rows the map decides are not
+** visible, or not versions asked for, are not given (but as refuse()
+** says); of the row the cursor is on, the call holds the decision
+** (call->at, at_decided: 0 when the map leaves it to the filter in SQL)
+** and the references the served copy leaves out (sq_picks_row). */
+enum { PICK_SEQ, PICK_CALL };
 
 struct pick_cursor {
 	sqlite3_vtab_cursor base;
 	struct sq_pick_call *call;
 	int64_t seq;
-	uint64_t e; /* seq's entry */
+	unsigned char mask[REF_LIST_MAX / 8]; /* call->mask */
 };
 
 static int pick_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **out,
@@ -588,7 +1048,7 @@ static int pick_connect(sqlite3 *db, void *aux, int argc, const char *const *arg
 	(void)argc;
 	(void)argv;
 	(void)err;
-	int r = sqlite3_declare_vtab(db, "CREATE TABLE x(seq INTEGER, plain INTEGER, own INTEGER, call HIDDEN)");
+	int r = sqlite3_declare_vtab(db, "CREATE TABLE x(seq INTEGER, call HIDDEN)");
 	if (r != SQLITE_OK)
 		return r;
 	sqlite3_vtab *t = sqlite3_malloc(sizeof(*t));
@@ -665,6 +1125,33 @@ static void pass_over(struct sq_pick_passed *p, uint64_t e, unsigned t, int type
 		p->touched[p->ntouched++] = (uint16_t)set;
 }
 
+/* Row seq (entry e), which the map decides is not visible: 1 when the
+** walk may pass over it, counted into call->refused (if not NULL) when
+** the filter in SQL would note it (query_sqlite.c's relto_withheld: a
+** version asked for by the snapshot's flags); 0 when the filter must see
+** it: a row the tally cannot hold, versions asked for by date, or flags
+** that may be behind the snapshot's (the map's are cleared, never set,
+** past it: a version the map says is asked for is one the snapshot says
+** is, and when no row of its object is past the snapshot, the map's
+** flags are the snapshot's). */
+static int refuse(const struct sq_pick_call *call, int64_t seq, uint64_t e)
+{
+	struct sq_pick_passed *rf = call->refused;
+	if (call->refused_defer)
+		return 0;
+	if (!rf)
+		return 1;
+	int64_t set = E_SET(e);
+	if (!wanted(call->versions, e))
+		return !call->by_date && call->versions != -2 &&
+		       !object_ahead(call, call->map->objects[seq >> CHUNK_BITS][seq & (CHUNK - 1)]);
+	if (set >= SQ_PASSED_SETS)
+		return 0;
+	if (rf->n[set]++ == 0)
+		rf->touched[rf->ntouched++] = (uint16_t)set;
+	return 1;
+}
+
 /* From seq on, the first row of the call's collection in a released set
 ** or the partner's own, of a type asked for (or without a type number) if
 ** types are (a chunk at a time: a partner that receives little passes
@@ -672,26 +1159,43 @@ static void pass_over(struct sq_pick_passed *p, uint64_t e, unsigned t, int type
 ** on. */
 static void pick_seek(struct pick_cursor *cur)
 {
-	const struct sq_pick_call *call = cur->call;
+	struct sq_pick_call *call = cur->call;
 	const struct pick_map *m = call->map;
 	uint64_t coll = (uint64_t)call->coll;
 	const unsigned char *want = call->types;
 	struct sq_pick_passed *passed = call->passed && call->passed->on ? call->passed : NULL;
 	int pick = call->versions;
 	uint64_t need = pick == 1 ? (uint64_t)1 << 33 : pick == 2 ? (uint64_t)1 << 32 : pick == -1 ? FLAGS : 0;
+	/* In locals: the compiler reads them again after each atomic load. */
+	const unsigned char *bits = call->partner.bits;
+	int64_t nsets = call->partner.nsets, end = call->end;
+	int who = call->who;
 	int64_t seq = cur->seq;
-	while (seq <= call->end) {
+	while (seq <= end) {
 		_Atomic uint64_t *ch = m->chunks[seq >> CHUNK_BITS];
 		const unsigned char *types = m->types[seq >> CHUNK_BITS];
-		int64_t stop = (seq | (CHUNK - 1)) < call->end ? seq | (CHUNK - 1) : call->end;
+		int64_t stop = (seq | (CHUNK - 1)) < end ? seq | (CHUNK - 1) : end;
 		for (; ch && seq <= stop; seq++) {
 			uint64_t e = atomic_load_explicit(&ch[seq & (CHUNK - 1)], memory_order_relaxed);
 			unsigned t = want ? types[seq & (CHUNK - 1)] : 0;
 			if ((t && !(want[t >> 3] >> (t & 7) & 1)) || E_COLL(e) != coll)
 				continue;
-			if (sq_set_released(call->partner.bits, call->partner.nsets, E_SET(e)) || E_WHO(e) == call->who) {
+			if (sq_set_released(bits, nsets, E_SET(e)) || E_WHO(e) == who) {
+				int hidden;
+				enum pick_decision d = pick_decide(call, seq, e, cur->mask, &hidden);
+				/* A row without a type number under a filter by type:
+				** SQL's test of its type decides whether it is counted. */
+				if (d == PICK_UNWANTED || (d == PICK_REFUSED && !(want && t == 0) && refuse(call, seq, e)))
+					continue;
 				cur->seq = seq;
-				cur->e = e;
+				call->at = seq;
+				call->at_decided = d == PICK_VISIBLE;
+				call->mask = cur->mask;
+				call->mask_len = 0;
+				if (call->at_decided && hidden) {
+					int unknown;
+					call->mask_len = (refs_of(m, seq, &unknown)[0] + 7) / 8;
+				}
 				return;
 			}
 			if (passed)
@@ -741,10 +1245,6 @@ static int pick_column(sqlite3_vtab_cursor *base, sqlite3_context *ctx, int col)
 	struct pick_cursor *cur = (struct pick_cursor *)base;
 	if (col == PICK_SEQ)
 		sqlite3_result_int64(ctx, cur->seq);
-	else if (col == PICK_PLAIN)
-		sqlite3_result_int(ctx, E_PLAIN(cur->e) && wanted(cur->call->versions, cur->e));
-	else if (col == PICK_OWN)
-		sqlite3_result_int(ctx, E_WHO(cur->e) == cur->call->who);
 	else
 		sqlite3_result_null(ctx);
 	return SQLITE_OK;
@@ -807,7 +1307,11 @@ int sq_picks_view(struct sq_pick_call *call)
 	map_unref(call->map);
 	if (!(call->map = map_current(call->conn, call->partner.originator, &call->who)))
 		return -1;
+	/* The map can be ahead of the snapshot; the rows past it are not the
+	** walk's (picked, or as versions a reference finds). */
 	call->end = atomic_load(&call->map->max);
+	if (call->end > call->conn->picks_snap_max)
+		call->end = call->conn->picks_snap_max;
 	/* The types asked for, numbered now: a type first met in this
 	** snapshot's rows has its number by now. */
 	call->types = NULL;
@@ -826,11 +1330,18 @@ int sq_picks_view(struct sq_pick_call *call)
 	return 0;
 }
 
-void sq_picks_row(const struct sq_pick_call *call, int64_t seq, int *own, int *refers)
+void sq_picks_row(const struct sq_pick_call *call, int64_t seq, int *own, int *refers, const unsigned char **mask,
+                  size_t *mask_len)
 {
 	uint64_t e = map_get(call->map, seq);
 	*own = E_WHO(e) == call->who;
 	*refers = !E_PLAIN(e);
+	*mask = NULL;
+	*mask_len = 0;
+	if (call->at == seq && call->at_decided) {
+		*mask = call->mask;
+		*mask_len = call->mask_len;
+	}
 }
 
 int sq_picks_coll_dense(struct sq_conn *c, int64_t coll)

@@ -221,9 +221,8 @@ int sq_functions(sqlite3 *db)
 ** answered from the same cache (relto_other_visible).  The marking test (a
 ** bit) comes before the submitter's (a text compare): most rows a partner
 ** receives, it receives by their markings (docs/BENCHMARKS.md). */
-#define ROW_VISIBLE_OWN(a, own) "(relto_row_visible(?15, " a ".marking_set, " a ".ref_list, " a ".nreq + " a ".nopt)" \
-	" OR " own ")"
-#define ROW_VISIBLE(a) ROW_VISIBLE_OWN(a, a ".posted_by = ?11")
+#define ROW_VISIBLE(a) "(relto_row_visible(?15, " a ".marking_set, " a ".ref_list, " a ".nreq + " a ".nopt)" \
+	" OR " a ".posted_by = ?11)"
 
 static enum relto_err version_sql(struct buf *sql, const struct store_versions *v, int visible)
 {
@@ -238,9 +237,13 @@ static enum relto_err withheld_sql(struct buf *sql, const struct store_versions 
 {
 	enum relto_err rc = buf_puts(sql, " OR relto_withheld(?12, o.marking_set, ");
 	if (!rc)
-		rc = v->all ? buf_puts(sql, "1")
-		            : buf_printf(sql, "0%s%s%s", v->first ? " OR o.is_first" : "", v->last ? " OR o.is_last" : "",
-		                         v->nat ? " OR o.version IN (SELECT value FROM json_each(?9))" : "");
+		rc = buf_puts(sql, v->all ? "1" : "0");
+	if (!rc && !v->all && v->first)
+		rc = buf_puts(sql, " OR o.is_first");
+	if (!rc && !v->all && v->last)
+		rc = buf_puts(sql, " OR o.is_last");
+	if (!rc && !v->all && v->nat)
+		rc = buf_puts(sql, " OR o.version IN (SELECT value FROM json_each(?9))");
 	if (!rc && dated)
 		rc = buf_puts(sql, ", o.date_added");
 	return rc ? rc : buf_putc(sql, ')');
@@ -262,6 +265,7 @@ enum walk_kind {
 	WALK_SET,   /* the rows of marking set ?13 by date (objects_sets) */
 	WALK_SET_OTHERS, /* the same, but the partner's (given by WALK_OWN) */
 	WALK_PICKED, /* the rows in released sets, and the partner's, by seq (relto_picked(?16)) */
+	PICKED_CHECK, /* the filter of one picked row the map does not decide (?17, its seq) */
 	WALK_OWN,   /* the partner's rows by date (objects_posted) */
 	WALK_TYPE,  /* the rows of type ?13 by date (objects_type) */
 	COUNT_REST, /* count the rows of sets not released, not the partner's, before ?14 */
@@ -272,15 +276,21 @@ enum walk_kind {
 ** ?7 spec versions, ?8 limit, ?9 version timestamps, ?10 released
 ** marking sets (a pointer to struct released_bits), ?11 the partner
 ** (originator), ?12 where withheld rows are noted, ?13 the walk's set,
-** ?14 where the count stops, ?16 the walk's picks (struct sq_pick_call).
+** ?14 where the count stops, ?16 the walk's picks (struct sq_pick_call),
+** ?17 the row a check is of.
 ** Columns: 0 seq, 1 date_added, 2 version,
 ** 3 id, 4 version_text, 5 spec_version, 6 marking_set, 7 entry, then raw
 ** (with_raw), then the hidden optional references and "own" (visible;
-** a picked walk's own rows are told by the map: row_of). */
+** a picked walk gives its ref_list instead: the map tells its own rows
+** and which references it hides, row_of). */
 static enum relto_err query_sql(const struct store_query *q, int with_raw, enum walk_kind kind, struct buf *sql)
 {
 	enum relto_err rc;
-	if (kind == COUNT_REST) {
+	int check = kind == PICKED_CHECK;
+	if (check) {
+		/* The walk applied the other terms. */
+		rc = buf_puts(sql, "SELECT o.seq FROM objects o WHERE o.seq = ?17");
+	} else if (kind == COUNT_REST) {
 		/* Each set not released, counted on objects_sets's entries. */
 		rc = buf_puts(sql, "SELECT m.num, count(*) FROM marking_sets m CROSS JOIN objects o INDEXED BY objects_sets"
 		                   " WHERE NOT relto_released(?10, m.num) AND o.coll = ?1 AND o.marking_set = m.num"
@@ -293,8 +303,7 @@ static enum relto_err query_sql(const struct store_query *q, int with_raw, enum 
 		if (!rc && with_raw)
 			rc = buf_puts(sql, ", o.raw");
 		if (!rc && q->vis.on)
-			rc = buf_puts(sql, kind == WALK_PICKED ? ", CASE WHEN o.nopt = 0 OR p.own THEN NULL"
-			                                         " ELSE relto_hidden_refs(?15, o.ref_list) END"
+			rc = buf_puts(sql, kind == WALK_PICKED ? ", o.ref_list"
 			                                       : ", CASE WHEN o.nopt = 0 OR o.posted_by = ?11 THEN NULL"
 			                                         " ELSE relto_hidden_refs(?15, o.ref_list) END, o.posted_by = ?11");
 		if (!rc)
@@ -310,20 +319,20 @@ static enum relto_err query_sql(const struct store_query *q, int with_raw, enum 
 			                                           " WHERE o.seq = p.seq"
 			                                         : " FROM objects o WHERE o.coll = ?1");
 	}
-	if (!rc && q->has_added_after)
+	if (!rc && !check && q->has_added_after)
 		rc = buf_puts(sql, " AND o.date_added > ?2");
-	if (!rc && q->has_cursor)
+	if (!rc && !check && q->has_cursor)
 		rc = buf_puts(sql, " AND (o.date_added, o.seq) > (?3, ?4)");
-	if (!rc && q->nids)
+	if (!rc && !check && q->nids)
 		rc = buf_puts(sql, " AND o.id IN (SELECT value FROM json_each(?5))");
 	/* One type (and no ids, which find their rows): "=", so that SQLite
 	** walks objects_type, the rows of that type by date; under "IN" it
 	** walks every row by date, testing the type: a full scan for a type
 	** with few rows (45 ms at 100,000 objects for a type with none). */
-	if (!rc && q->ntypes && kind != WALK_TYPE)
+	if (!rc && !check && q->ntypes && kind != WALK_TYPE)
 		rc = buf_puts(sql, q->ntypes == 1 && !q->nids ? " AND o.type = (SELECT value FROM json_each(?6))"
 		                                              : " AND o.type IN (SELECT value FROM json_each(?6))");
-	if (!rc && q->nspec_versions)
+	if (!rc && !check && q->nspec_versions)
 		rc = buf_puts(sql, " AND o.spec_version IN (SELECT value FROM json_each(?7))");
 	/* A set walk's rows of other types, told by the rows' map from
 	** objects_sets's entries, without reading the rows (relto_of_types):
@@ -338,30 +347,28 @@ static enum relto_err query_sql(const struct store_query *q, int with_raw, enum 
 		return rc ? rc : buf_puts(sql, " GROUP BY m.num");
 	}
 	/* The partner's own rows are visible whole: no test.  Nor are the
-	** picked rows the map decides (plain): the map holds their collection,
-	** marking set, flags and submitter, exactly as the walk's snapshot has
-	** them (pick_sqlite.c), and they refer to nothing. */
-	int filtered = kind != WALK_OWN && q->vis.on;
+	** picked rows the map decides: the map holds their collection,
+	** marking set, flags, submitter and references as the walk's
+	** snapshot has them (pick_sqlite.c), and decides them by the filter's
+	** rule; the others, the walk checks one by one (PICKED_CHECK:
+	** query_merged). */
+	int filtered = kind != WALK_OWN && kind != WALK_PICKED && q->vis.on;
 	/* Versions asked for by date alone: their test (a probe of the list)
 	** before the filter, which checks references: a date that matches
 	** no row cost a partner's page the filter of every row (150 ms at
 	** 100,000 objects, 3-4 times the admin's scan). */
 	int version_first = q->versions.nat && !q->versions.all && !q->versions.first && !q->versions.last;
-	if (!rc && filtered && kind == WALK_PICKED)
-		rc = buf_puts(sql, " AND (p.plain OR (1");
-	if (!rc && version_first)
+	if (!rc && version_first && kind != WALK_PICKED)
 		rc = version_sql(sql, &q->versions, q->vis.on);
 	if (!rc && filtered) {
-		rc = buf_puts(sql, kind == WALK_PICKED ? " AND (" ROW_VISIBLE_OWN("o", "p.own") : " AND (" ROW_VISIBLE("o"));
+		rc = buf_puts(sql, " AND (" ROW_VISIBLE("o"));
 		if (!rc && q->withheld)
 			rc = withheld_sql(sql, &q->versions, kind != WALK_ALL);
 		if (!rc)
 			rc = buf_putc(sql, ')');
 	}
-	if (!rc && !version_first)
+	if (!rc && !version_first && kind != WALK_PICKED)
 		rc = version_sql(sql, &q->versions, q->vis.on);
-	if (!rc && filtered && kind == WALK_PICKED)
-		rc = buf_puts(sql, "))");
 	/* With match[id], the ids find the rows (objects_visible); ordering
 	** by the date index instead would scan the whole collection for them
 	** (measured: 6.6 ms for one object among 20,000).  The unary + keeps
@@ -369,11 +376,13 @@ static enum relto_err query_sql(const struct store_query *q, int with_raw, enum 
 	** orders by date_added alone: it is unique in a SQLite store
 	** (next_date_added), and objects_sets holds it but not seq next to
 	** it, so "date_added, seq" would add a sort. */
-	if (!rc && kind != COUNT_REST)
-		rc = buf_puts(sql, q->nids ? " ORDER BY +o.date_added, o.seq LIMIT ?8"
+	/* A picked walk has no LIMIT: rows a check turns down are not
+	** given (the walk stops at q->limit given). */
+	if (!rc && kind != COUNT_REST && !check)
+		rc = buf_puts(sql, kind == WALK_PICKED ? " ORDER BY p.seq"
+		                   : q->nids ? " ORDER BY +o.date_added, o.seq LIMIT ?8"
 		                   : kind == WALK_ALL ? " ORDER BY o.date_added, o.seq LIMIT ?8"
-		                   : kind == WALK_PICKED ? " ORDER BY p.seq LIMIT ?8"
-		                                         : " ORDER BY o.date_added LIMIT ?8");
+		                                      : " ORDER BY o.date_added LIMIT ?8");
 	return rc;
 }
 
@@ -424,9 +433,10 @@ static void bind_query(sqlite3_stmt *st, const struct query_binds *b, void *with
 /* The row a walk's statement is on, as store.h describes it.  Columns are
 ** decoded only when read: a page of objects needs the bytes, a manifest
 ** the names. */
-static struct store_row row_of(sqlite3_stmt *st, const struct store_query *q, int with_raw,
-                               const struct sq_pick_call *pick)
+static struct store_row row_of(sqlite3_stmt *st, const struct query_binds *b, int with_raw,
+                               const struct sq_pick_call *pick, struct buf *hidden, int *failed)
 {
+	const struct store_query *q = b->q;
 	struct store_row row = {
 		.seq = sqlite3_column_int64(st, 0),
 		.date_added = sqlite3_column_int64(st, 1),
@@ -438,13 +448,29 @@ static struct store_row row_of(sqlite3_stmt *st, const struct store_query *q, in
 		row.raw_len = (size_t)sqlite3_column_bytes(st, 8);
 	}
 	/* A picked row's submitter and references from the map: the column
-	** reads cost more (two a row, ~1% of a partner's page). */
+	** reads cost more (two a row, ~1% of a partner's page).  The
+	** references it hides, from its ref_list: those the map marked, or,
+	** for a row the filter in SQL decided, those refs_sqlite.c finds (as
+	** relto_hidden_refs would).  *failed when they cannot be read. */
 	int refers = 1;
-	if (q->vis.on && pick)
-		sq_picks_row(pick, row.seq, &row.own, &refers);
-	else if (q->vis.on)
+	if (q->vis.on && pick) {
+		const unsigned char *mask = NULL;
+		size_t mask_len = 0;
+		sq_picks_row(pick, row.seq, &row.own, &refers, &mask, &mask_len);
+		const void *list = refers && !row.own && !(mask && !mask_len) ? sqlite3_column_blob(st, with_raw ? 9 : 8)
+		                                                              : NULL;
+		size_t len = list ? (size_t)sqlite3_column_bytes(st, with_raw ? 9 : 8) : 0;
+		hidden->len = 0;
+		if (list && ((mask ? sq_refs_marked(list, len, mask, mask_len, hidden)
+		                   : sq_refs_hidden(b->call.refs, &b->call.partner, b->call.coll, list, len, hidden)) ||
+		             buf_putc(hidden, '\0')))
+			*failed = 1;
+		else if (list)
+			row.hidden_refs = hidden->data;
+	} else if (q->vis.on) {
 		row.own = sqlite3_column_int(st, with_raw ? 10 : 9);
-	if (q->vis.on && refers)
+	}
+	if (q->vis.on && refers && !pick)
 		row.hidden_refs = (const char *)sqlite3_column_text(st, with_raw ? 9 : 8);
 	if (q->with_entries) {
 		row.entry = sqlite3_column_blob(st, 7);
@@ -484,7 +510,8 @@ static enum relto_err query_walk(struct sq_conn *c, const struct query_binds *b,
 			*q->withheld = before;
 		else if (q->withheld && given + 1 == q->limit)
 			before = *q->withheld;
-		struct store_row row = row_of(st, q, with_raw, NULL);
+		int failed = 0;
+		struct store_row row = row_of(st, b, with_raw, NULL, NULL, &failed);
 		rc = fn(ctx, &row);
 	}
 	if (!rc && r != SQLITE_DONE)
@@ -527,6 +554,49 @@ static enum relto_err walk_step(struct sq_conn *c, struct walk *w, char *err)
 	if (r != SQLITE_ROW && r != SQLITE_DONE)
 		return sq_err(c->db, "query", err);
 	return w->notes.failed ? relto_seterr(err, RELTO_ENOMEM, "out of memory") : RELTO_OK;
+}
+
+/* The check of the picked rows the map does not decide (PICKED_CHECK):
+** made on the first such row (most pages have none). */
+struct picked_check {
+	const struct query_binds *b;
+	int with_raw;
+	struct notes *notes;      /* where it notes withheld rows (the walk's) */
+	sqlite3_stmt *st;
+};
+
+/* The picked walk's next row that is visible: one the map does not
+** decide (pick: its decision of the row the walk is on) is checked
+** (PICKED_CHECK, which notes it when withheld) and passed over when the
+** check turns it down. */
+static enum relto_err picked_step(struct sq_conn *c, struct walk *w, struct picked_check *check,
+                                  const struct sq_pick_call *pick, char *err)
+{
+	enum relto_err rc;
+	while (!(rc = walk_step(c, w, err)) && w->live) {
+		int64_t seq = sqlite3_column_int64(w->st, 0);
+		if (pick->at == seq && pick->at_decided)
+			break;
+		if (!check->st) {
+			struct buf sql;
+			buf_init(&sql, 65536);
+			rc = query_sql(check->b->q, check->with_raw, PICKED_CHECK, &sql)
+			             ? relto_seterr(err, RELTO_EINTERNAL, "query text over its cap")
+			             : sq_stmt(c, sql.data, &check->st, err);
+			buf_free(&sql);
+			if (rc)
+				return rc;
+			bind_query(check->st, check->b, check->notes, WITHHELD_NOTES);
+		}
+		sqlite3_bind_int64(check->st, 17, seq);
+		int r = sqlite3_step(check->st);
+		sqlite3_reset(check->st);
+		if (r == SQLITE_ROW)
+			break;
+		if (r != SQLITE_DONE)
+			return sq_err(c->db, "query", err);
+	}
+	return rc;
 }
 
 /* (set, count) pairs by set, for a count made in pieces.  Marking set
@@ -942,17 +1012,21 @@ static enum relto_err query_merged(struct sq_conn *c, const struct query_binds *
 		nsets = q->ntypes;
 	size_t nw = picked || by_types ? nsets : nsets + 1;
 	memset(w, 0, sizeof(w));
-	struct buf set_sql, own_sql;
+	struct buf set_sql, own_sql, hidden;
 	buf_init(&set_sql, 65536);
 	buf_init(&own_sql, 65536);
+	struct picked_check check = {.b = b, .with_raw = with_raw, .notes = q->withheld ? &w[0].notes : NULL};
+	buf_init(&hidden, (size_t)1 << 30); /* a picked row's hidden references (row_of) */
 	/* lo: where the rows q may give start (seq_before), read once. */
 	int64_t lo = -1;
 	int have_lo = 0;
 	struct sq_pick_call pick = {.conn = c, .coll = q->coll, .versions = versions_pick(&q->versions),
+	                            .by_date = q->versions.nat && !q->versions.all,
 	                            .partner = b->call.partner, .type_names = q->types, .ntype_names = q->ntypes};
-	/* The set walks' calls of relto_of_types, under match[type]. */
+	/* The set walks' calls of relto_of_types, under match[type]: the
+	** first ntyped (not zeroed whole: a call is ~0.6 KB). */
 	struct sq_pick_call typed[MERGE_WALKS - 1];
-	memset(typed, 0, sizeof(typed));
+	size_t ntyped = 0;
 	enum relto_err rc = picked ? seq_before(c, q, &lo, err) : RELTO_OK;
 	have_lo = picked;
 	pick.after = lo;
@@ -964,6 +1038,21 @@ static enum relto_err query_merged(struct sq_conn *c, const struct query_binds *
 	if (tally_walk) {
 		sq_picks_passed_init(&passed);
 		pick.passed = &passed;
+	}
+	/* The rows the map decides are not visible (their references fail),
+	** counted as the filter in SQL would note them: all, or, when the
+	** page fills, those before the row before the last (none for a page
+	** of one: see the loop below), as they were at that row
+	** (refused_at_stop, by the place of each set in refused.touched).
+	** Under a filter the walk does not know (ids, spec versions), the
+	** filter in SQL sees them. */
+	struct sq_pick_passed refused;
+	uint32_t refused_at_stop[SQ_PASSED_SETS];
+	size_t refused_stop_sets = 0;
+	if (picked && q->withheld) {
+		sq_picks_passed_init(&refused);
+		pick.refused = &refused;
+		pick.refused_defer = q->nids || q->nspec_versions;
 	}
 	/* The walk of the partner's own rows goes first (the last of w): when
 	** it finds none, the set walks need not leave them out (a string
@@ -992,9 +1081,10 @@ static enum relto_err query_merged(struct sq_conn *c, const struct query_binds *
 				sqlite3_bind_int64(w[i].st, 13, sets[i]);
 				typed[i] = (struct sq_pick_call){.conn = c, .coll = q->coll, .partner = b->call.partner,
 				                                 .type_names = q->types, .ntype_names = q->ntypes};
+				ntyped = i + 1;
 				sqlite3_bind_pointer(w[i].st, 16, &typed[i], SQ_PICK_CALL, NULL);
 			}
-			rc = walk_step(c, &w[i], err);
+			rc = picked ? picked_step(c, &w[i], &check, &pick, err) : walk_step(c, &w[i], err);
 			/* No map (a store past its range, out of memory): nothing
 			** is given yet, and the caller walks the collection. */
 			if (rc && picked && i == 0 && !pick.map)
@@ -1019,15 +1109,19 @@ static enum relto_err query_merged(struct sq_conn *c, const struct query_binds *
 			stop_seq = sqlite3_column_int64(w[next].st, 0);
 			if (tally_walk)
 				passed.on = 0; /* the walk is at this row: what it passed over is before it */
+			for (size_t k = 0; picked && q->withheld && k < refused.ntouched; k++)
+				refused_at_stop[k] = refused.n[refused.touched[k]];
+			refused_stop_sets = picked && q->withheld ? refused.ntouched : 0;
 		} else if (given == q->limit && q->limit == 1) {
 			stop = INT64_MIN;
 		}
-		struct store_row row = row_of(w[next].st, q, with_raw, picked ? &pick : NULL);
-		rc = fn(ctx, &row);
+		int failed = 0;
+		struct store_row row = row_of(w[next].st, b, with_raw, picked ? &pick : NULL, &hidden, &failed);
+		rc = failed ? relto_seterr(err, RELTO_ENOMEM, "cannot read what a row refers to") : fn(ctx, &row);
 		if (!rc && given == q->limit)
 			break;
 		if (!rc)
-			rc = walk_step(c, &w[next], err);
+			rc = picked ? picked_step(c, &w[next], &check, &pick, err) : walk_step(c, &w[next], err);
 	}
 	if (!rc && q->withheld && given < q->limit) {
 		count_notes(w, nw, INT64_MAX, q->withheld); /* every walk went to its end */
@@ -1039,6 +1133,12 @@ static enum relto_err query_merged(struct sq_conn *c, const struct query_binds *
 			sqlite3_reset(w[i].st);
 		free(w[i].notes.v);
 	}
+	if (check.st)
+		sqlite3_reset(check.st);
+	for (size_t k = 0; !rc && picked && q->withheld && k < (given < q->limit ? refused.ntouched : refused_stop_sets);
+	     k++)
+		store_withheld_add(q->withheld, refused.touched[k],
+		                   given < q->limit ? refused.n[refused.touched[k]] : refused_at_stop[k]);
 	/* A page the picked walk filled: what it passed over up to the row
 	** before the last. */
 	int walk_counted = !rc && tally_walk && stop != INT64_MIN && stop != INT64_MAX && !passed.broken;
@@ -1074,10 +1174,11 @@ static enum relto_err query_merged(struct sq_conn *c, const struct query_binds *
 		tally_free(&t);
 	}
 	sq_picks_done(&pick);
-	for (size_t i = 0; i < MERGE_WALKS - 1; i++)
+	for (size_t i = 0; i < ntyped; i++)
 		sq_picks_done(&typed[i]);
 	buf_free(&set_sql);
 	buf_free(&own_sql);
+	buf_free(&hidden);
 	return rc;
 }
 

@@ -112,9 +112,7 @@ enum relto_err sq_ref_list(struct buf *out, const struct store_ref *refs, size_t
 	return rc;
 }
 
-/* The next reference of a ref_list at *p (before end): 1 and *id,
-** *required; 0 at the end; -1 when the bytes are not a ref_list. */
-static int next_ref(const unsigned char **p, const unsigned char *end, const char **id, int *required)
+int sq_ref_next(const unsigned char **p, const unsigned char *end, const char **id, int *required)
 {
 	const unsigned char *q = *p;
 	if (q == end)
@@ -271,7 +269,7 @@ static int read_refs(struct sq_refs *r, int64_t coll, const unsigned char *list,
 	const char *id;
 	int required, k;
 	size_t n = 0;
-	while ((k = next_ref(&p, end, &id, &required)) > 0)
+	while ((k = sq_ref_next(&p, end, &id, &required)) > 0)
 		n++;
 	if (k < 0)
 		return -1;
@@ -282,7 +280,7 @@ static int read_refs(struct sq_refs *r, int64_t coll, const unsigned char *list,
 	size_t nl = 0, capl = 0;
 	int nreq = 0;
 	p = list;
-	for (size_t i = 0; i < n && next_ref(&p, end, &id, &required) > 0; i++) {
+	for (size_t i = 0; i < n && sq_ref_next(&p, end, &id, &required) > 0; i++) {
 		nreq += required;
 		v->required[i] = required;
 		v->first[i] = nl;
@@ -460,7 +458,7 @@ int sq_refs_list_visible(struct sq_refs *r, const struct sq_refs_partner *p, int
 	const unsigned char *q = list, *end = q + len;
 	const char *id;
 	int required, k, has_opt = 0, any_opt = 0;
-	while ((k = next_ref(&q, end, &id, &required)) > 0) {
+	while ((k = sq_ref_next(&q, end, &id, &required)) > 0) {
 		if (!required) {
 			has_opt = 1;
 			if (any_opt)
@@ -483,7 +481,7 @@ int sq_refs_hidden(struct sq_refs *r, const struct sq_refs_partner *p, int64_t c
 	int required, k, n = 0;
 	if (buf_putc(out, '['))
 		return -1;
-	while ((k = next_ref(&q, end, &id, &required)) > 0) {
+	while ((k = sq_ref_next(&q, end, &id, &required)) > 0) {
 		if (required)
 			continue;
 		int v = sq_refs_visible(r, p, coll, id);
@@ -522,4 +520,18 @@ int sq_refs_other_visible(struct sq_refs *r, const struct sq_refs_partner *p, in
 		e = lookup(r, coll, id);
 	}
 	return e ? 0 : -1;
+}
+
+int sq_refs_marked(const void *list, size_t len, const void *mask, size_t mask_len, struct buf *out)
+{
+	const unsigned char *q = list, *end = q + len, *bits = mask;
+	const char *id;
+	int required, k, n = 0;
+	if (buf_putc(out, '['))
+		return -1;
+	for (size_t i = 0; (k = sq_ref_next(&q, end, &id, &required)) > 0; i++)
+		if (i / 8 < mask_len && (bits[i / 8] >> (i % 8) & 1) && !required &&
+		    ((n++ && buf_putc(out, ',')) || buf_put_json_string(out, id)))
+			return -1;
+	return k < 0 || buf_putc(out, ']') ? -1 : 0;
 }

@@ -51,6 +51,7 @@ struct sq_conn {
 	unsigned picks_data_version;   /* the data version the map was last checked at */
 	int picks_seen;                /* 0: check it at the next walk */
 	unsigned picks_installs;       /* the map's installs when last checked */
+	int64_t picks_snap_max;        /* the highest seq of the snapshot it was last checked at */
 };
 
 /* A prepared statement for sql from the connection's cache, reset and
@@ -108,6 +109,10 @@ int sq_refs_visible(struct sq_refs *r, const struct sq_refs_partner *p, int64_t 
 /* A row's references as objects.ref_list holds them (appended to out;
 ** nothing for none).  RELTO_OK; RELTO_ENOMEM, RELTO_ETOOBIG. */
 enum relto_err sq_ref_list(struct buf *out, const struct store_ref *refs, size_t n);
+/* The next reference of a ref_list at *p (before end): 1, with *id (in
+** place, NUL-terminated) and *required (1 or 0); 0 at the end; -1 when
+** the bytes are not a ref_list. */
+int sq_ref_next(const unsigned char **p, const unsigned char *end, const char **id, int *required);
 /* The filter's rule for a row's ref_list (len bytes): every required
 ** reference visible and, if it names optional ones, one of those.  1, 0,
 ** or -1 (as sq_refs_visible, or list is not a ref_list). */
@@ -122,19 +127,26 @@ int sq_refs_other_visible(struct sq_refs *r, const struct sq_refs_partner *p, in
 ** visible (in their order) to out.  0, or -1. */
 int sq_refs_hidden(struct sq_refs *r, const struct sq_refs_partner *p, int64_t coll, const void *list, size_t len,
                    struct buf *out);
+/* Append the JSON array of the optional references of list whose place
+** (from 0) is marked in mask (bit i % 8 of byte i / 8), in their order, to
+** out: the hidden ones, as the rows' map decided them.  0, or -1. */
+int sq_refs_marked(const void *list, size_t len, const void *mask, size_t mask_len, struct buf *out);
 
 /* pick_sqlite.c: the map of every row's collection, submitter, flags,
-** marking set and type by seq, one per store handle (sq_picks_new: NULL
-** when out of memory), and the virtual table relto_picked(call) over it
-** (sq_picks_module, on each connection: SQLITE_OK or SQLite's code): the
-** seq, rising, of the rows of call->coll after call->after whose marking
-** set call->partner may receive or that it submitted (of the types asked
-** for), from the map brought up to date with call->conn's read
-** transaction (which the walk's first step sets in call->map, with its
-** max in call->end and the partner's submitter number in call->who).  query_sqlite.c (WALK_PICKED) reads only those rows.
-** Its column plain is 1 for a row the map decides alone (it refers to
-** nothing and is of the versions call->versions asks for), own for a row
-** the partner submitted.
+** marking set, type, object, version and references by seq, one per store
+** handle (sq_picks_new: NULL when out of memory), and the virtual table
+** relto_picked(call) over it (sq_picks_module, on each connection:
+** SQLITE_OK or SQLite's code): the seq, rising, of the rows of call->coll
+** after call->after whose marking set call->partner may receive or that
+** it submitted (of the types asked for), from the map brought up to date
+** with call->conn's read transaction (which the walk's first step sets in
+** call->map, with the snapshot's highest seq in call->end and the
+** partner's submitter number in call->who), less those the map decides
+** the filter in SQL would turn down (their references, or not the
+** version asked for: counted into call->refused as the filter would note
+** them).  query_sqlite.c (WALK_PICKED) reads only those rows.  Of the row
+** the walk is on, call->at_decided says whether the map decided it (else
+** the filter in SQL must check it), and sq_picks_row what it hides.
 **
 ** sq_picks_view sets call->map, end and who as a walk's first step does
 ** (0), for a count without a walk; -1 when there is no map.
@@ -158,10 +170,14 @@ int sq_refs_hidden(struct sq_refs *r, const struct sq_refs_partner *p, int64_t c
 struct sq_picks;
 struct pick_map;
 #define SQ_PICK_CALL "relto_pick_call"
+/* The most references of a row the map holds (a row with more is decided
+** by the filter in SQL). */
+#define SQ_PICK_REFS_MAX 4096
 struct sq_pick_call {
 	struct sq_conn *conn;
 	int64_t coll, after;
 	int versions;              /* the versions asked for, as sq_picks_count's pick */
+	int by_date;               /* and versions asked for by date (the filter in SQL decides those) */
 	struct sq_refs_partner partner;
 	struct pick_map *map;      /* set by the walk */
 	int64_t end;
@@ -174,6 +190,19 @@ struct sq_pick_call {
 	unsigned char type_bits[32];
 	int viewed;                /* relto_of_types has viewed the map */
 	struct sq_pick_passed *passed; /* the walk counts what it passes over into it, or NULL */
+	/* The rows the map decides are not visible (by their references):
+	** counted into refused (NULL: not counted), or, with refused_defer,
+	** given to the filter in SQL. */
+	struct sq_pick_passed *refused;
+	int refused_defer;
+	/* The row the walk is on (at: its seq), as the map decided it, and
+	** the optional references it hides (bit i: the i-th of its ref_list;
+	** mask_len 0: none; the walk's, valid while it is on the row).  Set
+	** by the walk. */
+	int64_t at;
+	int at_decided;
+	size_t mask_len;
+	const unsigned char *mask;
 };
 /* The rows a picked walk passes over (in the call's collection, neither
 ** in a released set nor the partner's, a version and type asked for),
@@ -193,8 +222,12 @@ struct sq_pick_passed {
 void sq_picks_passed_init(struct sq_pick_passed *p);
 /* Of row seq, a row the walk of call gave: whether the partner submitted
 ** it (1, else 0) in *own, and whether it refers to anything in *refers
-** (when not, it hides no reference). */
-void sq_picks_row(const struct sq_pick_call *call, int64_t seq, int *own, int *refers);
+** (when not, it hides no reference); when the map decided it, the mask
+** of the optional references it hides (*mask_len 0: none; sq_refs_marked
+** reads it), else *mask NULL: the references are to be decided
+** (sq_refs_hidden). */
+void sq_picks_row(const struct sq_pick_call *call, int64_t seq, int *own, int *refers, const unsigned char **mask,
+                  size_t *mask_len);
 /* 0: partners' pages walk the collection instead (tests compare both). */
 extern int sq_pick_walks;
 /* 1: a whole read of the store runs in the walk that needs it, instead of
