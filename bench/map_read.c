@@ -8,8 +8,9 @@
 ** so that the page picks its rows from the map: the first page reads
 ** the map whole in its own walk (sq_picks_inline, as the tests run it,
 ** instead of on the loader thread), the second finds it read.  Prints
-** both times per round; the first's excess is the read.  The store's
-** schema is upgraded if older (as `relto serve` would).
+** both times per round; the first's excess is the read; and the bytes
+** the map has allocated (sq_picks_memory).  The store's schema is
+** upgraded if older (as `relto serve` would).
 **
 ** `make bench` builds it; `build/bench/map_read DATABASE [COLLECTION
 ** [ROUNDS]]` runs it (COLLECTION: a collection's id, by default the one
@@ -112,8 +113,8 @@ int main(int argc, char **argv)
 				die("query", err);
 			t[k] = now() - t0;
 		}
-		printf("round %ld: first page (map read whole) %.3f s, second %.4f s, %zu rows\n", round + 1, t[0], t[1],
-		       rows[0]);
+		printf("round %ld: first page (map read whole) %.3f s, second %.4f s, %zu rows; the map %.1f MB\n",
+		       round + 1, t[0], t[1], rows[0], (double)sq_picks_memory(((struct sq_conn *)c)->picks) / 1e6);
 		store_conn_put(s, c);
 		store_close(s);
 	}

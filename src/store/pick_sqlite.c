@@ -51,14 +51,12 @@
 ** than a delete the map has seen gets no map (its walk goes without).
 */
 #include <pthread.h>
+#include <sodium.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "sqlite_int.h"
-#include "../util/buf.h"
-#include "../util/hash.h"
 #include "../util/intern.h"
 
 /* seq s is entry s % CHUNK of chunk s / CHUNK; CHUNKS chunks: seq values
@@ -88,16 +86,25 @@
 ** made from the map. */
 #define TYPES_MAX 255
 
-/* Objects by (collection, id), numbered 0, 1, 2 ... as first met: the
-** keys end to end in `text` (the collection in 8 bytes, the id and its
-** NUL), found by hash.  Only whoever fills a map uses it. */
+/* Objects by (collection, id), numbered 0, 1, 2 ... as first met, found
+** by hash; only whoever fills a map uses it.  Keys (obj_key) are kept end
+** to end in blocks of KEY_BLOCK bytes, each after its length in 2 bytes,
+** none across two blocks: a key's place is a 32-bit offset. */
+#define KEY_BLOCK ((size_t)1 << 20)
+#define KEY_MAX 1024
 struct obj_names {
 	uint32_t *slots;          /* number + 1, 0: free; open addressing */
 	uint32_t *hashes;         /* each slot's hash, low 32 bits: probes compare it first */
 	size_t nslots;
-	uint64_t *at;             /* by number: where its key starts in text */
+	uint32_t *at;             /* by number: where its key starts */
 	size_t n, cap;
-	struct buf text;
+	unsigned char **blocks;   /* nblocks blocks of keys, the last used up to `used` */
+	size_t nblocks;
+	size_t used;
+	/* The hash is SipHash under a key of the map's own: ids are the
+	** submitters' to choose, and ids made to meet in one slot would turn
+	** every lookup into a walk of the table. */
+	unsigned char hash_key[crypto_shorthash_KEYBYTES];
 	int last;                 /* the number last found (-1: none): a whole read meets an object's versions in a row */
 };
 
@@ -199,7 +206,7 @@ static struct pick_map *map_new(int64_t deletes)
 		m->deletes = deletes;
 		m->refs_used = 1;
 		m->objs.last = -1;
-		buf_init(&m->objs.text, (size_t)1 << 40);
+		randombytes_buf(m->objs.hash_key, sizeof(m->objs.hash_key));
 	}
 	return m;
 }
@@ -231,7 +238,9 @@ static void map_unref(struct pick_map *m)
 	free(m->objs.slots);
 	free(m->objs.hashes);
 	free(m->objs.at);
-	buf_free(&m->objs.text);
+	for (size_t i = 0; i < m->objs.nblocks; i++)
+		free(m->objs.blocks[i]);
+	free(m->objs.blocks);
 	free((void *)m->coll_rows);
 	free(m->coll_type_rows);
 	free(m);
@@ -332,23 +341,99 @@ static int map_put(struct pick_map *m, int64_t seq, int64_t coll, int64_t set, i
 	return 0;
 }
 
-/* Whether key k of o is (coll, id). */
-static int obj_is(const struct obj_names *o, uint32_t k, int64_t coll, const char *id)
+/* The value of hex digit c (lowercase), or -1. */
+static int hex_value(char c)
 {
-	const char *key = o->text.data + o->at[k];
-	int64_t c;
-	memcpy(&c, key, 8);
-	return c == coll && strcmp(key + 8, id) == 0;
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/* The slot of (coll, id) with hash h, or the free slot where it would go
-** (o->nslots > 0). */
-static uint32_t *obj_slot(const struct obj_names *o, int64_t coll, const char *id, uint32_t h)
+/* The key of (coll, id) into out (KEY_MAX bytes): its length, or 0 when
+** it does not fit (an id past KEY_MAX, a collection past the map's).  An
+** id of the form STIX gives every id, a type, "--" and a UUID in
+** lowercase hex, is kept as its type and its UUID in 16 bytes (form 1);
+** another, as it is (form 0); after the form, the collection in 2 bytes.
+** Either way the key holds the id's every byte: two ids have the same
+** key only when they are the same id. */
+static size_t obj_key(int64_t coll, const char *id, unsigned char *out)
+{
+	if (coll < 0 || coll > MAX_COLL)
+		return 0;
+	size_t len = strlen(id);
+	const char *uuid = len > 38 && id[len - 38] == '-' && id[len - 37] == '-' ? id + len - 36 : NULL;
+	out[1] = (unsigned char)(coll & 0xff);
+	out[2] = (unsigned char)(coll >> 8);
+	unsigned char *q = out + 3;
+	/* Its 32 hex digits two to a byte (the groups of 8, 4, 4, 4 and 12
+	** digits do not split a byte), its four dashes in their places. */
+	for (size_t i = 0, nibbles = 0; uuid && i < 36; i++) {
+		int v = hex_value(uuid[i]);
+		if (i == 8 || i == 13 || i == 18 || i == 23)
+			uuid = uuid[i] == '-' ? uuid : NULL;
+		else if (v < 0)
+			uuid = NULL;
+		else if (nibbles++ % 2 == 0)
+			*q = (unsigned char)(v << 4);
+		else
+			*q++ |= (unsigned char)v;
+	}
+	size_t n = uuid ? (size_t)(uuid - 2 - id) : len; /* the type, or the whole id */
+	out[0] = uuid != NULL;
+	if (!uuid)
+		q = out + 3;
+	if ((size_t)(q - out) + n > KEY_MAX)
+		return 0;
+	memcpy(q, id, n);
+	return (size_t)(q - out) + n;
+}
+
+/* The key of number k in o, and its length. */
+static const unsigned char *obj_key_of(const struct obj_names *o, uint32_t k, size_t *len)
+{
+	const unsigned char *p = o->blocks[o->at[k] / KEY_BLOCK] + o->at[k] % KEY_BLOCK;
+	*len = (size_t)p[0] | (size_t)p[1] << 8;
+	return p + 2;
+}
+
+/* Whether number k of o has key (key, len). */
+static int obj_is(const struct obj_names *o, uint32_t k, const unsigned char *key, size_t len)
+{
+	size_t klen;
+	const unsigned char *stored = obj_key_of(o, k, &klen);
+	return klen == len && memcmp(stored, key, len) == 0;
+}
+
+/* The slot of key (key, len) with hash h, or the free slot where it would
+** go (o->nslots > 0). */
+static uint32_t *obj_slot(const struct obj_names *o, const unsigned char *key, size_t len, uint32_t h)
 {
 	size_t mask = o->nslots - 1;
 	for (size_t i = h & mask;; i = (i + 1) & mask)
-		if (!o->slots[i] || (o->hashes[i] == h && obj_is(o, o->slots[i] - 1, coll, id)))
+		if (!o->slots[i] || (o->hashes[i] == h && obj_is(o, o->slots[i] - 1, key, len)))
 			return &o->slots[i];
+}
+
+/* Keep key (key, len) in o's blocks: its place in *at.  0, or -1. */
+static int obj_keep(struct obj_names *o, const unsigned char *key, size_t len, uint32_t *at)
+{
+	if (!o->nblocks || o->used + 2 + len > KEY_BLOCK) {
+		if ((o->nblocks + 1) * KEY_BLOCK > UINT32_MAX)
+			return -1;
+		unsigned char **blocks = realloc(o->blocks, (o->nblocks + 1) * sizeof(*blocks));
+		if (!blocks)
+			return -1;
+		o->blocks = blocks;
+		if (!(o->blocks[o->nblocks] = malloc(KEY_BLOCK)))
+			return -1;
+		o->nblocks++;
+		o->used = 0;
+	}
+	unsigned char *p = o->blocks[o->nblocks - 1] + o->used;
+	p[0] = (unsigned char)(len & 0xff);
+	p[1] = (unsigned char)(len >> 8);
+	memcpy(p + 2, key, len);
+	*at = (uint32_t)((o->nblocks - 1) * KEY_BLOCK + o->used);
+	o->used += 2 + len;
+	return 0;
 }
 
 /* Twice the slots, every key in its place again.  0, or -1. */
@@ -379,24 +464,30 @@ static int obj_grow(struct obj_names *o)
 }
 
 /* The number of object (coll, id), numbered if new (its head chunk made);
-** -1 when out of memory or past OBJ_MAX objects. */
+** -1 when out of memory, past OBJ_MAX objects, or an id too long for a
+** key. */
 static int obj_number(struct pick_map *m, int64_t coll, const char *id)
 {
 	struct obj_names *o = &m->objs;
-	size_t idlen = strlen(id);
-	if (o->last >= 0 && obj_is(o, (uint32_t)o->last, coll, id))
+	unsigned char key[KEY_MAX];
+	size_t len = obj_key(coll, id, key);
+	if (!len)
+		return -1;
+	if (o->last >= 0 && obj_is(o, (uint32_t)o->last, key, len))
 		return o->last;
 	if (2 * (o->n + 1) > o->nslots && obj_grow(o))
 		return -1;
-	uint32_t h = (uint32_t)hash_bytes(id, idlen, (uint64_t)coll);
-	uint32_t *slot = obj_slot(o, coll, id, h);
+	unsigned char hash[crypto_shorthash_BYTES];
+	crypto_shorthash(hash, key, len, o->hash_key);
+	uint32_t h = (uint32_t)hash[0] | (uint32_t)hash[1] << 8 | (uint32_t)hash[2] << 16 | (uint32_t)hash[3] << 24;
+	uint32_t *slot = obj_slot(o, key, len, h);
 	if (*slot)
 		return o->last = (int)(*slot - 1);
 	if (o->n >= OBJ_MAX)
 		return -1;
 	if (o->n == o->cap) {
 		size_t cap = o->cap ? 2 * o->cap : 1024;
-		uint64_t *at = realloc(o->at, cap * sizeof(*at));
+		uint32_t *at = realloc(o->at, cap * sizeof(*at));
 		if (!at)
 			return -1;
 		o->at = at;
@@ -404,10 +495,7 @@ static int obj_number(struct pick_map *m, int64_t coll, const char *id)
 	}
 	size_t k = o->n;
 	_Atomic uint32_t **ch = &m->heads[k >> CHUNK_BITS];
-	if (!*ch && !(*ch = calloc((size_t)CHUNK, sizeof(**ch))))
-		return -1;
-	o->at[k] = o->text.len;
-	if (buf_append(&o->text, &coll, 8) || buf_append(&o->text, id, idlen + 1))
+	if ((!*ch && !(*ch = calloc((size_t)CHUNK, sizeof(**ch)))) || obj_keep(o, key, len, &o->at[k]))
 		return -1;
 	*slot = (uint32_t)k + 1;
 	o->hashes[slot - o->slots] = h;
@@ -527,6 +615,8 @@ int64_t sq_pick_coll_sparse = 100;
 
 struct sq_picks *sq_picks_new(const char *path)
 {
+	if (sodium_init() < 0) /* the maps' hash keys (randombytes_buf) */
+		return NULL;
 	struct sq_picks *p = calloc(1, sizeof(*p));
 	if (p && !(p->path = strdup(path))) {
 		free(p);
@@ -1461,4 +1551,28 @@ int sq_picks_count(const struct sq_pick_call *call, int64_t after, int64_t befor
 		if (add(ctx, touched[i], local[touched[i]]))
 			return -1;
 	return 0;
+}
+
+size_t sq_picks_memory(struct sq_picks *p)
+{
+	pthread_mutex_lock(&p->lock);
+	const struct pick_map *m = p->map;
+	size_t n = 0;
+	if (m) {
+		/* Per chunk of rows: entry 8, type 1, prev 4, list 4, object 4,
+		** version 8 bytes a row. */
+		for (size_t i = 0; i < CHUNKS; i++)
+			n += (m->chunks[i] ? 8 : 0) + (m->types[i] ? 1 : 0) + (m->prevs[i] ? 4 : 0) + (m->lists[i] ? 4 : 0) +
+			     (m->objects[i] ? 4 : 0) + (m->versions[i] ? 8 : 0);
+		n *= (size_t)CHUNK;
+		for (size_t i = 0; i < OBJ_CHUNKS; i++)
+			n += m->heads[i] ? (size_t)CHUNK * 4 : 0;
+		for (size_t i = 0; i < REF_BLOCKS; i++)
+			n += m->ref_blocks[i] ? (size_t)REF_BLOCK * 4 : 0;
+		n += CHUNKS * 8 * 6 + OBJ_CHUNKS * 8 + REF_BLOCKS * 8 + ((size_t)MAX_COLL + 1) * 4 +
+		     m->ncoll_types * sizeof(*m->coll_type_rows) + m->objs.nslots * 8 + m->objs.cap * 4 +
+		     m->objs.nblocks * KEY_BLOCK;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return n;
 }

@@ -247,6 +247,8 @@ int sq_picks_coll_dense(struct sq_conn *c, int64_t coll);
 struct sq_picks *sq_picks_new(const char *path);
 void sq_picks_wait(struct sq_picks *p);
 void sq_picks_free(struct sq_picks *p);
+/* The bytes p's map in force has allocated (0: none; bench/map_read). */
+size_t sq_picks_memory(struct sq_picks *p);
 int sq_picks_module(sqlite3 *db);
 int sq_picks_count(const struct sq_pick_call *call, int64_t after, int64_t before, int pick,
                    int (*add)(void *ctx, int64_t set, int64_t n), void *ctx);

@@ -1153,6 +1153,56 @@ static void test_picks_ahead_of_snapshot(void)
 	CHECK(ok);
 }
 
+/* The rows' map numbers objects by a key that keeps an id's UUID in 16
+** bytes when it can (pick_sqlite.c, obj_key): ids that differ only in
+** the case of their UUID, or in their type, or that have no UUID (one
+** the start of another), or the same id in another collection, are still
+** other objects.  Each relationship is given exactly when the one object
+** it requires is, every way. */
+static void test_picks_object_keys(void)
+{
+	struct fix f;
+	CHECK(fix_open(&f) == 0);
+	static const char *const ids[] = {
+		"indicator--00000000-0000-4000-8000-00000000000a", /* released */
+		"indicator--00000000-0000-4000-8000-00000000000A", /* withheld */
+		"tool--00000000-0000-4000-8000-00000000000a",      /* withheld */
+		"indicator--x",                                    /* released */
+		"indicator--xy",                                   /* withheld */
+		"indicator--00000000-0000-4000-8000-00000000000b", /* only in the other collection, released */
+	};
+	enum { NIDS = 6 };
+	struct store_ref refs[NIDS][1];
+	struct store_new o[NIDS];
+	static char rels[NIDS][64];
+	for (int i = 0; i < NIDS - 1; i++)
+		o[i] = v1(ids[i], i == 2 ? "tool" : "indicator", i == 0 || i == 3 ? "" : "s1", NULL, 0);
+	int64_t open_set = put_hub(&f, o, NIDS - 1), other = -1;
+	enum store_put_result res;
+	o[0] = v1(ids[NIDS - 1], "indicator", "", NULL, 0);
+	int ok = open_set >= 0 &&
+	         store_collection(f.c, "0b7c2d5e-1f3a-4b6c-8d9e-aa11bb22cc44", &other, NULL) == RELTO_OK &&
+	         store_put(f.c, other, "hub", o, 1, &res, NULL, NULL) == RELTO_OK;
+	for (int i = 0; i < NIDS; i++) {
+		snprintf(rels[i], sizeof(rels[i]), "relationship--00000000-0000-4000-9000-%012d", i);
+		refs[i][0] = (struct store_ref){ids[i], 1};
+		o[i] = v1(rels[i], "relationship", "", refs[i], 1);
+	}
+	ok = ok && put_hub(&f, o, NIDS) == open_set;
+	struct store_data *d = calloc(1, sizeof(*d));
+	ok = ok && d && store_marking_sets(f.c, find_set, d, NULL) == RELTO_OK;
+	struct store_query q = {.coll = f.coll, .limit = 16, .versions.last = 1,
+	                        .vis = {.on = 1, .sets = &open_set, .nsets = 1, .originator = "p1"}};
+	size_t n = 0;
+	ok = ok && crawl_both(&f, d, q, &n) == 0 && n == 4;
+	struct visible *v = calloc(1, sizeof(*v));
+	ok = ok && v && store_query(f.c, &q, 0, keep_all, v, NULL) == RELTO_OK && v->n == 4;
+	free(v);
+	free(d);
+	fix_close(&f);
+	CHECK(ok);
+}
+
 /* The cache follows the store: a reference becomes visible when a version
 ** in a released set arrives, and not visible when it goes, whether the
 ** change comes through this connection or another store handle's. */
@@ -1347,6 +1397,7 @@ int main(void)
 	RUN(test_picks_loader);
 	RUN(test_picks_older_snapshot);
 	RUN(test_picks_ahead_of_snapshot);
+	RUN(test_picks_object_keys);
 	RUN(test_withheld_beyond_its_sets);
 	RUN(test_refs_oracle);
 	RUN(test_refs_follow_changes);
