@@ -935,11 +935,11 @@ static uint32_t prev_of(const struct pick_map *m, uint32_t v)
 }
 
 /* Row seq's references in the map: a count, then the entries; NULL when
-** it refers to nothing (0), or the walk cannot tell (*unknown set). */
-static const uint32_t *refs_of(const struct pick_map *m, int64_t seq, int *unknown)
+** the map does not hold them (LIST_UNKNOWN; or a row that refers to
+** nothing, which no caller asks of). */
+static const uint32_t *refs_of(const struct pick_map *m, int64_t seq)
 {
 	uint32_t at = m->lists[seq >> CHUNK_BITS][seq & (CHUNK - 1)];
-	*unknown = at == LIST_UNKNOWN;
 	return at == 0 || at == LIST_UNKNOWN ? NULL : m->ref_blocks[at / REF_BLOCK] + at % REF_BLOCK;
 }
 
@@ -972,8 +972,7 @@ static int ref_visible(const struct sq_pick_call *call, uint32_t k)
 			continue;
 		if (E_PLAIN(e))
 			return 1;
-		int unknown;
-		const uint32_t *r = refs_of(call->map, v, &unknown);
+		const uint32_t *r = refs_of(call->map, v);
 		if (!r)
 			return -1;
 		int ok = 1, has_opt = 0, any_opt = 0;
@@ -999,8 +998,7 @@ static int ref_visible(const struct sq_pick_call *call, uint32_t k)
 ** the answer needs. */
 static int row_refs_visible(const struct sq_pick_call *call, int64_t seq, unsigned char *mask, int *hidden)
 {
-	int unknown;
-	const uint32_t *r = refs_of(call->map, seq, &unknown);
+	const uint32_t *r = refs_of(call->map, seq);
 	if (!r)
 		return -1;
 	if (mask) {
@@ -1282,10 +1280,8 @@ static void pick_seek(struct pick_cursor *cur)
 				call->at_decided = d == PICK_VISIBLE;
 				call->mask = cur->mask;
 				call->mask_len = 0;
-				if (call->at_decided && hidden) {
-					int unknown;
-					call->mask_len = (refs_of(m, seq, &unknown)[0] + 7) / 8;
-				}
+				if (call->at_decided && hidden)
+					call->mask_len = (refs_of(m, seq)[0] + 7) / 8;
 				return;
 			}
 			if (passed)
