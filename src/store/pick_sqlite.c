@@ -180,52 +180,20 @@ struct sq_picks {
 	struct intern types;
 };
 
-static struct pick_map *map_new(int64_t deletes)
+/* Free m and all it holds (any of its arrays may be NULL). */
+static void map_free(struct pick_map *m)
 {
-	struct pick_map *m = calloc(1, sizeof(*m));
-	if (m && (!(m->chunks = calloc(CHUNKS, sizeof(*m->chunks))) || !(m->types = calloc(CHUNKS, sizeof(*m->types))) ||
-	          !(m->coll_rows = calloc((size_t)MAX_COLL + 1, sizeof(*m->coll_rows))) ||
-	          !(m->heads = calloc(OBJ_CHUNKS, sizeof(*m->heads))) || !(m->prevs = calloc(CHUNKS, sizeof(*m->prevs))) ||
-	          !(m->lists = calloc(CHUNKS, sizeof(*m->lists))) || !(m->objects = calloc(CHUNKS, sizeof(*m->objects))) ||
-	          !(m->versions = calloc(CHUNKS, sizeof(*m->versions))) ||
-	          !(m->ref_blocks = calloc(REF_BLOCKS, sizeof(*m->ref_blocks))))) {
-		free(m->chunks);
-		free(m->types);
-		free((void *)m->coll_rows);
-		free(m->heads);
-		free(m->prevs);
-		free(m->lists);
-		free(m->objects);
-		free(m->versions);
-		free(m);
-		m = NULL;
-	}
-	if (m) {
-		atomic_init(&m->refs, 1);
-		atomic_init(&m->max, 0);
-		m->deletes = deletes;
-		m->refs_used = 1;
-		m->objs.last = -1;
-		randombytes_buf(m->objs.hash_key, sizeof(m->objs.hash_key));
-	}
-	return m;
-}
-
-static void map_unref(struct pick_map *m)
-{
-	if (!m || atomic_fetch_sub(&m->refs, 1) != 1)
-		return;
 	for (size_t i = 0; i < CHUNKS; i++) {
-		free(m->chunks[i]);
-		free(m->types[i]);
-		free(m->prevs[i]);
-		free(m->lists[i]);
-		free(m->objects[i]);
-		free(m->versions[i]);
+		free(m->chunks ? m->chunks[i] : NULL);
+		free(m->types ? m->types[i] : NULL);
+		free(m->prevs ? m->prevs[i] : NULL);
+		free(m->lists ? m->lists[i] : NULL);
+		free(m->objects ? m->objects[i] : NULL);
+		free(m->versions ? m->versions[i] : NULL);
 	}
-	for (size_t i = 0; i < OBJ_CHUNKS; i++)
+	for (size_t i = 0; m->heads && i < OBJ_CHUNKS; i++)
 		free((void *)m->heads[i]);
-	for (size_t i = 0; i < REF_BLOCKS; i++)
+	for (size_t i = 0; m->ref_blocks && i < REF_BLOCKS; i++)
 		free(m->ref_blocks[i]);
 	free(m->chunks);
 	free(m->types);
@@ -244,6 +212,35 @@ static void map_unref(struct pick_map *m)
 	free((void *)m->coll_rows);
 	free(m->coll_type_rows);
 	free(m);
+}
+
+static struct pick_map *map_new(int64_t deletes)
+{
+	struct pick_map *m = calloc(1, sizeof(*m));
+	if (m && (!(m->chunks = calloc(CHUNKS, sizeof(*m->chunks))) || !(m->types = calloc(CHUNKS, sizeof(*m->types))) ||
+	          !(m->coll_rows = calloc((size_t)MAX_COLL + 1, sizeof(*m->coll_rows))) ||
+	          !(m->heads = calloc(OBJ_CHUNKS, sizeof(*m->heads))) || !(m->prevs = calloc(CHUNKS, sizeof(*m->prevs))) ||
+	          !(m->lists = calloc(CHUNKS, sizeof(*m->lists))) || !(m->objects = calloc(CHUNKS, sizeof(*m->objects))) ||
+	          !(m->versions = calloc(CHUNKS, sizeof(*m->versions))) ||
+	          !(m->ref_blocks = calloc(REF_BLOCKS, sizeof(*m->ref_blocks))))) {
+		map_free(m);
+		m = NULL;
+	}
+	if (m) {
+		atomic_init(&m->refs, 1);
+		atomic_init(&m->max, 0);
+		m->deletes = deletes;
+		m->refs_used = 1;
+		m->objs.last = -1;
+		randombytes_buf(m->objs.hash_key, sizeof(m->objs.hash_key));
+	}
+	return m;
+}
+
+static void map_unref(struct pick_map *m)
+{
+	if (m && atomic_fetch_sub(&m->refs, 1) == 1)
+		map_free(m);
 }
 
 static uint64_t map_get(const struct pick_map *m, int64_t seq)
