@@ -26,6 +26,7 @@ LIB_SRCS = \
 	src/store/store_sqlite.c \
 	src/store/query_sqlite.c \
 	src/store/refs_sqlite.c \
+	src/store/pick_refs.c \
 	src/store/pick_sqlite.c \
 	src/store/counts_sqlite.c \
 	src/store/trail_sqlite.c \

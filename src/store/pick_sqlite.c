@@ -15,12 +15,12 @@
 ** is stored (objects are immutable versions; only is_first and is_last
 ** are updated), so they are kept here: nine bytes a row for the walk's
 ** bit test, 20 more for deciding references and versions, and each
-** object's id once.  The walk decides each row it picks by the filter's
-** rule (pick_decide: markings, references two levels deep, the version
-** asked for) and SQLite reads only the rows it gives (query_sqlite.c,
-** WALK_PICKED); the few it cannot decide (a list it does not hold,
-** versions asked for by date) it gives for the filter in SQL to check
-** (query_sqlite.c, PICKED_CHECK).  The rows it passes over are counted
+** object's id once (pick_int.h).  The walk decides each row it picks by
+** the filter's rule (pick_refs.c, pick_decide: markings, references two
+** levels deep, the version asked for) and SQLite reads only the rows it
+** gives (query_sqlite.c, WALK_PICKED); the few it cannot decide (a list
+** it does not hold, versions asked for by date) it gives for the filter
+** in SQL to check (query_sqlite.c, PICKED_CHECK).  The rows it passes over are counted
 ** for the audit trail from the map too (sq_picks_count, and the walk's
 ** own tallies), as the other walks count them, and, by the rows' type,
 ** those a sparse partner's page passes over under match[type] (which
@@ -56,112 +56,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include "sqlite_int.h"
+#include "pick_int.h"
 #include "../util/intern.h"
-
-/* seq s is entry s % CHUNK of chunk s / CHUNK; CHUNKS chunks: seq values
-** up to 2^32 (a store past that walks without the map). */
-#define CHUNK_BITS 16
-#define CHUNK ((int64_t)1 << CHUNK_BITS)
-#define CHUNKS ((size_t)1 << 16)
-
-/* An entry: collection (bits 63-48, 0: no row), submitter (47-34, a
-** number of struct sq_picks's who), is_first (33), is_last (32), refers
-** to nothing (31: nreq + nopt is 0), marking set (30-0).  A store whose
-** values do not fit walks without the map. */
-#define E_COLL(e) ((e) >> 48)
-#define E_WHO(e) ((int)((e) >> 34 & 0x3fff))
-#define E_FIRST(e) ((int)((e) >> 33 & 1))
-#define E_LAST(e) ((int)((e) >> 32 & 1))
-#define E_PLAIN(e) ((int)((e) >> 31 & 1))
-#define E_SET(e) ((int64_t)((e) & 0x7fffffffu))
-#define MAX_COLL 0xffff
-#define MAX_WHO 0x3fff
-#define MAX_SET 0x7fffffff
-#define FLAGS ((uint64_t)3 << 32)
-
-/* Beside each entry, its row's type, numbered from 1 (struct sq_picks's
-** types: the number is one more than the table's); 0 when the store has
-** more than TYPES_MAX types, then counts under a filter by type are not
-** made from the map. */
-#define TYPES_MAX 255
-
-/* Objects by (collection, id), numbered 0, 1, 2 ... as first met, found
-** by hash; only whoever fills a map uses it.  Keys (obj_key) are kept end
-** to end in blocks of KEY_BLOCK bytes, each after its length in 2 bytes,
-** none across two blocks: a key's place is a 32-bit offset. */
-#define KEY_BLOCK ((size_t)1 << 20)
-#define KEY_MAX 1024
-struct obj_names {
-	uint32_t *slots;          /* number + 1, 0: free; open addressing */
-	uint32_t *hashes;         /* each slot's hash, low 32 bits: probes compare it first */
-	size_t nslots;
-	uint32_t *at;             /* by number: where its key starts */
-	size_t n, cap;
-	unsigned char **blocks;   /* nblocks blocks of keys, the last used up to `used` */
-	size_t nblocks;
-	size_t used;
-	/* The hash is SipHash under a key of the map's own: ids are the
-	** submitters' to choose, and ids made to meet in one slot would turn
-	** every lookup into a walk of the table. */
-	unsigned char hash_key[crypto_shorthash_KEYBYTES];
-	int last;                 /* the number last found (-1: none): a whole read meets an object's versions in a row */
-};
-
-struct pick_map {
-	atomic_int refs;
-	_Atomic int64_t max;      /* entries 1 .. max are set */
-	int64_t deletes;          /* meta's `deletes` when it was read */
-	_Atomic uint64_t **chunks; /* CHUNKS pointers, each NULL or CHUNK entries */
-	unsigned char **types;    /* CHUNKS pointers, each NULL or CHUNK type numbers (set with chunks) */
-	_Atomic int64_t type_rows[TYPES_MAX + 1]; /* rows put, by type number */
-	_Atomic int64_t rows;     /* rows put */
-	_Atomic uint32_t *coll_rows; /* MAX_COLL + 1 counts: rows put, by collection */
-	/* Rows put by collection (below COLL_TYPES) and type number: what a
-	** page under match[type] would pick from (sq_picks_types_common).
-	** Read and grown under the picks' lock, or before the map is put in
-	** force; ncoll_types collections have a row. */
-	uint32_t (*coll_type_rows)[TYPES_MAX + 1];
-	size_t ncoll_types;
-	/* What the rows refer to, resolved to numbers, so that a walk decides
-	** a row with references in C (pick_decide), as the filter in SQL
-	** would by refs_sqlite.c's rule.  Objects, each (collection, id) a
-	** row has or a reference names, are numbered by `objs` (written only
-	** by whoever fills the map: p->lock, or before it is put in force).
-	** heads[k]: the seq of the last row put of object k (0: none yet);
-	** prevs[seq]: the row of seq's object put before it (0: none), so a
-	** walk finds every version of an object, and skips those past its
-	** snapshot.  lists[seq]: where seq's references start in ref_blocks (0:
-	** it refers to nothing; LIST_UNKNOWN: the walk cannot tell, the
-	** filter in SQL decides): a count, then per reference its object's
-	** number times two, plus one when required.  Written before the row
-	** is published (max), never after, but for heads (atomic).  A row's
-** object number and version tell the walk whether a later (earlier)
-** version of its object is visible (pick_version), as
-** sq_refs_other_visible tells the filter in SQL. */
-	struct obj_names objs;
-	_Atomic uint32_t **heads;  /* OBJ_CHUNKS pointers, each NULL or CHUNK heads */
-	uint32_t **prevs;          /* CHUNKS pointers, set with chunks */
-	uint32_t **lists;          /* CHUNKS pointers, set with chunks */
-	uint32_t **objects;        /* CHUNKS pointers: the number of each row's object */
-	int64_t **versions;        /* CHUNKS pointers: each row's objects.version */
-	uint32_t **ref_blocks;     /* REF_BLOCKS pointers, each NULL or REF_BLOCK entries */
-	uint64_t refs_used;        /* entries of refs used (from 1: 0 is "none") */
-};
-
-/* Object numbers (2^31, a reference's entry is twice one), their heads in
-** chunks of CHUNK; references in blocks of REF_BLOCK entries (a row's
-** list does not straddle two: a longer one is LIST_UNKNOWN). */
-#define OBJ_MAX ((size_t)1 << 31)
-#define OBJ_CHUNKS (OBJ_MAX >> CHUNK_BITS)
-#define REF_BLOCK ((uint64_t)1 << 16)
-#define REF_BLOCKS ((size_t)1 << 16)
-#define REF_LIST_MAX SQ_PICK_REFS_MAX
-#define LIST_UNKNOWN UINT32_MAX
-
-/* Collections whose rows the map counts by type; a store with more
-** numbers asks the store-wide counts. */
-#define COLL_TYPES 1024
 
 struct sq_picks {
 	pthread_mutex_t lock;
@@ -203,12 +99,7 @@ static void map_free(struct pick_map *m)
 	free(m->objects);
 	free(m->versions);
 	free(m->ref_blocks);
-	free(m->objs.slots);
-	free(m->objs.hashes);
-	free(m->objs.at);
-	for (size_t i = 0; i < m->objs.nblocks; i++)
-		free(m->objs.blocks[i]);
-	free(m->objs.blocks);
+	pick_names_free(&m->objs);
 	free((void *)m->coll_rows);
 	free(m->coll_type_rows);
 	free(m);
@@ -241,12 +132,6 @@ static void map_unref(struct pick_map *m)
 {
 	if (m && atomic_fetch_sub(&m->refs, 1) == 1)
 		map_free(m);
-}
-
-static uint64_t map_get(const struct pick_map *m, int64_t seq)
-{
-	_Atomic uint64_t *ch = m->chunks[seq >> CHUNK_BITS];
-	return ch ? atomic_load_explicit(&ch[seq & (CHUNK - 1)], memory_order_relaxed) : 0;
 }
 
 /* The number of submitter `by`, the last one looked up kept: rows come
@@ -338,231 +223,6 @@ static int map_put(struct pick_map *m, int64_t seq, int64_t coll, int64_t set, i
 	return 0;
 }
 
-/* The value of hex digit c (lowercase), or -1. */
-static int hex_value(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* The key of (coll, id) into out (KEY_MAX bytes): its length, or 0 when
-** it does not fit (an id past KEY_MAX, a collection past the map's).  An
-** id of the form STIX gives every id, a type, "--" and a UUID in
-** lowercase hex, is kept as its type and its UUID in 16 bytes (form 1);
-** another, as it is (form 0); after the form, the collection in 2 bytes.
-** Either way the key holds the id's every byte: two ids have the same
-** key only when they are the same id. */
-static size_t obj_key(int64_t coll, const char *id, unsigned char *out)
-{
-	if (coll < 0 || coll > MAX_COLL)
-		return 0;
-	size_t len = strlen(id);
-	const char *uuid = len > 38 && id[len - 38] == '-' && id[len - 37] == '-' ? id + len - 36 : NULL;
-	out[1] = (unsigned char)(coll & 0xff);
-	out[2] = (unsigned char)(coll >> 8);
-	unsigned char *q = out + 3;
-	/* Its 32 hex digits two to a byte (the groups of 8, 4, 4, 4 and 12
-	** digits do not split a byte), its four dashes in their places. */
-	for (size_t i = 0, nibbles = 0; uuid && i < 36; i++) {
-		int v = hex_value(uuid[i]);
-		if (i == 8 || i == 13 || i == 18 || i == 23)
-			uuid = uuid[i] == '-' ? uuid : NULL;
-		else if (v < 0)
-			uuid = NULL;
-		else if (nibbles++ % 2 == 0)
-			*q = (unsigned char)(v << 4);
-		else
-			*q++ |= (unsigned char)v;
-	}
-	size_t n = uuid ? (size_t)(uuid - 2 - id) : len; /* the type, or the whole id */
-	out[0] = uuid != NULL;
-	if (!uuid)
-		q = out + 3;
-	if ((size_t)(q - out) + n > KEY_MAX)
-		return 0;
-	memcpy(q, id, n);
-	return (size_t)(q - out) + n;
-}
-
-/* The key of number k in o, and its length. */
-static const unsigned char *obj_key_of(const struct obj_names *o, uint32_t k, size_t *len)
-{
-	const unsigned char *p = o->blocks[o->at[k] / KEY_BLOCK] + o->at[k] % KEY_BLOCK;
-	*len = (size_t)p[0] | (size_t)p[1] << 8;
-	return p + 2;
-}
-
-/* Whether number k of o has key (key, len). */
-static int obj_is(const struct obj_names *o, uint32_t k, const unsigned char *key, size_t len)
-{
-	size_t klen;
-	const unsigned char *stored = obj_key_of(o, k, &klen);
-	return klen == len && memcmp(stored, key, len) == 0;
-}
-
-/* The slot of key (key, len) with hash h, or the free slot where it would
-** go (o->nslots > 0). */
-static uint32_t *obj_slot(const struct obj_names *o, const unsigned char *key, size_t len, uint32_t h)
-{
-	size_t mask = o->nslots - 1;
-	for (size_t i = h & mask;; i = (i + 1) & mask)
-		if (!o->slots[i] || (o->hashes[i] == h && obj_is(o, o->slots[i] - 1, key, len)))
-			return &o->slots[i];
-}
-
-/* Keep key (key, len) in o's blocks: its place in *at.  0, or -1. */
-static int obj_keep(struct obj_names *o, const unsigned char *key, size_t len, uint32_t *at)
-{
-	if (!o->nblocks || o->used + 2 + len > KEY_BLOCK) {
-		if ((o->nblocks + 1) * KEY_BLOCK > UINT32_MAX)
-			return -1;
-		unsigned char **blocks = realloc(o->blocks, (o->nblocks + 1) * sizeof(*blocks));
-		if (!blocks)
-			return -1;
-		o->blocks = blocks;
-		if (!(o->blocks[o->nblocks] = malloc(KEY_BLOCK)))
-			return -1;
-		o->nblocks++;
-		o->used = 0;
-	}
-	unsigned char *p = o->blocks[o->nblocks - 1] + o->used;
-	p[0] = (unsigned char)(len & 0xff);
-	p[1] = (unsigned char)(len >> 8);
-	memcpy(p + 2, key, len);
-	*at = (uint32_t)((o->nblocks - 1) * KEY_BLOCK + o->used);
-	o->used += 2 + len;
-	return 0;
-}
-
-/* Twice the slots, every key in its place again.  0, or -1. */
-static int obj_grow(struct obj_names *o)
-{
-	size_t n = o->nslots ? 2 * o->nslots : 1024;
-	uint32_t *slots = calloc(n, sizeof(*slots)), *hashes = malloc(n * sizeof(*hashes));
-	if (!slots || !hashes) {
-		free(slots);
-		free(hashes);
-		return -1;
-	}
-	for (size_t i = 0; i < o->nslots; i++) {
-		if (!o->slots[i])
-			continue;
-		size_t j = o->hashes[i] & (n - 1);
-		while (slots[j])
-			j = (j + 1) & (n - 1);
-		slots[j] = o->slots[i];
-		hashes[j] = o->hashes[i];
-	}
-	free(o->slots);
-	free(o->hashes);
-	o->slots = slots;
-	o->hashes = hashes;
-	o->nslots = n;
-	return 0;
-}
-
-/* The number of object (coll, id), numbered if new (its head chunk made);
-** -1 when out of memory, past OBJ_MAX objects, or an id too long for a
-** key. */
-static int obj_number(struct pick_map *m, int64_t coll, const char *id)
-{
-	struct obj_names *o = &m->objs;
-	unsigned char key[KEY_MAX];
-	size_t len = obj_key(coll, id, key);
-	if (!len)
-		return -1;
-	if (o->last >= 0 && obj_is(o, (uint32_t)o->last, key, len))
-		return o->last;
-	if (2 * (o->n + 1) > o->nslots && obj_grow(o))
-		return -1;
-	unsigned char hash[crypto_shorthash_BYTES];
-	crypto_shorthash(hash, key, len, o->hash_key);
-	uint32_t h = (uint32_t)hash[0] | (uint32_t)hash[1] << 8 | (uint32_t)hash[2] << 16 | (uint32_t)hash[3] << 24;
-	uint32_t *slot = obj_slot(o, key, len, h);
-	if (*slot)
-		return o->last = (int)(*slot - 1);
-	if (o->n >= OBJ_MAX)
-		return -1;
-	if (o->n == o->cap) {
-		size_t cap = o->cap ? 2 * o->cap : 1024;
-		uint32_t *at = realloc(o->at, cap * sizeof(*at));
-		if (!at)
-			return -1;
-		o->at = at;
-		o->cap = cap;
-	}
-	size_t k = o->n;
-	_Atomic uint32_t **ch = &m->heads[k >> CHUNK_BITS];
-	if ((!*ch && !(*ch = calloc((size_t)CHUNK, sizeof(**ch)))) || obj_keep(o, key, len, &o->at[k]))
-		return -1;
-	*slot = (uint32_t)k + 1;
-	o->hashes[slot - o->slots] = h;
-	o->n++;
-	return o->last = (int)k;
-}
-
-/* Row seq, of object (coll, id) and that version, made the last version
-** its object's chain starts from (its chunks of prevs, lists, objects and
-** versions made).  0, or -1. */
-static int obj_link(struct pick_map *m, int64_t seq, int64_t coll, const char *id, int64_t version)
-{
-	size_t c = (size_t)(seq >> CHUNK_BITS);
-	if (seq < 1 || c >= CHUNKS || (!m->prevs[c] && !(m->prevs[c] = calloc((size_t)CHUNK, sizeof(**m->prevs)))) ||
-	    (!m->lists[c] && !(m->lists[c] = calloc((size_t)CHUNK, sizeof(**m->lists)))) ||
-	    (!m->objects[c] && !(m->objects[c] = calloc((size_t)CHUNK, sizeof(**m->objects)))) ||
-	    (!m->versions[c] && !(m->versions[c] = calloc((size_t)CHUNK, sizeof(**m->versions)))))
-		return -1;
-	int k = obj_number(m, coll, id);
-	if (k < 0)
-		return -1;
-	m->objects[c][seq & (CHUNK - 1)] = (uint32_t)k;
-	m->versions[c][seq & (CHUNK - 1)] = version;
-	_Atomic uint32_t *head = &m->heads[(size_t)k >> CHUNK_BITS][k & (CHUNK - 1)];
-	m->prevs[seq >> CHUNK_BITS][seq & (CHUNK - 1)] = atomic_load_explicit(head, memory_order_relaxed);
-	/* Release: a walk that reads the new head reads the prev above. */
-	atomic_store_explicit(head, (uint32_t)seq, memory_order_release);
-	return 0;
-}
-
-/* Row seq's references (list, len bytes; nreq and nopt its counts) into
-** the map, numbered; LIST_UNKNOWN when the list does not match its counts
-** (a damaged store: the filter in SQL withholds it) or is too long.  0,
-** or -1 when out of memory. */
-static int obj_refs(struct pick_map *m, int64_t seq, int64_t coll, const void *list, size_t len, int64_t nreq,
-                    int64_t nopt)
-{
-	uint32_t *at = &m->lists[seq >> CHUNK_BITS][seq & (CHUNK - 1)];
-	*at = LIST_UNKNOWN;
-	if (!list || nreq < 0 || nopt < 0 || nreq + nopt > REF_LIST_MAX)
-		return 0;
-	uint64_t n = (uint64_t)(nreq + nopt);
-	if (m->refs_used % REF_BLOCK + n + 1 > REF_BLOCK)
-		m->refs_used += REF_BLOCK - m->refs_used % REF_BLOCK; /* the next block */
-	uint64_t start = m->refs_used;
-	size_t b = (size_t)(start / REF_BLOCK);
-	if (b >= REF_BLOCKS || start + n + 1 >= LIST_UNKNOWN)
-		return 0;
-	if (!m->ref_blocks[b] && !(m->ref_blocks[b] = malloc((size_t)REF_BLOCK * sizeof(**m->ref_blocks))))
-		return -1;
-	uint32_t *out = m->ref_blocks[b] + start % REF_BLOCK;
-	const unsigned char *p = list, *end = p + len;
-	const char *id;
-	int required, r;
-	uint64_t i = 0, req = 0;
-	while ((r = sq_ref_next(&p, end, &id, &required)) > 0 && i < n) {
-		int k = obj_number(m, coll, id);
-		if (k < 0)
-			return -1;
-		out[1 + i++] = (uint32_t)k << 1 | (uint32_t)required;
-		req += (uint64_t)required;
-	}
-	if (r != 0 || i != n || req != (uint64_t)nreq)
-		return 0;
-	out[0] = (uint32_t)n;
-	m->refs_used = start + n + 1;
-	*at = (uint32_t)start;
-	return 0;
-}
-
 /* Put the rows of st (seq, coll, marking_set, posted_by, is_first,
 ** is_last, nreq + nopt, id, nreq, nopt, ref_list, version; any order)
 ** into m; with `flags_only`, only the
@@ -593,8 +253,8 @@ static int map_fill(struct sq_picks *p, struct pick_map *m, sqlite3_stmt *st, in
 		if (!by || !id ||
 		    map_put(m, seq, coll, sqlite3_column_int64(st, 2), who_of(p, &wc, by), type_of(p, &tc, id), first,
 		            last, plain) ||
-		    obj_link(m, seq, coll, id, sqlite3_column_int64(st, 11)) ||
-		    (!plain && obj_refs(m, seq, coll, sqlite3_column_blob(st, 10), (size_t)sqlite3_column_bytes(st, 10),
+		    pick_link(m, seq, coll, id, sqlite3_column_int64(st, 11)) ||
+		    (!plain && pick_refs(m, seq, coll, sqlite3_column_blob(st, 10), (size_t)sqlite3_column_bytes(st, 10),
 		                        sqlite3_column_int64(st, 8), sqlite3_column_int64(st, 9))))
 			return -1;
 		if (seq > max)
@@ -687,7 +347,7 @@ static int map_fill_ordered(struct sq_picks *p, struct pick_map *m, sqlite3_stmt
 		size_t len = (size_t)sqlite3_column_bytes(st, 4);
 		/* Its chain link now: only its entry waits for the next row (its
 		** flags). */
-		if (obj_link(m, row.seq, row.coll, id, sqlite3_column_int64(st, 6))) {
+		if (pick_link(m, row.seq, row.coll, id, sqlite3_column_int64(st, 6))) {
 			failed = 1;
 			break;
 		}
@@ -745,7 +405,7 @@ static struct pick_map *read_whole(struct sq_picks *p, sqlite3 *db)
 	while (!failed && (r = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t seq = sqlite3_column_int64(st, 0);
 		failed = seq < 1 || seq > atomic_load(&m->max) || !m->lists[seq >> CHUNK_BITS] ||
-		         obj_refs(m, seq, sqlite3_column_int64(st, 1), sqlite3_column_blob(st, 4),
+		         pick_refs(m, seq, sqlite3_column_int64(st, 1), sqlite3_column_blob(st, 4),
 		                  (size_t)sqlite3_column_bytes(st, 4), sqlite3_column_int64(st, 2),
 		                  sqlite3_column_int64(st, 3));
 	}
@@ -911,206 +571,6 @@ static struct pick_map *map_current(struct sq_conn *c, const char *by, int *who)
 	return m;
 }
 
-/* Whether entry e is of a version `pick` asks for (versions_pick in
-** query_sqlite.c: 0 all, 1 first, 2 last, -1 first or last, -2 none). */
-static int wanted(int pick, uint64_t e)
-{
-	return pick == 0 ? 1 : pick == 1 ? E_FIRST(e) : pick == 2 ? E_LAST(e) : pick == -1 ? E_FIRST(e) || E_LAST(e) : 0;
-}
-
-/* The head of object k's chain of versions (0: none), and the version
-** put before v. */
-static uint32_t head_of(const struct pick_map *m, uint32_t k)
-{
-	_Atomic uint32_t *ch = m->heads[k >> CHUNK_BITS];
-	return ch ? atomic_load_explicit(&ch[k & (CHUNK - 1)], memory_order_acquire) : 0;
-}
-
-static uint32_t prev_of(const struct pick_map *m, uint32_t v)
-{
-	return m->prevs[v >> CHUNK_BITS][v & (CHUNK - 1)];
-}
-
-/* Row seq's references in the map: a count, then the entries; NULL when
-** the map does not hold them (LIST_UNKNOWN; or a row that refers to
-** nothing, which no caller asks of). */
-static const uint32_t *refs_of(const struct pick_map *m, int64_t seq)
-{
-	uint32_t at = m->lists[seq >> CHUNK_BITS][seq & (CHUNK - 1)];
-	return at == 0 || at == LIST_UNKNOWN ? NULL : m->ref_blocks[at / REF_BLOCK] + at % REF_BLOCK;
-}
-
-/* Entry e is visible to the call's partner by its markings alone. */
-static int marked_visible(const struct sq_pick_call *call, uint64_t e)
-{
-	return sq_set_released(call->partner.bits, call->partner.nsets, E_SET(e)) || E_WHO(e) == call->who;
-}
-
-/* Some version of object k in the walk's snapshot refers to nothing and is
-** visible by its markings (refs_sqlite.c: a leaf). */
-static int leaf_visible(const struct sq_pick_call *call, uint32_t k)
-{
-	for (uint32_t v = head_of(call->map, k); v; v = prev_of(call->map, v)) {
-		uint64_t e = v <= call->end ? map_get(call->map, v) : 0;
-		if (e && E_PLAIN(e) && marked_visible(call, e))
-			return 1;
-	}
-	return 0;
-}
-
-/* A reference to object k is visible: refs_sqlite.c's rule (sq_refs_visible),
-** from the map.  1, 0, or -1: a version's references are not in the map
-** (the filter in SQL decides). */
-static int ref_visible(const struct sq_pick_call *call, uint32_t k)
-{
-	for (uint32_t v = head_of(call->map, k); v; v = prev_of(call->map, v)) {
-		uint64_t e = v <= call->end ? map_get(call->map, v) : 0;
-		if (!e || !marked_visible(call, e))
-			continue;
-		if (E_PLAIN(e))
-			return 1;
-		const uint32_t *r = refs_of(call->map, v);
-		if (!r)
-			return -1;
-		int ok = 1, has_opt = 0, any_opt = 0;
-		for (uint32_t i = 1; ok && i <= r[0]; i++) {
-			int leaf = leaf_visible(call, r[i] >> 1);
-			if (r[i] & 1)
-				ok = leaf;
-			else
-				has_opt = 1, any_opt |= leaf;
-		}
-		if (ok && (!has_opt || any_opt))
-			return 1;
-	}
-	return 0;
-}
-
-/* The references of row seq (not plain) decided: 1 when every required
-** one is visible and, if it names optional ones, one of those (the
-** filter's rule, sq_refs_list_visible), 0 when not, -1 when the map
-** cannot tell.  With mask (not NULL), the optional ones that are not
-** visible are marked in it (bit i for the list's i-th reference) and
-** *hidden says whether any is; all are decided then, not only as many as
-** the answer needs. */
-static int row_refs_visible(const struct sq_pick_call *call, int64_t seq, unsigned char *mask, int *hidden)
-{
-	const uint32_t *r = refs_of(call->map, seq);
-	if (!r)
-		return -1;
-	if (mask) {
-		memset(mask, 0, (r[0] + 7) / 8);
-		*hidden = 0;
-	}
-	int has_opt = 0, any_opt = 0;
-	for (uint32_t i = 1; i <= r[0]; i++) {
-		if (!mask && !(r[i] & 1) && any_opt)
-			continue;
-		int v = ref_visible(call, r[i] >> 1);
-		if (v < 0 || ((r[i] & 1) && !v))
-			return v;
-		if (!(r[i] & 1)) {
-			has_opt = 1;
-			any_opt |= v;
-			if (mask && !v) {
-				mask[(i - 1) >> 3] |= (unsigned char)(1u << ((i - 1) & 7));
-				*hidden = 1;
-			}
-		}
-	}
-	return !has_opt || any_opt;
-}
-
-/* A version of row seq's object other than seq, later (later = 1) or
-** earlier than seq's, is visible to the partner in the walk's snapshot
-** (sq_refs_other_visible's rule): 1, 0, or -1 when the map cannot tell. */
-static int other_visible(const struct sq_pick_call *call, int64_t seq, int later)
-{
-	const struct pick_map *m = call->map;
-	int64_t version = m->versions[seq >> CHUNK_BITS][seq & (CHUNK - 1)];
-	int unsure = 0;
-	for (uint32_t v = head_of(m, m->objects[seq >> CHUNK_BITS][seq & (CHUNK - 1)]); v; v = prev_of(m, v)) {
-		if (v > call->end || v == seq)
-			continue;
-		int64_t at = m->versions[v >> CHUNK_BITS][v & (CHUNK - 1)];
-		if (later ? at <= version : at >= version)
-			continue;
-		uint64_t e = map_get(m, v);
-		if (E_WHO(e) == call->who || (marked_visible(call, e) && E_PLAIN(e)))
-			return 1;
-		if (!marked_visible(call, e))
-			continue;
-		int ok = row_refs_visible(call, v, NULL, NULL);
-		if (ok > 0)
-			return 1;
-		unsure |= ok < 0;
-	}
-	return unsure ? -1 : 0;
-}
-
-/* Whether row seq (entry e), visible, is a version the call asks for
-** (store__version_sql's rule with visibility): of its flags, or the
-** latest (earliest) version the partner may see.  1, 0, -1 (the map
-** cannot tell, or versions asked for by date: the filter in SQL
-** decides).  A flag the map has is one the snapshot has (they are only
-** ever cleared past it); one it has not, the versions in the snapshot
-** decide. */
-static int version_wanted(const struct sq_pick_call *call, int64_t seq, uint64_t e)
-{
-	int pick = call->versions;
-	if (wanted(pick, e))
-		return 1;
-	if (pick == -2 || call->by_date)
-		return -1;
-	int r = 0;
-	for (int later = 0; later < 2; later++) {
-		if (pick != -1 && pick != (later ? 2 : 1))
-			continue;
-		int o = other_visible(call, seq, later);
-		if (o == 0)
-			return 1;
-		if (o < 0)
-			r = -1;
-	}
-	return r;
-}
-
-/* Whether some row of object k lies past the walk's snapshot: the map's
-** flags of k's rows may then be ahead of the snapshot's. */
-static int object_ahead(const struct sq_pick_call *call, uint32_t k)
-{
-	for (uint32_t v = head_of(call->map, k); v; v = prev_of(call->map, v))
-		if (v > call->end)
-			return 1;
-	return 0;
-}
-
-/* How the map decides a picked row (seq, entry e): */
-enum pick_decision {
-	PICK_DEFER = -1,   /* the filter in SQL decides */
-	PICK_REFUSED = 0,  /* not visible (its references fail) */
-	PICK_VISIBLE = 1,  /* visible, and a version the call asks for */
-	PICK_UNWANTED = 2, /* visible, not a version the call asks for */
-};
-
-/* The row's decision; for a visible row with optional references the
-** partner may not see, those marked in mask and *hidden set.  The rule is
-** the filter's (query_sqlite.c, ROW_VISIBLE and version_sql): the
-** partner's own, whole; else its markings (released, or it would not be
-** picked) and its references; then the version clause. */
-static enum pick_decision pick_decide(const struct sq_pick_call *call, int64_t seq, uint64_t e, unsigned char *mask,
-                                      int *hidden)
-{
-	*hidden = 0;
-	int v = E_WHO(e) == call->who || E_PLAIN(e) ? 1 : row_refs_visible(call, seq, mask, hidden);
-	if (v < 0)
-		return PICK_DEFER;
-	if (v == 0)
-		return PICK_REFUSED;
-	int w = version_wanted(call, seq, e);
-	return w < 0 ? PICK_DEFER : w ? PICK_VISIBLE : PICK_UNWANTED;
-}
-
 /* The virtual table relto_picked(call): column seq, hidden column call
 ** (a pointer to struct sq_pick_call).  Rows the map decides are not
 ** visible, or not versions asked for, are not given (but as refuse()
@@ -1229,7 +689,7 @@ static int refuse(const struct sq_pick_call *call, int64_t seq, uint64_t e)
 	int64_t set = E_SET(e);
 	if (!wanted(call->versions, e))
 		return !call->by_date && call->versions != -2 &&
-		       !object_ahead(call, call->map->objects[seq >> CHUNK_BITS][seq & (CHUNK - 1)]);
+		       !pick_ahead(call, seq);
 	if (set >= SQ_PASSED_SETS)
 		return 0;
 	if (rf->n[set]++ == 0)
@@ -1266,8 +726,13 @@ static void pick_seek(struct pick_cursor *cur)
 			if ((t && !(want[t >> 3] >> (t & 7) & 1)) || E_COLL(e) != coll)
 				continue;
 			if (sq_set_released(bits, nsets, E_SET(e)) || E_WHO(e) == who) {
-				int hidden;
-				enum pick_decision d = pick_decide(call, seq, e, cur->mask, &hidden);
+				/* The partner's own rows, and those that refer to
+				** nothing, of a version asked for by their flags (most
+				** rows): visible, without the call. */
+				int hidden = 0;
+				enum pick_decision d = (E_WHO(e) == who || E_PLAIN(e)) && wanted(pick, e)
+				                               ? PICK_VISIBLE
+				                               : pick_decide(call, seq, e, cur->mask, &hidden);
 				/* A row without a type number under a filter by type:
 				** SQL's test of its type decides whether it is counted. */
 				if (d == PICK_UNWANTED || (d == PICK_REFUSED && !(want && t == 0) && refuse(call, seq, e)))
@@ -1278,7 +743,7 @@ static void pick_seek(struct pick_cursor *cur)
 				call->mask = cur->mask;
 				call->mask_len = 0;
 				if (call->at_decided && hidden)
-					call->mask_len = (refs_of(m, seq)[0] + 7) / 8;
+					call->mask_len = (pick_refs_of(m, seq)[0] + 7) / 8;
 				return;
 			}
 			if (passed)
@@ -1563,8 +1028,7 @@ size_t sq_picks_memory(struct sq_picks *p)
 		for (size_t i = 0; i < REF_BLOCKS; i++)
 			n += m->ref_blocks[i] ? (size_t)REF_BLOCK * 4 : 0;
 		n += CHUNKS * 8 * 6 + OBJ_CHUNKS * 8 + REF_BLOCKS * 8 + ((size_t)MAX_COLL + 1) * 4 +
-		     m->ncoll_types * sizeof(*m->coll_type_rows) + m->objs.nslots * 8 + m->objs.cap * 4 +
-		     m->objs.nblocks * KEY_BLOCK;
+		     m->ncoll_types * sizeof(*m->coll_type_rows) + pick_names_memory(&m->objs);
 	}
 	pthread_mutex_unlock(&p->lock);
 	return n;
