@@ -3,6 +3,9 @@
 ** in), eight bytes a step.  Not keyed and not for anything an attacker
 ** could turn into a wrong answer: a table that uses it compares its keys
 ** whole, so a collision costs a probe or a cache miss, never a mix-up.
+** A table whose keys others choose starts it from a random seed of its
+** own (refs_sqlite.c), so that they cannot aim keys at one slot; the
+** rows' map, which holds every object, uses SipHash (pick_refs.c).
 */
 #ifndef RELTO_HASH_H
 #define RELTO_HASH_H
