@@ -18,12 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "pick_int.h"
-
-/* The value of hex digit c (lowercase), or -1. */
-static int hex_value(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
+#include "../util/text.h"
 
 /* The key of (coll, id) into out (KEY_MAX bytes): its length, or 0 when
 ** it does not fit (an id past KEY_MAX, a collection past the map's).  An
@@ -44,7 +39,7 @@ static size_t obj_key(int64_t coll, const char *id, unsigned char *out)
 	/* Its 32 hex digits two to a byte (the groups of 8, 4, 4, 4 and 12
 	** digits do not split a byte), its four dashes in their places. */
 	for (size_t i = 0, nibbles = 0; uuid && i < 36; i++) {
-		int v = hex_value(uuid[i]);
+		int v = text_hex_digit(uuid[i]);
 		if (i == 8 || i == 13 || i == 18 || i == 23)
 			uuid = uuid[i] == '-' ? uuid : NULL;
 		else if (v < 0)

@@ -37,6 +37,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "sqlite_int.h"
+#include "../util/text.h"
 #include "../util/buf.h"
 #include "../util/ts.h"
 
@@ -374,11 +375,6 @@ static enum relto_err tr_head(struct store_trail *base, int64_t *seq, unsigned c
 
 /* ---- reading ---- */
 
-static int hex_digit(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* What a record is selected by, read from its text. */
 struct fields {
 	char type[64], partner[256];
@@ -408,7 +404,7 @@ static int record_fields(const char *body, size_t len, struct store_trail_record
 		f->withheld = json_is_object(wh) && json_object_size(wh) > 0;
 		rec->has_list = list && strlen(list) == STORE_HASH_LEN * 2;
 		for (size_t i = 0; rec->has_list && i < STORE_HASH_LEN; i++) {
-			int hi = hex_digit(list[2 * i]), lo = hex_digit(list[2 * i + 1]);
+			int hi = text_hex_digit(list[2 * i]), lo = text_hex_digit(list[2 * i + 1]);
 			rec->has_list = hi >= 0 && lo >= 0;
 			rec->list[i] = (unsigned char)(hi << 4 | lo);
 		}
