@@ -27,6 +27,7 @@ LIB_SRCS = \
 	src/store/query_sqlite.c \
 	src/store/refs_sqlite.c \
 	src/store/pick_refs.c \
+	src/store/pick_lists.c \
 	src/store/pick_sqlite.c \
 	src/store/counts_sqlite.c \
 	src/store/trail_sqlite.c \

@@ -61,6 +61,19 @@ struct obj_names {
 	int last;                 /* the number last found (-1: none): a whole read meets an object's versions in a row */
 };
 
+/* pick_lists.c: the rows of each (collection, marking set) and of each
+** (collection, submitter) by seq, found by key (open addressing, written
+** only by whoever fills the map, read under the picks' lock); a set's
+** list with its rows' is_first and is_last bits.  The lists of a
+** collection's sets are chained from its SEQ_LIST_COLL entry. */
+enum { SEQ_LIST_SET = 0, SEQ_LIST_WHO = 1, SEQ_LIST_COLL = 2 };
+struct seq_list;
+struct seq_lists {
+	struct seq_list **slots;
+	size_t nslots, n;
+	size_t memory;            /* bytes allocated for lists (seq_lists_memory) */
+};
+
 struct pick_map {
 	atomic_int refs;
 	_Atomic int64_t max;      /* entries 1 .. max are set */
@@ -100,6 +113,12 @@ struct pick_map {
 	int64_t **versions;        /* CHUNKS pointers: each row's objects.version */
 	uint32_t **ref_blocks;     /* REF_BLOCKS pointers, each NULL or REF_BLOCK entries */
 	uint64_t refs_used;        /* entries of refs used (from 1: 0 is "none") */
+	struct seq_lists seq_lists; /* the rows 1 .. max by set and by submitter */
+	/* Odd while the map's owner changes flags or adds rows, bumped before
+	** and after: a count from the lists' flag bits (sq_picks_count_listed)
+	** is the walk's snapshot's only when no change began or ended meanwhile
+	** and the map holds no row past the snapshot. */
+	_Atomic uint64_t changes;
 };
 
 /* Object numbers (2^31, a reference's entry is twice one), their heads in
@@ -160,5 +179,30 @@ const uint32_t *pick_refs_of(const struct pick_map *m, int64_t seq);
 int pick_ahead(const struct sq_pick_call *call, int64_t seq);
 enum pick_decision pick_decide(const struct sq_pick_call *call, int64_t seq, uint64_t e, unsigned char *mask,
                                int *hidden);
+
+/* pick_lists.c.  For whoever fills a map: seq_lists_add puts the rows
+** from .. to (in seq order, after every row listed) into their lists (0,
+** -1 when out of memory); seq_list_flags puts row seq's flags (entry e)
+** beside it in its set's list.  For a walk (under the picks' lock, which
+** keeps the lists' table still): seq_list_find, the list of (coll, kind,
+** value) (NULL: none) and its length in *n, the positions a walk may read
+** without the lock after; seq_list_sets and seq_list_next, the lists of
+** coll's sets one after another, each one's length in *n.  Without the
+** lock: seq_list_value, a list's set (submitter); below a length so
+** given: seq_list_at, the seq at a position;
+** seq_list_lower, the first position whose seq is at least seq (n when
+** none); seq_list_count, how many of positions i .. j-1 are of a version
+** `pick` asks for (as wanted() takes it: set lists only). */
+int seq_lists_add(struct pick_map *m, int64_t from, int64_t to);
+void seq_list_flags(struct pick_map *m, int64_t seq, uint64_t e);
+void seq_lists_free(struct seq_lists *s);
+size_t seq_lists_memory(const struct seq_lists *s);
+const struct seq_list *seq_list_find(const struct seq_lists *s, int64_t coll, int kind, int64_t value, size_t *n);
+const struct seq_list *seq_list_sets(const struct seq_lists *s, int64_t coll, size_t *n);
+const struct seq_list *seq_list_next(const struct seq_list *l, size_t *n);
+int64_t seq_list_value(const struct seq_list *l);
+uint32_t seq_list_at(const struct seq_list *l, size_t pos);
+size_t seq_list_lower(const struct seq_list *l, size_t n, int64_t seq);
+size_t seq_list_count(const struct seq_list *l, size_t i, size_t j, int pick);
 
 #endif

@@ -252,11 +252,12 @@ static enum relto_err withheld_sql(struct buf *sql, const struct store_versions 
 /* How a query reads the collection.  A page is one walk of the
 ** collection by date (WALK_ALL); or, for a partner, the rows of the sets
 ** it may receive and its own rows, and the rows not walked counted apart
-** for the audit trail (COUNT_REST).  The released sets are walked one by
-** one, the others' rows of each, with one walk of the partner's own rows,
-** merged by date (query_merged), when the partner may receive few sets;
-** else picked by seq from the rows' map (pick_sqlite.c), its own rows
-** among them.  Own rows are split off by submitter, not by set: a walk of
+** for the audit trail (COUNT_REST).  They are picked by seq from the
+** rows' map (pick_sqlite.c), its own rows among them: from the map's
+** lists of rows by set when the partner may receive few sets (the listed
+** walk), else from its every row; without a map, a partner that may
+** receive few sets has them walked one by one, the others' rows of each,
+** with one walk of its own rows, merged by date (query_merged).  Own rows are split off by submitter, not by set: a walk of
 ** "own rows not released" would read all of a partner's rows in released
 ** sets to find none (a partner that posted a whole collection paid 30 ms
 ** a page at 100,000 objects). */
@@ -933,6 +934,14 @@ static enum relto_err count_blocks(struct sq_conn *c, const struct query_binds *
 	return end_count(c, own_txn, rc, err);
 }
 
+/* Whether a listed walk's count (sq_picks_count_listed) can count q's
+** withheld rows: no filter the lists do not hold (under match[type],
+** count_typed counts). */
+static int lists_fit(const struct store_query *q)
+{
+	return !q->ntypes && !q->nspec_versions && !q->nids && (q->versions.all || !q->versions.nat);
+}
+
 /* Whether count_typed can count q's withheld rows: a filter by type and
 ** none that the rows' map does not hold (block_counts holds no types). */
 static int types_fit(const struct sq_conn *c, const struct store_query *q)
@@ -993,6 +1002,7 @@ static enum relto_err count_typed(struct sq_conn *c, const struct query_binds *b
 enum merge_how {
 	MERGE_SETS,   /* a walk per released set (sets) and the partner's own rows */
 	MERGE_PICKED, /* the picked walk */
+	MERGE_LISTED, /* the picked walk of the released sets' rows (sets) and the partner's own, from the map's lists */
 	MERGE_TYPES,  /* a walk per type asked for (q->types, distinct): nothing to count after */
 };
 
@@ -1002,7 +1012,8 @@ static enum relto_err query_merged(struct sq_conn *c, const struct query_binds *
 {
 	const struct store_query *q = b->q;
 	struct walk w[MERGE_WALKS];
-	int picked = how == MERGE_PICKED, by_types = how == MERGE_TYPES;
+	int listed = how == MERGE_LISTED, picked = how == MERGE_PICKED || listed, by_types = how == MERGE_TYPES;
+	size_t nreleased = nsets;
 	/* The picked walk gives the partner's own rows too (the map knows
 	** their submitter): no walk of them apart; nor do the type walks
 	** leave them out. */
@@ -1022,7 +1033,8 @@ static enum relto_err query_merged(struct sq_conn *c, const struct query_binds *
 	int have_lo = 0;
 	struct sq_pick_call pick = {.conn = c, .coll = q->coll, .versions = versions_pick(&q->versions),
 	                            .by_date = q->versions.nat && !q->versions.all,
-	                            .partner = b->call.partner, .type_names = q->types, .ntype_names = q->ntypes};
+	                            .partner = b->call.partner, .type_names = q->types, .ntype_names = q->ntypes,
+	                            .listed = listed, .listed_sets = sets, .nlisted = listed ? nreleased : 0};
 	/* The set walks' calls of relto_of_types, under match[type]: the
 	** first ntyped (not zeroed whole: a call is ~0.6 KB). */
 	struct sq_pick_call typed[MERGE_WALKS - 1];
@@ -1034,7 +1046,7 @@ static enum relto_err query_merged(struct sq_conn *c, const struct query_binds *
 	** fills, that is the count after the walk (count_blocks, count_typed)
 	** made without reading the map or block_counts again. */
 	struct sq_pick_passed passed;
-	int tally_walk = picked && q->withheld && (blocks_fit(c, q) || types_fit(c, q));
+	int tally_walk = picked && !listed && q->withheld && (blocks_fit(c, q) || types_fit(c, q));
 	if (tally_walk) {
 		sq_picks_passed_init(&passed);
 		pick.passed = &passed;
@@ -1160,7 +1172,17 @@ static enum relto_err query_merged(struct sq_conn *c, const struct query_binds *
 		int counted = 0;
 		if ((blocks_fit(c, q) || types_fit(c, q)) && !have_lo)
 			rc = seq_before(c, q, &lo, err);
-		if (!rc && !blocks_fit(c, q) && types_fit(c, q))
+		/* A listed walk's: from the lists, a set at a time. */
+		if (!rc && listed && lists_fit(q)) {
+			int r = sq_picks_count_listed(&pick, lo, stop_seq, versions_pick(&q->versions), tally_some, &t);
+			if (r == -1)
+				rc = relto_seterr(err, RELTO_ENOMEM, "out of memory");
+			else if (r == -2)
+				tally_reset(&t);
+			else
+				counted = 1;
+		}
+		if (!rc && !counted && !blocks_fit(c, q) && types_fit(c, q))
 			rc = count_typed(c, b, lo, stop_seq, &t, &counted, err);
 		if (!rc && !counted)
 			rc = blocks_fit(c, q) ? count_blocks(c, b, lo, stop, stop_seq, &t, err)
@@ -1247,15 +1269,24 @@ enum relto_err sq_query(struct store_conn *base, const struct store_query *q, in
 	** date, a full scan when the types have few rows (one type is asked
 	** with "=", which walks objects_type alone: query_sql). */
 	int by_types = nsets > max && !picked && types_walkable(q);
+	/* Few released sets: their rows (and the partner's own) from the
+	** map's lists of rows by set, decided in C; without a map, a walk
+	** of each set in SQL. */
+	int listed = nsets <= max && q->vis.on && !q->nids && c->picks && sq_pick_walks;
 	int no_map = 0;
 	if (!rc && (nsets <= max || picked))
-		rc = query_merged(c, &b, sets, nsets, picked ? MERGE_PICKED : MERGE_SETS, &no_map, with_raw, fn, ctx, err);
+		rc = query_merged(c, &b, sets, nsets, listed ? MERGE_LISTED : picked ? MERGE_PICKED : MERGE_SETS, &no_map,
+		                  with_raw, fn, ctx, err);
 	else if (!rc && by_types)
 		rc = query_merged(c, &b, sets, 0, MERGE_TYPES, &no_map, with_raw, fn, ctx, err);
 	if (no_map) {
 		if (err)
 			err[0] = '\0';
 		rc = RELTO_OK;
+	}
+	if (no_map && listed) {
+		no_map = 0;
+		rc = query_merged(c, &b, sets, nsets, MERGE_SETS, &no_map, with_raw, fn, ctx, err);
 	}
 	if (!rc && nsets > max && (!picked || no_map) && !by_types)
 		rc = query_walk(c, &b, with_raw, fn, ctx, err);

@@ -173,6 +173,8 @@ struct pick_map;
 /* The most references of a row the map holds (a row with more is decided
 ** by the filter in SQL). */
 #define SQ_PICK_REFS_MAX 4096
+/* The most sets a listed walk merges. */
+#define SQ_LISTED_MAX 16
 struct sq_pick_call {
 	struct sq_conn *conn;
 	int64_t coll, after;
@@ -190,6 +192,15 @@ struct sq_pick_call {
 	unsigned char type_bits[32];
 	int viewed;                /* relto_of_types has viewed the map */
 	struct sq_pick_passed *passed; /* the walk counts what it passes over into it, or NULL */
+	/* A listed walk (listed 1): the rows of the released sets
+	** listed_sets (nlisted of them, distinct, at most SQ_LISTED_MAX) and
+	** the partner's own, from the map's lists of rows by set and by
+	** submitter (pick_lists.c), where a walk reads every seq: for a
+	** partner that may receive few sets.  It passes over nothing, so
+	** counts nothing into `passed` (sq_picks_count_listed counts). */
+	int listed;
+	const int64_t *listed_sets;
+	size_t nlisted;
 	/* The rows the map decides are not visible (by their references):
 	** counted into refused (NULL: not counted), or, with refused_defer,
 	** given to the filter in SQL. */
@@ -253,6 +264,15 @@ int sq_picks_module(sqlite3 *db);
 int sq_picks_count(const struct sq_pick_call *call, int64_t after, int64_t before, int pick,
                    int (*add)(void *ctx, int64_t set, int64_t n), void *ctx);
 int sq_picks_view(struct sq_pick_call *call);
+/* What sq_picks_count counts (the call viewed, without a filter by type),
+** from the map's lists of rows by set: two binary searches and a bit count
+** a set not released, where sq_picks_count reads every row of the range.
+** 0; -1 when add fails or memory runs out; -2 when the call has a filter
+** by type, or the lists cannot tell this snapshot's flags (the map ahead
+** of it, or changed meanwhile), or the partner has rows in a set past
+** 1023: count otherwise. */
+int sq_picks_count_listed(const struct sq_pick_call *call, int64_t after, int64_t before, int pick,
+                          int (*add)(void *ctx, int64_t set, int64_t n), void *ctx);
 int sq_picks_types_common(struct sq_conn *c, int64_t coll, const char *const *names, size_t n);
 void sq_picks_done(struct sq_pick_call *call);
 
