@@ -393,29 +393,33 @@ void store_watch_close(struct store_watch *w)
 
 void store_withheld_add(struct store_withheld *w, int64_t set, int64_t n)
 {
-	size_t i = 0, top = 0;
-	while (i < w->n && w->by_set[i].set != set)
-		i++;
-	if (i < w->n) {
-		w->by_set[i].count += n;
+	/* by_set in set order, found by halves: a page's counts come in set
+	** order mostly (appended), and a sparse partner's page adds ~60 sets,
+	** where a scan of the kept ones per set cost 1.7% of it. */
+	size_t lo = 0, hi = w->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (w->by_set[mid].set < set)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < w->n && w->by_set[lo].set == set) {
+		w->by_set[lo].count += n;
 		return;
 	}
-	if (w->n < STORE_WITHHELD_SETS) {
-		w->by_set[w->n].set = set;
-		w->by_set[w->n++].count = n;
-		return;
+	if (w->n == STORE_WITHHELD_SETS) {
+		/* Full: the highest-numbered set of the two goes to `other`. */
+		if (lo == w->n) {
+			w->other += n;
+			return;
+		}
+		w->other += w->by_set[--w->n].count;
 	}
-	/* Full: the highest-numbered set of the two goes to `other`. */
-	for (i = 1; i < w->n; i++)
-		if (w->by_set[i].set > w->by_set[top].set)
-			top = i;
-	if (set > w->by_set[top].set) {
-		w->other += n;
-		return;
-	}
-	w->other += w->by_set[top].count;
-	w->by_set[top].set = set;
-	w->by_set[top].count = n;
+	memmove(&w->by_set[lo + 1], &w->by_set[lo], (w->n - lo) * sizeof(w->by_set[0]));
+	w->by_set[lo].set = set;
+	w->by_set[lo].count = n;
+	w->n++;
 }
 
 enum relto_err store__version_sql(struct buf *sql, const struct store_versions *v, const char *none, const char *at,

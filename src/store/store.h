@@ -154,10 +154,11 @@ struct store_visibility {
 ** it serves, to know there are more; the next page starts after the row
 ** before it, and counts what lies between).  For the audit trail:
 ** withheld objects are counted, never named.  by_set holds the
-** STORE_WITHHELD_SETS lowest-numbered sets met, `other` the rest: the same
-** counts whatever order a backend, or a way of walking, meets rows in
-** (store_withheld_add; when it kept the first sets met, the trail of a
-** page passing over more sets depended on the walk). */
+** STORE_WITHHELD_SETS lowest-numbered sets met, in set order, `other` the
+** rest: the same counts in the same order whatever order a backend, or a
+** way of walking, meets rows in (store_withheld_add; when it kept the
+** first sets met, the trail of a page passing over more sets depended on
+** the walk). */
 #define STORE_WITHHELD_SETS 32
 struct store_withheld {
 	size_t n;

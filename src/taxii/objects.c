@@ -40,20 +40,6 @@ struct page {
 	int64_t unmade;                      /* partial copies that could not be made */
 };
 
-/* w's sets in rising order: by insertion, as there are at most
-** STORE_WITHHELD_SETS of them and they often come in order (qsort's
-** merge sort and its calls of a compare were ~1% of a partner's page). */
-static void sort_by_set(struct store_withheld *w)
-{
-	for (size_t i = 1; i < w->n; i++) {
-		struct store_withheld_set x = w->by_set[i];
-		size_t j = i;
-		for (; j > 0 && w->by_set[j - 1].set > x.set; j--)
-			w->by_set[j] = w->by_set[j - 1];
-		w->by_set[j] = x;
-	}
-}
-
 /* reason into to (cap bytes with its NUL), cut to fit: snprintf's "%s"
 ** without its cost (a page notes a reason per withheld marking set). */
 static void copy_reason(char *to, size_t cap, const char *reason)
@@ -276,9 +262,8 @@ static enum relto_err run_page(struct req *r, struct taxii_query *q, enum page_k
 		/* Reasons come from the snapshot, so they are read before it is
 		** given back. */
 		struct store_withheld *w = &p.counted;
-		/* By marking set, so that a record does not depend on the order
-		** a backend met them in. */
-		sort_by_set(w);
+		/* By marking set (store_withheld_add keeps them so), so that a
+		** record does not depend on the order a backend met them in. */
 		for (size_t i = 0; i < w->n; i++)
 			audit_withheld(&r->audit, release_reason(p.snap, p.variant, r->partner, w->by_set[i].set),
 			               w->by_set[i].count);
