@@ -13,7 +13,7 @@
 ** every seq costs ~15 instructions a row passed over: as much, for a page
 ** that spans 11,000 rows.
 **
-** A list is kept in segments that never move (16, 16, 32, 64 ... entries,
+** A list is kept in segments that never move (16, 32, 64 ... entries,
 ** the k-th of 16 << k), so a walk reads the positions it was given under
 ** the lock (seq_list_find: the list and its length then) without one,
 ** while the map's owner appends.  Beside each entry of a set's list, its

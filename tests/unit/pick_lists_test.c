@@ -1,7 +1,7 @@
 /*
 ** pick_lists_test.c: the rows' map's lists of rows by set and by
 ** submitter (src/store/pick_lists.c), against a brute force over the
-** same entries: enough rows that lists cross their segments (16, 16, 32,
+** same entries: enough rows that lists cross their segments (16, 32,
 ** 64 ... entries) and their flag words (64 entries), added in two parts
 ** as a map is brought up to date, flags changed in place after; each
 ** list's rows, the first position at or after a seq, and the count of
