@@ -610,9 +610,7 @@ int sq_tally_dense = 4096;
 struct set_tally {
 	int64_t *dense;
 	size_t ndense;            /* dense[set] for 0 <= set < ndense */
-	struct {
-		int64_t set, n;
-	} *v;
+	struct store_withheld_set *v; /* in set order */
 	size_t n, cap;
 };
 
@@ -635,16 +633,9 @@ static int tally_add(struct set_tally *t, int64_t set, int64_t n)
 		t->dense[set] += n;
 		return 0;
 	}
-	size_t lo = 0, hi = t->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (t->v[mid].set < set)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = store__set_place(t->v, t->n, set);
 	if (lo < t->n && t->v[lo].set == set) {
-		t->v[lo].n += n;
+		t->v[lo].count += n;
 		return 0;
 	}
 	if (t->n == t->cap) {
@@ -657,7 +648,7 @@ static int tally_add(struct set_tally *t, int64_t set, int64_t n)
 	}
 	memmove(&t->v[lo + 1], &t->v[lo], (t->n - lo) * sizeof(*t->v));
 	t->v[lo].set = set;
-	t->v[lo].n = n;
+	t->v[lo].count = n;
 	t->n++;
 	return 0;
 }
@@ -683,7 +674,7 @@ static int64_t tally_at(const struct set_tally *t, size_t k, int64_t *set)
 		return t->dense[k];
 	}
 	*set = t->v[k - t->ndense].set;
-	return t->v[k - t->ndense].n;
+	return t->v[k - t->ndense].count;
 }
 
 /* Step st (bound) to its end, adding (column 0, column 1) to t: the set

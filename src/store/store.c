@@ -391,19 +391,25 @@ void store_watch_close(struct store_watch *w)
 		w->ops->close(w);
 }
 
+size_t store__set_place(const struct store_withheld_set *v, size_t n, int64_t set)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid].set < set)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 void store_withheld_add(struct store_withheld *w, int64_t set, int64_t n)
 {
 	/* by_set in set order, found by halves: a page's counts come in set
 	** order mostly (appended), and a sparse partner's page adds ~60 sets,
 	** where a scan of the kept ones per set cost 1.7% of it. */
-	size_t lo = 0, hi = w->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (w->by_set[mid].set < set)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = store__set_place(w->by_set, w->n, set);
 	if (lo < w->n && w->by_set[lo].set == set) {
 		w->by_set[lo].count += n;
 		return;

@@ -106,6 +106,11 @@ extern const struct store_ops store_sqlite_ops;
 ** RELTO_ETOOBIG. */
 enum relto_err store__entry(struct buf *b, const char *id, const char *version_text, int64_t version);
 
+/* The place of `set` in v (n pairs in set order): the first pair whose
+** set is not below it (n: none).  For store_withheld_add and the counts
+** a backend tallies by set. */
+size_t store__set_place(const struct store_withheld_set *v, size_t n, int64_t set);
+
 /* The version clause of a query on alias o (nothing for "all"), in a
 ** backend's dialect: `none` its false literal, `at` what follows
 ** "o.version" to test it against the version list, and other_visible

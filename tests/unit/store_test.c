@@ -197,38 +197,6 @@ static int64_t count(struct fix *f, int64_t coll)
 
 /* Which store URLs name a file (beside which the audit key and journals
 ** live), and never a server's URL (which may hold a password). */
-/* store_withheld_add keeps the STORE_WITHHELD_SETS lowest-numbered sets
-** in set order, the rest under `other`, whatever order the counts come
-** in: 48 sets, each counted three times, in a shuffled order. */
-static void test_withheld_add(void)
-{
-	enum { SETS = 48, TIMES = 3 };
-	int64_t order[SETS * TIMES];
-	for (int i = 0; i < SETS * TIMES; i++)
-		order[i] = 100 + 7 * (i % SETS); /* set numbers 100, 107, ... */
-	unsigned seed = 5;
-	for (int i = SETS * TIMES - 1; i > 0; i--) {
-		seed = seed * 1103515245u + 12345u;
-		int j = (int)((seed >> 16) % (unsigned)(i + 1));
-		int64_t x = order[i];
-		order[i] = order[j];
-		order[j] = x;
-	}
-	struct store_withheld w = {0};
-	for (int i = 0; i < SETS * TIMES; i++)
-		store_withheld_add(&w, order[i], order[i] % 5 + 1);
-	int ok = w.n == STORE_WITHHELD_SETS;
-	int64_t other = 0;
-	for (int k = 0; k < SETS; k++) {
-		int64_t set = 100 + 7 * k;
-		if (k < STORE_WITHHELD_SETS)
-			ok = ok && w.by_set[k].set == set && w.by_set[k].count == TIMES * (set % 5 + 1);
-		else
-			other += TIMES * (set % 5 + 1);
-	}
-	CHECK(ok && w.other == other);
-}
-
 static void test_file_of(void)
 {
 	char out[64];
@@ -1486,7 +1454,6 @@ int main(void)
 	if (fix_make_dir(dir, sizeof(dir), "store"))
 		return 1;
 	snprintf(url, sizeof(url), "sqlite:%s", path);
-	RUN(test_withheld_add);
 	RUN(test_file_of);
 	RUN(test_schema_version);
 	RUN(test_open_errors);
